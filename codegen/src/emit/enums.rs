@@ -1,0 +1,236 @@
+//! String enums: one variant per value, with `as_str`, `Display`, `FromStr`,
+//! `ALL`, sizes for resolution enums, and an `Unknown` variant for open enums.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::{doc_lines, schemars_derive};
+use crate::model::*;
+
+pub(super) fn emit(api: &Api) -> TokenStream {
+    let enums = api.enums.iter().map(|e| if e.open { open_enum(e) } else { closed_enum(e) });
+    quote! {
+        //! String enums of the spec, with every documented value.
+
+        use std::fmt;
+        use std::str::FromStr;
+
+        use serde::{Deserialize, Serialize};
+        use serde_json::Value;
+
+        use crate::validation::{FromJson, ParseEnumError, Path, Violation};
+
+        #(#enums)*
+    }
+}
+
+fn enum_doc(e: &EnumDef) -> TokenStream {
+    let mut paragraphs = e.doc.paragraphs();
+    paragraphs.push(format!("{} values.", e.variants.len()));
+    if let Some(d) = e.default {
+        paragraphs.push(format!("The server's default is `{}`.", e.variants[d].wire));
+    }
+    doc_lines(&paragraphs)
+}
+
+fn variant_doc(e: &EnumDef, i: usize) -> String {
+    let wire = &e.variants[i].wire;
+    match &e.dimensions {
+        Some(dims) => format!(" `{wire}` ({} × {})", dims[i].0, dims[i].1),
+        None => format!(" `{wire}`"),
+    }
+}
+
+fn closed_enum(e: &EnumDef) -> TokenStream {
+    let name = format_ident!("{}", e.name);
+    let type_name = &e.name;
+    let doc = enum_doc(e);
+    let idents: Vec<_> = e.variants.iter().map(|v| format_ident!("{}", v.ident)).collect();
+    let wires: Vec<&str> = e.variants.iter().map(|v| v.wire.as_str()).collect();
+    let docs: Vec<String> = (0..e.variants.len()).map(|i| variant_doc(e, i)).collect();
+    let derive_schemars = schemars_derive();
+    let default = e.default.map(|d| {
+        let id = &idents[d];
+        quote! {
+            impl Default for #name {
+                fn default() -> Self {
+                    Self::#id
+                }
+            }
+        }
+    });
+    let dims = e.dimensions.as_ref().map(|dims| {
+        let widths = dims.iter().map(|(w, _)| Literal::u32_unsuffixed(*w));
+        let heights = dims.iter().map(|(_, h)| Literal::u32_unsuffixed(*h));
+        quote! {
+            /// Width of the output image in pixels.
+            pub const fn width(self) -> u32 {
+                match self {
+                    #(Self::#idents => #widths,)*
+                }
+            }
+
+            /// Height of the output image in pixels.
+            pub const fn height(self) -> u32 {
+                match self {
+                    #(Self::#idents => #heights,)*
+                }
+            }
+        }
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #derive_schemars
+        #[non_exhaustive]
+        pub enum #name {
+            #(
+                #[doc = #docs]
+                #[serde(rename = #wires)]
+                #idents,
+            )*
+        }
+
+        impl #name {
+            /// Every value, in the spec's order.
+            pub const ALL: &'static [Self] = &[#(Self::#idents),*];
+
+            /// Every wire value, in the spec's order.
+            pub const VALUES: &'static [&'static str] = &[#(#wires),*];
+
+            /// The value as sent on the wire.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    #(Self::#idents => #wires,)*
+                }
+            }
+
+            #dims
+        }
+
+        #default
+
+        impl fmt::Display for #name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for #name {
+            type Err = ParseEnumError;
+
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                match value {
+                    #(#wires => Ok(Self::#idents),)*
+                    _ => Err(ParseEnumError::new(#type_name, value)),
+                }
+            }
+        }
+
+        impl FromJson for #name {
+            fn from_json_at(value: &Value, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<Self> {
+                crate::validation::enum_from_json(value, path, errors)
+            }
+        }
+    }
+}
+
+fn open_enum(e: &EnumDef) -> TokenStream {
+    let name = format_ident!("{}", e.name);
+    let type_name = &e.name;
+    let doc = enum_doc(e);
+    let idents: Vec<_> = e.variants.iter().map(|v| format_ident!("{}", v.ident)).collect();
+    let wires: Vec<&str> = e.variants.iter().map(|v| v.wire.as_str()).collect();
+    let docs: Vec<String> = (0..e.variants.len()).map(|i| variant_doc(e, i)).collect();
+    quote! {
+        #doc
+        ///
+        /// Values this version does not know are kept in [`Self::Unknown`], so a
+        /// new server state never breaks deserialization.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum #name {
+            #(
+                #[doc = #docs]
+                #idents,
+            )*
+            /// A value this version of the crate does not know.
+            Unknown(String),
+        }
+
+        impl #name {
+            /// Every known value, in the spec's order.
+            pub const ALL: &'static [Self] = &[#(Self::#idents),*];
+
+            /// Every known wire value, in the spec's order.
+            pub const VALUES: &'static [&'static str] = &[#(#wires),*];
+
+            /// The value as sent on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(Self::#idents => #wires,)*
+                    Self::Unknown(value) => value,
+                }
+            }
+        }
+
+        impl fmt::Display for #name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for #name {
+            type Err = std::convert::Infallible;
+
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                Ok(match value {
+                    #(#wires => Self::#idents,)*
+                    other => Self::Unknown(other.to_owned()),
+                })
+            }
+        }
+
+        impl From<&str> for #name {
+            fn from(value: &str) -> Self {
+                match value.parse() {
+                    Ok(parsed) => parsed,
+                    Err(never) => match never {},
+                }
+            }
+        }
+
+        impl Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                Ok(Self::from(value.as_ref()))
+            }
+        }
+
+        #[cfg(feature = "schemars")]
+        impl schemars::JsonSchema for #name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                #type_name.into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "type": "string",
+                    "examples": [#(#wires),*]
+                })
+            }
+        }
+
+        impl FromJson for #name {
+            fn from_json_at(value: &Value, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<Self> {
+                crate::validation::string_from_json(value, path, errors).map(Self::from)
+            }
+        }
+    }
+}

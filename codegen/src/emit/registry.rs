@@ -1,0 +1,216 @@
+//! The endpoint registry: static metadata per endpoint, the `Endpoint` impl
+//! of each request type, and `AnyRequest` for code that picks the endpoint at
+//! run time. The runtime, mock server and CLI iterate this; none of them
+//! names an endpoint.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::doc_lines;
+use crate::error::{CodegenError, Result};
+use crate::model::*;
+
+pub(super) fn emit(api: &Api) -> Result<TokenStream> {
+    let mut statics = Vec::new();
+    let mut static_names = Vec::new();
+    let mut variants = Vec::new();
+    let mut requests = Vec::new();
+    let mut slugs = Vec::new();
+    for e in &api.endpoints {
+        let request = api
+            .struct_def(&e.request)
+            .ok_or_else(|| CodegenError::at("", format!("internal error: no struct {}", e.request)))?;
+        let static_name = format_ident!("{}", e.slug.to_ascii_uppercase().replace('-', "_"));
+        let request_ident = format_ident!("{}", e.request);
+        let variant = format_ident!("{}", e.request.strip_suffix("Request").unwrap_or(&e.request));
+        let slug = &e.slug;
+        let title = &e.title;
+        let summary = &e.summary;
+        let request_type = &e.request;
+        let response = match e.response {
+            ResponseKind::Image => quote!(ResponseKind::Image),
+            ResponseKind::JsonOrImage => quote!(ResponseKind::JsonOrImage),
+        };
+        let price = match e.price_usd {
+            Some((lo, hi)) => {
+                let (lo, hi) = (Literal::f64_unsuffixed(lo), Literal::f64_unsuffixed(hi));
+                quote!(Some(Price { min_usd: #lo, max_usd: #hi }))
+            }
+            None => quote!(None),
+        };
+        let latency = match e.typical_latency_seconds {
+            Some(s) => {
+                let s = Literal::f64_unsuffixed(s);
+                quote!(Some(#s))
+            }
+            None => quote!(None),
+        };
+        let note = match &e.note {
+            Some(n) => quote!(Some(#n)),
+            None => quote!(None),
+        };
+        let supports_async = e.supports_async;
+        let statuses = e.error_statuses.iter().map(|s| Literal::u16_unsuffixed(*s));
+        let fields = request.fields.iter().map(|f| field_info(api, f));
+        let mut doc = vec![format!("`POST /v1/{slug}`: {title}.")];
+        if !e.summary.is_empty() {
+            doc.push(e.summary.clone());
+        }
+        let doc = doc_lines(&doc);
+        statics.push(quote! {
+            #doc
+            pub static #static_name: EndpointInfo = EndpointInfo {
+                slug: #slug,
+                title: #title,
+                summary: #summary,
+                request_type: #request_type,
+                response: #response,
+                price_usd: #price,
+                typical_latency_secs: #latency,
+                note: #note,
+                supports_async: #supports_async,
+                error_statuses: &[#(#statuses),*],
+                fields: &[#(#fields),*],
+            };
+
+            impl Endpoint for #request_ident {
+                const INFO: &'static EndpointInfo = &#static_name;
+            }
+
+            impl From<#request_ident> for AnyRequest {
+                fn from(request: #request_ident) -> Self {
+                    Self::#variant(request)
+                }
+            }
+        });
+        static_names.push(static_name);
+        variants.push(variant);
+        requests.push(request_ident);
+        slugs.push(slug.clone());
+    }
+    let slug_docs = slugs.iter().map(|s| format!(" `{s}`"));
+    Ok(quote! {
+        //! Which endpoints exist, what they take and what they cost.
+
+        use serde::Serialize;
+        use serde_json::Value;
+
+        use crate::endpoint::{Endpoint, EndpointInfo, FieldInfo, FieldShape, Price, ResponseKind};
+        use crate::validation::{FromJson, Validate, ValidationErrors};
+
+        use super::*;
+
+        #(#statics)*
+
+        /// Every endpoint of the spec, in the spec's order.
+        pub static ENDPOINTS: &[&EndpointInfo] = &[#(&#static_names),*];
+
+        /// The endpoint with this slug (`ideogram-txt-2-img`), if any.
+        pub fn endpoint(slug: &str) -> Option<&'static EndpointInfo> {
+            ENDPOINTS.iter().copied().find(|info| info.slug == slug)
+        }
+
+        /// A request for any endpoint: for code that chooses the endpoint at run
+        /// time, such as a command line or a server.
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(untagged)]
+        #[non_exhaustive]
+        pub enum AnyRequest {
+            #(
+                #[doc = #slug_docs]
+                #variants(#requests),
+            )*
+        }
+
+        impl AnyRequest {
+            /// Parses a JSON payload for the endpoint `slug`, reporting every
+            /// violation. `None` when no endpoint has that slug.
+            pub fn from_json(slug: &str, value: &Value) -> Option<Result<Self, ValidationErrors>> {
+                Some(match slug {
+                    #(#slugs => #requests::from_json(value).map(Self::#variants),)*
+                    _ => return None,
+                })
+            }
+
+            /// The endpoint this request is for.
+            pub fn info(&self) -> &'static EndpointInfo {
+                match self {
+                    #(Self::#variants(_) => &#static_names,)*
+                }
+            }
+
+            /// Checks the rules the types cannot carry; see [`Validate`].
+            pub fn validate(&self) -> Result<(), ValidationErrors> {
+                match self {
+                    #(Self::#variants(request) => request.validate(),)*
+                }
+            }
+        }
+    })
+}
+
+/// How a field looks to code that builds requests generically (the CLI).
+fn field_info(api: &Api, f: &FieldDef) -> TokenStream {
+    let name = &f.wire;
+    let doc = f
+        .doc
+        .description
+        .as_deref()
+        .or(f.doc.title.as_deref())
+        .unwrap_or("");
+    let required = f.required;
+    let default = match f.default.as_ref() {
+        Some(d) => {
+            let text = d.as_str().map_or_else(|| d.to_string(), str::to_owned);
+            quote!(Some(#text))
+        }
+        None => quote!(None),
+    };
+    let shape = shape(api, &f.ty);
+    quote! {
+        FieldInfo {
+            name: #name,
+            doc: #doc,
+            required: #required,
+            default: #default,
+            shape: #shape,
+        }
+    }
+}
+
+fn shape(api: &Api, ty: &TypeRef) -> TokenStream {
+    let opt = |v: Option<i64>| match v {
+        Some(v) => {
+            let v = Literal::i64_unsuffixed(v);
+            quote!(Some(#v))
+        }
+        None => quote!(None),
+    };
+    match ty {
+        TypeRef::String { format: Some(Format::Uri) } => quote!(FieldShape::Uri),
+        TypeRef::String { format: None } => quote!(FieldShape::Text),
+        TypeRef::Integer => quote!(FieldShape::Integer { min: None, max: None }),
+        TypeRef::Number => quote!(FieldShape::Number),
+        TypeRef::Bool => quote!(FieldShape::Bool),
+        TypeRef::Any => quote!(FieldShape::Json),
+        TypeRef::Array(inner) => {
+            let inner = shape(api, inner);
+            quote!(FieldShape::List(&#inner))
+        }
+        TypeRef::Named { name, kind } => {
+            let id = format_ident!("{}", name);
+            match kind {
+                NamedKind::Enum => quote!(FieldShape::Choice(#id::VALUES)),
+                NamedKind::Scalar => match api.scalars.iter().find(|s| &s.name == name).map(|s| &s.kind) {
+                    Some(ScalarKind::Integer { min, max }) => {
+                        let (lo, hi) = (opt(*min), opt(*max));
+                        quote!(FieldShape::Integer { min: #lo, max: #hi })
+                    }
+                    Some(ScalarKind::Number { .. }) => quote!(FieldShape::Number),
+                    _ => quote!(FieldShape::Text),
+                },
+                NamedKind::Struct | NamedKind::Union => quote!(FieldShape::Json),
+            }
+        }
+    }
+}

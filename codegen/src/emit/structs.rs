@@ -1,0 +1,520 @@
+//! Object schemas and `oneOf` unions.
+//!
+//! Input types (reachable from a request body) get `new(required…)`, chained
+//! setters, `Validate` (rules the types cannot carry) and `FromJson` (every
+//! violation of a raw JSON payload, with its path). Output types are lenient:
+//! unknown members are kept in `extra`.
+
+use std::collections::BTreeSet;
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::{doc_lines, ident, rust_type, schemars_attr, schemars_derive};
+use crate::model::*;
+
+fn imports() -> TokenStream {
+    quote! {
+        use serde::{Deserialize, Serialize};
+        use serde_json::Value;
+
+        use crate::validation::{FromJson, Path, Validate, Violation};
+        use super::*;
+    }
+}
+
+pub(super) fn emit_requests(api: &Api, structs: &[&StructDef]) -> TokenStream {
+    let imports = imports();
+    let items = structs.iter().map(|s| input_struct(api, s));
+    quote! {
+        //! Request bodies, one per endpoint.
+
+        #imports
+
+        #(#items)*
+    }
+}
+
+pub(super) fn emit_models(api: &Api, structs: &[&StructDef]) -> TokenStream {
+    let imports = imports();
+    let items = structs.iter().map(|s| input_struct(api, s));
+    let unions = api.unions.iter().map(|u| union(api, u));
+    quote! {
+        //! Objects and unions used inside request bodies.
+
+        #imports
+
+        #(#items)*
+        #(#unions)*
+    }
+}
+
+pub(super) fn emit_responses(structs: &[&StructDef]) -> TokenStream {
+    let items = structs.iter().map(|s| output_struct(s));
+    quote! {
+        //! Response bodies. Lenient by design: members this version does not
+        //! know are kept in `extra`, and enums keep unknown values.
+
+        use serde::{Deserialize, Serialize};
+        use super::*;
+
+        #(#items)*
+    }
+}
+
+fn field_doc(f: &FieldDef) -> TokenStream {
+    let mut paragraphs = f.doc.paragraphs();
+    if let Some(d) = &f.default {
+        let shown = d.as_str().map_or_else(|| d.to_string(), str::to_owned);
+        paragraphs.push(format!("The server's default is `{shown}`."));
+    }
+    if let (Some(lo), Some(hi)) = (f.min_items, f.max_items) {
+        paragraphs.push(format!("{lo} to {hi} items."));
+    } else if let Some(hi) = f.max_items {
+        paragraphs.push(format!("At most {hi} items."));
+    } else if let Some(lo) = f.min_items {
+        paragraphs.push(format!("At least {lo} items."));
+    }
+    doc_lines(&paragraphs)
+}
+
+/// Attributes describing rules the Rust type does not carry, for schemars.
+fn field_schemars_attrs(f: &FieldDef) -> TokenStream {
+    let mut attrs = TokenStream::new();
+    match (f.min_items, f.max_items) {
+        (Some(lo), Some(hi)) => {
+            let (lo, hi) = (Literal::u64_unsuffixed(lo), Literal::u64_unsuffixed(hi));
+            attrs.extend(schemars_attr(quote!(length(min = #lo, max = #hi))));
+        }
+        (Some(lo), None) => {
+            let lo = Literal::u64_unsuffixed(lo);
+            attrs.extend(schemars_attr(quote!(length(min = #lo))));
+        }
+        (None, Some(hi)) => {
+            let hi = Literal::u64_unsuffixed(hi);
+            attrs.extend(schemars_attr(quote!(length(max = #hi))));
+        }
+        (None, None) => {}
+    }
+    match &f.ty {
+        TypeRef::String { format: Some(Format::Uri) } => attrs.extend(schemars_attr(quote!(url))),
+        TypeRef::Array(inner) if matches!(**inner, TypeRef::String { format: Some(Format::Uri) }) => {
+            attrs.extend(schemars_attr(quote!(inner(url))));
+        }
+        _ => {}
+    }
+    attrs
+}
+
+fn field_decl(f: &FieldDef) -> TokenStream {
+    let id = ident(&f.ident);
+    let wire = &f.wire;
+    let doc = field_doc(f);
+    let ty = rust_type(&f.ty);
+    let rename = (f.ident.trim_start_matches("r#") != f.wire).then(|| quote!(#[serde(rename = #wire)]));
+    let schemars_attrs = field_schemars_attrs(f);
+    if f.required {
+        quote! {
+            #doc
+            #rename
+            #schemars_attrs
+            pub #id: #ty,
+        }
+    } else {
+        quote! {
+            #doc
+            #rename
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #schemars_attrs
+            pub #id: Option<#ty>,
+        }
+    }
+}
+
+/// The parameter type a constructor or setter takes, and how to turn it into the field's type.
+fn param(ty: &TypeRef, value: &TokenStream) -> (TokenStream, TokenStream) {
+    match ty {
+        TypeRef::String { .. } => (quote!(impl Into<String>), quote!(#value.into())),
+        TypeRef::Named { kind: NamedKind::Struct | NamedKind::Union, .. } => {
+            let t = rust_type(ty);
+            (quote!(impl Into<#t>), quote!(#value.into()))
+        }
+        TypeRef::Array(inner) => {
+            let t = rust_type(inner);
+            (quote!(impl IntoIterator<Item = #t>), quote!(#value.into_iter().collect()))
+        }
+        _ => (rust_type(ty), quote!(#value)),
+    }
+}
+
+fn constructor_and_setters(s: &StructDef) -> TokenStream {
+    let required: Vec<&FieldDef> = s.fields.iter().filter(|f| f.required).collect();
+    let params = required.iter().map(|f| {
+        let id = ident(&f.ident);
+        let (ty, _) = param(&f.ty, &quote!(#id));
+        quote!(#id: #ty)
+    });
+    let inits = s.fields.iter().map(|f| {
+        let id = ident(&f.ident);
+        if f.required {
+            let (_, convert) = param(&f.ty, &quote!(#id));
+            quote!(#id: #convert)
+        } else {
+            quote!(#id: None)
+        }
+    });
+    let extra_init = has_extra(s).then(|| quote!(extra: serde_json::Map::new(),));
+    let required_names: Vec<String> = required.iter().map(|f| format!("`{}`", f.wire)).collect();
+    let new_doc = if required.is_empty() {
+        " Creates a value with every optional member unset.".to_owned()
+    } else {
+        format!(
+            " Creates a value from its required members ({}); optional ones are left unset, so the server's defaults apply.",
+            required_names.join(", ")
+        )
+    };
+    let setters = s.fields.iter().filter(|f| !f.required).map(|f| {
+        let id = ident(&f.ident);
+        let (ty, convert) = param(&f.ty, &quote!(#id));
+        let summary = f
+            .doc
+            .description
+            .as_deref()
+            .or(f.doc.title.as_deref())
+            .unwrap_or("");
+        let doc = format!(" Sets `{}`. {summary}", f.wire);
+        quote! {
+            #[doc = #doc]
+            #[must_use]
+            pub fn #id(mut self, #id: #ty) -> Self {
+                self.#id = Some(#convert);
+                self
+            }
+        }
+    });
+    let wires = s.fields.iter().map(|f| f.wire.as_str());
+    quote! {
+        /// The JSON member names, in the spec's order.
+        pub const FIELDS: &'static [&'static str] = &[#(#wires),*];
+
+        #[doc = #new_doc]
+        pub fn new(#(#params),*) -> Self {
+            Self {
+                #(#inits,)*
+                #extra_init
+            }
+        }
+
+        #(#setters)*
+    }
+}
+
+fn has_extra(s: &StructDef) -> bool {
+    !s.usage.input && !s.closed
+}
+
+fn input_struct(api: &Api, s: &StructDef) -> TokenStream {
+    let name = format_ident!("{}", s.name);
+    let fields = s.fields.iter().map(field_decl);
+    let deny = s.closed.then(|| quote!(#[serde(deny_unknown_fields)]));
+    let derive_schemars = schemars_derive();
+    let ctor = constructor_and_setters(s);
+    let validate = validate_impl(api, s);
+    let from_json = from_json_impl(s);
+    let mut paragraphs = s.doc.paragraphs();
+    if !s.rules.is_empty() {
+        let mut lines = vec!["Rules checked by [`Validate::validate`](crate::Validate::validate):".to_owned()];
+        lines.extend(
+            s.rules
+                .iter()
+                .map(|StructRule::NotBothNonEmpty { doc, .. }| format!("- {doc}")),
+        );
+        paragraphs.push(lines.join("\n"));
+    }
+    let doc = doc_lines(&paragraphs);
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #derive_schemars
+        #deny
+        #[non_exhaustive]
+        pub struct #name {
+            #(#fields)*
+        }
+
+        impl #name {
+            #ctor
+        }
+
+        #validate
+        #from_json
+    }
+}
+
+fn output_struct(s: &StructDef) -> TokenStream {
+    let name = format_ident!("{}", s.name);
+    let doc = doc_lines(&s.doc.paragraphs());
+    let fields = s.fields.iter().map(field_decl);
+    let derive_schemars = schemars_derive();
+    let extra = has_extra(s).then(|| {
+        quote! {
+            /// Members this version of the crate does not know.
+            #[serde(flatten)]
+            pub extra: serde_json::Map<String, serde_json::Value>,
+        }
+    });
+    let ctor = constructor_and_setters(s);
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #derive_schemars
+        #[non_exhaustive]
+        pub struct #name {
+            #(#fields)*
+            #extra
+        }
+
+        impl #name {
+            #ctor
+        }
+    }
+}
+
+/// Whether values of `ty` have rules beyond what their Rust type enforces.
+pub(crate) fn needs_validation(api: &Api, ty: &TypeRef, seen: &mut BTreeSet<String>) -> bool {
+    match ty {
+        TypeRef::String { format } => format.is_some(),
+        TypeRef::Array(inner) => needs_validation(api, inner, seen),
+        TypeRef::Named { name, kind: NamedKind::Struct } => {
+            seen.insert(name.clone())
+                && api.struct_def(name).is_some_and(|s| struct_needs_validation(api, s, seen))
+        }
+        TypeRef::Named { name, kind: NamedKind::Union } => {
+            seen.insert(name.clone())
+                && api.union_def(name).is_some_and(|u| {
+                    u.variants.iter().any(|(_, t)| {
+                        needs_validation(
+                            api,
+                            &TypeRef::Named { name: t.clone(), kind: NamedKind::Struct },
+                            seen,
+                        )
+                    })
+                })
+        }
+        _ => false,
+    }
+}
+
+fn struct_needs_validation(api: &Api, s: &StructDef, seen: &mut BTreeSet<String>) -> bool {
+    !s.rules.is_empty()
+        || s.fields.iter().any(|f| {
+            f.min_items.is_some() || f.max_items.is_some() || needs_validation(api, &f.ty, seen)
+        })
+}
+
+/// Statements checking one value of type `ty` held in `value`, whose path
+/// is the local `path` (a `Path`, not a reference).
+fn check_value(api: &Api, ty: &TypeRef, value: TokenStream, path: TokenStream) -> TokenStream {
+    match ty {
+        TypeRef::String { format: Some(Format::Uri) } => quote! {
+            crate::validation::record(crate::validation::check_uri(#value), &#path, errors);
+        },
+        TypeRef::Named { kind: NamedKind::Struct | NamedKind::Union, .. }
+            if needs_validation(api, ty, &mut BTreeSet::new()) =>
+        {
+            quote! { #value.validate_at(&#path, errors); }
+        }
+        TypeRef::Array(inner) if needs_validation(api, inner, &mut BTreeSet::new()) => {
+            let each = check_value(api, inner, quote!(item), quote!(item_path));
+            quote! {
+                for (index, item) in #value.iter().enumerate() {
+                    let item_path = #path.index(index);
+                    #each
+                }
+            }
+        }
+        _ => quote!(),
+    }
+}
+
+fn validate_impl(api: &Api, s: &StructDef) -> TokenStream {
+    let name = format_ident!("{}", s.name);
+    let mut body = TokenStream::new();
+    for f in &s.fields {
+        let id = ident(&f.ident);
+        let wire = &f.wire;
+        let mut checks = TokenStream::new();
+        if f.min_items.is_some() || f.max_items.is_some() {
+            let lo = opt_usize(f.min_items);
+            let hi = opt_usize(f.max_items);
+            checks.extend(quote! {
+                crate::validation::record(crate::validation::check_items(value.len(), #lo, #hi), &field_path, errors);
+            });
+        }
+        checks.extend(check_value(api, &f.ty, quote!(value), quote!(field_path)));
+        if checks.is_empty() {
+            continue;
+        }
+        body.extend(if f.required {
+            quote! {
+                {
+                    let value = &self.#id;
+                    let field_path = path.field(#wire);
+                    #checks
+                }
+            }
+        } else {
+            quote! {
+                if let Some(value) = &self.#id {
+                    let field_path = path.field(#wire);
+                    #checks
+                }
+            }
+        });
+    }
+    for rule in &s.rules {
+        let StructRule::NotBothNonEmpty { first, second, .. } = rule;
+        let non_empty = |wire: &str| {
+            let f = s.fields.iter().find(|f| f.wire == wire).expect("checked by the parser");
+            let id = ident(&f.ident);
+            if f.required {
+                quote!(!self.#id.is_empty())
+            } else {
+                quote!(self.#id.as_ref().is_some_and(|v| !v.is_empty()))
+            }
+        };
+        let (a, b) = (non_empty(first), non_empty(second));
+        body.extend(quote! {
+            if #a && #b {
+                errors.push(Violation::new(path, crate::validation::Rule::NotBothNonEmpty { first: #first, second: #second }));
+            }
+        });
+    }
+    let (path_arg, errors_arg) = if body.is_empty() {
+        (quote!(_path), quote!(_errors))
+    } else {
+        (quote!(path), quote!(errors))
+    };
+    quote! {
+        impl Validate for #name {
+            fn validate_at(&self, #path_arg: &Path<'_>, #errors_arg: &mut Vec<Violation>) {
+                #body
+            }
+        }
+    }
+}
+
+fn from_json_impl(s: &StructDef) -> TokenStream {
+    let name = format_ident!("{}", s.name);
+    let reject_unknown = s.closed.then(|| {
+        quote! { crate::validation::reject_unknown_fields(object, Self::FIELDS, path, errors); }
+    });
+    let lets = s.fields.iter().map(|f| {
+        let id = ident(&f.ident);
+        let wire = &f.wire;
+        let ty = rust_type(&f.ty);
+        if f.required {
+            quote! { let #id = crate::validation::required::<#ty>(object, #wire, path, errors); }
+        } else {
+            quote! { let #id = crate::validation::optional::<#ty>(object, #wire, path, errors); }
+        }
+    });
+    let inits = s.fields.iter().map(|f| {
+        let id = ident(&f.ident);
+        quote!(#id: #id?)
+    });
+    quote! {
+        impl FromJson for #name {
+            fn from_json_at(value: &Value, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<Self> {
+                let object = crate::validation::object_from_json(value, path, errors)?;
+                #reject_unknown
+                #(#lets)*
+                let parsed = Self { #(#inits,)* };
+                parsed.validate_at(path, errors);
+                Some(parsed)
+            }
+        }
+    }
+}
+
+fn union(api: &Api, u: &UnionDef) -> TokenStream {
+    let name = format_ident!("{}", u.name);
+    let type_name = &u.name;
+    let doc = doc_lines(&u.doc.paragraphs());
+    let derive_schemars = schemars_derive();
+    let variants: Vec<_> = u.variants.iter().map(|(v, _)| format_ident!("{}", v)).collect();
+    let targets: Vec<_> = u.variants.iter().map(|(_, t)| format_ident!("{}", t)).collect();
+    let docs: Vec<String> = u
+        .variants
+        .iter()
+        .map(|(_, t)| {
+            let title = api.struct_def(t).and_then(|s| s.doc.title.clone());
+            format!(" {}", title.unwrap_or_else(|| t.clone()))
+        })
+        .collect();
+    let needs = needs_validation(
+        api,
+        &TypeRef::Named { name: u.name.clone(), kind: NamedKind::Union },
+        &mut BTreeSet::new(),
+    );
+    let validate_body = needs.then(|| {
+        quote! {
+            match self {
+                #(Self::#variants(value) => value.validate_at(path, errors),)*
+            }
+        }
+    });
+    let (path_arg, errors_arg) = if needs { (quote!(path), quote!(errors)) } else { (quote!(_path), quote!(_errors)) };
+    quote! {
+        #doc
+        ///
+        /// Exactly one of the variants must match; on the wire the variant is
+        /// told apart by its members (no tag).
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #derive_schemars
+        #[serde(untagged)]
+        #[non_exhaustive]
+        pub enum #name {
+            #(
+                #[doc = #docs]
+                #variants(#targets),
+            )*
+        }
+
+        #(
+            impl From<#targets> for #name {
+                fn from(value: #targets) -> Self {
+                    Self::#variants(value)
+                }
+            }
+        )*
+
+        impl Validate for #name {
+            fn validate_at(&self, #path_arg: &Path<'_>, #errors_arg: &mut Vec<Violation>) {
+                #validate_body
+            }
+        }
+
+        impl FromJson for #name {
+            fn from_json_at(value: &Value, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<Self> {
+                crate::validation::one_of(
+                    value,
+                    path,
+                    errors,
+                    #type_name,
+                    &[#(|value, path, errors| #targets::from_json_at(value, path, errors).map(Self::#variants)),*],
+                )
+            }
+        }
+    }
+}
+
+fn opt_usize(value: Option<u64>) -> TokenStream {
+    match value {
+        Some(v) => {
+            let v = Literal::u64_unsuffixed(v);
+            quote!(Some(#v))
+        }
+        None => quote!(None),
+    }
+}
