@@ -1,0 +1,189 @@
+//! The generated API behaves as promised: every enum value, names that keep
+//! digit groups apart, round-trips through strings, sizes, newtypes that
+//! refuse invalid values, builders and JSON snapshots of built payloads.
+
+use std::str::FromStr;
+
+use segmind_ideogram::*;
+
+fn reference(name: &str) -> Vec<String> {
+    let path = segmind_ideogram_tests::root().join("../shared/reference").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn resolution_enums_have_every_value_in_reference_order() {
+    let v2: Vec<&str> = V2Resolution::ALL.iter().map(|r| r.as_str()).collect();
+    let v3: Vec<&str> = V3Resolution::ALL.iter().map(|r| r.as_str()).collect();
+    assert_eq!(v2.len(), 78);
+    assert_eq!(v3.len(), 69);
+    assert_eq!(v2, reference("ideogram-v2-resolutions.json"));
+    assert_eq!(v3, reference("ideogram-v3-resolutions.json"));
+    assert_eq!(V2Resolution::VALUES, v2.as_slice());
+}
+
+#[test]
+fn enum_values_round_trip_through_display_from_str_and_serde() {
+    fn check<T>(all: &[T])
+    where
+        T: Copy + std::fmt::Display + FromStr + PartialEq + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned,
+        <T as FromStr>::Err: std::fmt::Debug,
+    {
+        for value in all {
+            let text = value.to_string();
+            assert_eq!(text.parse::<T>().unwrap(), *value);
+            let json = serde_json::to_value(value).unwrap();
+            assert_eq!(json, serde_json::Value::String(text));
+            assert_eq!(serde_json::from_value::<T>(json).unwrap(), *value);
+        }
+    }
+    check(V2Resolution::ALL);
+    check(V3Resolution::ALL);
+    check(StyleType::ALL);
+    check(MagicPromptOption::ALL);
+    check(RenderingSpeed::ALL);
+    check(PalettePresetName::ALL);
+    assert_eq!(StyleType::ALL.len(), 5);
+    assert_eq!(MagicPromptOption::ALL.len(), 3);
+    assert_eq!(RenderingSpeed::ALL.len(), 3);
+    assert_eq!(PalettePresetName::ALL.len(), 8);
+}
+
+#[test]
+fn variant_names_keep_digit_groups_apart_and_sizes_are_right() {
+    assert_eq!(V2Resolution::Resolution512_1536.as_str(), "RESOLUTION_512_1536");
+    assert_eq!(V2Resolution::Resolution1024_1024, V2Resolution::default());
+    assert_eq!(V3Resolution::Size800x1280.as_str(), "800x1280");
+    assert_eq!(V3Resolution::default().as_str(), "1024x1024");
+    assert_eq!(StyleType::Render3d.as_str(), "RENDER_3D");
+    for r in V2Resolution::ALL {
+        assert_eq!(r.as_str(), format!("RESOLUTION_{}_{}", r.width(), r.height()));
+    }
+    for r in V3Resolution::ALL {
+        assert_eq!(r.as_str(), format!("{}x{}", r.width(), r.height()));
+    }
+    let err = "RESOLUTION_1_1".parse::<V2Resolution>().unwrap_err();
+    assert_eq!(err.to_string(), "`RESOLUTION_1_1` is not a V2Resolution value");
+}
+
+#[test]
+fn job_status_tolerates_unknown_values() {
+    let known: JobStatus = serde_json::from_str("\"COMPLETED\"").unwrap();
+    assert_eq!(known, JobStatus::Completed);
+    let unknown: JobStatus = serde_json::from_str("\"THROTTLED\"").unwrap();
+    assert_eq!(unknown, JobStatus::Unknown("THROTTLED".into()));
+    assert_eq!(serde_json::to_string(&unknown).unwrap(), "\"THROTTLED\"");
+    let result: JobResult = serde_json::from_value(serde_json::json!({
+        "status": "COMPLETED",
+        "output": "https://example.com/a.png",
+        "metrics": {"inference_time": 1.5, "gpu": "A100"},
+        "new_field": true
+    }))
+    .unwrap();
+    assert_eq!(result.metrics.as_ref().unwrap().inference_time, Some(1.5));
+    assert_eq!(result.metrics.as_ref().unwrap().extra["gpu"], "A100");
+    assert_eq!(result.extra["new_field"], true);
+}
+
+#[test]
+fn constrained_scalars_refuse_invalid_values_everywhere() {
+    assert!(Seed::new(100).is_ok());
+    assert!(Seed::new(999_999).is_ok());
+    assert_eq!(Seed::new(99).unwrap_err().to_string(), "invalid Seed: must be at least 100");
+    assert!(Seed::new(1_000_000).is_err());
+    assert!("5".parse::<Seed>().is_err());
+    assert!(serde_json::from_str::<Seed>("50").is_err());
+    assert_eq!(Seed::try_from(4242).unwrap().get(), 4242);
+    assert!(ImageWeight::new(0).is_err());
+    assert!(ImageWeight::new(101).is_err());
+    assert!(ColorWeight::new(0.04).is_err());
+    assert!(ColorWeight::new(f64::NAN).is_err());
+    assert!(ColorWeight::new(1.0).is_ok());
+    assert!(ColorHex::new("#b470b3").is_ok());
+    assert_eq!(
+        ColorHex::new("pink").unwrap_err().to_string(),
+        "invalid ColorHex: must match ^#(?:[0-9a-fA-F]{3}){1,2}$"
+    );
+    assert!(StyleCode::new("AAFF5733").is_ok());
+    assert!(StyleCode::new("Modern").is_err());
+    assert!(serde_json::from_str::<StyleCode>("\"Modern\"").is_err());
+    assert_eq!(&*StyleCode::new("0b1c2d3e").unwrap(), "0b1c2d3e");
+}
+
+#[test]
+fn validate_reports_every_violation_with_its_path() {
+    let request = Ideogram3ReframeRequest::new("not a uri")
+        .style_codes([StyleCode::new("AAFF5733").unwrap()])
+        .style_reference_images(["https://example.com/a.png", "also not a uri"].map(String::from))
+        .color_palette(CustomColorPalette::new(Vec::<ColorPaletteMember>::new()));
+    let errors = request.validate().unwrap_err();
+    let found: Vec<(String, &str)> = errors
+        .violations()
+        .iter()
+        .map(|v| (v.path.clone(), v.rule.code()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("image".to_owned(), "format"),
+            ("color_palette.members".to_owned(), "min_items"),
+            ("style_reference_images[1]".to_owned(), "format"),
+            (String::new(), "not_both_non_empty"),
+        ]
+    );
+}
+
+#[test]
+fn builder_payloads_match_snapshots() {
+    let palette = CustomColorPalette::new([
+        ColorPaletteMember::new(ColorHex::new("#b470b3").unwrap()).color_weight(ColorWeight::new(0.6).unwrap()),
+        ColorPaletteMember::new(ColorHex::new("#0a0").unwrap()),
+    ]);
+    let txt = IdeogramTxt2ImgRequest::new("a panda in a spacesuit")
+        .negative_prompt("blurry")
+        .magic_prompt_option(MagicPromptOption::Off)
+        .resolution(V2Resolution::Resolution1280_720)
+        .seed(Seed::new(4242).unwrap())
+        .style_type(StyleType::Render3d)
+        .color_palette(palette);
+    let img = IdeogramImg2ImgRequest::new("https://example.com/in.png", "make it night")
+        .image_weight(ImageWeight::new(70).unwrap())
+        .color_palette(PresetColorPalette::new(PalettePresetName::Ultramarine));
+    let turbo = IdeogramTurboImg2ImgRequest::new("https://example.com/in.jpg", "caricature");
+    let a2 = Ideogram2aImg2ImgRequest::new("https://example.com/in.png", "new year").style_type(StyleType::Anime);
+    let reframe = Ideogram3ReframeRequest::new("https://example.com/in.png")
+        .resolution(V3Resolution::Size800x1280)
+        .rendering_speed(RenderingSpeed::Quality)
+        .style_codes([StyleCode::new("AAFF5733").unwrap()]);
+    for request in [&txt as &dyn ValidateDyn, &img, &turbo, &a2, &reframe] {
+        request.check();
+    }
+    insta::assert_json_snapshot!("builder_txt_2_img", txt);
+    insta::assert_json_snapshot!("builder_img_2_img", img);
+    insta::assert_json_snapshot!("builder_turbo_img_2_img", turbo);
+    insta::assert_json_snapshot!("builder_2a_img_2_img", a2);
+    insta::assert_json_snapshot!("builder_3_reframe", reframe);
+}
+
+trait ValidateDyn {
+    fn check(&self);
+}
+
+impl<T: Validate> ValidateDyn for T {
+    fn check(&self) {
+        self.validate().expect("built request is valid");
+    }
+}
+
+#[test]
+fn example_payloads_serialize_as_snapshotted() {
+    insta::glob!("../../spec/examples", "*/*.json", |path| {
+        let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        if !doc["violations"].as_array().unwrap().is_empty() {
+            return;
+        }
+        let slug = path.parent().unwrap().file_name().unwrap().to_str().unwrap();
+        let request = AnyRequest::from_json(slug, &doc["request"]).unwrap().unwrap();
+        insta::assert_json_snapshot!(request);
+    });
+}
