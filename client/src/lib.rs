@@ -22,6 +22,7 @@
 
 pub mod endpoint;
 #[allow(missing_docs)] // Members without a description in the spec.
+#[rustfmt::skip] // Formatted by the generator (prettyplease); `cargo xtask codegen --check` guards it.
 pub mod generated;
 pub mod validation;
 
@@ -30,3 +31,7 @@ pub use generated::*;
 pub use validation::{
     FromJson, InvalidValue, ParseEnumError, Rule, Validate, ValidationErrors, Violation,
 };
+
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -149,7 +149,10 @@ impl fmt::Display for Rule {
                 matched: 0,
             } => write!(f, "matches no form of {type_name}"),
             Rule::OneOf { type_name, matched } => {
-                write!(f, "matches {matched} forms of {type_name}; exactly one must match")
+                write!(
+                    f,
+                    "matches {matched} forms of {type_name}; exactly one must match"
+                )
             }
             Rule::NotBothNonEmpty { first, second } => {
                 write!(f, "`{first}` and `{second}` cannot both be non-empty")
@@ -227,7 +230,11 @@ impl ValidationErrors {
 impl fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.violations.len();
-        write!(f, "invalid request ({n} violation{}): ", if n == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "invalid request ({n} violation{}): ",
+            if n == 1 { "" } else { "s" }
+        )?;
         for (i, v) in self.violations.iter().enumerate() {
             if i > 0 {
                 f.write_str("; ")?;
@@ -330,7 +337,12 @@ pub trait FromJson: Sized {
         match serde_json::from_str::<Value>(text) {
             Ok(value) => Self::from_json(&value),
             Err(_) => Err(ValidationErrors {
-                violations: vec![Violation::new(&Path::Root, Rule::Type { expected: "JSON object" })],
+                violations: vec![Violation::new(
+                    &Path::Root,
+                    Rule::Type {
+                        expected: "JSON object",
+                    },
+                )],
             }),
         }
     }
@@ -346,7 +358,9 @@ impl FromJson for i64 {
     fn from_json_at(value: &Value, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<Self> {
         let n = integer_from_json(value, path, errors)?;
         record(
-            i64::try_from(n).map_err(|_| Rule::Type { expected: "integer" }),
+            i64::try_from(n).map_err(|_| Rule::Type {
+                expected: "integer",
+            }),
             path,
             errors,
         )
@@ -391,14 +405,24 @@ impl<T: FromJson> FromJson for Vec<T> {
     }
 }
 
-fn type_error<T>(path: &Path<'_>, errors: &mut Vec<Violation>, expected: &'static str) -> Option<T> {
+fn type_error<T>(
+    path: &Path<'_>,
+    errors: &mut Vec<Violation>,
+    expected: &'static str,
+) -> Option<T> {
     errors.push(Violation::new(path, Rule::Type { expected }));
     None
 }
 
 /// `Ok` as `Some`; `Err(rule)` recorded at `path` as `None`.
-pub fn record<T>(result: Result<T, Rule>, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<T> {
-    result.map_err(|rule| errors.push(Violation::new(path, rule))).ok()
+pub fn record<T>(
+    result: Result<T, Rule>,
+    path: &Path<'_>,
+    errors: &mut Vec<Violation>,
+) -> Option<T> {
+    result
+        .map_err(|rule| errors.push(Violation::new(path, rule)))
+        .ok()
 }
 
 /// The object's members, or a type violation.
@@ -427,7 +451,11 @@ pub fn string_from_json<'v>(
 
 /// An integer as JSON Schema sees one: any number with no fractional part
 /// (`100` and `100.0` alike).
-pub fn integer_from_json(value: &Value, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<i128> {
+pub fn integer_from_json(
+    value: &Value,
+    path: &Path<'_>,
+    errors: &mut Vec<Violation>,
+) -> Option<i128> {
     let Value::Number(n) = value else {
         return type_error(path, errors, "integer");
     };
@@ -446,7 +474,11 @@ pub fn integer_from_json(value: &Value, path: &Path<'_>, errors: &mut Vec<Violat
 }
 
 /// A finite number, or a type violation.
-pub fn number_from_json(value: &Value, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<f64> {
+pub fn number_from_json(
+    value: &Value,
+    path: &Path<'_>,
+    errors: &mut Vec<Violation>,
+) -> Option<f64> {
     match value.as_f64() {
         Some(f) if value.is_number() && f.is_finite() => Some(f),
         _ => type_error(path, errors, "number"),
@@ -544,12 +576,24 @@ pub fn one_of<T>(
         0 => {
             match closest {
                 Some(c) if !c.is_empty() => errors.extend(c),
-                _ => errors.push(Violation::new(path, Rule::OneOf { type_name, matched: 0 })),
+                _ => errors.push(Violation::new(
+                    path,
+                    Rule::OneOf {
+                        type_name,
+                        matched: 0,
+                    },
+                )),
             }
             None
         }
         n => {
-            errors.push(Violation::new(path, Rule::OneOf { type_name, matched: n }));
+            errors.push(Violation::new(
+                path,
+                Rule::OneOf {
+                    type_name,
+                    matched: n,
+                },
+            ));
             None
         }
     }
@@ -661,9 +705,15 @@ mod tests {
         let palette = root.field("color_palette");
         let members = palette.field("members");
         let third = members.index(2);
-        assert_eq!(third.field("color_hex").to_string(), "color_palette.members[2].color_hex");
+        assert_eq!(
+            third.field("color_hex").to_string(),
+            "color_palette.members[2].color_hex"
+        );
         assert_eq!(root.to_string(), "");
-        assert_eq!(root.field("style_codes").index(0).to_string(), "style_codes[0]");
+        assert_eq!(
+            root.field("style_codes").index(0).to_string(),
+            "style_codes[0]"
+        );
     }
 
     #[test]
@@ -677,7 +727,15 @@ mod tests {
         ] {
             assert!(check_uri(ok).is_ok(), "{ok}");
         }
-        for bad in ["panda.png", "", "://x", "1http://x", "http://exa mple.com", "http://", "https://x/%zz"] {
+        for bad in [
+            "panda.png",
+            "",
+            "://x",
+            "1http://x",
+            "http://exa mple.com",
+            "http://",
+            "https://x/%zz",
+        ] {
             assert!(check_uri(bad).is_err(), "{bad}");
         }
     }
@@ -686,12 +744,27 @@ mod tests {
     fn integers_follow_json_schema() {
         let mut errors = Vec::new();
         let root = Path::Root;
-        assert_eq!(integer_from_json(&serde_json::json!(100.0), &root, &mut errors), Some(100));
-        assert_eq!(integer_from_json(&serde_json::json!(100.5), &root, &mut errors), None);
-        assert_eq!(integer_from_json(&serde_json::json!("100"), &root, &mut errors), None);
+        assert_eq!(
+            integer_from_json(&serde_json::json!(100.0), &root, &mut errors),
+            Some(100)
+        );
+        assert_eq!(
+            integer_from_json(&serde_json::json!(100.5), &root, &mut errors),
+            None
+        );
+        assert_eq!(
+            integer_from_json(&serde_json::json!("100"), &root, &mut errors),
+            None
+        );
         assert_eq!(errors.len(), 2);
-        assert_eq!(check_integer(99, Some(100), Some(200)), Err(Rule::Minimum { min: 100.0 }));
-        assert_eq!(check_integer(201, Some(100), Some(200)), Err(Rule::Maximum { max: 200.0 }));
+        assert_eq!(
+            check_integer(99, Some(100), Some(200)),
+            Err(Rule::Minimum { min: 100.0 })
+        );
+        assert_eq!(
+            check_integer(201, Some(100), Some(200)),
+            Err(Rule::Maximum { max: 200.0 })
+        );
     }
 
     #[test]
@@ -702,7 +775,16 @@ mod tests {
         };
         assert_eq!(v.to_string(), "seed: must be at most 999999");
         let e = ValidationErrors::check(vec![v.clone(), v]).unwrap_err();
-        assert!(e.to_string().starts_with("invalid request (2 violations): seed"));
-        assert_eq!(Rule::Type { expected: "integer" }.to_string(), "must be an integer");
+        assert!(
+            e.to_string()
+                .starts_with("invalid request (2 violations): seed")
+        );
+        assert_eq!(
+            Rule::Type {
+                expected: "integer"
+            }
+            .to_string(),
+            "must be an integer"
+        );
     }
 }

@@ -131,13 +131,18 @@ pub struct FieldDef {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TypeRef {
-    String { format: Option<Format> },
+    String {
+        format: Option<Format>,
+    },
     Integer,
     Number,
     Bool,
     /// No type given: any JSON value.
     Any,
-    Named { name: String, kind: NamedKind },
+    Named {
+        name: String,
+        kind: NamedKind,
+    },
     Array(Box<TypeRef>),
 }
 

@@ -149,7 +149,10 @@ mod tests {
             variant_ident("512x1536", Some("Size")).as_deref(),
             Some("Size512x1536")
         );
-        assert_eq!(variant_ident("RENDER_3D", None).as_deref(), Some("Render3d"));
+        assert_eq!(
+            variant_ident("RENDER_3D", None).as_deref(),
+            Some("Render3d")
+        );
         assert_eq!(variant_ident("512x1536", None), None);
         assert_eq!(variant_ident("", None), None);
     }

@@ -125,7 +125,10 @@ fn classify(schemas: &At<'_>) -> Result<BTreeMap<String, NamedKind>> {
 
 fn check_supported(schema: &At<'_>) -> Result<()> {
     let Some(object) = schema.value.as_object() else {
-        return Err(schema.err(format!("expected a schema object, found {}", kind(schema.value))));
+        return Err(schema.err(format!(
+            "expected a schema object, found {}",
+            kind(schema.value)
+        )));
     };
     for key in object.keys() {
         if UNSUPPORTED.contains(&key.as_str()) {
@@ -213,7 +216,9 @@ fn parse_enum(name: &str, schema: &At<'_>) -> Result<EnumDef> {
                 variants
                     .iter()
                     .position(|v| v.wire == wire)
-                    .ok_or_else(|| d.err(format!("default `{wire}` is not one of the enum's values")))?,
+                    .ok_or_else(|| {
+                        d.err(format!("default `{wire}` is not one of the enum's values"))
+                    })?,
             )
         }
     };
@@ -275,8 +280,13 @@ fn parse_scalar(name: &str, schema: &At<'_>) -> Result<ScalarDef> {
             }
         }
     };
-    if let (ScalarKind::Integer { min: Some(lo), max: Some(hi) }, Some(max)) =
-        (&kind, schema.get("maximum")?)
+    if let (
+        ScalarKind::Integer {
+            min: Some(lo),
+            max: Some(hi),
+        },
+        Some(max),
+    ) = (&kind, schema.get("maximum")?)
         && lo > hi
     {
         return Err(max.err(format!("maximum {hi} is below minimum {lo}")));
@@ -399,7 +409,8 @@ fn not_both_non_empty(not: &At<'_>, fields: &[FieldDef]) -> Result<StructRule> {
     };
     let props = not.req("properties")?;
     for (name, prop) in props.entries()? {
-        let is_min_one = prop.object()?.len() == 1 && prop.get("minItems")?.is_some_and(|m| m.value == 1);
+        let is_min_one =
+            prop.object()?.len() == 1 && prop.get("minItems")?.is_some_and(|m| m.value == 1);
         if !(name == first || name == second) || !is_min_one {
             return Err(unsupported());
         }
@@ -461,7 +472,10 @@ fn type_ref(schema: &At<'_>, kinds: &BTreeMap<String, NamedKind>) -> Result<Type
             })
         }
         Some("boolean") => Ok(TypeRef::Bool),
-        Some("array") => Ok(TypeRef::Array(Box::new(type_ref(&schema.req("items")?, kinds)?))),
+        Some("array") => Ok(TypeRef::Array(Box::new(type_ref(
+            &schema.req("items")?,
+            kinds,
+        )?))),
         Some(other) => Err(schema.err(format!(
             "inline `{other}` schemas are not supported: move the schema to components/schemas"
         ))),
@@ -470,9 +484,11 @@ fn type_ref(schema: &At<'_>, kinds: &BTreeMap<String, NamedKind>) -> Result<Type
 
 fn resolve_ref(reference: &At<'_>, kinds: &BTreeMap<String, NamedKind>) -> Result<String> {
     let target = reference.str()?;
-    let name = target
-        .strip_prefix(SCHEMA_PREFIX)
-        .ok_or_else(|| reference.err(format!("unsupported $ref `{target}`: only {SCHEMA_PREFIX}<Name> is supported")))?;
+    let name = target.strip_prefix(SCHEMA_PREFIX).ok_or_else(|| {
+        reference.err(format!(
+            "unsupported $ref `{target}`: only {SCHEMA_PREFIX}<Name> is supported"
+        ))
+    })?;
     if !kinds.contains_key(name) {
         return Err(reference.err(format!("unresolved $ref `{target}`: no such schema")));
     }
@@ -513,13 +529,30 @@ fn parse_union(
 fn check_field_defaults(api: &Api, schemas: &At<'_>) -> Result<()> {
     for s in &api.structs {
         for f in &s.fields {
-            let (Some(default), TypeRef::Named { name, kind: NamedKind::Enum }) = (&f.default, &f.ty)
+            let (
+                Some(default),
+                TypeRef::Named {
+                    name,
+                    kind: NamedKind::Enum,
+                },
+            ) = (&f.default, &f.ty)
             else {
                 continue;
             };
-            let e = api.enums.iter().find(|e| &e.name == name).expect("classified as enum");
-            if !default.as_str().is_some_and(|d| e.variants.iter().any(|v| v.wire == d)) {
-                let at = schemas.req(&s.name)?.req("properties")?.req(&f.wire)?.req("default")?;
+            let e = api
+                .enums
+                .iter()
+                .find(|e| &e.name == name)
+                .expect("classified as enum");
+            if !default
+                .as_str()
+                .is_some_and(|d| e.variants.iter().any(|v| v.wire == d))
+            {
+                let at = schemas
+                    .req(&s.name)?
+                    .req("properties")?
+                    .req(&f.wire)?
+                    .req("default")?;
                 return Err(at.err(format!("default {default} is not a value of `{name}`")));
             }
         }
@@ -531,15 +564,21 @@ fn parse_endpoints(root: &At<'_>, kinds: &BTreeMap<String, NamedKind>) -> Result
     let paths = root.req("paths")?;
     let mut endpoints = Vec::new();
     for (path, item) in paths.entries()? {
-        let Some(post) = item.get("post")? else { continue };
-        let Some(meta) = post.get("x-segmind-endpoint")? else { continue };
+        let Some(post) = item.get("post")? else {
+            continue;
+        };
+        let Some(meta) = post.get("x-segmind-endpoint")? else {
+            continue;
+        };
         let slug = meta.req("slug")?.str()?;
         let slug_ok = slug.starts_with(|c: char| c.is_ascii_lowercase())
-            && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            && slug
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !slug_ok {
-            return Err(meta
-                .req("slug")?
-                .err(format!("slug `{slug}` must be lowercase letters, digits and dashes")));
+            return Err(meta.req("slug")?.err(format!(
+                "slug `{slug}` must be lowercase letters, digits and dashes"
+            )));
         }
         if path != format!("/v1/{slug}") {
             return Err(meta.req("slug")?.err(format!(
@@ -560,9 +599,9 @@ fn parse_endpoints(root: &At<'_>, kinds: &BTreeMap<String, NamedKind>) -> Result
             "image" => ResponseKind::Image,
             "json-or-image" => ResponseKind::JsonOrImage,
             other => {
-                return Err(meta
-                    .req("response")?
-                    .err(format!("unknown response kind `{other}` (image, json-or-image)")));
+                return Err(meta.req("response")?.err(format!(
+                    "unknown response kind `{other}` (image, json-or-image)"
+                )));
             }
         };
         let price_usd = match meta.get("price_usd")? {
@@ -570,7 +609,8 @@ fn parse_endpoints(root: &At<'_>, kinds: &BTreeMap<String, NamedKind>) -> Result
             Some(p) => {
                 let min = p.req("min")?;
                 let max = p.req("max")?;
-                let number = |n: &At<'_>| n.value.as_f64().ok_or_else(|| n.err("expected a number"));
+                let number =
+                    |n: &At<'_>| n.value.as_f64().ok_or_else(|| n.err("expected a number"));
                 let (lo, hi) = (number(&min)?, number(&max)?);
                 if lo > hi || lo < 0.0 {
                     return Err(p.err("price needs 0 <= min <= max"));
@@ -580,9 +620,10 @@ fn parse_endpoints(root: &At<'_>, kinds: &BTreeMap<String, NamedKind>) -> Result
         };
         let mut error_statuses = Vec::new();
         for (code, _) in post.req("responses")?.entries()? {
-            let status: u16 = code
-                .parse()
-                .map_err(|_| post.req("responses").map_or_else(|e| e, |r| r.err(format!("`{code}` is not a status code"))))?;
+            let status: u16 = code.parse().map_err(|_| {
+                post.req("responses")
+                    .map_or_else(|e| e, |r| r.err(format!("`{code}` is not a status code")))
+            })?;
             if status >= 400 {
                 error_statuses.push(status);
             }
@@ -598,7 +639,12 @@ fn parse_endpoints(root: &At<'_>, kinds: &BTreeMap<String, NamedKind>) -> Result
             price_usd,
             typical_latency_seconds: meta.opt_f64("typical_latency_seconds")?,
             note: meta.opt_str("note")?.map(str::to_owned),
-            supports_async: paths.get(&submit)?.map(|p| p.get("post")).transpose()?.flatten().is_some(),
+            supports_async: paths
+                .get(&submit)?
+                .map(|p| p.get("post"))
+                .transpose()?
+                .flatten()
+                .is_some(),
             error_statuses,
         });
     }

@@ -5,7 +5,10 @@ use segmind_ideogram_codegen::{CodegenError, generate};
 use serde_json::{Value, json};
 
 fn spec() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/segmind-ideogram.openapi.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../spec/segmind-ideogram.openapi.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -26,15 +29,26 @@ fn bad_ref_names_its_location() {
         s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["properties"]["seed"]["$ref"] =
             json!("#/components/schemas/Sead");
     });
-    assert_eq!(e.pointer, "/components/schemas/IdeogramTxt2ImgRequest/properties/seed/$ref");
-    assert!(e.message.contains("unresolved $ref `#/components/schemas/Sead`"), "{e}");
-    assert!(e.to_string().starts_with("spec error at /components/schemas/IdeogramTxt2ImgRequest"));
+    assert_eq!(
+        e.pointer,
+        "/components/schemas/IdeogramTxt2ImgRequest/properties/seed/$ref"
+    );
+    assert!(
+        e.message
+            .contains("unresolved $ref `#/components/schemas/Sead`"),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .starts_with("spec error at /components/schemas/IdeogramTxt2ImgRequest")
+    );
 }
 
 #[test]
 fn foreign_ref_is_unsupported() {
     let e = error_for(|s| {
-        s["components"]["schemas"]["ColorPalette"]["oneOf"][0]["$ref"] = json!("https://example.com/x.json");
+        s["components"]["schemas"]["ColorPalette"]["oneOf"][0]["$ref"] =
+            json!("https://example.com/x.json");
     });
     assert_eq!(e.pointer, "/components/schemas/ColorPalette/oneOf/0/$ref");
 }
@@ -42,9 +56,13 @@ fn foreign_ref_is_unsupported() {
 #[test]
 fn unknown_type_names_its_location() {
     let e = error_for(|s| {
-        s["components"]["schemas"]["Ideogram3ReframeRequest"]["properties"]["style_codes"]["type"] = json!("list");
+        s["components"]["schemas"]["Ideogram3ReframeRequest"]["properties"]["style_codes"]["type"] =
+            json!("list");
     });
-    assert_eq!(e.pointer, "/components/schemas/Ideogram3ReframeRequest/properties/style_codes/type");
+    assert_eq!(
+        e.pointer,
+        "/components/schemas/Ideogram3ReframeRequest/properties/style_codes/type"
+    );
     assert!(e.message.contains("unknown type `list`"), "{e}");
 }
 
@@ -57,13 +75,19 @@ fn duplicate_variant_names_name_both_values() {
             .push(json!("render-3d"));
     });
     assert_eq!(e.pointer, "/components/schemas/StyleType/enum/5");
-    assert!(e.message.contains("`RENDER_3D`") && e.message.contains("`render-3d`"), "{e}");
+    assert!(
+        e.message.contains("`RENDER_3D`") && e.message.contains("`render-3d`"),
+        "{e}"
+    );
 }
 
 #[test]
 fn digit_leading_values_need_a_prefix() {
     let e = error_for(|s| {
-        s["components"]["schemas"]["V3Resolution"].as_object_mut().unwrap().remove("x-variant-prefix");
+        s["components"]["schemas"]["V3Resolution"]
+            .as_object_mut()
+            .unwrap()
+            .remove("x-variant-prefix");
     });
     assert_eq!(e.pointer, "/components/schemas/V3Resolution/enum/0");
     assert!(e.message.contains("x-variant-prefix"), "{e}");
@@ -72,11 +96,16 @@ fn digit_leading_values_need_a_prefix() {
 #[test]
 fn unsupported_keywords_are_refused_not_ignored() {
     let e = error_for(|s| {
-        s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["properties"]["prompt"]["maxLength"] = json!(10);
+        s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["properties"]["prompt"]["maxLength"] =
+            json!(10);
     });
-    assert_eq!(e.pointer, "/components/schemas/IdeogramTxt2ImgRequest/properties/prompt/maxLength");
+    assert_eq!(
+        e.pointer,
+        "/components/schemas/IdeogramTxt2ImgRequest/properties/prompt/maxLength"
+    );
     let e = error_for(|s| {
-        s["components"]["schemas"]["Ideogram3ReframeRequest"]["not"] = json!({"required": ["image"]});
+        s["components"]["schemas"]["Ideogram3ReframeRequest"]["not"] =
+            json!({"required": ["image"]});
     });
     assert_eq!(e.pointer, "/components/schemas/Ideogram3ReframeRequest/not");
 }
@@ -84,29 +113,43 @@ fn unsupported_keywords_are_refused_not_ignored() {
 #[test]
 fn bad_defaults_and_required_members_are_located() {
     let e = error_for(|s| {
-        s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["properties"]["style_type"]["default"] = json!("PHOTO");
+        s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["properties"]["style_type"]["default"] =
+            json!("PHOTO");
     });
-    assert_eq!(e.pointer, "/components/schemas/IdeogramTxt2ImgRequest/properties/style_type/default");
+    assert_eq!(
+        e.pointer,
+        "/components/schemas/IdeogramTxt2ImgRequest/properties/style_type/default"
+    );
     let e = error_for(|s| {
-        s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["required"] = json!(["prompt", "promt"]);
+        s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["required"] =
+            json!(["prompt", "promt"]);
     });
-    assert_eq!(e.pointer, "/components/schemas/IdeogramTxt2ImgRequest/required/1");
+    assert_eq!(
+        e.pointer,
+        "/components/schemas/IdeogramTxt2ImgRequest/required/1"
+    );
 }
 
 #[test]
 fn bad_pattern_is_located() {
-    let e = error_for(|s| s["components"]["schemas"]["StyleCode"]["pattern"] = json!("^[0-9a-f{8}$"));
+    let e =
+        error_for(|s| s["components"]["schemas"]["StyleCode"]["pattern"] = json!("^[0-9a-f{8}$"));
     assert_eq!(e.pointer, "/components/schemas/StyleCode/pattern");
 }
 
 #[test]
 fn endpoint_metadata_is_checked() {
     let e = error_for(|s| {
-        s["paths"]["/v1/ideogram-3-reframe"]["post"]["x-segmind-endpoint"]["slug"] = json!("ideogram-3-refrme");
+        s["paths"]["/v1/ideogram-3-reframe"]["post"]["x-segmind-endpoint"]["slug"] =
+            json!("ideogram-3-refrme");
     });
-    assert_eq!(e.pointer, "/paths/~1v1~1ideogram-3-reframe/post/x-segmind-endpoint/slug");
+    assert_eq!(
+        e.pointer,
+        "/paths/~1v1~1ideogram-3-reframe/post/x-segmind-endpoint/slug"
+    );
     let e = error_for(|s| {
-        s["paths"]["/v1/ideogram-3-reframe"]["post"]["x-segmind-endpoint"]["response"] = json!("video");
+        s["paths"]["/v1/ideogram-3-reframe"]["post"]["x-segmind-endpoint"]["response"] =
+            json!("video");
     });
     assert!(e.message.contains("unknown response kind `video`"), "{e}");
 }
@@ -127,8 +170,17 @@ fn no_input_panics_the_generator() {
     fn collect(v: &Value, at: String, out: &mut Vec<String>) {
         out.push(at.clone());
         match v {
-            Value::Object(m) => m.iter().for_each(|(k, v)| collect(v, format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), out)),
-            Value::Array(a) => a.iter().enumerate().for_each(|(i, v)| collect(v, format!("{at}/{i}"), out)),
+            Value::Object(m) => m.iter().for_each(|(k, v)| {
+                collect(
+                    v,
+                    format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                    out,
+                )
+            }),
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .for_each(|(i, v)| collect(v, format!("{at}/{i}"), out)),
             _ => {}
         }
     }
@@ -145,7 +197,11 @@ fn no_input_panics_the_generator() {
         match outcome {
             Ok(Err(e)) => {
                 rejected += 1;
-                assert!(e.pointer.is_empty() || spec.pointer(&e.pointer).is_some() || e.pointer.starts_with('/'));
+                assert!(
+                    e.pointer.is_empty()
+                        || spec.pointer(&e.pointer).is_some()
+                        || e.pointer.starts_with('/')
+                );
             }
             Ok(Ok(_)) => {}
             Err(_) => panic!("generator panicked when {pointer} was replaced"),

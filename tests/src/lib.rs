@@ -36,14 +36,24 @@ pub struct Example {
 pub fn examples() -> Vec<Example> {
     let mut out = Vec::new();
     let dir = root().join("spec/examples");
-    let mut slugs: Vec<_> = fs::read_dir(&dir).expect("examples dir").flatten().collect();
+    let mut slugs: Vec<_> = fs::read_dir(&dir)
+        .expect("examples dir")
+        .flatten()
+        .collect();
     slugs.sort_by_key(|e| e.file_name());
     for slug_dir in slugs {
         let slug = slug_dir.file_name().to_string_lossy().into_owned();
-        let mut files: Vec<_> = fs::read_dir(slug_dir.path()).expect("slug dir").flatten().collect();
+        let mut files: Vec<_> = fs::read_dir(slug_dir.path())
+            .expect("slug dir")
+            .flatten()
+            .collect();
         files.sort_by_key(|e| e.file_name());
         for file in files {
-            let name = file.file_name().to_string_lossy().trim_end_matches(".json").to_owned();
+            let name = file
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".json")
+                .to_owned();
             let doc: Value = serde_json::from_str(&fs::read_to_string(file.path()).unwrap())
                 .unwrap_or_else(|e| panic!("{slug}/{name}: {e}"));
             let violations = doc["violations"]
@@ -71,11 +81,14 @@ pub fn examples() -> Vec<Example> {
 
 /// The component schema name of the request body of `POST /v1/{slug}`.
 pub fn request_schema_name(spec: &Value, slug: &str) -> String {
-    let reference = spec["paths"][format!("/v1/{slug}")]["post"]["requestBody"]["content"]
-        ["application/json"]["schema"]["$ref"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no request body for {slug}"));
-    reference.trim_start_matches("#/components/schemas/").to_owned()
+    let reference =
+        spec["paths"][format!("/v1/{slug}")]["post"]["requestBody"]["content"]["application/json"]
+            ["schema"]["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no request body for {slug}"));
+    reference
+        .trim_start_matches("#/components/schemas/")
+        .to_owned()
 }
 
 /// An independent validator (the `jsonschema` crate) for one component

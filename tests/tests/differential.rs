@@ -33,7 +33,9 @@ const NOT_URIS: [&str; 3] = ["panda.png", "", "/relative/path.png"];
 
 fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
     match schema.get("$ref").and_then(Value::as_str) {
-        Some(r) => spec.pointer(r.trim_start_matches('#')).expect("ref resolves"),
+        Some(r) => spec
+            .pointer(r.trim_start_matches('#'))
+            .expect("ref resolves"),
         None => schema,
     }
 }
@@ -78,7 +80,11 @@ fn variations(spec: &Value, schema: &Value) -> Vec<Value> {
     let mut out = Vec::new();
     if let Some(values) = s.get("enum") {
         out.extend(values.as_array().unwrap().iter().cloned());
-        out.extend([json!("NOT_A_VALUE"), json!(values[0].as_str().unwrap().to_lowercase()), json!(7)]);
+        out.extend([
+            json!("NOT_A_VALUE"),
+            json!(values[0].as_str().unwrap().to_lowercase()),
+            json!(7),
+        ]);
         return out;
     }
     if let Some(variants) = s.get("oneOf") {
@@ -109,7 +115,14 @@ fn variations(spec: &Value, schema: &Value) -> Vec<Value> {
                     out.extend([json!(b - 1), json!(b), json!(b + 1)]);
                 }
             }
-            out.extend([json!(500.0), json!(500.5), json!("500"), json!(true), json!(-1), json!(u64::MAX)]);
+            out.extend([
+                json!(500.0),
+                json!(500.5),
+                json!("500"),
+                json!(true),
+                json!(-1),
+                json!(u64::MAX),
+            ]);
         }
         Some("number") => {
             for bound in ["minimum", "maximum"] {
@@ -162,7 +175,12 @@ fn variations(spec: &Value, schema: &Value) -> Vec<Value> {
 fn corpus(spec: &Value, schema_name: &str) -> Vec<Value> {
     let schema = &spec["components"]["schemas"][schema_name];
     let base = sample(spec, schema);
-    let mut out = vec![base.clone(), json!(null), json!("prompt"), json!([base.clone()])];
+    let mut out = vec![
+        base.clone(),
+        json!(null),
+        json!("prompt"),
+        json!([base.clone()]),
+    ];
     for (name, prop) in schema["properties"].as_object().unwrap() {
         for v in variations(spec, prop) {
             let mut o = base.clone();
@@ -194,8 +212,16 @@ fn corpus(spec: &Value, schema_name: &str) -> Vec<Value> {
             if a < b {
                 for (va, vb) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
                     let mut o = base.clone();
-                    o[a.as_str()] = Value::Array(vec![sample(spec, &schema["properties"][a.as_str()]["items"]); va]);
-                    o[b.as_str()] = Value::Array(vec![sample(spec, &schema["properties"][b.as_str()]["items"]); vb]);
+                    o[a.as_str()] =
+                        Value::Array(vec![
+                            sample(spec, &schema["properties"][a.as_str()]["items"]);
+                            va
+                        ]);
+                    o[b.as_str()] =
+                        Value::Array(vec![
+                            sample(spec, &schema["properties"][b.as_str()]["items"]);
+                            vb
+                        ]);
                     out.push(o);
                 }
             }
@@ -221,7 +247,10 @@ fn generated_validators_and_json_schema_agree_on_a_derived_corpus() {
                 "{}: verdicts differ on {payload}\n  generated: {:?}\n  jsonschema: {:?}",
                 info.slug,
                 ours.as_ref().err().map(ToString::to_string),
-                theirs.iter().map(|e| format!("{} {e}", e.instance_path())).collect::<Vec<_>>()
+                theirs
+                    .iter()
+                    .map(|e| format!("{} {e}", e.instance_path()))
+                    .collect::<Vec<_>>()
             );
             if let Err(errors) = &ours {
                 rejected += 1;
@@ -230,7 +259,10 @@ fn generated_validators_and_json_schema_agree_on_a_derived_corpus() {
                 for e in &theirs {
                     let at = pointer_to_path(e.instance_path().as_str());
                     assert!(
-                        errors.violations().iter().any(|v| v.path.starts_with(&at) || at.starts_with(&v.path)),
+                        errors
+                            .violations()
+                            .iter()
+                            .any(|v| v.path.starts_with(&at) || at.starts_with(&v.path)),
                         "{}: jsonschema flags `{at}` ({e}) but the generated validator reports {errors} for {payload}",
                         info.slug
                     );
@@ -240,7 +272,10 @@ fn generated_validators_and_json_schema_agree_on_a_derived_corpus() {
         }
     }
     assert!(checked > 800, "corpus too small: {checked}");
-    assert!(rejected > checked / 3 && rejected < checked, "corpus is one-sided: {rejected} of {checked} rejected");
+    assert!(
+        rejected > checked / 3 && rejected < checked,
+        "corpus is one-sided: {rejected} of {checked} rejected"
+    );
 }
 
 #[test]

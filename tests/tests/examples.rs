@@ -4,16 +4,26 @@
 
 use std::collections::BTreeSet;
 
-use segmind_ideogram::{AnyRequest, Endpoint, IdeogramImg2ImgRequest, FromJson};
-use segmind_ideogram_tests::{examples, pointer_to_path, request_schema_name, spec, spec_validator};
+use segmind_ideogram::{AnyRequest, Endpoint, FromJson, IdeogramImg2ImgRequest};
+use segmind_ideogram_tests::{
+    examples, pointer_to_path, request_schema_name, spec, spec_validator,
+};
 
 #[test]
 fn examples_exist_for_every_endpoint_both_valid_and_invalid() {
     let all = examples();
     for info in segmind_ideogram::ENDPOINTS {
         let of_slug: Vec<_> = all.iter().filter(|e| e.slug == info.slug).collect();
-        assert!(of_slug.iter().any(|e| e.violations.is_empty()), "{}: no valid example", info.slug);
-        assert!(of_slug.iter().any(|e| !e.violations.is_empty()), "{}: no invalid example", info.slug);
+        assert!(
+            of_slug.iter().any(|e| e.violations.is_empty()),
+            "{}: no valid example",
+            info.slug
+        );
+        assert!(
+            of_slug.iter().any(|e| !e.violations.is_empty()),
+            "{}: no invalid example",
+            info.slug
+        );
     }
     assert!(all.len() >= 30, "only {} examples", all.len());
 }
@@ -32,7 +42,11 @@ fn generated_validators_report_exactly_the_declared_violations() {
                 .collect(),
         };
         let want: BTreeSet<(String, String)> = example.violations.iter().cloned().collect();
-        assert_eq!(got, want, "{}/{}: {}", example.slug, example.name, example.description);
+        assert_eq!(
+            got, want,
+            "{}/{}: {}",
+            example.slug, example.name, example.description
+        );
     }
 }
 
@@ -67,11 +81,17 @@ fn json_schema_validator_agrees_with_every_example() {
 #[test]
 fn valid_examples_round_trip_through_the_typed_request() {
     for example in examples().into_iter().filter(|e| e.violations.is_empty()) {
-        let request = AnyRequest::from_json(&example.slug, &example.request).unwrap().unwrap();
+        let request = AnyRequest::from_json(&example.slug, &example.request)
+            .unwrap()
+            .unwrap();
         assert_eq!(request.info().slug, example.slug);
         request.validate().unwrap();
         let serialized = serde_json::to_value(&request).unwrap();
-        assert_eq!(serialized, example.request, "{}/{}", example.slug, example.name);
+        assert_eq!(
+            serialized, example.request,
+            "{}/{}",
+            example.slug, example.name
+        );
     }
 }
 
@@ -84,7 +104,10 @@ fn img_2_img_document_example_is_rejected_by_both_validators() {
     let errors = IdeogramImg2ImgRequest::from_json(&example.request).unwrap_err();
     assert_eq!(errors.violations().len(), 1);
     assert_eq!(errors.violations()[0].path, "image_file");
-    assert_eq!(errors.to_string(), "invalid request (1 violation): image_file: is required");
+    assert_eq!(
+        errors.to_string(),
+        "invalid request (1 violation): image_file: is required"
+    );
     let spec = spec();
     let validator = spec_validator(&spec, IdeogramImg2ImgRequest::INFO.request_type);
     assert!(!validator.is_valid(&example.request));
@@ -94,5 +117,10 @@ fn img_2_img_document_example_is_rejected_by_both_validators() {
 fn unknown_slug_is_not_an_endpoint() {
     assert!(AnyRequest::from_json("ideogram-4-magic", &serde_json::json!({})).is_none());
     assert!(segmind_ideogram::endpoint("ideogram-4-magic").is_none());
-    assert_eq!(segmind_ideogram::endpoint("ideogram-3-reframe").unwrap().title, "Ideogram 3 Reframe");
+    assert_eq!(
+        segmind_ideogram::endpoint("ideogram-3-reframe")
+            .unwrap()
+            .title,
+        "Ideogram 3 Reframe"
+    );
 }

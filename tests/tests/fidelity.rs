@@ -19,7 +19,10 @@ fn canon(schema: &Value, resolve: &dyn Fn(&str) -> Value) -> Value {
     }
     for key in ["oneOf", "anyOf"] {
         if let Some(alts) = schema.get(key).and_then(Value::as_array) {
-            let alts: Vec<&Value> = alts.iter().filter(|a| a.get("type") != Some(&json!("null"))).collect();
+            let alts: Vec<&Value> = alts
+                .iter()
+                .filter(|a| a.get("type") != Some(&json!("null")))
+                .collect();
             if alts.iter().all(|a| a.get("const").is_some()) {
                 let values: Vec<Value> = alts.iter().map(|a| a["const"].clone()).collect();
                 return json!({"type": "string", "enum": values});
@@ -45,7 +48,17 @@ fn canon(schema: &Value, resolve: &dyn Fn(&str) -> Value) -> Value {
         out.insert("type", ty);
     }
     if let Some(e) = schema.get("enum") {
-        out.insert("enum", Value::Array(e.as_array().unwrap().iter().filter(|v| !v.is_null()).cloned().collect()));
+        out.insert(
+            "enum",
+            Value::Array(
+                e.as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|v| !v.is_null())
+                    .cloned()
+                    .collect(),
+            ),
+        );
     }
     for key in ["minimum", "maximum"] {
         if let Some(n) = schema.get(key).and_then(Value::as_f64) {
@@ -68,7 +81,8 @@ fn canon(schema: &Value, resolve: &dyn Fn(&str) -> Value) -> Value {
         out.insert("items", canon(items, resolve));
     }
     if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-        let props: BTreeMap<&String, Value> = props.iter().map(|(k, v)| (k, canon(v, resolve))).collect();
+        let props: BTreeMap<&String, Value> =
+            props.iter().map(|(k, v)| (k, canon(v, resolve))).collect();
         out.insert("properties", json!(props));
         let mut required: Vec<Value> = schema
             .get("required")
@@ -77,7 +91,10 @@ fn canon(schema: &Value, resolve: &dyn Fn(&str) -> Value) -> Value {
             .unwrap_or_default();
         required.sort_by_key(|v| v.to_string());
         out.insert("required", Value::Array(required));
-        out.insert("closed", json!(schema.get("additionalProperties") == Some(&json!(false))));
+        out.insert(
+            "closed",
+            json!(schema.get("additionalProperties") == Some(&json!(false))),
+        );
     }
     json!(out)
 }
@@ -87,13 +104,17 @@ fn schemars_canon<T: JsonSchema>() -> Value {
     let schema = generator.into_root_schema_for::<T>();
     let value = serde_json::to_value(&schema).unwrap();
     let defs = value.get("$defs").cloned().unwrap_or(json!({}));
-    canon(&value, &|r: &str| defs[r.trim_start_matches("#/$defs/")].clone())
+    canon(&value, &|r: &str| {
+        defs[r.trim_start_matches("#/$defs/")].clone()
+    })
 }
 
 fn spec_canon(name: &str) -> Value {
     let spec = spec();
     let schema = spec["components"]["schemas"][name].clone();
-    canon(&schema, &|r: &str| spec.pointer(r.trim_start_matches('#')).unwrap().clone())
+    canon(&schema, &|r: &str| {
+        spec.pointer(r.trim_start_matches('#')).unwrap().clone()
+    })
 }
 
 fn assert_faithful<T: JsonSchema + Endpoint>() {
@@ -107,7 +128,10 @@ fn assert_faithful<T: JsonSchema + Endpoint>() {
     );
     // Not vacuous: the canonical form keeps the rules that matter.
     let text = declared.to_string();
-    assert!(text.contains("\"enum\"") && text.contains("\"maximum\""), "{text}");
+    assert!(
+        text.contains("\"enum\"") && text.contains("\"maximum\""),
+        "{text}"
+    );
 }
 
 #[test]
@@ -159,4 +183,3 @@ fn canonical_form_notices_a_drifted_bound() {
     });
     assert_ne!(drifted, schemars_canon::<IdeogramTxt2ImgRequest>());
 }
-

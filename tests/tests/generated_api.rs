@@ -7,7 +7,9 @@ use std::str::FromStr;
 use segmind_ideogram::*;
 
 fn reference(name: &str) -> Vec<String> {
-    let path = segmind_ideogram_tests::root().join("../shared/reference").join(name);
+    let path = segmind_ideogram_tests::root()
+        .join("../shared/reference")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -26,7 +28,13 @@ fn resolution_enums_have_every_value_in_reference_order() {
 fn enum_values_round_trip_through_display_from_str_and_serde() {
     fn check<T>(all: &[T])
     where
-        T: Copy + std::fmt::Display + FromStr + PartialEq + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned,
+        T: Copy
+            + std::fmt::Display
+            + FromStr
+            + PartialEq
+            + std::fmt::Debug
+            + serde::Serialize
+            + serde::de::DeserializeOwned,
         <T as FromStr>::Err: std::fmt::Debug,
     {
         for value in all {
@@ -51,19 +59,28 @@ fn enum_values_round_trip_through_display_from_str_and_serde() {
 
 #[test]
 fn variant_names_keep_digit_groups_apart_and_sizes_are_right() {
-    assert_eq!(V2Resolution::Resolution512_1536.as_str(), "RESOLUTION_512_1536");
+    assert_eq!(
+        V2Resolution::Resolution512_1536.as_str(),
+        "RESOLUTION_512_1536"
+    );
     assert_eq!(V2Resolution::Resolution1024_1024, V2Resolution::default());
     assert_eq!(V3Resolution::Size800x1280.as_str(), "800x1280");
     assert_eq!(V3Resolution::default().as_str(), "1024x1024");
     assert_eq!(StyleType::Render3d.as_str(), "RENDER_3D");
     for r in V2Resolution::ALL {
-        assert_eq!(r.as_str(), format!("RESOLUTION_{}_{}", r.width(), r.height()));
+        assert_eq!(
+            r.as_str(),
+            format!("RESOLUTION_{}_{}", r.width(), r.height())
+        );
     }
     for r in V3Resolution::ALL {
         assert_eq!(r.as_str(), format!("{}x{}", r.width(), r.height()));
     }
     let err = "RESOLUTION_1_1".parse::<V2Resolution>().unwrap_err();
-    assert_eq!(err.to_string(), "`RESOLUTION_1_1` is not a V2Resolution value");
+    assert_eq!(
+        err.to_string(),
+        "`RESOLUTION_1_1` is not a V2Resolution value"
+    );
 }
 
 #[test]
@@ -89,7 +106,10 @@ fn job_status_tolerates_unknown_values() {
 fn constrained_scalars_refuse_invalid_values_everywhere() {
     assert!(Seed::new(100).is_ok());
     assert!(Seed::new(999_999).is_ok());
-    assert_eq!(Seed::new(99).unwrap_err().to_string(), "invalid Seed: must be at least 100");
+    assert_eq!(
+        Seed::new(99).unwrap_err().to_string(),
+        "invalid Seed: must be at least 100"
+    );
     assert!(Seed::new(1_000_000).is_err());
     assert!("5".parse::<Seed>().is_err());
     assert!(serde_json::from_str::<Seed>("50").is_err());
@@ -136,7 +156,8 @@ fn validate_reports_every_violation_with_its_path() {
 #[test]
 fn builder_payloads_match_snapshots() {
     let palette = CustomColorPalette::new([
-        ColorPaletteMember::new(ColorHex::new("#b470b3").unwrap()).color_weight(ColorWeight::new(0.6).unwrap()),
+        ColorPaletteMember::new(ColorHex::new("#b470b3").unwrap())
+            .color_weight(ColorWeight::new(0.6).unwrap()),
         ColorPaletteMember::new(ColorHex::new("#0a0").unwrap()),
     ]);
     let txt = IdeogramTxt2ImgRequest::new("a panda in a spacesuit")
@@ -150,7 +171,8 @@ fn builder_payloads_match_snapshots() {
         .image_weight(ImageWeight::new(70).unwrap())
         .color_palette(PresetColorPalette::new(PalettePresetName::Ultramarine));
     let turbo = IdeogramTurboImg2ImgRequest::new("https://example.com/in.jpg", "caricature");
-    let a2 = Ideogram2aImg2ImgRequest::new("https://example.com/in.png", "new year").style_type(StyleType::Anime);
+    let a2 = Ideogram2aImg2ImgRequest::new("https://example.com/in.png", "new year")
+        .style_type(StyleType::Anime);
     let reframe = Ideogram3ReframeRequest::new("https://example.com/in.png")
         .resolution(V3Resolution::Size800x1280)
         .rendering_speed(RenderingSpeed::Quality)
@@ -178,12 +200,21 @@ impl<T: Validate> ValidateDyn for T {
 #[test]
 fn example_payloads_serialize_as_snapshotted() {
     insta::glob!("../../spec/examples", "*/*.json", |path| {
-        let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         if !doc["violations"].as_array().unwrap().is_empty() {
             return;
         }
-        let slug = path.parent().unwrap().file_name().unwrap().to_str().unwrap();
-        let request = AnyRequest::from_json(slug, &doc["request"]).unwrap().unwrap();
+        let slug = path
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap();
+        let request = AnyRequest::from_json(slug, &doc["request"])
+            .unwrap()
+            .unwrap();
         insta::assert_json_snapshot!(request);
     });
 }

@@ -10,10 +10,22 @@ fn every_generated_file_matches_its_snapshot() {
     let names: Vec<&str> = files.iter().map(|f| f.name).collect();
     assert_eq!(
         names,
-        ["mod.rs", "enums.rs", "scalars.rs", "models.rs", "requests.rs", "responses.rs", "registry.rs"]
+        [
+            "mod.rs",
+            "enums.rs",
+            "scalars.rs",
+            "models.rs",
+            "requests.rs",
+            "responses.rs",
+            "registry.rs"
+        ]
     );
     for file in files {
-        assert!(file.contents.starts_with(PREAMBLE), "{} lacks the preamble", file.name);
+        assert!(
+            file.contents.starts_with(PREAMBLE),
+            "{} lacks the preamble",
+            file.name
+        );
         assert!(file.contents.contains("@generated"));
         insta::assert_snapshot!(file.name, file.contents);
     }
@@ -32,7 +44,8 @@ fn generation_is_byte_identical_across_runs() {
 fn checked_in_files_are_what_the_generator_produces() {
     let root = segmind_ideogram_tests::root();
     for file in generate(&spec_text()).unwrap() {
-        let on_disk = std::fs::read_to_string(root.join("client/src/generated").join(file.name)).unwrap();
+        let on_disk =
+            std::fs::read_to_string(root.join("client/src/generated").join(file.name)).unwrap();
         assert!(
             on_disk == file.contents,
             "client/src/generated/{} is stale: run `cargo xtask codegen`",

@@ -21,7 +21,11 @@ fn spec_validates_against_the_openapi_3_1_meta_schema() {
         .iter_errors(&spec)
         .map(|e| format!("{}: {e}", e.instance_path()))
         .collect();
-    assert!(errors.is_empty(), "spec is not valid OpenAPI 3.1:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "spec is not valid OpenAPI 3.1:\n{}",
+        errors.join("\n")
+    );
     assert!(spec["openapi"].as_str().unwrap().starts_with("3.1."));
 }
 
@@ -160,17 +164,28 @@ fn every_endpoint_has_sync_and_async_operations_and_the_queue_paths_exist() {
             .keys()
             .map(String::as_str)
             .collect();
-        for code in ["200", "400", "401", "403", "404", "405", "406", "422", "429", "500", "502", "504"] {
+        for code in [
+            "200", "400", "401", "403", "404", "405", "406", "422", "429", "500", "502", "504",
+        ] {
             assert!(statuses.contains(code), "{slug} lacks {code}");
         }
-        assert!(paths[&format!("/v2/{slug}")]["post"].is_object(), "{slug} lacks v2");
+        assert!(
+            paths[&format!("/v2/{slug}")]["post"].is_object(),
+            "{slug} lacks v2"
+        );
     }
-    for path in ["/v2/requests/{request_id}/status", "/v2/requests/{request_id}"] {
+    for path in [
+        "/v2/requests/{request_id}/status",
+        "/v2/requests/{request_id}",
+    ] {
         let responses = &paths[path]["get"]["responses"];
         for code in ["200", "404", "422"] {
             assert!(responses[code].is_object(), "{path} lacks {code}");
         }
     }
     let status = &spec["components"]["schemas"]["JobStatus"]["enum"];
-    assert_eq!(*status, serde_json::json!(["QUEUED", "PROCESSING", "COMPLETED", "FAILED"]));
+    assert_eq!(
+        *status,
+        serde_json::json!(["QUEUED", "PROCESSING", "COMPLETED", "FAILED"])
+    );
 }

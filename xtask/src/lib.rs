@@ -76,7 +76,9 @@ pub fn codegen(root: &Path, mode: Mode) -> Result<String, Error> {
     match mode {
         Mode::Check if !stale.is_empty() || !extra.is_empty() => {
             for name in &extra {
-                stale.push_str(&format!("{GENERATED_DIR}/{name}: not produced by the generator\n"));
+                stale.push_str(&format!(
+                    "{GENERATED_DIR}/{name}: not produced by the generator\n"
+                ));
             }
             Err(Error::Stale(stale))
         }
@@ -99,7 +101,11 @@ fn list<S: AsRef<str>>(names: &[S]) -> String {
     if names.is_empty() {
         "nothing".to_owned()
     } else {
-        names.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(", ")
+        names
+            .iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -137,10 +143,17 @@ fn short_diff(name: &str, old: &str, new: &str) -> String {
     let text = diff
         .unified_diff()
         .context_radius(2)
-        .header(&format!("{name} (checked in)"), &format!("{name} (generated)"))
+        .header(
+            &format!("{name} (checked in)"),
+            &format!("{name} (generated)"),
+        )
         .to_string();
     let total = text.lines().count();
-    let mut out: String = text.lines().take(MAX_LINES).map(|l| format!("{l}\n")).collect();
+    let mut out: String = text
+        .lines()
+        .take(MAX_LINES)
+        .map(|l| format!("{l}\n"))
+        .collect();
     if total > MAX_LINES {
         out.push_str(&format!("... ({} more diff lines)\n", total - MAX_LINES));
     }

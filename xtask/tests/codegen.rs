@@ -29,7 +29,10 @@ fn snapshot(dir: &Path) -> Vec<(String, String)> {
         .unwrap()
         .map(|e| {
             let e = e.unwrap();
-            (e.file_name().to_string_lossy().into_owned(), fs::read_to_string(e.path()).unwrap())
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read_to_string(e.path()).unwrap(),
+            )
         })
         .collect();
     files.sort();
@@ -48,15 +51,27 @@ fn checked_in_generated_code_is_fresh() {
 fn check_reports_a_short_diff_and_the_fix() {
     let dir = scratch();
     let path = dir.path().join(GENERATED_DIR).join("enums.rs");
-    let edited = fs::read_to_string(&path).unwrap().replace("Resolution1024_1024", "Resolution1024x1024");
+    let edited = fs::read_to_string(&path)
+        .unwrap()
+        .replace("Resolution1024_1024", "Resolution1024x1024");
     fs::write(&path, edited).unwrap();
-    fs::write(dir.path().join(GENERATED_DIR).join("stray.rs"), "// left over\n").unwrap();
+    fs::write(
+        dir.path().join(GENERATED_DIR).join("stray.rs"),
+        "// left over\n",
+    )
+    .unwrap();
     let message = codegen(dir.path(), Mode::Check).unwrap_err().to_string();
     assert!(message.contains("run `cargo xtask codegen`"), "{message}");
     assert!(message.contains("enums.rs (checked in)"), "{message}");
     assert!(message.contains("-    Resolution1024x1024,"), "{message}");
-    assert!(message.contains("stray.rs: not produced by the generator"), "{message}");
-    assert!(message.lines().count() < 120, "diff should be short:\n{message}");
+    assert!(
+        message.contains("stray.rs: not produced by the generator"),
+        "{message}"
+    );
+    assert!(
+        message.lines().count() < 120,
+        "diff should be short:\n{message}"
+    );
 }
 
 #[test]
@@ -65,9 +80,16 @@ fn writing_twice_changes_nothing_and_restores_edits() {
     let before = snapshot(dir.path());
     let path = dir.path().join(GENERATED_DIR).join("scalars.rs");
     fs::write(&path, "// hand edit\n").unwrap();
-    fs::write(dir.path().join(GENERATED_DIR).join("stray.rs"), "// left over\n").unwrap();
+    fs::write(
+        dir.path().join(GENERATED_DIR).join("stray.rs"),
+        "// left over\n",
+    )
+    .unwrap();
     let report = codegen(dir.path(), Mode::Write).unwrap();
-    assert!(report.contains("scalars.rs") && report.contains("removed stray.rs"), "{report}");
+    assert!(
+        report.contains("scalars.rs") && report.contains("removed stray.rs"),
+        "{report}"
+    );
     assert_eq!(snapshot(dir.path()), before);
     let report = codegen(dir.path(), Mode::Write).unwrap();
     assert!(report.contains("already up to date"), "{report}");
@@ -79,11 +101,17 @@ fn writing_twice_changes_nothing_and_restores_edits() {
 fn a_malformed_spec_is_located_and_leaves_generated_files_untouched() {
     for (bad, pointer) in [
         (
-            ("\"#/components/schemas/Seed\"", "\"#/components/schemas/Sead\""),
+            (
+                "\"#/components/schemas/Seed\"",
+                "\"#/components/schemas/Sead\"",
+            ),
             "/properties/seed/$ref",
         ),
         (("\"type\": \"array\"", "\"type\": \"list\""), "/type"),
-        (("\"TURBO\",", "\"TURBO\", \"turbo\","), "/components/schemas/RenderingSpeed/enum/1"),
+        (
+            ("\"TURBO\",", "\"TURBO\", \"turbo\","),
+            "/components/schemas/RenderingSpeed/enum/1",
+        ),
     ] {
         let dir = scratch();
         // Make the files differ from what a good spec would give, so a
@@ -98,7 +126,14 @@ fn a_malformed_spec_is_located_and_leaves_generated_files_untouched() {
         let message = codegen(dir.path(), Mode::Write).unwrap_err().to_string();
         assert!(message.contains("spec error at /"), "{message}");
         assert!(message.contains(pointer), "{pointer} not in: {message}");
-        assert!(message.contains("no generated file was changed"), "{message}");
-        assert_eq!(snapshot(dir.path()), before, "files changed after {message}");
+        assert!(
+            message.contains("no generated file was changed"),
+            "{message}"
+        );
+        assert_eq!(
+            snapshot(dir.path()),
+            before,
+            "files changed after {message}"
+        );
     }
 }

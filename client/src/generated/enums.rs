@@ -15,7 +15,7 @@ use crate::validation::{FromJson, ParseEnumError, Path, Violation};
 /// 78 values.
 ///
 /// The server's default is `RESOLUTION_1024_1024`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub enum V2Resolution {
@@ -156,6 +156,7 @@ pub enum V2Resolution {
     Resolution1024_960,
     /// `RESOLUTION_1024_1024` (1024 × 1024)
     #[serde(rename = "RESOLUTION_1024_1024")]
+    #[default]
     Resolution1024_1024,
     /// `RESOLUTION_1088_768` (1088 × 768)
     #[serde(rename = "RESOLUTION_1088_768")]
@@ -673,12 +674,6 @@ impl V2Resolution {
     }
 }
 
-impl Default for V2Resolution {
-    fn default() -> Self {
-        Self::Resolution1024_1024
-    }
-}
-
 impl fmt::Display for V2Resolution {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -790,7 +785,7 @@ impl FromJson for V2Resolution {
 /// 69 values.
 ///
 /// The server's default is `1024x1024`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub enum V3Resolution {
@@ -913,6 +908,7 @@ pub enum V3Resolution {
     Size1024x960,
     /// `1024x1024` (1024 × 1024)
     #[serde(rename = "1024x1024")]
+    #[default]
     Size1024x1024,
     /// `1088x768` (1088 × 768)
     #[serde(rename = "1088x768")]
@@ -1376,12 +1372,6 @@ impl V3Resolution {
     }
 }
 
-impl Default for V3Resolution {
-    fn default() -> Self {
-        Self::Size1024x1024
-    }
-}
-
 impl fmt::Display for V3Resolution {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -1484,12 +1474,13 @@ impl FromJson for V3Resolution {
 /// 5 values.
 ///
 /// The server's default is `GENERAL`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub enum StyleType {
     /// `GENERAL`
     #[serde(rename = "GENERAL")]
+    #[default]
     General,
     /// `REALISTIC`
     #[serde(rename = "REALISTIC")]
@@ -1536,12 +1527,6 @@ impl StyleType {
     }
 }
 
-impl Default for StyleType {
-    fn default() -> Self {
-        Self::General
-    }
-}
-
 impl fmt::Display for StyleType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -1580,12 +1565,13 @@ impl FromJson for StyleType {
 /// 3 values.
 ///
 /// The server's default is `AUTO`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub enum MagicPromptOption {
     /// `AUTO`
     #[serde(rename = "AUTO")]
+    #[default]
     Auto,
     /// `ON`
     #[serde(rename = "ON")]
@@ -1609,12 +1595,6 @@ impl MagicPromptOption {
             Self::On => "ON",
             Self::Off => "OFF",
         }
-    }
-}
-
-impl Default for MagicPromptOption {
-    fn default() -> Self {
-        Self::Auto
     }
 }
 
@@ -1654,7 +1634,7 @@ impl FromJson for MagicPromptOption {
 /// 3 values.
 ///
 /// The server's default is `DEFAULT`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub enum RenderingSpeed {
@@ -1663,6 +1643,7 @@ pub enum RenderingSpeed {
     Turbo,
     /// `DEFAULT`
     #[serde(rename = "DEFAULT")]
+    #[default]
     Default,
     /// `QUALITY`
     #[serde(rename = "QUALITY")]
@@ -1683,12 +1664,6 @@ impl RenderingSpeed {
             Self::Default => "DEFAULT",
             Self::Quality => "QUALITY",
         }
-    }
-}
-
-impl Default for RenderingSpeed {
-    fn default() -> Self {
-        Self::Default
     }
 }
 

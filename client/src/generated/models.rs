@@ -29,7 +29,7 @@ impl ColorPaletteMember {
     /// Creates a value from its required members (`color_hex`); optional ones are left unset, so the server's defaults apply.
     pub fn new(color_hex: ColorHex) -> Self {
         Self {
-            color_hex: color_hex,
+            color_hex,
             color_weight: None,
         }
     }
@@ -87,7 +87,7 @@ impl PresetColorPalette {
 
     /// Creates a value from its required members (`name`); optional ones are left unset, so the server's defaults apply.
     pub fn new(name: PalettePresetName) -> Self {
-        Self { name: name }
+        Self { name }
     }
 }
 

@@ -36,7 +36,7 @@ impl ErrorBody {
 /// Image as JSON
 ///
 /// The JSON form of a generated image that the text-to-image document mentions (`Returns: Text/JSON`). Its shape is undocumented; the image is expected as base64 in `image`, or as URLs in `output` or `images`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct ImageJsonResponse {
@@ -93,7 +93,7 @@ impl ImageJsonResponse {
 /// Job metrics
 ///
 /// Timings and cost Segmind reports for a job. Other keys may appear.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct JobMetrics {
@@ -205,7 +205,7 @@ impl JobSubmitted {
     pub fn new(request_id: impl Into<String>, status: JobStatus) -> Self {
         Self {
             request_id: request_id.into(),
-            status: status,
+            status,
             status_url: None,
             response_url: None,
             poll_url: None,
@@ -271,7 +271,7 @@ impl JobStatusResponse {
     pub fn new(status: JobStatus) -> Self {
         Self {
             request_id: None,
-            status: status,
+            status,
             metrics: None,
             error: None,
             extra: serde_json::Map::new(),
@@ -344,7 +344,7 @@ impl JobResult {
     pub fn new(status: JobStatus) -> Self {
         Self {
             request_id: None,
-            status: status,
+            status,
             output: None,
             images: None,
             metrics: None,

@@ -8,7 +8,10 @@ use super::{doc_lines, schemars_derive};
 use crate::model::*;
 
 pub(super) fn emit(api: &Api) -> TokenStream {
-    let enums = api.enums.iter().map(|e| if e.open { open_enum(e) } else { closed_enum(e) });
+    let enums = api
+        .enums
+        .iter()
+        .map(|e| if e.open { open_enum(e) } else { closed_enum(e) });
     quote! {
         //! String enums of the spec, with every documented value.
 
@@ -45,20 +48,17 @@ fn closed_enum(e: &EnumDef) -> TokenStream {
     let name = format_ident!("{}", e.name);
     let type_name = &e.name;
     let doc = enum_doc(e);
-    let idents: Vec<_> = e.variants.iter().map(|v| format_ident!("{}", v.ident)).collect();
+    let idents: Vec<_> = e
+        .variants
+        .iter()
+        .map(|v| format_ident!("{}", v.ident))
+        .collect();
     let wires: Vec<&str> = e.variants.iter().map(|v| v.wire.as_str()).collect();
     let docs: Vec<String> = (0..e.variants.len()).map(|i| variant_doc(e, i)).collect();
     let derive_schemars = schemars_derive();
-    let default = e.default.map(|d| {
-        let id = &idents[d];
-        quote! {
-            impl Default for #name {
-                fn default() -> Self {
-                    Self::#id
-                }
-            }
-        }
-    });
+    let derive_default = e.default.map(|_| quote!(Default,));
+    let default_attrs =
+        (0..e.variants.len()).map(|i| (e.default == Some(i)).then(|| quote!(#[default])));
     let dims = e.dimensions.as_ref().map(|dims| {
         let widths = dims.iter().map(|(w, _)| Literal::u32_unsuffixed(*w));
         let heights = dims.iter().map(|(_, h)| Literal::u32_unsuffixed(*h));
@@ -80,13 +80,14 @@ fn closed_enum(e: &EnumDef) -> TokenStream {
     });
     quote! {
         #doc
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, #derive_default Serialize, Deserialize)]
         #derive_schemars
         #[non_exhaustive]
         pub enum #name {
             #(
                 #[doc = #docs]
                 #[serde(rename = #wires)]
+                #default_attrs
                 #idents,
             )*
         }
@@ -107,8 +108,6 @@ fn closed_enum(e: &EnumDef) -> TokenStream {
 
             #dims
         }
-
-        #default
 
         impl fmt::Display for #name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -139,7 +138,11 @@ fn open_enum(e: &EnumDef) -> TokenStream {
     let name = format_ident!("{}", e.name);
     let type_name = &e.name;
     let doc = enum_doc(e);
-    let idents: Vec<_> = e.variants.iter().map(|v| format_ident!("{}", v.ident)).collect();
+    let idents: Vec<_> = e
+        .variants
+        .iter()
+        .map(|v| format_ident!("{}", v.ident))
+        .collect();
     let wires: Vec<&str> = e.variants.iter().map(|v| v.wire.as_str()).collect();
     let docs: Vec<String> = (0..e.variants.len()).map(|i| variant_doc(e, i)).collect();
     quote! {

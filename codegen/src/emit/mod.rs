@@ -89,9 +89,15 @@ fn module_index(api: &Api) -> TokenStream {
 
 fn format_file(name: &str, tokens: TokenStream) -> Result<String> {
     let file: syn::File = syn::parse2(tokens).map_err(|e| {
-        CodegenError::at("", format!("internal error: generated {name} does not parse: {e}"))
+        CodegenError::at(
+            "",
+            format!("internal error: generated {name} does not parse: {e}"),
+        )
     })?;
-    Ok(format!("{PREAMBLE}\n\n{}", space_items(&prettyplease::unparse(&file))))
+    Ok(format!(
+        "{PREAMBLE}\n\n{}",
+        space_items(&prettyplease::unparse(&file))
+    ))
 }
 
 /// prettyplease packs items together; put one blank line between items (and
@@ -124,9 +130,12 @@ fn needs_blank(prev: &str, line: &str) -> bool {
         && indent(line) == indent(prev);
     let closes = trimmed.starts_with('}') || trimmed.starts_with(')') || trimmed.starts_with(']');
     let docs_end = prev_trimmed.starts_with("//!") && !trimmed.starts_with("//!");
-    let uses_end = prev_trimmed.starts_with("use ") && !trimmed.starts_with("use ") && indent(line) == 0;
+    let uses_end =
+        prev_trimmed.starts_with("use ") && !trimmed.starts_with("use ") && indent(line) == 0;
     let const_end = prev_trimmed.ends_with(';')
-        && ["pub const ", "pub static ", "type "].iter().any(|p| prev_trimmed.starts_with(p))
+        && ["pub const ", "pub static ", "type "]
+            .iter()
+            .any(|p| prev_trimmed.starts_with(p))
         && !closes;
     (item_end && !closes && !trimmed.starts_with("use ")) || docs_end || uses_end || const_end
 }

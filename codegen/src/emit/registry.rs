@@ -17,12 +17,15 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
     let mut requests = Vec::new();
     let mut slugs = Vec::new();
     for e in &api.endpoints {
-        let request = api
-            .struct_def(&e.request)
-            .ok_or_else(|| CodegenError::at("", format!("internal error: no struct {}", e.request)))?;
+        let request = api.struct_def(&e.request).ok_or_else(|| {
+            CodegenError::at("", format!("internal error: no struct {}", e.request))
+        })?;
         let static_name = format_ident!("{}", e.slug.to_ascii_uppercase().replace('-', "_"));
         let request_ident = format_ident!("{}", e.request);
-        let variant = format_ident!("{}", e.request.strip_suffix("Request").unwrap_or(&e.request));
+        let variant = format_ident!(
+            "{}",
+            e.request.strip_suffix("Request").unwrap_or(&e.request)
+        );
         let slug = &e.slug;
         let title = &e.title;
         let summary = &e.summary;
@@ -187,9 +190,14 @@ fn shape(api: &Api, ty: &TypeRef) -> TokenStream {
         None => quote!(None),
     };
     match ty {
-        TypeRef::String { format: Some(Format::Uri) } => quote!(FieldShape::Uri),
+        TypeRef::String {
+            format: Some(Format::Uri),
+        } => quote!(FieldShape::Uri),
         TypeRef::String { format: None } => quote!(FieldShape::Text),
-        TypeRef::Integer => quote!(FieldShape::Integer { min: None, max: None }),
+        TypeRef::Integer => quote!(FieldShape::Integer {
+            min: None,
+            max: None
+        }),
         TypeRef::Number => quote!(FieldShape::Number),
         TypeRef::Bool => quote!(FieldShape::Bool),
         TypeRef::Any => quote!(FieldShape::Json),
@@ -201,7 +209,12 @@ fn shape(api: &Api, ty: &TypeRef) -> TokenStream {
             let id = format_ident!("{}", name);
             match kind {
                 NamedKind::Enum => quote!(FieldShape::Choice(#id::VALUES)),
-                NamedKind::Scalar => match api.scalars.iter().find(|s| &s.name == name).map(|s| &s.kind) {
+                NamedKind::Scalar => match api
+                    .scalars
+                    .iter()
+                    .find(|s| &s.name == name)
+                    .map(|s| &s.kind)
+                {
                     Some(ScalarKind::Integer { min, max }) => {
                         let (lo, hi) = (opt(*min), opt(*max));
                         quote!(FieldShape::Integer { min: #lo, max: #hi })

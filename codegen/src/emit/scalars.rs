@@ -10,10 +10,15 @@ use crate::model::*;
 use crate::naming::screaming;
 
 pub(super) fn emit(api: &Api) -> TokenStream {
-    let has_pattern = api
-        .scalars
-        .iter()
-        .any(|s| matches!(s.kind, ScalarKind::String { pattern: Some(_), .. }));
+    let has_pattern = api.scalars.iter().any(|s| {
+        matches!(
+            s.kind,
+            ScalarKind::String {
+                pattern: Some(_),
+                ..
+            }
+        )
+    });
     let regex_imports = has_pattern.then(|| {
         quote! {
             use std::sync::LazyLock;
@@ -93,7 +98,10 @@ fn integer(s: &ScalarDef, min: Option<i64>, max: Option<i64>) -> TokenStream {
     });
     let min_check = opt_tokens(min.map(|v| Literal::i128_unsuffixed(i128::from(v))));
     let max_check = opt_tokens(max.map(|v| Literal::i128_unsuffixed(i128::from(v))));
-    let range = match (min.map(Literal::i64_unsuffixed), max.map(Literal::i64_unsuffixed)) {
+    let range = match (
+        min.map(Literal::i64_unsuffixed),
+        max.map(Literal::i64_unsuffixed),
+    ) {
         (Some(lo), Some(hi)) => schemars_attr(quote!(range(min = #lo, max = #hi))),
         (Some(lo), None) => schemars_attr(quote!(range(min = #lo))),
         (None, Some(hi)) => schemars_attr(quote!(range(max = #hi))),

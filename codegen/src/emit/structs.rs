@@ -97,8 +97,17 @@ fn field_schemars_attrs(f: &FieldDef) -> TokenStream {
         (None, None) => {}
     }
     match &f.ty {
-        TypeRef::String { format: Some(Format::Uri) } => attrs.extend(schemars_attr(quote!(url))),
-        TypeRef::Array(inner) if matches!(**inner, TypeRef::String { format: Some(Format::Uri) }) => {
+        TypeRef::String {
+            format: Some(Format::Uri),
+        } => attrs.extend(schemars_attr(quote!(url))),
+        TypeRef::Array(inner)
+            if matches!(
+                **inner,
+                TypeRef::String {
+                    format: Some(Format::Uri)
+                }
+            ) =>
+        {
             attrs.extend(schemars_attr(quote!(inner(url))));
         }
         _ => {}
@@ -111,7 +120,8 @@ fn field_decl(f: &FieldDef) -> TokenStream {
     let wire = &f.wire;
     let doc = field_doc(f);
     let ty = rust_type(&f.ty);
-    let rename = (f.ident.trim_start_matches("r#") != f.wire).then(|| quote!(#[serde(rename = #wire)]));
+    let rename =
+        (f.ident.trim_start_matches("r#") != f.wire).then(|| quote!(#[serde(rename = #wire)]));
     let schemars_attrs = field_schemars_attrs(f);
     if f.required {
         quote! {
@@ -131,19 +141,45 @@ fn field_decl(f: &FieldDef) -> TokenStream {
     }
 }
 
+/// How a constructor or setter argument becomes the field's value.
+enum Conversion {
+    Identity,
+    Into(TokenStream),
+}
+
+impl quote::ToTokens for Conversion {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        if let Conversion::Into(convert) = self {
+            convert.to_tokens(tokens);
+        }
+    }
+}
+
 /// The parameter type a constructor or setter takes, and how to turn it into the field's type.
-fn param(ty: &TypeRef, value: &TokenStream) -> (TokenStream, TokenStream) {
+fn param(ty: &TypeRef, value: &TokenStream) -> (TokenStream, Conversion) {
     match ty {
-        TypeRef::String { .. } => (quote!(impl Into<String>), quote!(#value.into())),
-        TypeRef::Named { kind: NamedKind::Struct | NamedKind::Union, .. } => {
+        TypeRef::String { .. } => (
+            quote!(impl Into<String>),
+            Conversion::Into(quote!(#value.into())),
+        ),
+        TypeRef::Named {
+            kind: NamedKind::Struct | NamedKind::Union,
+            ..
+        } => {
             let t = rust_type(ty);
-            (quote!(impl Into<#t>), quote!(#value.into()))
+            (
+                quote!(impl Into<#t>),
+                Conversion::Into(quote!(#value.into())),
+            )
         }
         TypeRef::Array(inner) => {
             let t = rust_type(inner);
-            (quote!(impl IntoIterator<Item = #t>), quote!(#value.into_iter().collect()))
+            (
+                quote!(impl IntoIterator<Item = #t>),
+                Conversion::Into(quote!(#value.into_iter().collect())),
+            )
         }
-        _ => (rust_type(ty), quote!(#value)),
+        _ => (rust_type(ty), Conversion::Identity),
     }
 }
 
@@ -157,8 +193,10 @@ fn constructor_and_setters(s: &StructDef) -> TokenStream {
     let inits = s.fields.iter().map(|f| {
         let id = ident(&f.ident);
         if f.required {
-            let (_, convert) = param(&f.ty, &quote!(#id));
-            quote!(#id: #convert)
+            match param(&f.ty, &quote!(#id)) {
+                (_, Conversion::Into(convert)) => quote!(#id: #convert),
+                (_, Conversion::Identity) => quote!(#id),
+            }
         } else {
             quote!(#id: None)
         }
@@ -176,6 +214,10 @@ fn constructor_and_setters(s: &StructDef) -> TokenStream {
     let setters = s.fields.iter().filter(|f| !f.required).map(|f| {
         let id = ident(&f.ident);
         let (ty, convert) = param(&f.ty, &quote!(#id));
+        let convert = match convert {
+            Conversion::Into(c) => c,
+            Conversion::Identity => quote!(#id),
+        };
         let summary = f
             .doc
             .description
@@ -209,6 +251,14 @@ fn constructor_and_setters(s: &StructDef) -> TokenStream {
     }
 }
 
+/// `Default` where `new()` takes no arguments, so both spellings work.
+fn derive_default(s: &StructDef) -> Option<TokenStream> {
+    s.fields
+        .iter()
+        .all(|f| !f.required)
+        .then(|| quote!(Default,))
+}
+
 fn has_extra(s: &StructDef) -> bool {
     !s.usage.input && !s.closed
 }
@@ -219,11 +269,13 @@ fn input_struct(api: &Api, s: &StructDef) -> TokenStream {
     let deny = s.closed.then(|| quote!(#[serde(deny_unknown_fields)]));
     let derive_schemars = schemars_derive();
     let ctor = constructor_and_setters(s);
+    let default = derive_default(s);
     let validate = validate_impl(api, s);
     let from_json = from_json_impl(s);
     let mut paragraphs = s.doc.paragraphs();
     if !s.rules.is_empty() {
-        let mut lines = vec!["Rules checked by [`Validate::validate`](crate::Validate::validate):".to_owned()];
+        let mut lines =
+            vec!["Rules checked by [`Validate::validate`](crate::Validate::validate):".to_owned()];
         lines.extend(
             s.rules
                 .iter()
@@ -234,7 +286,7 @@ fn input_struct(api: &Api, s: &StructDef) -> TokenStream {
     let doc = doc_lines(&paragraphs);
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, #default Serialize, Deserialize)]
         #derive_schemars
         #deny
         #[non_exhaustive]
@@ -264,9 +316,10 @@ fn output_struct(s: &StructDef) -> TokenStream {
         }
     });
     let ctor = constructor_and_setters(s);
+    let default = derive_default(s);
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, #default Serialize, Deserialize)]
         #derive_schemars
         #[non_exhaustive]
         pub struct #name {
@@ -285,17 +338,28 @@ pub(crate) fn needs_validation(api: &Api, ty: &TypeRef, seen: &mut BTreeSet<Stri
     match ty {
         TypeRef::String { format } => format.is_some(),
         TypeRef::Array(inner) => needs_validation(api, inner, seen),
-        TypeRef::Named { name, kind: NamedKind::Struct } => {
+        TypeRef::Named {
+            name,
+            kind: NamedKind::Struct,
+        } => {
             seen.insert(name.clone())
-                && api.struct_def(name).is_some_and(|s| struct_needs_validation(api, s, seen))
+                && api
+                    .struct_def(name)
+                    .is_some_and(|s| struct_needs_validation(api, s, seen))
         }
-        TypeRef::Named { name, kind: NamedKind::Union } => {
+        TypeRef::Named {
+            name,
+            kind: NamedKind::Union,
+        } => {
             seen.insert(name.clone())
                 && api.union_def(name).is_some_and(|u| {
                     u.variants.iter().any(|(_, t)| {
                         needs_validation(
                             api,
-                            &TypeRef::Named { name: t.clone(), kind: NamedKind::Struct },
+                            &TypeRef::Named {
+                                name: t.clone(),
+                                kind: NamedKind::Struct,
+                            },
                             seen,
                         )
                     })
@@ -316,12 +380,15 @@ fn struct_needs_validation(api: &Api, s: &StructDef, seen: &mut BTreeSet<String>
 /// is the local `path` (a `Path`, not a reference).
 fn check_value(api: &Api, ty: &TypeRef, value: TokenStream, path: TokenStream) -> TokenStream {
     match ty {
-        TypeRef::String { format: Some(Format::Uri) } => quote! {
+        TypeRef::String {
+            format: Some(Format::Uri),
+        } => quote! {
             crate::validation::record(crate::validation::check_uri(#value), &#path, errors);
         },
-        TypeRef::Named { kind: NamedKind::Struct | NamedKind::Union, .. }
-            if needs_validation(api, ty, &mut BTreeSet::new()) =>
-        {
+        TypeRef::Named {
+            kind: NamedKind::Struct | NamedKind::Union,
+            ..
+        } if needs_validation(api, ty, &mut BTreeSet::new()) => {
             quote! { #value.validate_at(&#path, errors); }
         }
         TypeRef::Array(inner) if needs_validation(api, inner, &mut BTreeSet::new()) => {
@@ -375,7 +442,11 @@ fn validate_impl(api: &Api, s: &StructDef) -> TokenStream {
     for rule in &s.rules {
         let StructRule::NotBothNonEmpty { first, second, .. } = rule;
         let non_empty = |wire: &str| {
-            let f = s.fields.iter().find(|f| f.wire == wire).expect("checked by the parser");
+            let f = s
+                .fields
+                .iter()
+                .find(|f| f.wire == wire)
+                .expect("checked by the parser");
             let id = ident(&f.ident);
             if f.required {
                 quote!(!self.#id.is_empty())
@@ -442,8 +513,16 @@ fn union(api: &Api, u: &UnionDef) -> TokenStream {
     let type_name = &u.name;
     let doc = doc_lines(&u.doc.paragraphs());
     let derive_schemars = schemars_derive();
-    let variants: Vec<_> = u.variants.iter().map(|(v, _)| format_ident!("{}", v)).collect();
-    let targets: Vec<_> = u.variants.iter().map(|(_, t)| format_ident!("{}", t)).collect();
+    let variants: Vec<_> = u
+        .variants
+        .iter()
+        .map(|(v, _)| format_ident!("{}", v))
+        .collect();
+    let targets: Vec<_> = u
+        .variants
+        .iter()
+        .map(|(_, t)| format_ident!("{}", t))
+        .collect();
     let docs: Vec<String> = u
         .variants
         .iter()
@@ -454,7 +533,10 @@ fn union(api: &Api, u: &UnionDef) -> TokenStream {
         .collect();
     let needs = needs_validation(
         api,
-        &TypeRef::Named { name: u.name.clone(), kind: NamedKind::Union },
+        &TypeRef::Named {
+            name: u.name.clone(),
+            kind: NamedKind::Union,
+        },
         &mut BTreeSet::new(),
     );
     let validate_body = needs.then(|| {
@@ -464,7 +546,11 @@ fn union(api: &Api, u: &UnionDef) -> TokenStream {
             }
         }
     });
-    let (path_arg, errors_arg) = if needs { (quote!(path), quote!(errors)) } else { (quote!(_path), quote!(_errors)) };
+    let (path_arg, errors_arg) = if needs {
+        (quote!(path), quote!(errors))
+    } else {
+        (quote!(_path), quote!(_errors))
+    };
     quote! {
         #doc
         ///
