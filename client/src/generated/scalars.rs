@@ -67,6 +67,14 @@ impl fmt::Display for Seed {
     }
 }
 
+impl<'de> Deserialize<'de> for Seed {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        Self::new(u32::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
 impl FromStr for Seed {
     type Err = InvalidValue;
 
@@ -79,14 +87,6 @@ impl FromStr for Seed {
         u32::try_from(value)
             .map(Self)
             .map_err(|_| InvalidValue::new("Seed", Rule::Type { expected: "integer" }))
-    }
-}
-
-impl<'de> Deserialize<'de> for Seed {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Self::new(u32::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
 }
 
@@ -159,6 +159,14 @@ impl fmt::Display for ImageWeight {
     }
 }
 
+impl<'de> Deserialize<'de> for ImageWeight {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        Self::new(u32::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
 impl FromStr for ImageWeight {
     type Err = InvalidValue;
 
@@ -177,14 +185,6 @@ impl FromStr for ImageWeight {
                 "ImageWeight",
                 Rule::Type { expected: "integer" },
             ))
-    }
-}
-
-impl<'de> Deserialize<'de> for ImageWeight {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Self::new(u32::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
 }
 
@@ -374,6 +374,14 @@ impl fmt::Display for ColorWeight {
     }
 }
 
+impl<'de> Deserialize<'de> for ColorWeight {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        Self::new(f64::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
 impl FromStr for ColorWeight {
     type Err = InvalidValue;
 
@@ -386,14 +394,6 @@ impl FromStr for ColorWeight {
                 Rule::Type { expected: "number" },
             ))?;
         Self::new(value)
-    }
-}
-
-impl<'de> Deserialize<'de> for ColorWeight {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        Self::new(f64::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
 }
 

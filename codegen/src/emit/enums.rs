@@ -44,17 +44,42 @@ fn variant_doc(e: &EnumDef, i: usize) -> String {
     }
 }
 
+/// What both kinds of enum are made of.
+struct Parts<'a> {
+    name: proc_macro2::Ident,
+    type_name: &'a str,
+    doc: TokenStream,
+    idents: Vec<proc_macro2::Ident>,
+    wires: Vec<&'a str>,
+    docs: Vec<String>,
+}
+
+impl<'a> Parts<'a> {
+    fn of(e: &'a EnumDef) -> Self {
+        Self {
+            name: format_ident!("{}", e.name),
+            type_name: &e.name,
+            doc: enum_doc(e),
+            idents: e
+                .variants
+                .iter()
+                .map(|v| format_ident!("{}", v.ident))
+                .collect(),
+            wires: e.variants.iter().map(|v| v.wire.as_str()).collect(),
+            docs: (0..e.variants.len()).map(|i| variant_doc(e, i)).collect(),
+        }
+    }
+}
+
 fn closed_enum(e: &EnumDef) -> TokenStream {
-    let name = format_ident!("{}", e.name);
-    let type_name = &e.name;
-    let doc = enum_doc(e);
-    let idents: Vec<_> = e
-        .variants
-        .iter()
-        .map(|v| format_ident!("{}", v.ident))
-        .collect();
-    let wires: Vec<&str> = e.variants.iter().map(|v| v.wire.as_str()).collect();
-    let docs: Vec<String> = (0..e.variants.len()).map(|i| variant_doc(e, i)).collect();
+    let Parts {
+        name,
+        type_name,
+        doc,
+        idents,
+        wires,
+        docs,
+    } = Parts::of(e);
     let derive_schemars = schemars_derive();
     let derive_default = e.default.map(|_| quote!(Default,));
     let default_attrs =
@@ -135,16 +160,14 @@ fn closed_enum(e: &EnumDef) -> TokenStream {
 }
 
 fn open_enum(e: &EnumDef) -> TokenStream {
-    let name = format_ident!("{}", e.name);
-    let type_name = &e.name;
-    let doc = enum_doc(e);
-    let idents: Vec<_> = e
-        .variants
-        .iter()
-        .map(|v| format_ident!("{}", v.ident))
-        .collect();
-    let wires: Vec<&str> = e.variants.iter().map(|v| v.wire.as_str()).collect();
-    let docs: Vec<String> = (0..e.variants.len()).map(|i| variant_doc(e, i)).collect();
+    let Parts {
+        name,
+        type_name,
+        doc,
+        idents,
+        wires,
+        docs,
+    } = Parts::of(e);
     quote! {
         #doc
         ///

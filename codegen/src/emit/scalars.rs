@@ -69,6 +69,59 @@ fn opt_tokens<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
     }
 }
 
+/// `MIN` / `MAX` constants for the bounds that exist.
+fn bound_consts(
+    inner: &TokenStream,
+    min: Option<Literal>,
+    max: Option<Literal>,
+) -> (TokenStream, TokenStream) {
+    let min = min.map(|v| {
+        quote! {
+            /// The smallest valid value.
+            pub const MIN: #inner = #v;
+        }
+    });
+    let max = max.map(|v| {
+        quote! {
+            /// The largest valid value.
+            pub const MAX: #inner = #v;
+        }
+    });
+    (min.unwrap_or_default(), max.unwrap_or_default())
+}
+
+/// Conversions every numeric newtype has: checked in, unchecked out, shown
+/// as the number, and deserialized through the check.
+fn numeric_conversions(name: &proc_macro2::Ident, inner: &TokenStream) -> TokenStream {
+    quote! {
+        impl TryFrom<#inner> for #name {
+            type Error = InvalidValue;
+
+            fn try_from(value: #inner) -> Result<Self, Self::Error> {
+                Self::new(value)
+            }
+        }
+
+        impl From<#name> for #inner {
+            fn from(value: #name) -> Self {
+                value.0
+            }
+        }
+
+        impl fmt::Display for #name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                Self::new(#inner::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+            }
+        }
+    }
+}
+
 fn integer(s: &ScalarDef, min: Option<i64>, max: Option<i64>) -> TokenStream {
     let name = format_ident!("{}", s.name);
     let type_name = &s.name;
@@ -82,20 +135,8 @@ fn integer(s: &ScalarDef, min: Option<i64>, max: Option<i64>) -> TokenStream {
             Literal::i64_unsuffixed(v)
         }
     };
-    let min_const = min.map(|v| {
-        let v = lit(v);
-        quote! {
-            /// The smallest valid value.
-            pub const MIN: #inner = #v;
-        }
-    });
-    let max_const = max.map(|v| {
-        let v = lit(v);
-        quote! {
-            /// The largest valid value.
-            pub const MAX: #inner = #v;
-        }
-    });
+    let (min_const, max_const) = bound_consts(&inner, min.map(lit), max.map(lit));
+    let conversions = numeric_conversions(&name, &inner);
     let min_check = opt_tokens(min.map(|v| Literal::i128_unsuffixed(i128::from(v))));
     let max_check = opt_tokens(max.map(|v| Literal::i128_unsuffixed(i128::from(v))));
     let range = match (
@@ -137,25 +178,7 @@ fn integer(s: &ScalarDef, min: Option<i64>, max: Option<i64>) -> TokenStream {
             }
         }
 
-        impl TryFrom<#inner> for #name {
-            type Error = InvalidValue;
-
-            fn try_from(value: #inner) -> Result<Self, Self::Error> {
-                Self::new(value)
-            }
-        }
-
-        impl From<#name> for #inner {
-            fn from(value: #name) -> Self {
-                value.0
-            }
-        }
-
-        impl fmt::Display for #name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.fmt(f)
-            }
-        }
+        #conversions
 
         impl FromStr for #name {
             type Err = InvalidValue;
@@ -172,11 +195,6 @@ fn integer(s: &ScalarDef, min: Option<i64>, max: Option<i64>) -> TokenStream {
             }
         }
 
-        impl<'de> Deserialize<'de> for #name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                Self::new(#inner::deserialize(deserializer)?).map_err(serde::de::Error::custom)
-            }
-        }
 
         impl FromJson for #name {
             fn from_json_at(value: &Value, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<Self> {
@@ -192,20 +210,8 @@ fn number(s: &ScalarDef, min: Option<f64>, max: Option<f64>) -> TokenStream {
     let name = format_ident!("{}", s.name);
     let type_name = &s.name;
     let lit = |v: f64| Literal::f64_unsuffixed(v);
-    let min_const = min.map(|v| {
-        let v = lit(v);
-        quote! {
-            /// The smallest valid value.
-            pub const MIN: f64 = #v;
-        }
-    });
-    let max_const = max.map(|v| {
-        let v = lit(v);
-        quote! {
-            /// The largest valid value.
-            pub const MAX: f64 = #v;
-        }
-    });
+    let (min_const, max_const) = bound_consts(&quote!(f64), min.map(lit), max.map(lit));
+    let conversions = numeric_conversions(&name, &quote!(f64));
     let min_check = opt_tokens(min.map(lit));
     let max_check = opt_tokens(max.map(lit));
     let range = match (min.map(lit), max.map(lit)) {
@@ -244,25 +250,7 @@ fn number(s: &ScalarDef, min: Option<f64>, max: Option<f64>) -> TokenStream {
             }
         }
 
-        impl TryFrom<f64> for #name {
-            type Error = InvalidValue;
-
-            fn try_from(value: f64) -> Result<Self, Self::Error> {
-                Self::new(value)
-            }
-        }
-
-        impl From<#name> for f64 {
-            fn from(value: #name) -> Self {
-                value.0
-            }
-        }
-
-        impl fmt::Display for #name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.fmt(f)
-            }
-        }
+        #conversions
 
         impl FromStr for #name {
             type Err = InvalidValue;
@@ -276,11 +264,6 @@ fn number(s: &ScalarDef, min: Option<f64>, max: Option<f64>) -> TokenStream {
             }
         }
 
-        impl<'de> Deserialize<'de> for #name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                Self::new(f64::deserialize(deserializer)?).map_err(serde::de::Error::custom)
-            }
-        }
 
         impl FromJson for #name {
             fn from_json_at(value: &Value, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<Self> {
