@@ -1,0 +1,258 @@
+//! Starting, addressing and stopping a mock server.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::MockConfig;
+use crate::handlers;
+use crate::state::{Accepted, Mode, State};
+
+/// Largest request body: a 10 MB image as a base64 data URI, with room to spare.
+const BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// A running mock of Segmind's Ideogram API on 127.0.0.1. Stops when dropped.
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// let server = segmind_ideogram_mock::MockServer::start().await?;
+/// println!("Segmind stand-in at {}", server.base_url());
+/// # Ok(()) }
+/// ```
+pub struct MockServer {
+    base_url: String,
+    state: Arc<State>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl std::fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockServer {
+    /// A server with the default settings: any non-empty key, jobs done in
+    /// 200 ms, no faults.
+    pub async fn start() -> io::Result<Self> {
+        Self::builder().start().await
+    }
+
+    /// Settings to change before starting.
+    pub fn builder() -> MockBuilder {
+        MockBuilder::default()
+    }
+
+    /// `http://127.0.0.1:<port>`: the client's base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// `http://127.0.0.1:<port>/v1`: the official Python SDK's `base_url`.
+    pub fn v1_url(&self) -> String {
+        format!("{}/v1", self.base_url)
+    }
+
+    /// Every request accepted so far, in order.
+    pub fn accepted(&self) -> Vec<Accepted> {
+        self.state.accepted()
+    }
+
+    /// How many jobs were queued (`POST /v2/{slug}` accepted).
+    pub fn jobs_submitted(&self) -> usize {
+        self.accepted()
+            .iter()
+            .filter(|a| a.mode == Mode::Queued)
+            .count()
+    }
+
+    /// How many sync calls were answered with an image.
+    pub fn sync_calls(&self) -> usize {
+        self.accepted()
+            .iter()
+            .filter(|a| a.mode == Mode::Sync)
+            .count()
+    }
+
+    /// API requests received (accepted or not; image downloads excluded).
+    pub fn requests_received(&self) -> u64 {
+        self.state.requests()
+    }
+
+    /// Credits left on the mock account.
+    pub fn credits(&self) -> f64 {
+        self.state.credits()
+    }
+
+    /// Runs until the server stops (for `ideogram mock serve`).
+    pub async fn wait(mut self) -> io::Result<()> {
+        match self.task.take() {
+            Some(task) => task.await.unwrap_or_else(|e| Err(io::Error::other(e))),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops accepting connections and waits for the server to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Settings of a [`MockServer`] before it starts.
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct MockBuilder {
+    config: MockConfig,
+}
+
+impl MockBuilder {
+    /// Replaces every setting.
+    pub fn config(mut self, config: MockConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Accept only this key (default: any non-empty key).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.config.api_key = Some(key.into());
+        self
+    }
+
+    /// Listen on this port of 127.0.0.1 (default: a free one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.config.port = port;
+        self
+    }
+
+    /// How long jobs stay QUEUED, then PROCESSING.
+    pub fn job_latency(mut self, queued: Duration, processing: Duration) -> Self {
+        self.config.queued_for = queued;
+        self.config.processing_for = processing;
+        self
+    }
+
+    /// How long finished results are kept (default one hour).
+    pub fn result_ttl(mut self, ttl: Duration) -> Self {
+        self.config.result_ttl = ttl;
+        self
+    }
+
+    /// Credits the account starts with (default 100).
+    pub fn initial_credits(mut self, credits: f64) -> Self {
+        self.config.initial_credits = credits;
+        self
+    }
+
+    /// Seed for ids and injected faults.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = seed;
+        self
+    }
+
+    /// Answer 429 past this many POSTs per rolling minute.
+    pub fn rate_limit_per_minute(mut self, limit: u32) -> Self {
+        self.config.faults.rate_limit_per_minute = Some(limit);
+        self
+    }
+
+    /// Answer this share of API requests with 500/502/503/504.
+    pub fn server_error_rate(mut self, rate: f64) -> Self {
+        self.config.faults.server_error_rate = rate.clamp(0.0, 1.0);
+        self
+    }
+
+    /// Wait this long before every API answer.
+    pub fn added_latency(mut self, latency: Duration) -> Self {
+        self.config.faults.added_latency = latency;
+        self
+    }
+
+    /// Fail jobs and calls whose prompt contains `word`.
+    pub fn fail_word(mut self, word: impl Into<String>) -> Self {
+        self.config.faults.fail_word = Some(word.into());
+        self
+    }
+
+    /// Cut this share of image answers mid-body.
+    pub fn drop_rate(mut self, rate: f64) -> Self {
+        self.config.faults.drop_rate = rate.clamp(0.0, 1.0);
+        self
+    }
+
+    /// Binds 127.0.0.1 and starts serving in the background.
+    pub async fn start(self) -> io::Result<MockServer> {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from((
+            Ipv4Addr::LOCALHOST,
+            self.config.port,
+        )))
+        .await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let state = Arc::new(State::new(self.config, base_url.clone()));
+        let app = router(Arc::clone(&state));
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+        });
+        Ok(MockServer {
+            base_url,
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+}
+
+fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route(
+            "/v1/{slug}",
+            post(handlers::sync_call).fallback(handlers::wrong_method),
+        )
+        .route(
+            "/v2/{slug}",
+            post(handlers::submit).fallback(handlers::wrong_method),
+        )
+        .route(
+            "/v2/requests/{id}/status",
+            get(handlers::status).fallback(handlers::wrong_method),
+        )
+        .route(
+            "/v2/requests/{id}",
+            get(handlers::result).fallback(handlers::wrong_method),
+        )
+        .route(
+            "/v1/requests/{id}",
+            get(handlers::status).fallback(handlers::wrong_method),
+        )
+        .route("/outputs/{file}", get(handlers::output))
+        .fallback(handlers::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}

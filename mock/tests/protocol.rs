@@ -1,0 +1,410 @@
+//! The mock speaks Segmind's protocol: real HTTP on 127.0.0.1 with reqwest.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use segmind_ideogram_mock::MockServer;
+use serde_json::{Value, json};
+
+const KEY: &str = "test-key";
+
+fn http() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+async fn post(server: &MockServer, path: &str, body: &Value) -> reqwest::Response {
+    http()
+        .post(format!("{}{path}", server.base_url()))
+        .header("x-api-key", KEY)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn get(url: &str) -> reqwest::Response {
+    http()
+        .get(url)
+        .header("x-api-key", KEY)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+#[tokio::test]
+async fn sync_call_answers_a_real_png_of_the_requested_size_and_charges_credits() {
+    let server = MockServer::builder()
+        .api_key(KEY)
+        .initial_credits(1.0)
+        .start()
+        .await
+        .unwrap();
+    let body = json!({"prompt": "a panda", "resolution": "RESOLUTION_1280_720", "seed": 4242});
+    let first = post(
+        &server,
+        "/v1/ideogram-img-2-img",
+        &json!({"prompt": "x", "image_file": "https://e.com/a.png"}),
+    )
+    .await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(first.headers()["x-remaining-credits"], "0.9");
+    let response = post(&server, "/v1/ideogram-txt-2-img", &body).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "image/png");
+    assert_eq!(response.headers()["x-seed-value"], "4242");
+    // txt-2-img has no documented price; the fallback (0.05) is charged.
+    assert_eq!(response.headers()["x-remaining-credits"], "0.85");
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(png_size(&bytes), (1280, 720));
+    // Deterministic: same prompt and seed, same picture.
+    let again = post(&server, "/v1/ideogram-txt-2-img", &body)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(bytes, again);
+    let reframe = post(
+        &server,
+        "/v1/ideogram-3-reframe",
+        &json!({"image": "https://e.com/a.png"}),
+    )
+    .await;
+    assert_eq!(png_size(&reframe.bytes().await.unwrap()), (1024, 1024));
+    assert_eq!(server.sync_calls(), 4);
+}
+
+#[tokio::test]
+async fn errors_are_answered_as_segmind_does() {
+    let server = MockServer::builder()
+        .api_key(KEY)
+        .initial_credits(0.06)
+        .start()
+        .await
+        .unwrap();
+    let url = |p: &str| format!("{}{p}", server.base_url());
+    let body = json!({"prompt": "a panda"});
+
+    let no_key = http()
+        .post(url("/v1/ideogram-txt-2-img"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_key.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        no_key.json::<Value>().await.unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .contains("API key")
+    );
+    let wrong_key = http()
+        .post(url("/v1/ideogram-txt-2-img"))
+        .header("x-api-key", "nope")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_key.status(), StatusCode::UNAUTHORIZED);
+
+    let text = http()
+        .post(url("/v1/ideogram-txt-2-img"))
+        .header("x-api-key", KEY)
+        .header("content-type", "text/plain")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text.status(), StatusCode::NOT_ACCEPTABLE);
+
+    let broken = http()
+        .post(url("/v1/ideogram-txt-2-img"))
+        .header("x-api-key", KEY)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken.status(), StatusCode::BAD_REQUEST);
+
+    let invalid = post(
+        &server,
+        "/v1/ideogram-txt-2-img",
+        &json!({"prompt": "a", "seed": 5, "style_type": "PHOTO"}),
+    )
+    .await;
+    assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let message = invalid.json::<Value>().await.unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("seed: must be at least 100") && message.contains("style_type"),
+        "{message}"
+    );
+
+    let unknown = post(&server, "/v1/ideogram-4-magic", &body).await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert!(unknown.json::<Value>().await.unwrap()["error"].is_string());
+
+    let wrong_method = get(&url("/v1/ideogram-txt-2-img")).await;
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(
+        wrong_method.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+
+    assert_eq!(
+        post(&server, "/v1/ideogram-txt-2-img", &body)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let broke = post(&server, "/v1/ideogram-txt-2-img", &body).await;
+    assert_eq!(broke.status(), StatusCode::NOT_ACCEPTABLE, "out of credits");
+    assert_eq!(server.sync_calls(), 1);
+}
+
+#[tokio::test]
+async fn queued_job_goes_queued_processing_completed_with_absolute_urls() {
+    let server = MockServer::builder()
+        .api_key(KEY)
+        .job_latency(Duration::from_millis(300), Duration::from_millis(300))
+        .start()
+        .await
+        .unwrap();
+    let body = json!({"prompt": "a panda", "seed": 4242});
+    let submitted: Value = post(&server, "/v2/ideogram-txt-2-img", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(submitted["status"], "QUEUED");
+    let id = submitted["request_id"].as_str().unwrap();
+    let base = server.base_url();
+    assert_eq!(
+        submitted["status_url"],
+        format!("{base}/v2/requests/{id}/status")
+    );
+    assert_eq!(
+        submitted["response_url"],
+        format!("{base}/v2/requests/{id}")
+    );
+    assert_eq!(submitted["poll_url"], format!("{base}/v1/requests/{id}"));
+
+    let mut seen: Vec<String> = Vec::new();
+    for _ in 0..200 {
+        let status: Value = get(submitted["status_url"].as_str().unwrap())
+            .await
+            .json()
+            .await
+            .unwrap();
+        let s = status["status"].as_str().unwrap().to_owned();
+        if seen.last() != Some(&s) {
+            seen.push(s.clone());
+        }
+        if s == "COMPLETED" {
+            assert!(status["metrics"]["inference_time"].as_f64().unwrap() > 0.0);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen, ["QUEUED", "PROCESSING", "COMPLETED"]);
+
+    let result: Value = get(submitted["response_url"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(result["status"], "COMPLETED");
+    let output = result["output"].as_str().unwrap();
+    assert!(output.starts_with(base));
+    let image = http()
+        .get(output)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let sync = post(&server, "/v1/ideogram-txt-2-img", &body)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(image, sync, "queued and sync give the same picture");
+    let legacy: Value = get(submitted["poll_url"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(legacy["status"], "COMPLETED");
+    assert_eq!(server.jobs_submitted(), 1);
+}
+
+#[tokio::test]
+async fn failed_jobs_are_422_and_results_expire_to_404() {
+    let server = MockServer::builder()
+        .api_key(KEY)
+        .job_latency(Duration::ZERO, Duration::ZERO)
+        .result_ttl(Duration::from_millis(300))
+        .fail_word("forbidden")
+        .start()
+        .await
+        .unwrap();
+    let failed: Value = post(
+        &server,
+        "/v2/ideogram-txt-2-img",
+        &json!({"prompt": "a forbidden panda"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let status = get(failed["status_url"].as_str().unwrap()).await;
+    assert_eq!(status.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = status.json().await.unwrap();
+    assert_eq!(body["status"], "FAILED");
+    assert!(body["error"].as_str().unwrap().contains("content blocked"));
+    let result = get(failed["response_url"].as_str().unwrap()).await;
+    assert_eq!(result.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let sync = post(
+        &server,
+        "/v1/ideogram-txt-2-img",
+        &json!({"prompt": "forbidden"}),
+    )
+    .await;
+    assert_eq!(sync.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let ok: Value = post(
+        &server,
+        "/v2/ideogram-txt-2-img",
+        &json!({"prompt": "a panda"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        get(ok["response_url"].as_str().unwrap()).await.status(),
+        StatusCode::OK
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let expired = get(ok["response_url"].as_str().unwrap()).await;
+    assert_eq!(expired.status(), StatusCode::NOT_FOUND);
+    assert!(
+        expired.json::<Value>().await.unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
+    assert_eq!(
+        get(&format!("{}/v2/requests/nope/status", server.base_url()))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn rate_limit_answers_429_with_the_reset_header() {
+    let server = MockServer::builder()
+        .api_key(KEY)
+        .rate_limit_per_minute(2)
+        .start()
+        .await
+        .unwrap();
+    let body = json!({"prompt": "a panda"});
+    assert_eq!(
+        post(&server, "/v2/ideogram-txt-2-img", &body)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        post(&server, "/v1/ideogram-txt-2-img", &body)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let limited = post(&server, "/v2/ideogram-txt-2-img", &body).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let reset = limited.headers()["x-rate-limit-reset-at-utc"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let reset = httpdate::parse_http_date(&reset).expect("HTTP-date");
+    let wait = reset.duration_since(std::time::SystemTime::now()).unwrap();
+    assert!(
+        wait > Duration::from_secs(50) && wait <= Duration::from_secs(62),
+        "{wait:?}"
+    );
+    assert_eq!(server.jobs_submitted(), 1);
+}
+
+#[tokio::test]
+async fn injected_server_errors_are_reproducible_from_the_seed() {
+    async fn statuses(seed: u64) -> Vec<u16> {
+        let server = MockServer::builder()
+            .api_key(KEY)
+            .seed(seed)
+            .server_error_rate(0.5)
+            .start()
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        for _ in 0..30 {
+            out.push(
+                post(&server, "/v2/ideogram-txt-2-img", &json!({"prompt": "p"}))
+                    .await
+                    .status()
+                    .as_u16(),
+            );
+        }
+        out
+    }
+    let a = statuses(7).await;
+    assert_eq!(a, statuses(7).await);
+    assert!(
+        a.iter().all(|s| [200, 500, 502, 503, 504].contains(s)),
+        "{a:?}"
+    );
+    assert!(a.contains(&200) && a.iter().any(|s| *s >= 500), "{a:?}");
+}
+
+#[tokio::test]
+async fn dropped_connections_cut_the_image_mid_body() {
+    let server = MockServer::builder()
+        .api_key(KEY)
+        .drop_rate(1.0)
+        .start()
+        .await
+        .unwrap();
+    let response = post(&server, "/v1/ideogram-txt-2-img", &json!({"prompt": "p"})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.bytes().await.is_err(),
+        "the body must be cut short"
+    );
+}
+
+#[tokio::test]
+async fn added_latency_delays_answers() {
+    let server = MockServer::builder()
+        .api_key(KEY)
+        .added_latency(Duration::from_millis(150))
+        .start()
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    post(&server, "/v2/ideogram-txt-2-img", &json!({"prompt": "p"})).await;
+    assert!(started.elapsed() >= Duration::from_millis(150));
+}
