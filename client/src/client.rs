@@ -172,11 +172,15 @@ impl Client {
     /// URI, or a URL that is then downloaded). Not retried once it may have
     /// reached the server, since every 200 is billed.
     pub async fn run<E: Endpoint>(&self, request: &E) -> Result<GeneratedImage, Error> {
+        self.scrub(self.run_unscrubbed(request).await)
+    }
+
+    async fn run_unscrubbed<E: Endpoint>(&self, request: &E) -> Result<GeneratedImage, Error> {
         let body = serialize(request)?;
         let url = self.url(&["v1", E::INFO.slug])?;
         let answer = self.send(&Call::post(E::INFO.slug, url, body)).await?;
         if !answer.status.is_success() {
-            return Err(answer.into_api_error(&self.inner.key));
+            return Err(answer.into_api_error());
         }
         let metadata = response::metadata(&answer.headers);
         match response::image_body(&answer)? {
@@ -188,6 +192,10 @@ impl Client {
     /// Queues a generation (`POST /v2/{slug}`) and returns its job.
     /// Validated first, like [`run`](Self::run).
     pub async fn submit<E: Endpoint>(&self, request: &E) -> Result<Job, Error> {
+        self.scrub(self.submit_unscrubbed(request).await)
+    }
+
+    async fn submit_unscrubbed<E: Endpoint>(&self, request: &E) -> Result<Job, Error> {
         if !E::INFO.supports_async {
             return Err(Error::Config(format!(
                 "{} has no queued (v2) API",
@@ -198,7 +206,7 @@ impl Client {
         let url = self.url(&["v2", E::INFO.slug])?;
         let answer = self.send(&Call::post(E::INFO.slug, url, body)).await?;
         if !answer.status.is_success() {
-            return Err(answer.into_api_error(&self.inner.key));
+            return Err(answer.into_api_error());
         }
         let submitted: JobSubmitted = answer.json()?;
         if submitted.request_id.trim().is_empty() {
@@ -277,8 +285,9 @@ impl Client {
         }
     }
 
-    pub(crate) fn api_key(&self) -> &ApiKey {
-        &self.inner.key
+    /// `result` with the key taken out of any server text in its error.
+    pub(crate) fn scrub<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
+        result.map_err(|e| e.redact(&self.inner.key))
     }
 
     /// Downloads a generated image. The key goes only to the base URL's
@@ -312,7 +321,7 @@ impl Client {
             }
         }
         if !answer.status.is_success() {
-            return Err(answer.into_api_error(&self.inner.key));
+            return Err(answer.into_api_error());
         }
         let format = ImageFormat::sniff(&answer.body).ok_or_else(|| {
             answer.decode_error(None, "the output is not a JPEG, PNG or WebP image")

@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
+use crate::api_key::ApiKey;
 use crate::generated::{JobMetrics, JobStatus};
 use crate::validation::ValidationErrors;
 
@@ -151,6 +152,47 @@ impl Error {
         match self {
             Error::Api { kind, .. } => Some(*kind),
             _ => None,
+        }
+    }
+
+    /// The same error with every occurrence of the key in server-sent text
+    /// replaced by `***`, for servers that echo what they were sent.
+    pub(crate) fn redact(self, key: &ApiKey) -> Self {
+        match self {
+            Error::Api {
+                kind,
+                status,
+                message,
+                body,
+                retry_after,
+            } => Error::Api {
+                kind,
+                status,
+                message: key.redact(&message),
+                body: key.redact(&body),
+                retry_after,
+            },
+            Error::Decode {
+                status,
+                path,
+                reason,
+                body_prefix,
+            } => Error::Decode {
+                status,
+                path: path.map(|p| key.redact(&p)),
+                reason: key.redact(&reason),
+                body_prefix: key.redact(&body_prefix),
+            },
+            Error::JobFailed {
+                request_id,
+                message,
+                metrics,
+            } => Error::JobFailed {
+                request_id: key.redact(&request_id),
+                message: key.redact(&message),
+                metrics,
+            },
+            other => other,
         }
     }
 

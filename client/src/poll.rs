@@ -166,20 +166,25 @@ impl Job {
     /// and [`wait`](Self::wait) turn it into [`Error::JobFailed`].
     pub async fn status(&self) -> Result<JobStatusResponse, Error> {
         let call = Call::get("job.status", self.status_url.clone(), true);
-        let answer = self.client.send(&call).await?;
-        self.read(answer)
+        let answer = self.client.send(&call).await;
+        self.client.scrub(answer.and_then(|a| self.read(a)))
     }
 
     /// The job's full result (`GET /v2/requests/{id}`); its `output` is set
     /// once the status is `COMPLETED`.
     pub async fn result(&self) -> Result<JobResult, Error> {
         let call = Call::get("job.result", self.response_url.clone(), true);
-        let answer = self.client.send(&call).await?;
-        let result: JobResult = self.read(answer)?;
-        if result.status == JobStatus::Failed {
-            return Err(self.failed(result.error, result.metrics));
-        }
-        Ok(result)
+        let answer = self.client.send(&call).await;
+        let result = answer
+            .and_then(|a| self.read::<JobResult>(a))
+            .and_then(|result| {
+                if result.status == JobStatus::Failed {
+                    Err(self.failed(result.error, result.metrics))
+                } else {
+                    Ok(result)
+                }
+            });
+        self.client.scrub(result)
     }
 
     /// Polls until the job completes, and returns its result.
@@ -188,6 +193,10 @@ impl Job {
     /// [`Error::JobExpired`]; reaching the deadline is
     /// [`Error::PollTimeout`], after which the job can be waited on again.
     pub async fn wait(&self, options: WaitOptions) -> Result<JobResult, Error> {
+        self.client.scrub(self.wait_unscrubbed(options).await)
+    }
+
+    async fn wait_unscrubbed(&self, options: WaitOptions) -> Result<JobResult, Error> {
         let deadline = Instant::now() + options.timeout;
         let mut interval = options.interval;
         let mut last_status = None;
@@ -227,6 +236,11 @@ impl Job {
     /// Downloads the image of a completed result: `output` (a URL or a
     /// `data:` URI, or the first of a list), else the first of `images`.
     pub async fn output_image(&self, result: &JobResult) -> Result<GeneratedImage, Error> {
+        self.client
+            .scrub(self.output_image_unscrubbed(result).await)
+    }
+
+    async fn output_image_unscrubbed(&self, result: &JobResult) -> Result<GeneratedImage, Error> {
         let (path, value) = output_value(result).ok_or_else(|| Error::Decode {
             status: 200,
             path: Some("output".into()),
@@ -264,16 +278,14 @@ impl Job {
         }
         match answer.json::<T>() {
             Ok(doc) if doc.status() == &JobStatus::Failed => Ok(doc),
-            _ => Err(answer.into_api_error(self.client.api_key())),
+            _ => Err(answer.into_api_error()),
         }
     }
 
     fn failed(&self, error: Option<String>, metrics: Option<JobMetrics>) -> Error {
         Error::JobFailed {
             request_id: self.handle.request_id.clone(),
-            message: error
-                .map(|e| self.client.api_key().redact(&e))
-                .unwrap_or_else(|| "no reason given".into()),
+            message: error.unwrap_or_else(|| "no reason given".into()),
             metrics: metrics.map(Box::new),
         }
     }

@@ -11,7 +11,6 @@ use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde::de::DeserializeOwned;
 
-use crate::api_key::ApiKey;
 use crate::error::{ApiErrorKind, Error, body_prefix};
 use crate::generated::{ErrorBody, ImageJsonResponse};
 use crate::image::{ImageFormat, ImageMetadata};
@@ -31,15 +30,15 @@ impl Answer {
     }
 
     /// This answer as an [`Error::Api`], with the server's message.
-    pub fn into_api_error(self, key: &ApiKey) -> Error {
+    pub fn into_api_error(self) -> Error {
         let status = self.status.as_u16();
         let mut kind = ApiErrorKind::from_status(status);
         if let ApiErrorKind::RateLimited { reset_at } = &mut kind {
             *reset_at = retry::reset_at(&self.headers);
         }
-        let body = key.redact(&body_prefix(&self.body));
+        let body = body_prefix(&self.body);
         let message = match serde_json::from_slice::<ErrorBody>(&self.body) {
-            Ok(parsed) => key.redact(&parsed.error),
+            Ok(parsed) => parsed.error,
             Err(_) if body.trim().is_empty() => self
                 .status
                 .canonical_reason()
@@ -287,14 +286,17 @@ mod tests {
 
     #[test]
     fn api_errors_carry_the_message() {
-        let key = ApiKey::new("sk-CANARY-123");
-        let err = answer(401, &[], br#"{"error":"bad key sk-CANARY-123"}"#).into_api_error(&key);
-        assert_eq!(err.to_string(), "unauthorized (HTTP 401): bad key ***");
-        let err = answer(405, &[], b"<html>Method Not Allowed</html>").into_api_error(&key);
+        let key = crate::api_key::ApiKey::new("sk-CANARY-123");
+        let err = answer(401, &[], br#"{"error":"bad key sk-CANARY-123"}"#).into_api_error();
+        assert_eq!(
+            err.redact(&key).to_string(),
+            "unauthorized (HTTP 401): bad key ***"
+        );
+        let err = answer(405, &[], b"<html>Method Not Allowed</html>").into_api_error();
         assert!(
             matches!(err, Error::Api { kind: ApiErrorKind::MethodNotAllowed, ref message, .. } if message.contains("Method Not Allowed"))
         );
-        let err = answer(502, &[], b"").into_api_error(&key);
+        let err = answer(502, &[], b"").into_api_error();
         assert!(matches!(err, Error::Api { ref message, .. } if message == "Bad Gateway"));
     }
 
