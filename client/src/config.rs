@@ -1,0 +1,247 @@
+//! Building a [`Client`]: key, base URL, timeouts, retries and poll defaults.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use reqwest::Url;
+
+use crate::api_key::ApiKey;
+use crate::client::Client;
+use crate::error::Error;
+use crate::poll::WaitOptions;
+use crate::retry::RetryPolicy;
+
+/// Segmind's API.
+pub const DEFAULT_BASE_URL: &str = "https://api.segmind.com";
+
+/// The environment variable [`Client::from_env`] reads the key from.
+pub const API_KEY_ENV: &str = "SEGMIND_API_KEY";
+
+/// The `User-Agent` sent unless another is set.
+pub const DEFAULT_USER_AGENT: &str = concat!("segmind-ideogram-rs/", env!("CARGO_PKG_VERSION"));
+
+/// Settings of a [`Client`]; start from [`Client::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ClientBuilder {
+    pub(crate) api_key: Option<ApiKey>,
+    pub(crate) base_url: String,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) pool_idle_timeout: Option<Duration>,
+    pub(crate) user_agent: String,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) wait: WaitOptions,
+    pub(crate) allow_insecure_http: bool,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            api_key: None,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            // A sync generation takes 10–25 s; leave room for slow ones.
+            timeout: Some(Duration::from_secs(120)),
+            connect_timeout: Some(Duration::from_secs(10)),
+            pool_idle_timeout: Some(Duration::from_secs(90)),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            retry: RetryPolicy::default(),
+            wait: WaitOptions::default(),
+            allow_insecure_http: false,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Default settings and no key.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The API key, sent as `x-api-key`.
+    pub fn api_key(mut self, key: impl Into<ApiKey>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The key from `SEGMIND_API_KEY`, if it is set.
+    pub fn api_key_from_env(mut self) -> Self {
+        if let Ok(key) = std::env::var(API_KEY_ENV) {
+            self.api_key = Some(ApiKey::new(key));
+        }
+        self
+    }
+
+    /// Where the API lives (default `https://api.segmind.com`). Paths
+    /// (`/v1/…`, `/v2/…`) are appended to it, after any path it has.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// The limit on a whole HTTP exchange (default 120 s); `None` for none.
+    ///
+    /// Under tokio's paused test clock, pending timers fire while the client
+    /// waits on a real socket, so tests with a paused clock want `None` here,
+    /// in [`connect_timeout`](Self::connect_timeout) and in
+    /// [`pool_idle_timeout`](Self::pool_idle_timeout).
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = timeout.into();
+        self
+    }
+
+    /// The limit on opening a connection (default 10 s); `None` for none.
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.connect_timeout = timeout.into();
+        self
+    }
+
+    /// How long an idle connection is kept for reuse (default 90 s); `None`
+    /// keeps it until the server closes it.
+    pub fn pool_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.pool_idle_timeout = timeout.into();
+        self
+    }
+
+    /// The `User-Agent` (default `segmind-ideogram-rs/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// When and how to retry (default: 3 attempts, see [`RetryPolicy`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// How [`Client::generate`] waits for a queued job (default: every 1 s
+    /// for up to 600 s).
+    pub fn wait_options(mut self, options: WaitOptions) -> Self {
+        self.wait = options;
+        self
+    }
+
+    /// Allows a plain `http://` base URL to a host that is not loopback,
+    /// which sends the API key in clear text. Loopback hosts (`127.0.0.0/8`,
+    /// `::1`, `localhost`) are always allowed.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// The client, or what is wrong with the settings.
+    pub fn build(self) -> Result<Client, Error> {
+        Client::from_builder(self)
+    }
+
+    /// The same settings, as a [`blocking::Client`](crate::blocking::Client).
+    #[cfg(feature = "blocking")]
+    pub fn build_blocking(self) -> Result<crate::blocking::Client, Error> {
+        crate::blocking::Client::from_async(self.build()?)
+    }
+
+    /// The base URL, checked: http(s), no credentials, query or fragment,
+    /// and not clear text to a remote host unless allowed.
+    pub(crate) fn checked_base_url(&self) -> Result<Url, Error> {
+        let mut url = Url::parse(self.base_url.trim())
+            .map_err(|e| Error::Config(format!("invalid base URL {:?}: {e}", self.base_url)))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::Config(
+                "the base URL must not hold credentials".into(),
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(Error::Config(
+                "the base URL must not have a query or fragment".into(),
+            ));
+        }
+        match url.scheme() {
+            "https" => {}
+            "http" if self.allow_insecure_http || is_loopback(&url) => {}
+            "http" => {
+                return Err(Error::InsecureBaseUrl {
+                    url: url.to_string(),
+                });
+            }
+            other => {
+                return Err(Error::Config(format!(
+                    "unsupported base URL scheme `{other}`"
+                )));
+            }
+        }
+        // Paths are appended segment by segment: drop a trailing slash.
+        if url.path().ends_with('/') {
+            let trimmed = url.path().trim_end_matches('/').to_owned();
+            url.set_path(&trimmed);
+        }
+        Ok(url)
+    }
+}
+
+/// Whether `url` points at this machine.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(url: &str, allow: bool) -> Result<Url, Error> {
+        ClientBuilder::new()
+            .base_url(url)
+            .allow_insecure_http(allow)
+            .checked_base_url()
+    }
+
+    #[test]
+    fn clear_text_only_to_loopback_unless_allowed() {
+        for ok in [
+            "https://api.segmind.com",
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3",
+            "http://[::1]:9000/",
+            "http://localhost:3000/proxy/",
+        ] {
+            assert!(check(ok, false).is_ok(), "{ok}");
+        }
+        for remote in [
+            "http://api.segmind.com",
+            "http://10.0.0.1",
+            "http://localhost.evil.com",
+        ] {
+            assert!(
+                matches!(check(remote, false), Err(Error::InsecureBaseUrl { .. })),
+                "{remote}"
+            );
+            assert!(check(remote, true).is_ok(), "{remote}");
+        }
+        for bad in ["ftp://x", "not a url", "https://u:p@x", "https://x/?a=1"] {
+            assert!(matches!(check(bad, true), Err(Error::Config(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn trailing_slashes_go() {
+        assert_eq!(
+            check("http://localhost:3000/proxy/", false).unwrap().path(),
+            "/proxy"
+        );
+        assert_eq!(
+            check("https://api.segmind.com/", false).unwrap().path(),
+            "/"
+        );
+    }
+
+    #[test]
+    fn user_agent_names_the_crate() {
+        assert!(DEFAULT_USER_AGENT.starts_with("segmind-ideogram-rs/"));
+        assert!(DEFAULT_USER_AGENT.ends_with(env!("CARGO_PKG_VERSION")));
+    }
+}

@@ -1,0 +1,326 @@
+//! Turning Segmind's HTTP answers into values or errors: error statuses,
+//! image bodies (bytes or the JSON form), headers and job documents.
+
+use std::time::SystemTime;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::{DecodePaddingMode, general_purpose};
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiErrorKind, Error, body_prefix};
+use crate::generated::{ErrorBody, ImageJsonResponse};
+use crate::image::{ImageFormat, ImageMetadata};
+use crate::retry;
+
+/// A whole HTTP answer, body read.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Answer {
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers.get(CONTENT_TYPE)?.to_str().ok()
+    }
+
+    /// This answer as an [`Error::Api`], with the server's message.
+    pub fn into_api_error(self) -> Error {
+        let status = self.status.as_u16();
+        let mut kind = ApiErrorKind::from_status(status);
+        if let ApiErrorKind::RateLimited { reset_at } = &mut kind {
+            *reset_at = retry::reset_at(&self.headers);
+        }
+        let body = body_prefix(&self.body);
+        let message = match serde_json::from_slice::<ErrorBody>(&self.body) {
+            Ok(parsed) => parsed.error,
+            Err(_) if body.trim().is_empty() => self
+                .status
+                .canonical_reason()
+                .unwrap_or("no message")
+                .to_owned(),
+            Err(_) => body.trim().to_owned(),
+        };
+        Error::Api {
+            kind,
+            status,
+            message,
+            body,
+            retry_after: retry::server_delay(&self.headers, SystemTime::now()),
+        }
+    }
+
+    /// A [`Error::Decode`] about this answer.
+    pub fn decode_error(&self, path: Option<String>, reason: impl Into<String>) -> Error {
+        Error::Decode {
+            status: self.status.as_u16(),
+            path,
+            reason: reason.into(),
+            body_prefix: body_prefix(&self.body),
+        }
+    }
+
+    /// The body as JSON of type `T`, naming the member that failed.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        let mut deserializer = serde_json::Deserializer::from_slice(&self.body);
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+            let path = e.path().to_string();
+            let path = (path != ".").then_some(path);
+            self.decode_error(path, e.into_inner().to_string())
+        })
+    }
+}
+
+/// What a successful sync answer holds.
+#[derive(Debug)]
+pub(crate) enum ImageBody {
+    /// The image itself.
+    Image(Bytes, ImageFormat),
+    /// A URL to download it from.
+    Url(String),
+}
+
+/// Reads a 200 answer of a sync call: raw image bytes, or the JSON form
+/// (`image` as base64, `output` / `images` as base64, `data:` URI or URL).
+pub(crate) fn image_body(answer: &Answer) -> Result<ImageBody, Error> {
+    if let Some(format) = ImageFormat::sniff(&answer.body) {
+        format
+            .check_complete(&answer.body)
+            .map_err(|reason| answer.decode_error(None, reason))?;
+        if let Some(declared) = answer.content_type()
+            && ImageFormat::from_mime_type(declared).is_some_and(|d| d != format)
+        {
+            tracing::warn!(declared, actual = %format, "Content-Type disagrees with the image bytes; trusting the bytes");
+        }
+        return Ok(ImageBody::Image(answer.body.clone(), format));
+    }
+    if !looks_like_json(answer) {
+        return Err(answer.decode_error(None, "neither a JPEG, PNG or WebP image nor JSON"));
+    }
+    let json: ImageJsonResponse = answer.json()?;
+    let mut candidates = json
+        .image
+        .iter()
+        .map(|v| ("image".to_owned(), v))
+        .chain(json.output.iter().map(|v| ("output".to_owned(), v)))
+        .chain(
+            json.images
+                .iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, v)| (format!("images[{i}]"), v)),
+        );
+    if let Some((path, value)) = candidates.next() {
+        return image_value(value).map_err(|reason| answer.decode_error(Some(path), reason));
+    }
+    Err(answer.decode_error(None, "the JSON answer has no `image`, `output` or `images`"))
+}
+
+fn looks_like_json(answer: &Answer) -> bool {
+    let declared = answer
+        .content_type()
+        .is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
+    let starts = answer
+        .body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{');
+    declared || starts
+}
+
+/// One image value of a JSON answer: a URL, a `data:` URI or bare base64.
+pub(crate) fn image_value(value: &str) -> Result<ImageBody, String> {
+    let trimmed = value.trim();
+    let lower = trimmed.get(..8).unwrap_or(trimmed).to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return Ok(ImageBody::Url(trimmed.to_owned()));
+    }
+    let bytes = match data_uri_payload(trimmed) {
+        Some(payload) => decode_base64(payload?)?,
+        None => decode_base64(trimmed)?,
+    };
+    let format =
+        ImageFormat::sniff(&bytes).ok_or("the decoded bytes are not a JPEG, PNG or WebP image")?;
+    format.check_complete(&bytes)?;
+    Ok(ImageBody::Image(bytes, format))
+}
+
+/// The base64 payload of a `data:` URI; `None` if `value` is not one.
+fn data_uri_payload(value: &str) -> Option<Result<&str, String>> {
+    let head = value.get(..5)?;
+    if !head.eq_ignore_ascii_case("data:") {
+        return None;
+    }
+    let rest = &value[5..];
+    Some(match rest.split_once(',') {
+        Some((meta, payload)) if meta.to_ascii_lowercase().ends_with(";base64") => Ok(payload),
+        Some(_) => Err("the data: URI is not base64".to_owned()),
+        None => Err("the data: URI has no payload".to_owned()),
+    })
+}
+
+/// Standard base64, padded or not, line breaks ignored.
+fn decode_base64(text: &str) -> Result<Bytes, String> {
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let decoded = if text.contains(['\n', '\r', ' ']) {
+        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        LENIENT.decode(compact)
+    } else {
+        LENIENT.decode(text)
+    };
+    decoded
+        .or_else(|_| general_purpose::URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')))
+        .map(Bytes::from)
+        .map_err(|e| format!("invalid base64: {e}"))
+}
+
+/// The generation metadata in a sync answer's headers.
+pub(crate) fn metadata(headers: &HeaderMap) -> ImageMetadata {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    // Lenient: `12.3s` and `$0.04` read as numbers too.
+    let number = |name: &str| {
+        text(name).and_then(|v| {
+            v.trim_start_matches('$')
+                .trim_end_matches('s')
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+        })
+    };
+    ImageMetadata {
+        content_type: text(CONTENT_TYPE.as_str()).map(str::to_owned),
+        remaining_credits: number("x-remaining-credits"),
+        seed: text("x-seed-value").and_then(|v| v.parse().ok()),
+        cost: number("x-cost"),
+        generation_time: number("x-generation-time"),
+        request_id: text("x-request-id").map(str::to_owned),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, headers: &[(&'static str, &str)], body: &[u8]) -> Answer {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, v.parse().unwrap());
+        }
+        Answer {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: map,
+            body: Bytes::copy_from_slice(body),
+        }
+    }
+
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\0IEND\xaeB`\x82";
+
+    #[test]
+    fn raw_and_json_images() {
+        let raw = image_body(&answer(200, &[], PNG)).unwrap();
+        assert!(matches!(raw, ImageBody::Image(_, ImageFormat::Png)));
+
+        let b64 = base64::engine::general_purpose::STANDARD.encode(PNG);
+        for body in [
+            format!(r#"{{"image":"{b64}"}}"#),
+            format!(r#"{{"output":"data:image/png;base64,{b64}"}}"#),
+            format!(r#"{{"images":["{}"]}}"#, b64.trim_end_matches('=')),
+        ] {
+            let decoded = image_body(&answer(200, &[], body.as_bytes())).unwrap();
+            assert!(
+                matches!(decoded, ImageBody::Image(_, ImageFormat::Png)),
+                "{body}"
+            );
+        }
+        let url = image_body(&answer(
+            200,
+            &[],
+            br#"{"output":"https://cdn.example/x.png"}"#,
+        ))
+        .unwrap();
+        assert!(matches!(url, ImageBody::Url(u) if u == "https://cdn.example/x.png"));
+    }
+
+    #[test]
+    fn bad_bodies_keep_status_prefix_and_path() {
+        let err = image_body(&answer(200, &[], b"<html>oops</html>")).unwrap_err();
+        assert!(
+            matches!(&err, Error::Decode { status: 200, path: None, body_prefix, .. } if body_prefix == "<html>oops</html>")
+        );
+
+        let err = image_body(&answer(200, &[], br#"{"image": 5}"#)).unwrap_err();
+        assert!(
+            matches!(&err, Error::Decode { path: Some(p), .. } if p == "image"),
+            "{err}"
+        );
+
+        let err =
+            image_body(&answer(200, &[], br#"{"images": ["bm90IGFuIGltYWdl"]}"#)).unwrap_err();
+        assert!(
+            matches!(&err, Error::Decode { path: Some(p), .. } if p == "images[0]"),
+            "{err}"
+        );
+
+        let err = image_body(&answer(200, &[], br#"{"other": 1}"#)).unwrap_err();
+        assert!(matches!(err, Error::Decode { path: None, .. }));
+
+        let long = vec![b'x'; 5000];
+        let err = image_body(&answer(200, &[], &long)).unwrap_err();
+        assert!(matches!(err, Error::Decode { body_prefix, .. } if body_prefix.len() == 512));
+    }
+
+    #[test]
+    fn api_errors_carry_the_message() {
+        let key = crate::api_key::ApiKey::new("sk-CANARY-123");
+        let err = answer(401, &[], br#"{"error":"bad key sk-CANARY-123"}"#).into_api_error();
+        assert_eq!(
+            err.redact(&key).to_string(),
+            "unauthorized (HTTP 401): bad key ***"
+        );
+        let err = answer(405, &[], b"<html>Method Not Allowed</html>").into_api_error();
+        assert!(
+            matches!(err, Error::Api { kind: ApiErrorKind::MethodNotAllowed, ref message, .. } if message.contains("Method Not Allowed"))
+        );
+        let err = answer(502, &[], b"").into_api_error();
+        assert!(matches!(err, Error::Api { ref message, .. } if message == "Bad Gateway"));
+    }
+
+    #[test]
+    fn headers_become_metadata() {
+        let a = answer(
+            200,
+            &[
+                ("content-type", "image/jpeg"),
+                ("x-remaining-credits", "12.5"),
+                ("x-seed-value", "4242"),
+                ("x-cost", "0.04"),
+                ("x-generation-time", "9.8s"),
+                ("x-request-id", "req-1"),
+            ],
+            PNG,
+        );
+        let m = metadata(&a.headers);
+        assert_eq!(m.content_type.as_deref(), Some("image/jpeg"));
+        assert_eq!(m.remaining_credits, Some(12.5));
+        assert_eq!(m.seed, Some(4242));
+        assert_eq!(m.cost, Some(0.04));
+        assert_eq!(m.generation_time, Some(9.8));
+        assert_eq!(m.request_id.as_deref(), Some("req-1"));
+        assert_eq!(metadata(&HeaderMap::new()), ImageMetadata::default());
+    }
+}

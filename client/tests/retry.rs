@@ -1,0 +1,266 @@
+//! Retries: which failures are repeated, how often, and after how long.
+//! Delays are measured on tokio's paused clock, so the test takes no time.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+use common::{Sequence, client, image, json, paused_builder, png};
+use segmind_ideogram::{ApiErrorKind, Error, IdeogramTxt2ImgRequest, RetryPolicy};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::time::Instant;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn request() -> IdeogramTxt2ImgRequest {
+    IdeogramTxt2ImgRequest::new("x")
+}
+
+fn rate_limited() -> ResponseTemplate {
+    json(429, json!({"error": "too many requests"}))
+}
+
+async fn requests(server: &MockServer) -> usize {
+    server.received_requests().await.map_or(0, |r| r.len())
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_in_seconds_is_waited_out() {
+    let server = MockServer::start().await;
+    let limited = rate_limited().insert_header("retry-after", "7");
+    Mock::given(method("POST"))
+        .respond_with(Sequence::new(vec![
+            limited.clone(),
+            limited,
+            image(&png(1, 1), "image/png"),
+        ]))
+        .mount(&server)
+        .await;
+    let client = paused_builder(&server.uri()).build().unwrap();
+
+    let started = Instant::now();
+    client
+        .run(&request())
+        .await
+        .expect("third attempt succeeds");
+    let waited = started.elapsed();
+    assert_eq!(requests(&server).await, 3);
+    assert!(
+        waited >= Duration::from_secs(14) && waited < Duration::from_secs(15),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_as_an_http_date_is_waited_out() {
+    let server = MockServer::start().await;
+    let at = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(5));
+    Mock::given(method("POST"))
+        .respond_with(Sequence::new(vec![
+            rate_limited().insert_header("retry-after", at.as_str()),
+            image(&png(1, 1), "image/png"),
+        ]))
+        .mount(&server)
+        .await;
+    let client = paused_builder(&server.uri()).build().unwrap();
+
+    let started = Instant::now();
+    client
+        .run(&request())
+        .await
+        .expect("second attempt succeeds");
+    let waited = started.elapsed();
+    assert_eq!(requests(&server).await, 2);
+    // HTTP dates have whole seconds: the wait is between 4 and 5 s.
+    assert!(
+        waited > Duration::from_secs(4) && waited <= Duration::from_secs(5),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_rate_limit_reset_header_is_waited_out() {
+    let server = MockServer::start().await;
+    let reset = SystemTime::now() + Duration::from_secs(3);
+    let rfc3339 = humantime::format_rfc3339_millis(reset).to_string();
+    Mock::given(method("POST"))
+        .respond_with(Sequence::new(vec![
+            rate_limited().insert_header("x-rate-limit-reset-at-utc", rfc3339.as_str()),
+            image(&png(1, 1), "image/png"),
+        ]))
+        .mount(&server)
+        .await;
+    let client = paused_builder(&server.uri()).build().unwrap();
+
+    let started = Instant::now();
+    client
+        .run(&request())
+        .await
+        .expect("second attempt succeeds");
+    let waited = started.elapsed();
+    assert_eq!(requests(&server).await, 2);
+    assert!(
+        waited > Duration::from_millis(2500) && waited <= Duration::from_secs(3),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn server_errors_back_off_with_jitter_then_give_up() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(json(503, json!({"error": "busy"})))
+        .mount(&server)
+        .await;
+    let policy = RetryPolicy::new()
+        .max_attempts(4)
+        .base_delay(Duration::from_secs(1))
+        .max_delay(Duration::from_secs(2));
+    let client = paused_builder(&server.uri())
+        .retry_policy(policy)
+        .build()
+        .unwrap();
+
+    let started = Instant::now();
+    let err = client.run(&request()).await.unwrap_err();
+    let waited = started.elapsed();
+    assert_eq!(err.api_kind(), Some(ApiErrorKind::Unavailable));
+    assert_eq!(requests(&server).await, 4);
+    // Full jitter: each wait is in [0, min(2 s, 1 s × 2^n)]: at most 1 + 2 + 2 s.
+    assert!(waited <= Duration::from_secs(5), "{waited:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_delay_beyond_the_policy_is_not_waited() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(rate_limited().insert_header("retry-after", "3600"))
+        .mount(&server)
+        .await;
+    let client = paused_builder(&server.uri()).build().unwrap();
+
+    let started = Instant::now();
+    let err = client.run(&request()).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(requests(&server).await, 1);
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn non_retryable_statuses_are_not_repeated() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(json(422, json!({"error": "bad seed"})))
+        .mount(&server)
+        .await;
+    let err = client(&server.uri()).run(&request()).await.unwrap_err();
+    assert_eq!(err.api_kind(), Some(ApiErrorKind::Unprocessable));
+    assert_eq!(requests(&server).await, 1);
+}
+
+/// A server that reads each request and answers with `answer(n)` for the
+/// n-th connection (0-based), or holds it open when that is `None`.
+async fn raw_server(answer: fn(usize) -> Option<&'static str>) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&count);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut read = 0;
+                while !buf[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf[read..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => read += k,
+                    }
+                }
+                match answer(n) {
+                    Some(response) => {
+                        let _ = socket.write_all(response.as_bytes()).await;
+                        let _ = socket.shutdown().await;
+                    }
+                    // Never answer; keep the socket open.
+                    None => tokio::time::sleep(Duration::from_secs(30)).await,
+                }
+            });
+        }
+    });
+    (uri, count)
+}
+
+#[tokio::test]
+async fn a_post_that_timed_out_waiting_for_the_answer_is_never_repeated() {
+    let (uri, connections) = raw_server(|_| None).await;
+    let client = common::builder(&uri)
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+
+    let err = client.run(&request()).await.unwrap_err();
+    let Error::Transport { source } = &err else {
+        panic!("expected Transport, got {err:?}");
+    };
+    assert!(source.is_timeout(), "{source}");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        1,
+        "the POST may have been billed"
+    );
+}
+
+#[tokio::test]
+async fn a_post_whose_connection_dropped_after_sending_is_never_repeated() {
+    // Headers promise 1000 bytes; the connection closes after 10.
+    let (uri, connections) = raw_server(|_| {
+        Some("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 1000\r\n\r\n\u{89}PNG12345")
+    })
+    .await;
+    let err = common::client(&uri).run(&request()).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn gets_are_repeated_after_a_dropped_connection() {
+    const COMPLETED: &str = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 22\r\nConnection: close\r\n\r\n{\"status\":\"COMPLETED\"}";
+    // The first connection is dropped without an answer.
+    let (uri, connections) = raw_server(|n| Some(if n == 0 { "" } else { COMPLETED })).await;
+    let status = common::client(&uri)
+        .job("job-1")
+        .unwrap()
+        .status()
+        .await
+        .expect("retried");
+    assert_eq!(status.status.as_str(), "COMPLETED");
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn gets_are_repeated_after_server_errors() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(Sequence::new(vec![
+            json(500, json!({"error": "oops"})),
+            json(502, json!({"error": "oops"})),
+            json(200, json!({"status": "PROCESSING"})),
+        ]))
+        .mount(&server)
+        .await;
+    let status = client(&server.uri())
+        .job("job-1")
+        .unwrap()
+        .status()
+        .await
+        .unwrap();
+    assert_eq!(status.status.as_str(), "PROCESSING");
+    assert_eq!(requests(&server).await, 3);
+}
