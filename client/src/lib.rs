@@ -17,6 +17,89 @@
 //! );
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Synchronous generation (`/v1`)
+//!
+//! [`Client::run`] validates the request, sends it, and answers with the
+//! image. The key comes from `SEGMIND_API_KEY`.
+//!
+//! ```no_run
+//! use segmind_ideogram::{Client, IdeogramImg2ImgRequest, ImageInput, StyleType};
+//!
+//! # async fn demo() -> Result<(), segmind_ideogram::Error> {
+//! let client = Client::from_env()?;
+//! let sketch = ImageInput::file("sketch.png").to_data_uri()?;
+//! let request = IdeogramImg2ImgRequest::new(sketch, "the same sketch as a watercolour")
+//!     .style_type(StyleType::Realistic);
+//! let image = client.run(&request).await?;
+//! // Saved with the extension of the real format: `watercolour.png` for a PNG.
+//! let path = image.save("watercolour.png")?;
+//! println!("{} ({} bytes, {:?} credits left)", path.display(), image.bytes().len(),
+//!     image.metadata().remaining_credits);
+//! # Ok(()) }
+//! ```
+//!
+//! # Queued generation (`/v2`)
+//!
+//! [`Client::submit`] returns a [`Job`] at once; its [`JobHandle`] can be
+//! stored and the job followed later, even from another process.
+//! [`Client::generate`] does submit, wait and download in one call.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use segmind_ideogram::{Client, IdeogramTxt2ImgRequest, WaitOptions};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::from_env()?;
+//! let job = client.submit(&IdeogramTxt2ImgRequest::new("a lighthouse at dusk")).await?;
+//! let stored = serde_json::to_string(job.handle())?;
+//!
+//! // Later, maybe elsewhere:
+//! let job = client.resume(serde_json::from_str(&stored)?)?;
+//! let result = job
+//!     .wait(WaitOptions::new().interval(Duration::from_secs(2)).timeout(Duration::from_secs(300)))
+//!     .await?;
+//! let image = job.output_image(&result).await?;
+//! image.save("lighthouse")?;
+//! # Ok(()) }
+//! ```
+//!
+//! With the `blocking` feature, `blocking::Client` offers the same calls
+//! without async.
+//!
+//! # Errors
+//!
+//! Every call returns [`Error`]. Invalid requests never leave the machine;
+//! rate limits and server errors are retried by the [`RetryPolicy`] first.
+//!
+//! ```no_run
+//! use segmind_ideogram::{ApiErrorKind, Client, Error, IdeogramTxt2ImgRequest};
+//!
+//! # async fn demo(client: Client) {
+//! match client.run(&IdeogramTxt2ImgRequest::new("a cat")).await {
+//!     Ok(image) => println!("got a {}", image.format()),
+//!     Err(Error::InvalidRequest(errors)) => {
+//!         for violation in errors.violations() {
+//!             eprintln!("{violation}");
+//!         }
+//!     }
+//!     Err(Error::Api { kind: ApiErrorKind::InsufficientCredits, .. }) => {
+//!         eprintln!("top up your Segmind credits");
+//!     }
+//!     Err(err) if err.is_retryable() => {
+//!         eprintln!("try again in {:?}: {err}", err.retry_after());
+//!     }
+//!     Err(err) => eprintln!("failed: {err}"),
+//! }
+//! # }
+//! ```
+//!
+//! # Features
+//!
+//! - `rustls` (default): TLS through rustls.
+//! - `native-tls`: TLS through the platform's library; additive.
+//! - `blocking`: `blocking::Client`, the same API without async.
+//! - `schemars`: JSON Schemas of the generated types.
 
 #![warn(missing_docs)]
 

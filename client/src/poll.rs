@@ -192,6 +192,10 @@ impl Job {
     /// `FAILED` is [`Error::JobFailed`]; an unknown or expired id is
     /// [`Error::JobExpired`]; reaching the deadline is
     /// [`Error::PollTimeout`], after which the job can be waited on again.
+    ///
+    /// The deadline is checked between polls: a poll under way when it
+    /// passes is finished (it is bounded by the client's timeout and retry
+    /// policy), so that its answer is not lost.
     pub async fn wait(&self, options: WaitOptions) -> Result<JobResult, Error> {
         self.client.scrub(self.wait_unscrubbed(options).await)
     }
@@ -199,34 +203,24 @@ impl Job {
     async fn wait_unscrubbed(&self, options: WaitOptions) -> Result<JobResult, Error> {
         let deadline = Instant::now() + options.timeout;
         let mut interval = options.interval;
-        let mut last_status = None;
         loop {
-            let status = match tokio::time::timeout_at(deadline, self.status()).await {
-                Ok(status) => status?,
-                Err(_) => return Err(self.timed_out(last_status)),
-            };
+            let status = self.status().await?;
             tracing::debug!(request_id = %self.handle.request_id, status = %status.status, "job status");
-            match status.status {
+            let last_status = match status.status {
                 JobStatus::Failed => return Err(self.failed(status.error, status.metrics)),
                 JobStatus::Completed => {
-                    match tokio::time::timeout_at(deadline, self.result()).await {
-                        Ok(result) => {
-                            let result = result?;
-                            if result.status == JobStatus::Completed {
-                                return Ok(result);
-                            }
-                            // The result lags the status: poll again.
-                            last_status = Some(result.status);
-                        }
-                        Err(_) => return Err(self.timed_out(Some(JobStatus::Completed))),
+                    let result = self.result().await?;
+                    if result.status == JobStatus::Completed {
+                        return Ok(result);
                     }
+                    // The result lags the status: poll again.
+                    result.status
                 }
-                other => last_status = Some(other),
-            }
-            let now = Instant::now();
-            if now + interval >= deadline {
+                other => other,
+            };
+            if Instant::now() + interval >= deadline {
                 tokio::time::sleep_until(deadline).await;
-                return Err(self.timed_out(last_status));
+                return Err(self.timed_out(Some(last_status)));
             }
             tokio::time::sleep(interval).await;
             interval = options.next_interval(interval);

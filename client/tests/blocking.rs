@@ -1,0 +1,184 @@
+//! `blocking::Client` does what the async client does, without async.
+
+#![cfg(feature = "blocking")]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{KEY, Sequence, image, json, png};
+use segmind_ideogram::blocking::Client;
+use segmind_ideogram::{
+    ApiErrorKind, Error, IdeogramImg2ImgRequest, IdeogramTxt2ImgRequest, ImageFormat, JobStatus,
+    RetryPolicy, WaitOptions,
+};
+use serde_json::json;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer};
+
+/// The mock server runs on its own runtime; the test thread stays sync.
+fn server() -> (tokio::runtime::Runtime, MockServer) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(MockServer::start());
+    (runtime, server)
+}
+
+fn client(server: &MockServer) -> Client {
+    common::builder(&server.uri()).build_blocking().unwrap()
+}
+
+#[test]
+fn run_returns_the_image() {
+    let (rt, server) = server();
+    let pixels = png(2, 2);
+    rt.block_on(
+        Mock::given(method("POST"))
+            .and(path("/v1/ideogram-txt-2-img"))
+            .and(header("x-api-key", KEY))
+            .respond_with(image(&pixels, "image/png").insert_header("x-remaining-credits", "3"))
+            .expect(1)
+            .mount(&server),
+    );
+    let image = client(&server)
+        .run(&IdeogramTxt2ImgRequest::new("x"))
+        .unwrap();
+    assert_eq!(image.format(), ImageFormat::Png);
+    assert_eq!(image.bytes().as_ref(), pixels.as_slice());
+    assert_eq!(image.metadata().remaining_credits, Some(3.0));
+}
+
+#[test]
+fn errors_are_the_same() {
+    let (rt, server) = server();
+    rt.block_on(
+        Mock::given(method("POST"))
+            .respond_with(json(406, json!({"error": "no credits left"})))
+            .mount(&server),
+    );
+    let client = client(&server);
+    let err = client.run(&IdeogramTxt2ImgRequest::new("x")).unwrap_err();
+    assert_eq!(err.api_kind(), Some(ApiErrorKind::InsufficientCredits));
+    assert!(err.to_string().contains("no credits left"));
+
+    let invalid = client
+        .run(&IdeogramImg2ImgRequest::new("nope", "x"))
+        .unwrap_err();
+    assert!(matches!(invalid, Error::InvalidRequest(_)));
+    assert_eq!(rt.block_on(server.received_requests()).unwrap().len(), 1);
+}
+
+#[test]
+fn jobs_submit_poll_and_generate() {
+    let (rt, server) = server();
+    let pixels = png(3, 3);
+    let base = server.uri();
+    rt.block_on(async {
+        Mock::given(method("POST"))
+            .and(path("/v2/ideogram-txt-2-img"))
+            .respond_with(json(
+                200,
+                json!({"request_id": "job-1", "status": "QUEUED"}),
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/v2/requests/job-1/status"))
+            .respond_with(Sequence::new(vec![
+                json(200, json!({"status": "PROCESSING"})),
+                json(200, json!({"status": "COMPLETED"})),
+            ]))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/v2/requests/job-1"))
+            .respond_with(json(
+                200,
+                json!({"status": "COMPLETED", "output": format!("{base}/out/job-1.png")}),
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/out/job-1.png"))
+            .respond_with(image(&pixels, "image/png"))
+            .mount(&server)
+            .await;
+    });
+    let client = client(&server);
+    let fast = WaitOptions::new().interval(Duration::from_millis(10));
+
+    let job = client.submit(&IdeogramTxt2ImgRequest::new("x")).unwrap();
+    assert_eq!(job.request_id(), "job-1");
+    assert_eq!(job.status().unwrap().status, JobStatus::Processing);
+    let result = job.wait(fast.clone()).unwrap();
+    assert_eq!(
+        job.output_image(&result).unwrap().bytes().as_ref(),
+        pixels.as_slice()
+    );
+
+    let again = client.job("job-1").unwrap();
+    assert_eq!(again.handle(), job.handle());
+    assert_eq!(again.result().unwrap().status, JobStatus::Completed);
+
+    let image = client
+        .generate_with(&IdeogramTxt2ImgRequest::new("x"), fast)
+        .unwrap();
+    assert_eq!(image.bytes().as_ref(), pixels.as_slice());
+}
+
+#[test]
+fn expiry_and_failure_are_the_same() {
+    let (rt, server) = server();
+    rt.block_on(async {
+        Mock::given(method("GET"))
+            .and(path("/v2/requests/gone/status"))
+            .respond_with(json(404, json!({"error": "not found"})))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/v2/requests/bad/status"))
+            .respond_with(json(422, json!({"status": "FAILED", "error": "blocked"})))
+            .mount(&server)
+            .await;
+    });
+    let client = client(&server);
+    let expired = client
+        .job("gone")
+        .unwrap()
+        .wait(WaitOptions::new())
+        .unwrap_err();
+    assert!(matches!(expired, Error::JobExpired { .. }));
+    let failed = client
+        .job("bad")
+        .unwrap()
+        .wait(WaitOptions::new())
+        .unwrap_err();
+    assert!(matches!(failed, Error::JobFailed { ref message, .. } if message == "blocked"));
+}
+
+#[test]
+fn calling_it_inside_an_async_runtime_is_an_error_not_a_panic() {
+    let client = Client::new(KEY).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let err = runtime
+        .block_on(async { client.run(&IdeogramTxt2ImgRequest::new("x")) })
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    // Dropping the client inside a runtime does not panic either.
+    runtime.block_on(async move { drop(client) });
+}
+
+#[test]
+fn builder_settings_carry_over() {
+    let client = segmind_ideogram::ClientBuilder::new()
+        .api_key(KEY)
+        .base_url("http://127.0.0.1:9/proxy/")
+        .retry_policy(RetryPolicy::none())
+        .build_blocking()
+        .unwrap();
+    assert_eq!(client.as_async().base_url(), "http://127.0.0.1:9/proxy");
+    assert_eq!(client.as_async().retry_policy().attempts(), 1);
+    assert!(format!("{client:?}").contains("ApiKey(***)"));
+}

@@ -1,0 +1,388 @@
+//! Queued (v2) jobs: submission, polling, failure, expiry, deadlines, and
+//! downloading the output.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{KEY, Sequence, image, json, paused_builder, png};
+use segmind_ideogram::{
+    Error, Ideogram3ReframeRequest, IdeogramTxt2ImgRequest, ImageFormat, JobHandle, JobStatus,
+    WaitOptions,
+};
+use serde_json::json;
+use tokio::time::Instant;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer};
+
+async fn mount_submit(server: &MockServer, slug: &str, id: &str) {
+    let base = server.uri();
+    Mock::given(method("POST"))
+        .and(path(format!("/v2/{slug}")))
+        .and(header("x-api-key", KEY))
+        .respond_with(json(
+            200,
+            json!({
+                "request_id": id,
+                "status": "QUEUED",
+                "poll_url": format!("{base}/v1/requests/{id}"),
+                "status_url": format!("{base}/v2/requests/{id}/status"),
+                "response_url": format!("{base}/v2/requests/{id}"),
+            }),
+        ))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+fn status(value: &str) -> wiremock::ResponseTemplate {
+    json(200, json!({"status": value, "request_id": "job-1"}))
+}
+
+#[tokio::test(start_paused = true)]
+async fn polls_queued_then_processing_then_completed_and_downloads_from_elsewhere() {
+    let server = MockServer::start().await;
+    let cdn = MockServer::start().await;
+    let pixels = png(4, 4);
+    mount_submit(&server, "ideogram-txt-2-img", "job-1").await;
+    Mock::given(method("GET"))
+        .and(path("/v2/requests/job-1/status"))
+        .respond_with(Sequence::new(vec![
+            status("QUEUED"),
+            status("PROCESSING"),
+            status("COMPLETED"),
+        ]))
+        .expect(3)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/requests/job-1"))
+        .respond_with(json(
+            200,
+            json!({
+                "request_id": "job-1",
+                "status": "COMPLETED",
+                "output": format!("{}/outputs/job-1.png", cdn.uri()),
+                "metrics": {"inference_time": 9.5, "cost": 0.08, "queue_time": 1.0},
+            }),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/outputs/job-1.png"))
+        .respond_with(image(&pixels, "image/png"))
+        .expect(1)
+        .mount(&cdn)
+        .await;
+    let client = paused_builder(&server.uri()).build().unwrap();
+
+    let started = Instant::now();
+    let image = client
+        .generate(&IdeogramTxt2ImgRequest::new("x"))
+        .await
+        .expect("generate");
+    assert_eq!(image.format(), ImageFormat::Png);
+    assert_eq!(image.bytes().as_ref(), pixels.as_slice());
+    assert_eq!(image.metadata().request_id.as_deref(), Some("job-1"));
+    assert_eq!(image.metadata().cost, Some(0.08));
+    assert_eq!(image.metadata().generation_time, Some(9.5));
+    // Three polls, one second apart.
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(2) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
+
+    // The key never goes to the host the output lives on.
+    let downloads = cdn.received_requests().await.unwrap();
+    assert!(
+        downloads
+            .iter()
+            .all(|r| !r.headers.contains_key("x-api-key"))
+    );
+}
+
+#[tokio::test]
+async fn a_failed_job_served_as_422_is_job_failed() {
+    let server = MockServer::start().await;
+    let failed = json(
+        422,
+        json!({"status": "FAILED", "error": "content blocked", "metrics": {"cost": 0.0}}),
+    );
+    Mock::given(method("GET"))
+        .respond_with(failed)
+        .mount(&server)
+        .await;
+    let job = common::client(&server.uri()).job("job-1").unwrap();
+
+    // The status query reports the state; it is not an error by itself.
+    let state = job.status().await.expect("a FAILED status is a status");
+    assert_eq!(state.status, JobStatus::Failed);
+    assert_eq!(state.error.as_deref(), Some("content blocked"));
+
+    for err in [
+        job.wait(WaitOptions::new()).await.unwrap_err(),
+        job.result().await.unwrap_err(),
+    ] {
+        let Error::JobFailed {
+            request_id,
+            message,
+            metrics,
+        } = &err
+        else {
+            panic!("expected JobFailed, got {err:?}");
+        };
+        assert_eq!(request_id, "job-1");
+        assert_eq!(message, "content blocked");
+        assert_eq!(metrics.as_ref().and_then(|m| m.cost), Some(0.0));
+        assert!(err.to_string().contains("content blocked"));
+    }
+    // Each GET was made once: FAILED is not retried.
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn failed_in_a_200_body_is_terminal_too() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(
+            200,
+            json!({"status": "FAILED", "error": "worker crashed"}),
+        ))
+        .mount(&server)
+        .await;
+    let err = common::client(&server.uri())
+        .job("job-1")
+        .unwrap()
+        .wait(WaitOptions::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, Error::JobFailed { message, .. } if message == "worker crashed"));
+}
+
+#[tokio::test]
+async fn a_422_without_a_job_status_is_an_api_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(422, json!({"error": "malformed id"})))
+        .mount(&server)
+        .await;
+    let err = common::client(&server.uri())
+        .job("job-1")
+        .unwrap()
+        .status()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    assert!(err.to_string().contains("malformed id"));
+}
+
+#[tokio::test]
+async fn an_unknown_or_expired_job_is_job_expired() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(404, json!({"error": "not found"})))
+        .mount(&server)
+        .await;
+    let job = common::client(&server.uri()).job("old-job").unwrap();
+    for err in [
+        job.status().await.unwrap_err(),
+        job.wait(WaitOptions::new()).await.unwrap_err(),
+    ] {
+        assert!(matches!(&err, Error::JobExpired { request_id } if request_id == "old-job"));
+        assert_eq!(
+            err.to_string(),
+            "job old-job is unknown or expired (results are kept one hour)"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_missed_deadline_is_poll_timeout_and_the_job_can_be_awaited_again() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/requests/job-1/status"))
+        .respond_with(Sequence::new(vec![
+            status("PROCESSING"),
+            status("PROCESSING"),
+            status("PROCESSING"),
+            status("COMPLETED"),
+        ]))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/requests/job-1"))
+        .respond_with(json(
+            200,
+            json!({"status": "COMPLETED", "output": "https://cdn.example/x.png"}),
+        ))
+        .mount(&server)
+        .await;
+    let job = paused_builder(&server.uri())
+        .build()
+        .unwrap()
+        .job("job-1")
+        .unwrap();
+    let options = WaitOptions::new()
+        .interval(Duration::from_secs(1))
+        .timeout(Duration::from_millis(2500));
+
+    let started = Instant::now();
+    let err = job.wait(options.clone()).await.unwrap_err();
+    assert_eq!(started.elapsed(), Duration::from_millis(2500));
+    let Error::PollTimeout {
+        request_id,
+        last_status,
+    } = &err
+    else {
+        panic!("expected PollTimeout, got {err:?}");
+    };
+    assert_eq!(request_id, "job-1");
+    assert_eq!(last_status, &Some(JobStatus::Processing));
+    assert!(err.is_retryable());
+
+    let result = job.wait(options).await.expect("second wait");
+    assert_eq!(result.status, JobStatus::Completed);
+    assert_eq!(result.output, Some(json!("https://cdn.example/x.png")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn intervals_back_off_up_to_their_cap() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/requests/job-1/status"))
+        .respond_with(Sequence::new(vec![
+            status("QUEUED"),
+            status("QUEUED"),
+            status("PROCESSING"),
+            status("PROCESSING"),
+            status("COMPLETED"),
+        ]))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/requests/job-1"))
+        .respond_with(json(200, json!({"status": "COMPLETED"})))
+        .mount(&server)
+        .await;
+    let job = paused_builder(&server.uri())
+        .build()
+        .unwrap()
+        .job("job-1")
+        .unwrap();
+    let options = WaitOptions::new()
+        .interval(Duration::from_secs(1))
+        .backoff(2.0)
+        .max_interval(Duration::from_secs(3));
+    let started = Instant::now();
+    job.wait(options).await.unwrap();
+    // 1 + 2 + 3 + 3 seconds between the five polls.
+    assert_eq!(started.elapsed(), Duration::from_secs(9));
+}
+
+#[tokio::test]
+async fn a_job_is_rebuilt_from_its_id_or_its_stored_handle() {
+    let server = MockServer::start().await;
+    let client = common::client(&server.uri());
+    let base = server.uri();
+
+    let job = client.job("abc-123").unwrap();
+    assert_eq!(job.request_id(), "abc-123");
+    assert_eq!(
+        job.status_url(),
+        format!("{base}/v2/requests/abc-123/status")
+    );
+    assert_eq!(job.response_url(), format!("{base}/v2/requests/abc-123"));
+
+    // A job serializes as its handle, which brings the job back.
+    let stored = serde_json::to_string(&job).unwrap();
+    let handle: JobHandle = serde_json::from_str(&stored).unwrap();
+    assert_eq!(&handle, job.handle());
+    assert_eq!(client.resume(handle).unwrap().handle(), job.handle());
+
+    // URLs on another origin would receive the key: they are rebuilt.
+    let foreign = JobHandle {
+        request_id: "abc-123".into(),
+        status_url: "https://attacker.example/steal".into(),
+        response_url: "not even a url".into(),
+    };
+    assert_eq!(client.resume(foreign).unwrap().handle(), job.handle());
+
+    // Ids are one path segment, whatever they hold.
+    let odd = client.job("a/b?c").unwrap();
+    assert_eq!(
+        odd.status_url(),
+        format!("{base}/v2/requests/a%2Fb%3Fc/status")
+    );
+    assert!(matches!(client.job("  "), Err(Error::Config(_))));
+}
+
+#[tokio::test]
+async fn submit_returns_the_servers_urls_and_sends_the_same_body_as_run() {
+    let server = MockServer::start().await;
+    mount_submit(&server, "ideogram-3-reframe", "job-9").await;
+    let request = Ideogram3ReframeRequest::new("https://example.com/in.png");
+    let job = common::client(&server.uri())
+        .submit(&request)
+        .await
+        .unwrap();
+    assert_eq!(job.request_id(), "job-9");
+    assert_eq!(
+        job.status_url(),
+        format!("{}/v2/requests/job-9/status", server.uri())
+    );
+    let sent = &server.received_requests().await.unwrap()[0];
+    let body: serde_json::Value = serde_json::from_slice(&sent.body).unwrap();
+    assert_eq!(body, json!({"image": "https://example.com/in.png"}));
+}
+
+#[tokio::test]
+async fn a_submission_answer_without_an_id_is_a_decode_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(json(200, json!({"status": "QUEUED"})))
+        .mount(&server)
+        .await;
+    let err = common::client(&server.uri())
+        .submit(&IdeogramTxt2ImgRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode { status: 200, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn outputs_given_as_data_uris_need_no_download() {
+    use base64::Engine as _;
+    let server = MockServer::start().await;
+    let pixels = png(2, 3);
+    let uri = format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(&pixels)
+    );
+    mount_submit(&server, "ideogram-txt-2-img", "job-1").await;
+    Mock::given(method("GET"))
+        .and(path("/v2/requests/job-1/status"))
+        .respond_with(status("COMPLETED"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/requests/job-1"))
+        .respond_with(json(200, json!({"status": "COMPLETED", "output": [uri]})))
+        .mount(&server)
+        .await;
+    let image = common::client(&server.uri())
+        .generate(&IdeogramTxt2ImgRequest::new("x"))
+        .await
+        .unwrap();
+    assert_eq!(image.bytes().as_ref(), pixels.as_slice());
+
+    // A completed result without any image says where it looked.
+    let job = common::client(&server.uri()).job("job-1").unwrap();
+    let empty = segmind_ideogram::JobResult::new(JobStatus::Completed);
+    let err = job.output_image(&empty).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Decode { path: Some(p), .. } if p == "output"),
+        "{err:?}"
+    );
+}
