@@ -122,7 +122,9 @@ pub mod validation;
 pub use api_key::ApiKey;
 pub use client::Client;
 pub use config::{API_KEY_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_USER_AGENT};
-pub use endpoint::{Endpoint, EndpointInfo, FieldInfo, FieldShape, Price, ResponseKind};
+pub use endpoint::{
+    Endpoint, EndpointFn, EndpointInfo, FieldInfo, FieldShape, Price, ResponseKind,
+};
 pub use error::{ApiErrorKind, Error};
 pub use generated::*;
 pub use image::{

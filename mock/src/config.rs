@@ -44,11 +44,13 @@ impl Default for MockConfig {
 }
 
 /// Faults the server injects, each off by default.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Faults {
-    /// Accepted POSTs per rolling minute; more get 429 with
+    /// Accepted POSTs per rolling window; more get 429 with
     /// `x-rate-limit-reset-at-utc`.
-    pub rate_limit_per_minute: Option<u32>,
+    pub rate_limit: Option<u32>,
+    /// The rate limit's window (Segmind: one minute; shorter in tests).
+    pub rate_limit_window: Duration,
     /// Share (0.0–1.0) of API requests answered with 500, 502, 503 or 504.
     pub server_error_rate: f64,
     /// Delay added before every API answer.
@@ -58,4 +60,17 @@ pub struct Faults {
     pub fail_word: Option<String>,
     /// Share (0.0–1.0) of image answers whose connection is cut mid-body.
     pub drop_rate: f64,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            rate_limit: None,
+            rate_limit_window: Duration::from_secs(60),
+            server_error_rate: 0.0,
+            added_latency: Duration::ZERO,
+            fail_word: None,
+            drop_rate: 0.0,
+        }
+    }
 }

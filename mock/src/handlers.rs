@@ -209,7 +209,8 @@ async fn admit(
             StatusCode::TOO_MANY_REQUESTS,
             "Rate limit exceeded, please retry later",
         );
-        let reset = httpdate::fmt_http_date(SystemTime::now() + wait + Duration::from_secs(1));
+        // HTTP-dates have whole seconds: round up so the limit has reset by then.
+        let reset = httpdate::fmt_http_date(SystemTime::now() + wait + Duration::from_millis(999));
         insert(response.headers_mut(), "x-rate-limit-reset-at-utc", &reset);
         return Err(response);
     }

@@ -172,9 +172,15 @@ impl MockBuilder {
         self
     }
 
-    /// Answer 429 past this many POSTs per rolling minute.
-    pub fn rate_limit_per_minute(mut self, limit: u32) -> Self {
-        self.config.faults.rate_limit_per_minute = Some(limit);
+    /// Answer 429 past this many POSTs per rolling minute, as Segmind does.
+    pub fn rate_limit_per_minute(self, limit: u32) -> Self {
+        self.rate_limit(limit, Duration::from_secs(60))
+    }
+
+    /// Answer 429 past `limit` POSTs per rolling `window`.
+    pub fn rate_limit(mut self, limit: u32, window: Duration) -> Self {
+        self.config.faults.rate_limit = Some(limit);
+        self.config.faults.rate_limit_window = window;
         self
     }
 

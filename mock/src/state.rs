@@ -96,12 +96,12 @@ impl State {
         rate > 0.0 && self.lock().rng.f64() < rate
     }
 
-    /// Takes a slot in the rolling one-minute window, or says when one frees up.
+    /// Takes a slot in the rolling window, or says when one frees up.
     pub fn take_rate_slot(&self, now: Instant) -> Result<(), Duration> {
-        let Some(limit) = self.config.faults.rate_limit_per_minute else {
+        let Some(limit) = self.config.faults.rate_limit else {
             return Ok(());
         };
-        let minute = Duration::from_secs(60);
+        let minute = self.config.faults.rate_limit_window;
         let mut inner = self.lock();
         while inner
             .window

@@ -1,0 +1,80 @@
+//! Every way the command can fail, each with its own exit code, reported as
+//! one line on stderr. The API key never appears: client errors are already
+//! scrubbed of it, and nothing here prints configuration.
+
+use std::fmt;
+
+use segmind_ideogram::{ApiErrorKind, Error};
+
+/// Exit codes, documented in `ideogram --help`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Bad flags, an invalid request, an unreadable input file.
+    InvalidInput = 2,
+    /// Segmind (or the mock) answered with an error, or a job failed.
+    Api = 3,
+    /// The connection failed.
+    Network = 4,
+    /// A job did not finish in time.
+    Timeout = 5,
+    /// A batch finished with failed lines.
+    BatchFailures = 6,
+    /// Interrupted (Ctrl-C or SIGTERM); a rerun resumes.
+    Interrupted = 130,
+}
+
+/// A failure: the one line to print and the exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub exit: Exit,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn input(message: impl Into<String>) -> Self {
+        Self {
+            exit: Exit::InvalidInput,
+            message: message.into(),
+        }
+    }
+
+    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
+        Self {
+            exit,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One line, whatever the source said.
+        let line = self.message.replace(['\n', '\r'], " ");
+        f.write_str(line.trim())
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Self::new(exit_for(&error), error.to_string())
+    }
+}
+
+/// Which exit code a client error maps to.
+pub fn exit_for(error: &Error) -> Exit {
+    match error {
+        Error::InvalidRequest(_)
+        | Error::ImageInput(_)
+        | Error::InsecureBaseUrl { .. }
+        | Error::Config(_)
+        | Error::Io { .. } => Exit::InvalidInput,
+        Error::PollTimeout { .. } => Exit::Timeout,
+        Error::Transport { source } if source.is_timeout() => Exit::Timeout,
+        Error::Transport { .. } => Exit::Network,
+        Error::Api {
+            kind: ApiErrorKind::GatewayTimeout,
+            ..
+        } => Exit::Api,
+        _ => Exit::Api,
+    }
+}

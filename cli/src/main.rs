@@ -1,0 +1,73 @@
+//! `ideogram`: Segmind's Ideogram endpoints from the shell.
+
+mod batch;
+mod command;
+mod connect;
+mod failure;
+mod generate;
+mod jobs;
+mod list;
+mod payload;
+mod serve;
+
+use std::process::ExitCode;
+
+use failure::Failure;
+
+fn main() -> ExitCode {
+    let matches = match command::command().try_get_matches() {
+        Ok(m) => m,
+        // --help and --version print in full and succeed.
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // clap's message, on one line: the first line, without its `error: ` tag.
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            eprintln!("ideogram: {}", first.trim_start_matches("error: "));
+            return ExitCode::from(failure::Exit::InvalidInput as u8);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ideogram: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(&matches)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("ideogram: {failure}");
+            ExitCode::from(failure.exit as u8)
+        }
+    }
+}
+
+async fn dispatch(matches: &clap::ArgMatches) -> Result<(), Failure> {
+    let Some((name, m)) = matches.subcommand() else {
+        return Err(Failure::input("no command given; see ideogram --help"));
+    };
+    if let Some(info) = command::resolve_endpoint(name) {
+        return generate::run(info, m).await;
+    }
+    match (name, m.subcommand()) {
+        ("batch", _) => batch::run(m).await,
+        ("jobs", Some(("status", sub))) => jobs::status(sub).await,
+        ("jobs", Some(("wait", sub))) => jobs::wait(sub).await,
+        ("list", _) => list::run(
+            m.get_one::<String>("what")
+                .map(String::as_str)
+                .unwrap_or_default(),
+        ),
+        ("mock", Some(("serve", sub))) => serve::run(sub).await,
+        _ => Err(Failure::input(format!(
+            "unknown command `{name}`; see ideogram --help"
+        ))),
+    }
+}
