@@ -1,0 +1,494 @@
+//! The `ideogram` binary end to end: every endpoint offline with --mock,
+//! dry runs, invalid input, queued jobs, and key hygiene.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use segmind_ideogram_mock::MockServer;
+use serde_json::Value;
+
+fn ideogram() -> Command {
+    let mut cmd = Command::cargo_bin("ideogram").expect("binary built");
+    cmd.env_remove("SEGMIND_API_KEY");
+    cmd
+}
+
+fn examples_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/examples")
+}
+
+/// A valid example request of each endpoint, from spec/examples.
+fn valid_example(slug: &str) -> std::path::PathBuf {
+    let mut files: Vec<_> = std::fs::read_dir(examples_dir().join(slug))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .find(|p| {
+            let doc: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+            doc["violations"].as_array().unwrap().is_empty()
+        })
+        .expect("a valid example")
+}
+
+fn is_png(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|b| b.starts_with(b"\x89PNG\r\n\x1a\n"))
+}
+
+fn one_line(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr).trim().to_owned();
+    assert_eq!(text.lines().count(), 1, "stderr must be one line: {text:?}");
+    text
+}
+
+#[test]
+fn main_command_writes_a_real_image_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("panda.png");
+    let output = ideogram()
+        .args([
+            "txt-2-img",
+            "--mock",
+            "--prompt",
+            "a panda in a spacesuit",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        out.display().to_string()
+    );
+    assert!(is_png(&out));
+}
+
+#[test]
+fn every_endpoint_runs_offline_from_its_example_and_by_full_slug() {
+    let dir = tempfile::tempdir().unwrap();
+    for info in segmind_ideogram::ENDPOINTS {
+        let example: Value =
+            serde_json::from_str(&std::fs::read_to_string(valid_example(info.slug)).unwrap())
+                .unwrap();
+        let request = dir.path().join(format!("{}.json", info.slug));
+        std::fs::write(&request, example["request"].to_string()).unwrap();
+        let out = dir.path().join(format!("{}.png", info.slug));
+        // The full slug works as an alias of the short subcommand.
+        ideogram()
+            .args([info.slug, "--mock", "--json"])
+            .arg(&request)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        assert!(is_png(&out), "{}", info.slug);
+    }
+}
+
+#[test]
+fn local_image_files_are_sent_inline() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("input.png");
+    let out = dir.path().join("out.png");
+    ideogram()
+        .args([
+            "txt-2-img",
+            "--mock",
+            "--prompt",
+            "p",
+            "--resolution",
+            "RESOLUTION_512_1536",
+            "--out",
+        ])
+        .arg(&input)
+        .assert()
+        .success();
+    let output = ideogram()
+        .args([
+            "img-2-img",
+            "--dry-run",
+            "--prompt",
+            "night",
+            "--image-file",
+        ])
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("\"image_file\": \"data:image/png;base64,"),
+        "{stdout}"
+    );
+    ideogram()
+        .args([
+            "img-2-img",
+            "--mock",
+            "--prompt",
+            "night",
+            "--image-weight",
+            "70",
+            "--image-file",
+        ])
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(is_png(&out));
+}
+
+#[test]
+fn dry_run_prints_the_validated_payload_and_cost() {
+    let output = ideogram()
+        .args([
+            "txt-2-img",
+            "--dry-run",
+            "--prompt",
+            "a panda",
+            "--negative-prompt",
+            "blurry",
+            "--magic-prompt-option",
+            "OFF",
+            "--resolution",
+            "RESOLUTION_1280_720",
+            "--seed",
+            "4242",
+            "--style-type",
+            "RENDER_3D",
+            "--color-palette",
+            r##"{"members": [{"color_hex": "#b470b3", "color_weight": 0.6}]}"##,
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    insta::assert_snapshot!("dry_run_txt_2_img", String::from_utf8_lossy(&output.stdout));
+    let output = ideogram()
+        .args([
+            "3-reframe",
+            "--dry-run",
+            "--image",
+            "https://example.com/in.png",
+            "--rendering-speed",
+            "QUALITY",
+            "--resolution",
+            "800x1280",
+            "--style-reference-images",
+            "https://example.com/a.png",
+            "--style-reference-images",
+            "https://example.com/b.png",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    insta::assert_snapshot!("dry_run_3_reframe", String::from_utf8_lossy(&output.stdout));
+}
+
+#[test]
+fn invalid_input_is_one_line_and_exit_code_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["txt-2-img", "--dry-run", "--prompt", "x", "--seed", "5"],
+            "--seed",
+        ),
+        (
+            &[
+                "txt-2-img",
+                "--dry-run",
+                "--prompt",
+                "x",
+                "--resolution",
+                "1024x1024",
+            ],
+            "--resolution",
+        ),
+        (&["txt-2-img", "--dry-run"], "prompt: is required"),
+        (
+            &[
+                "txt-2-img",
+                "--dry-run",
+                "--prompt",
+                "x",
+                "--color-palette",
+                "{oops",
+            ],
+            "--color-palette is not valid JSON",
+        ),
+        (
+            &[
+                "txt-2-img",
+                "--dry-run",
+                "--prompt",
+                "x",
+                "--color-palette",
+                r#"{"members": [{"color_hex": "pink"}]}"#,
+            ],
+            "color_palette.members[0].color_hex",
+        ),
+        (
+            &[
+                "3-reframe",
+                "--dry-run",
+                "--image",
+                "https://e.com/a",
+                "--style-codes",
+                "Modern",
+            ],
+            "style_codes[0]",
+        ),
+        (
+            &[
+                "3-reframe",
+                "--dry-run",
+                "--image",
+                "https://e.com/a",
+                "--style-codes",
+                "AAFF5733",
+                "--style-reference-images",
+                "https://e.com/b",
+            ],
+            "cannot both be non-empty",
+        ),
+        (
+            &[
+                "2a-img-2-img",
+                "--dry-run",
+                "--prompt",
+                "x",
+                "--image-file",
+                "https://e.com/a",
+                "--color-palette",
+                "{}",
+            ],
+            "--color-palette",
+        ),
+        (
+            &["txt-2-img", "--dry-run", "--json", "/no/such/file.json"],
+            "cannot read /no/such/file.json",
+        ),
+        (&["frobnicate"], "unrecognized subcommand"),
+        (&["txt-2-img", "--prompt", "x"], "no API key"),
+    ];
+    for (args, expected) in cases {
+        let output = ideogram().args(*args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let line = one_line(&output.stderr);
+        assert!(line.contains(expected), "{args:?}: {line}");
+        assert!(output.stdout.is_empty(), "{args:?} printed to stdout");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_errors_exit_3_and_never_show_the_key() {
+    let server = MockServer::builder()
+        .api_key("the-right-key")
+        .start()
+        .await
+        .unwrap();
+    let base = server.base_url().to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        ideogram()
+            .env("SEGMIND_API_KEY", "sk-CANARY-6f1d2e")
+            .args(["txt-2-img", "--prompt", "x", "--base-url", &base])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let line = one_line(&output.stderr);
+    assert!(line.contains("401"), "{line}");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!all.contains("sk-CANARY"), "key leaked: {all}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn network_errors_exit_4() {
+    // A port nothing listens on: bind, note it, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = tokio::task::spawn_blocking(move || {
+        ideogram()
+            .env("SEGMIND_API_KEY", "k")
+            .args([
+                "txt-2-img",
+                "--prompt",
+                "x",
+                "--base-url",
+                &format!("http://127.0.0.1:{port}"),
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    one_line(&output.stderr);
+}
+
+#[test]
+fn async_mode_shows_progress_and_saves_the_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("queued.png");
+    let output = ideogram()
+        .args([
+            "txt-2-img",
+            "--mock",
+            "--async",
+            "--poll-interval",
+            "0.02",
+            "--prompt",
+            "queued panda",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("QUEUED") && stderr.contains("COMPLETED"),
+        "{stderr}"
+    );
+    assert!(is_png(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_status_and_wait_follow_a_job_by_id() {
+    let server = MockServer::builder()
+        .api_key("k")
+        .job_latency(
+            std::time::Duration::from_millis(50),
+            std::time::Duration::from_millis(50),
+        )
+        .start()
+        .await
+        .unwrap();
+    let client = segmind_ideogram::Client::builder()
+        .api_key("k")
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    let job = client
+        .submit(&segmind_ideogram::IdeogramTxt2ImgRequest::new("a job"))
+        .await
+        .unwrap();
+    let id = job.request_id().to_owned();
+    let base = server.base_url().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("job.png");
+    let out2 = out.clone();
+    let (status, wait) = tokio::task::spawn_blocking(move || {
+        let run = |args: Vec<&str>| {
+            ideogram()
+                .env("SEGMIND_API_KEY", "k")
+                .args(args)
+                .args(["--base-url", &base])
+                .output()
+                .unwrap()
+        };
+        let out = out2.to_str().unwrap();
+        (
+            run(vec!["jobs", "status", &id]),
+            run(vec![
+                "jobs",
+                "wait",
+                &id,
+                "--poll-interval",
+                "0.02",
+                "--out",
+                out,
+            ]),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(status.status.success());
+    let body: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert!(body["status"].is_string());
+    assert!(
+        wait.status.success(),
+        "{}",
+        String::from_utf8_lossy(&wait.stderr)
+    );
+    assert!(is_png(&out));
+    assert_eq!(server.jobs_submitted(), 1);
+}
+
+#[test]
+fn list_shows_every_resolution_and_endpoint() {
+    let output = ideogram().args(["list", "resolutions"]).output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("# resolution (78 values)")
+            && text.contains("# resolution (69 values): 3-reframe")
+    );
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("RESOLUTION_"))
+            .count(),
+        78
+    );
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains('x') && !l.starts_with('#'))
+            .count(),
+        69
+    );
+    let output = ideogram().args(["list", "endpoints"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 5);
+    let output = ideogram().args(["list", "colours"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn help_points_to_the_resolution_list() {
+    let output = ideogram().args(["txt-2-img", "--help"]).output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("ideogram list resolutions"), "{help}");
+    for flag in [
+        "--image-file",
+        "--style-type",
+        "--resolution",
+        "--seed",
+        "--json",
+        "--out",
+        "--async",
+        "--dry-run",
+        "--mock",
+    ] {
+        let subcommand = if flag == "--image-file" {
+            "img-2-img"
+        } else {
+            "txt-2-img"
+        };
+        let out = ideogram().args([subcommand, "--help"]).output().unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(flag),
+            "{subcommand} lacks {flag}"
+        );
+    }
+}
