@@ -136,8 +136,7 @@ fn looks_like_json(answer: &Answer) -> bool {
 /// One image value of a JSON answer: a URL, a `data:` URI or bare base64.
 pub(crate) fn image_value(value: &str) -> Result<ImageBody, String> {
     let trimmed = value.trim();
-    let lower = trimmed.get(..8).unwrap_or(trimmed).to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
+    if starts_with_ignore_case(trimmed, "http://") || starts_with_ignore_case(trimmed, "https://") {
         return Ok(ImageBody::Url(trimmed.to_owned()));
     }
     let bytes = match data_uri_payload(trimmed) {
@@ -150,12 +149,18 @@ pub(crate) fn image_value(value: &str) -> Result<ImageBody, String> {
     Ok(ImageBody::Image(bytes, format))
 }
 
+fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
 /// The base64 payload of a `data:` URI; `None` if `value` is not one.
 fn data_uri_payload(value: &str) -> Option<Result<&str, String>> {
-    let head = value.get(..5)?;
-    if !head.eq_ignore_ascii_case("data:") {
+    if !starts_with_ignore_case(value, "data:") {
         return None;
     }
+    // The prefix is ASCII, so byte 5 is a character boundary.
     let rest = &value[5..];
     Some(match rest.split_once(',') {
         Some((meta, payload)) if meta.to_ascii_lowercase().ends_with(";base64") => Ok(payload),

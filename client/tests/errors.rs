@@ -154,3 +154,22 @@ async fn a_failure_status_on_the_image_download_is_an_api_error() {
     assert_eq!(err.api_kind(), Some(ApiErrorKind::Forbidden));
     assert!(err.to_string().contains("link expired"));
 }
+
+#[tokio::test]
+async fn an_api_redirect_to_another_host_is_not_followed_with_the_key() {
+    let server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(307)
+                .insert_header("location", format!("{}/v1/steal", elsewhere.uri()).as_str()),
+        )
+        .mount(&server)
+        .await;
+    let err = no_retry(&server.uri(), KEY)
+        .run(&IdeogramTxt2ImgRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.api_kind(), Some(ApiErrorKind::Other(307)));
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+}

@@ -386,3 +386,47 @@ async fn outputs_given_as_data_uris_need_no_download() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn a_redirect_away_from_the_api_is_followed_without_the_key() {
+    let server = MockServer::start().await;
+    let cdn = MockServer::start().await;
+    let pixels = png(2, 2);
+    Mock::given(method("GET"))
+        .and(path("/v2/requests/job-1"))
+        .respond_with(json(
+            200,
+            json!({"status": "COMPLETED", "output": format!("{}/files/job-1", server.uri())}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/files/job-1"))
+        .respond_with(wiremock::ResponseTemplate::new(302).insert_header(
+            "location",
+            format!("{}/signed/job-1.png", cdn.uri()).as_str(),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/signed/job-1.png"))
+        .respond_with(image(&pixels, "image/png"))
+        .expect(1)
+        .mount(&cdn)
+        .await;
+    let job = common::client(&server.uri()).job("job-1").unwrap();
+    let result = job.result().await.unwrap();
+    let image = job.output_image(&result).await.unwrap();
+    assert_eq!(image.bytes().as_ref(), pixels.as_slice());
+
+    // The API's own host got the key; the host it redirected to did not.
+    let api_calls = server.received_requests().await.unwrap();
+    assert!(
+        api_calls
+            .iter()
+            .all(|r| r.headers.contains_key("x-api-key"))
+    );
+    let cdn_calls = cdn.received_requests().await.unwrap();
+    assert_eq!(cdn_calls.len(), 1);
+    assert!(!cdn_calls[0].headers.contains_key("x-api-key"));
+}
