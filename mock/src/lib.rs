@@ -36,3 +36,9 @@ mod state;
 pub use config::{Faults, MockConfig};
 pub use server::{MockBuilder, MockServer};
 pub use state::{Accepted, Mode};
+
+// The workspace README's examples use the client, the mock and tokio: this
+// crate sees all three, so they are compiled (and the offline ones run) here.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
