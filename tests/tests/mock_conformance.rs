@@ -105,3 +105,111 @@ async fn the_mock_accepts_exactly_what_the_generated_validators_accept() {
         "{accepted} accepted, {rejected} rejected"
     );
 }
+
+/// A small seeded generator, so a failing case can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+/// Values of every JSON type, near the spec's edges and far from them.
+fn random_value(rng: &mut Rng) -> Value {
+    let pool = [
+        serde_json::json!(null),
+        serde_json::json!(true),
+        serde_json::json!(0),
+        serde_json::json!(99),
+        serde_json::json!(100),
+        serde_json::json!(999_999),
+        serde_json::json!(1_000_000),
+        serde_json::json!(50),
+        serde_json::json!(0.05),
+        serde_json::json!(1.5),
+        serde_json::json!("AUTO"),
+        serde_json::json!("RESOLUTION_1024_1024"),
+        serde_json::json!("1024x1024"),
+        serde_json::json!("GENERAL"),
+        serde_json::json!("QUALITY"),
+        serde_json::json!("https://example.com/a.png"),
+        serde_json::json!("not a uri"),
+        serde_json::json!("AAFF5733"),
+        serde_json::json!(["AAFF5733"]),
+        serde_json::json!(["https://example.com/b.png"]),
+        serde_json::json!([]),
+        serde_json::json!({"name": "PASTEL"}),
+        serde_json::json!({"members": [{"color_hex": "#fff", "color_weight": 0.5}]}),
+        serde_json::json!({"members": []}),
+        serde_json::json!({}),
+    ];
+    rng.pick(&pool).clone()
+}
+
+#[tokio::test]
+async fn random_mutations_of_valid_examples_get_the_validators_verdict() {
+    let server = MockServer::builder()
+        .initial_credits(1e9)
+        .start()
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let valid: Vec<_> = examples()
+        .into_iter()
+        .filter(|e| e.violations.is_empty())
+        .collect();
+    let keys = [
+        "prompt",
+        "image",
+        "image_file",
+        "seed",
+        "resolution",
+        "style_type",
+        "magic_prompt_option",
+        "negative_prompt",
+        "image_weight",
+        "color_palette",
+        "rendering_speed",
+        "style_codes",
+        "style_reference_images",
+        "surprise",
+    ];
+    let mut rng = Rng(0x5EED_1DEA);
+    let (mut accepted, mut rejected) = (0, 0);
+    for case in 0..400 {
+        let example = rng.pick(&valid);
+        let mut payload = example.request.clone();
+        for _ in 0..=(rng.next() % 3) {
+            let key = *rng.pick(&keys);
+            if rng.next() % 4 == 0 {
+                payload.as_object_mut().unwrap().remove(key);
+            } else {
+                payload[key] = random_value(&mut rng);
+            }
+        }
+        let valid = AnyRequest::from_json(&example.slug, &payload)
+            .unwrap()
+            .is_ok();
+        let (status, body) = submit(&client, &server, &example.slug, &payload).await;
+        assert_eq!(
+            status == 200,
+            valid,
+            "case {case} ({}): validators say {valid}, mock answered {status} {body} for {payload}",
+            example.slug
+        );
+        if valid { accepted += 1 } else { rejected += 1 }
+    }
+    assert!(
+        accepted > 40 && rejected > 40,
+        "{accepted} accepted, {rejected} rejected"
+    );
+}
