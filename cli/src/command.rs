@@ -99,22 +99,7 @@ fn endpoint_command(info: &'static EndpointInfo) -> Command {
                 .action(ArgAction::SetTrue)
                 .help("Print the validated JSON payload and the estimated cost; send nothing"),
         )
-        .arg(
-            Arg::new("poll-interval")
-                .long("poll-interval")
-                .value_name("SECONDS")
-                .value_parser(value_parser!(f64))
-                .default_value("1")
-                .help("With --async: seconds between status checks"),
-        )
-        .arg(
-            Arg::new("wait-timeout")
-                .long("wait-timeout")
-                .value_name("SECONDS")
-                .value_parser(value_parser!(u64))
-                .default_value("600")
-                .help("With --async: give up waiting after this many seconds"),
-        );
+        .args(wait_args());
     with_connection_args(cmd)
 }
 
@@ -188,6 +173,24 @@ fn value_name(shape: &FieldShape) -> &'static str {
         FieldShape::List(inner) => value_name(inner),
         _ => "TEXT",
     }
+}
+
+/// How to wait for a queued job (`--async`, `jobs wait`).
+fn wait_args() -> [Arg; 2] {
+    [
+        Arg::new("poll-interval")
+            .long("poll-interval")
+            .value_name("SECONDS")
+            .value_parser(value_parser!(f64))
+            .default_value("1")
+            .help("Seconds between status checks of a queued job"),
+        Arg::new("wait-timeout")
+            .long("wait-timeout")
+            .value_name("SECONDS")
+            .value_parser(value_parser!(u64))
+            .default_value("600")
+            .help("Give up waiting for a queued job after this many seconds"),
+    ]
 }
 
 /// Flags every command that talks to Segmind takes.
@@ -287,20 +290,7 @@ fn jobs_command() -> Command {
                         .value_name("PATH")
                         .value_parser(value_parser!(PathBuf)),
                 )
-                .arg(
-                    Arg::new("poll-interval")
-                        .long("poll-interval")
-                        .value_name("SECONDS")
-                        .value_parser(value_parser!(f64))
-                        .default_value("1"),
-                )
-                .arg(
-                    Arg::new("wait-timeout")
-                        .long("wait-timeout")
-                        .value_name("SECONDS")
-                        .value_parser(value_parser!(u64))
-                        .default_value("600"),
-                ),
+                .args(wait_args()),
         ))
 }
 

@@ -124,19 +124,15 @@ pub(crate) async fn status(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let (job, now) = match find_job(&state, &id, &headers).await {
-        Ok(found) => found,
+    let view = match JobView::find(&state, id, &headers).await {
+        Ok(view) => view,
         Err(response) => return response,
     };
-    let status = job_status(&state, &job, now);
-    let mut body = JobStatusResponse::new(status.clone());
-    body.request_id = Some(id);
-    body.metrics = metrics(&state, &job, &status);
-    if status == JobStatus::Failed {
-        body.error = job.failure.clone();
-        return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response();
-    }
-    axum::Json(body).into_response()
+    let mut body = JobStatusResponse::new(view.status.clone());
+    body.request_id = Some(view.id.clone());
+    body.metrics = view.metrics.clone();
+    body.error = view.error.clone();
+    view.answer(body)
 }
 
 /// `GET /v2/requests/{id}`: the result, with the output image's URL.
@@ -145,29 +141,53 @@ pub(crate) async fn result(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let (job, now) = match find_job(&state, &id, &headers).await {
-        Ok(found) => found,
+    let view = match JobView::find(&state, id, &headers).await {
+        Ok(view) => view,
         Err(response) => return response,
     };
-    let status = job_status(&state, &job, now);
-    let mut body = JobResult::new(status.clone());
-    body.metrics = metrics(&state, &job, &status);
-    match status {
-        JobStatus::Completed => {
-            body.output = Some(Value::String(format!(
-                "{}/outputs/{id}.png",
-                state.base_url
-            )));
-        }
-        JobStatus::Failed => {
-            body.error = job.failure.clone();
-            body.request_id = Some(id);
-            return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response();
-        }
-        _ => {}
+    let mut body = JobResult::new(view.status.clone());
+    body.request_id = Some(view.id.clone());
+    body.metrics = view.metrics.clone();
+    body.error = view.error.clone();
+    if view.status == JobStatus::Completed {
+        body.output = Some(Value::String(format!(
+            "{}/outputs/{}.png",
+            state.base_url, view.id
+        )));
     }
-    body.request_id = Some(id);
-    axum::Json(body).into_response()
+    view.answer(body)
+}
+
+/// What the status and result routes both report about a job.
+struct JobView {
+    id: String,
+    status: JobStatus,
+    metrics: Option<JobMetrics>,
+    error: Option<String>,
+}
+
+impl JobView {
+    async fn find(state: &State, id: String, headers: &HeaderMap) -> Result<Self, Response> {
+        let (job, now) = find_job(state, &id, headers).await?;
+        let status = job_status(state, &job, now);
+        let failed = status == JobStatus::Failed;
+        Ok(Self {
+            metrics: metrics(state, &job, &status),
+            error: job.failure.filter(|_| failed),
+            status,
+            id,
+        })
+    }
+
+    /// 200, or 422 for a FAILED job, as Segmind serves it.
+    fn answer(&self, body: impl serde::Serialize) -> Response {
+        let code = if self.status == JobStatus::Failed {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        };
+        (code, axum::Json(body)).into_response()
+    }
 }
 
 /// `GET /outputs/{id}.png`: a finished job's image (public, like a storage URL).
