@@ -190,7 +190,7 @@ async fn random_mutations_of_valid_examples_get_the_validators_verdict() {
         let mut payload = example.request.clone();
         for _ in 0..=(rng.next() % 3) {
             let key = *rng.pick(&keys);
-            if rng.next() % 4 == 0 {
+            if rng.next().is_multiple_of(4) {
                 payload.as_object_mut().unwrap().remove(key);
             } else {
                 payload[key] = random_value(&mut rng);
