@@ -9,9 +9,24 @@
 //!    and the bare engine for reference).
 //!
 //! Run with `cargo bench -p segmind-ideogram --bench runtime`.
+//!
+//! Both sides get the same fixture: one server, one current-thread client
+//! runtime, HTTP/1.1 connections pooled with reqwest's defaults, the full
+//! body read. The request is built once and the raw side's URL parsed once,
+//! so that what differs is the client's per-call work.
+//!
+//! On a shared machine the criterion numbers drift with the load between
+//! one side's run and the other's; two more modes are for that:
+//!
+//! - `RUNTIME_AB=<rounds> cargo bench … --bench runtime` runs both sides
+//!   in alternating blocks and prints medians of wall time and of
+//!   client-thread CPU time per call, and the paired ratios.
+//! - `RUNTIME_PROFILE=client:<calls>` (or `raw:<calls>`) runs one side
+//!   alone, for `perf record` or `valgrind --tool=callgrind`.
 
 use std::hint::black_box;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -77,7 +92,11 @@ struct Fixture {
     client_rt: Runtime,
     client: Client,
     raw: reqwest::Client,
-    url: String,
+    /// Built once, like `url` and `body` on the raw side: what is measured
+    /// is the client's work per call, not the caller's.
+    request: Arc<IdeogramTxt2ImgRequest>,
+    /// Parsed once, as the client parses its base URL once.
+    url: reqwest::Url,
     body: Bytes,
 }
 
@@ -97,14 +116,16 @@ impl Fixture {
             .build()
             .expect("client");
         let raw = reqwest::Client::new();
-        let url = format!("{base}/v1/ideogram-txt-2-img");
-        let body = Bytes::from(serde_json::to_vec(&request()).expect("json"));
+        let url = reqwest::Url::parse(&format!("{base}/v1/ideogram-txt-2-img")).expect("url");
+        let request = Arc::new(request());
+        let body = Bytes::from(serde_json::to_vec(&*request).expect("json"));
         Self {
             _server: server,
             size,
             client_rt,
             client,
             raw,
+            request,
             url,
             body,
         }
@@ -116,8 +137,9 @@ impl Fixture {
             let mut set = JoinSet::new();
             for _ in 0..concurrency {
                 let client = self.client.clone();
+                let request = Arc::clone(&self.request);
                 set.spawn(async move {
-                    let image = client.run(&request()).await.expect("run");
+                    let image = client.run(&*request).await.expect("run");
                     black_box(image.bytes().len())
                 });
             }
