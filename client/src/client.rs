@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
-use reqwest::header::{CONTENT_TYPE, HeaderValue, LOCATION};
+use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, StatusCode, Url, redirect};
 use tracing::Instrument as _;
 
@@ -20,8 +20,12 @@ use crate::poll::{Job, JobHandle, WaitOptions};
 use crate::response::{self, Answer, ImageBody};
 use crate::retry::{self, RetryPolicy};
 
-/// The header that carries the key.
-const API_KEY_HEADER: &str = "x-api-key";
+/// The header that carries the key. A `HeaderName` rather than a `&str`,
+/// so that it is not parsed and checked again on every request.
+const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
+
+/// The `Content-Type` of every request body.
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// A Segmind client. Cheap to clone: clones share one connection pool.
 ///
@@ -391,13 +395,12 @@ impl Client {
             request = request.header(API_KEY_HEADER, inner.key_header.clone());
         }
         if let Some(body) = &call.body {
-            request = request
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone());
+            request = request.header(CONTENT_TYPE, JSON).body(body.clone());
         }
-        let response = request.send().await?;
+        let mut response = request.send().await?;
         let status = response.status();
-        let headers = response.headers().clone();
+        // Moved out, not cloned: the body is all that is read after this.
+        let headers = std::mem::take(response.headers_mut());
         let body = response.bytes().await?;
         Ok(Answer {
             status,

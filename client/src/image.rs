@@ -59,17 +59,18 @@ impl ImageFormat {
 
     /// The format a MIME type names, ignoring parameters and case.
     pub fn from_mime_type(mime: &str) -> Option<Self> {
-        let essence = mime
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        match essence.as_str() {
-            "image/png" => Some(Self::Png),
-            "image/jpeg" | "image/jpg" | "image/pjpeg" => Some(Self::Jpeg),
-            "image/webp" => Some(Self::Webp),
-            _ => None,
+        // Compared without lowercasing into a new string: this runs on
+        // every answer.
+        let essence = mime.split(';').next().unwrap_or("").trim();
+        let is = |name: &str| essence.eq_ignore_ascii_case(name);
+        if is("image/png") {
+            Some(Self::Png)
+        } else if is("image/jpeg") || is("image/jpg") || is("image/pjpeg") {
+            Some(Self::Jpeg)
+        } else if is("image/webp") {
+            Some(Self::Webp)
+        } else {
+            None
         }
     }
 

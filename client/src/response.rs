@@ -8,7 +8,7 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, general_purpose};
 use bytes::Bytes;
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiErrorKind, Error, body_prefix};
@@ -187,9 +187,16 @@ fn decode_base64(text: &str) -> Result<Bytes, String> {
         .map_err(|e| format!("invalid base64: {e}"))
 }
 
+/// The metadata headers, named once rather than parsed on every answer.
+const REMAINING_CREDITS: HeaderName = HeaderName::from_static("x-remaining-credits");
+const SEED_VALUE: HeaderName = HeaderName::from_static("x-seed-value");
+const COST: HeaderName = HeaderName::from_static("x-cost");
+const GENERATION_TIME: HeaderName = HeaderName::from_static("x-generation-time");
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
 /// The generation metadata in a sync answer's headers.
 pub(crate) fn metadata(headers: &HeaderMap) -> ImageMetadata {
-    let text = |name: &str| {
+    let text = |name: &HeaderName| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -197,7 +204,7 @@ pub(crate) fn metadata(headers: &HeaderMap) -> ImageMetadata {
             .filter(|v| !v.is_empty())
     };
     // Lenient: `12.3s` and `$0.04` read as numbers too.
-    let number = |name: &str| {
+    let number = |name: &HeaderName| {
         text(name).and_then(|v| {
             v.trim_start_matches('$')
                 .trim_end_matches('s')
@@ -208,12 +215,12 @@ pub(crate) fn metadata(headers: &HeaderMap) -> ImageMetadata {
         })
     };
     ImageMetadata {
-        content_type: text(CONTENT_TYPE.as_str()).map(str::to_owned),
-        remaining_credits: number("x-remaining-credits"),
-        seed: text("x-seed-value").and_then(|v| v.parse().ok()),
-        cost: number("x-cost"),
-        generation_time: number("x-generation-time"),
-        request_id: text("x-request-id").map(str::to_owned),
+        content_type: text(&CONTENT_TYPE).map(str::to_owned),
+        remaining_credits: number(&REMAINING_CREDITS),
+        seed: text(&SEED_VALUE).and_then(|v| v.parse().ok()),
+        cost: number(&COST),
+        generation_time: number(&GENERATION_TIME),
+        request_id: text(&REQUEST_ID).map(str::to_owned),
     }
 }
 
