@@ -24,7 +24,8 @@
 //!   be set up (`tests/python/setup-venv.sh`).
 //!
 //! `SDK_BENCH_SECS` sets the length of each timed run (default 4 s);
-//! `--no-python` leaves the SDK out.
+//! `--no-python` leaves the SDK out. Without `--bench` (as under
+//! `cargo test --benches`) it is a short smoke run of the Rust part.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
@@ -61,11 +62,14 @@ fn main() {
         .position(|a| a == "--markdown")
         .and_then(|i| args.get(i + 1))
         .map(PathBuf::from);
-    let with_python = !args.iter().any(|a| a == "--no-python");
+    // `cargo bench` passes `--bench`; without it (`cargo test --benches`)
+    // this is a smoke run: short, Rust only.
+    let bench = args.iter().any(|a| a == "--bench");
+    let with_python = bench && !args.iter().any(|a| a == "--no-python");
     let secs = std::env::var("SDK_BENCH_SECS")
         .ok()
         .and_then(|s| s.parse::<f64>().ok())
-        .unwrap_or(4.0);
+        .unwrap_or(if bench { 4.0 } else { 0.3 });
     let started = Instant::now();
 
     let python = if with_python { sdk_python() } else { None };
@@ -173,8 +177,10 @@ struct Row {
     done: u64,
     errors: u64,
     wall: f64,
-    /// CPU seconds of the client process over the measured part.
+    /// CPU seconds (user + system) of the client process over the measured part.
     client_cpu: f64,
+    /// The user-space part of `client_cpu`.
+    client_user: f64,
     /// CPU seconds of the mock process over the same part.
     mock_cpu: f64,
     /// HTTP requests the mock received over the same part.
@@ -191,6 +197,10 @@ impl Row {
 
     fn client_cpu_per_op(&self) -> f64 {
         self.client_cpu / self.done.max(1) as f64
+    }
+
+    fn client_user_per_op(&self) -> f64 {
+        self.client_user / self.done.max(1) as f64
     }
 
     fn mock_cpu_per_op(&self) -> f64 {
@@ -265,8 +275,8 @@ impl Around {
     }
 }
 
-/// CPU seconds (user + system) of this process, all threads.
-fn own_cpu() -> f64 {
+/// CPU seconds (user + system, user) of this process, all threads.
+fn own_cpu() -> (f64, f64) {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage writes a whole `rusage` into the pointer it is given.
     let usage = unsafe {
@@ -274,7 +284,8 @@ fn own_cpu() -> f64 {
         usage.assume_init()
     };
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    secs(usage.ru_utime) + secs(usage.ru_stime)
+    let user = secs(usage.ru_utime);
+    (user + secs(usage.ru_stime), user)
 }
 
 /// Measures `work` (which returns done and errors) from this process.
@@ -282,14 +293,15 @@ fn measure(mock: &mut Mock, label: String, work: impl FnOnce() -> (u64, u64)) ->
     let around = Around::start(mock);
     let (cpu0, wall0) = (own_cpu(), Instant::now());
     let (done, errors) = work();
-    let (wall, client_cpu) = (wall0.elapsed().as_secs_f64(), own_cpu() - cpu0);
+    let (wall, cpu1) = (wall0.elapsed().as_secs_f64(), own_cpu());
     let (mock_cpu, http, busy) = around.finish(mock);
     Row {
         label,
         done,
         errors,
         wall,
-        client_cpu,
+        client_cpu: cpu1.0 - cpu0.0,
+        client_user: cpu1.1 - cpu0.1,
         mock_cpu,
         http,
         busy,
@@ -531,6 +543,7 @@ fn python_run(python: &PathBuf, mock: &mut Mock, label: &str, args: &[&str]) -> 
         errors: answer["errors"].as_u64().unwrap_or(0),
         wall: answer["wall_s"].as_f64().unwrap_or(f64::NAN),
         client_cpu: answer["cpu_s"].as_f64().unwrap_or(f64::NAN),
+        client_user: answer["user_s"].as_f64().unwrap_or(f64::NAN),
         mock_cpu,
         http,
         busy,
@@ -681,8 +694,8 @@ fn report(rows: &[Row], capacity: &Row, png_bytes: usize, python: bool, took: Du
          SDK's `client.run` cannot change its fixed 1 s cadence, so it has a row of its own.\n"
     );
     md.push_str(
-        "| what | done | ops/s | client CPU per op | client CPU per HTTP request | mock CPU per op | HTTP requests per op | cores busy: all / client + mock |\n\
-         |---|---|---|---|---|---|---|---|\n",
+        "| what | done | ops/s | client CPU per op | of which user space | client CPU per HTTP request | mock CPU per op | HTTP requests per op | cores busy: all / client + mock |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
     );
     let mut others = 0.0_f64;
     for row in rows.iter().chain([capacity]) {
@@ -696,11 +709,12 @@ fn report(rows: &[Row], capacity: &Row, png_bytes: usize, python: bool, took: Du
         others = others.max(all - ours);
         let _ = writeln!(
             md,
-            "| {} | {}{errors} | {:.0} | {} | {} | {} | {:.2} | {all:.2} / {ours:.2} |",
+            "| {} | {}{errors} | {:.0} | {} | {} | {} | {} | {:.2} | {all:.2} / {ours:.2} |",
             row.label,
             row.done,
             row.per_second(),
             micros(row.client_cpu_per_op()),
+            micros(row.client_user_per_op()),
             micros(row.client_cpu_per_http()),
             micros(row.mock_cpu_per_op()),
             row.http_per_op(),
@@ -708,10 +722,14 @@ fn report(rows: &[Row], capacity: &Row, png_bytes: usize, python: bool, took: Du
     }
     let _ = writeln!(
         md,
-        "\nops: sync calls, or jobs completed. \"cores busy\" is from `/proc/stat` (all \
+        "\nops: sync calls, or jobs completed. CPU is user + system time unless said; \
+         moving a {png_bytes}-byte body through loopback TCP is kernel (system) time for \
+         every client. \"cores busy\" is from `/proc/stat` (all \
          processes, kernel included) against what the client and the mock used; the difference \
          is CPU used outside those two processes (other programs, kernel threads): up to \
-         {others:.2} cores in this run. Throughput moves with such load; CPU per op much less.",
+         {others:.2} cores in this run. Throughput moves with such load, and so does the CPU \
+         per op of the ×1 rows (one request at a time between two processes): compare runs \
+         on a quiet machine.",
     );
     let _ = writeln!(
         md,
@@ -728,12 +746,17 @@ fn report(rows: &[Row], capacity: &Row, png_bytes: usize, python: bool, took: Du
         cores as f64 / capacity.mock_cpu_per_op().max(1e-9),
     );
     if !python {
-        md.push_str("The Python SDK could not be set up: its rows are missing.\n");
+        md.push_str(
+            "The Python SDK was left out (`--no-python`, a smoke run, or its venv could not be set up): its rows are missing.\n",
+        );
         return md;
     }
     md.push_str(
-        "Throughput per client CPU second (ops / client CPU s), Rust over the SDK (target ≥ 10×):\n\n\
-         | comparison | Rust | SDK | ratio |\n|---|---|---|---|\n",
+        "Throughput per client CPU second (ops per client CPU second), Rust over the SDK \
+         (target ≥ 10×), with all CPU time and with user-space time only (the clients' own \
+         code, without the kernel's socket work):\n\n\
+         | comparison | Rust ops per CPU s | SDK ops per CPU s | ratio | ratio, user space only |\n\
+         |---|---|---|---|---|\n",
     );
     let pairs = [
         ("sync `run` ×1", 0, 1),
@@ -750,9 +773,10 @@ fn report(rows: &[Row], capacity: &Row, png_bytes: usize, python: bool, took: Du
             1.0 / rust.client_cpu_per_op(),
             1.0 / sdk.client_cpu_per_op(),
         );
+        let user = sdk.client_user_per_op() / rust.client_user_per_op();
         let _ = writeln!(
             md,
-            "| {what} | {a:.0} | {b:.0} | {:.1}× {} |",
+            "| {what} | {a:.0} | {b:.0} | {:.1}× {} | {user:.1}× |",
             a / b,
             if a / b >= 10.0 { "✅" } else { "❌" }
         );

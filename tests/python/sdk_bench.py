@@ -18,7 +18,7 @@ httpx.Client is thread-safe; threads from a ThreadPoolExecutor):
 
 Prints one JSON line: requests (calls or jobs completed), errors, wall_s,
 cpu_s (user + system of this process over the measured part, all threads,
-from getrusage), and the SDK version. A short warm-up (one run_sync per
+from getrusage) and its user part user_s, and the SDK version. A short warm-up (one run_sync per
 thread: connections, imports) is not measured.
 """
 
@@ -39,9 +39,10 @@ from segmind import SegmindClient
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def cpu_seconds() -> float:
+def cpu_seconds() -> tuple[float, float]:
+    """(user + system, user) CPU seconds of this process, all threads."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime + usage.ru_stime, usage.ru_utime
 
 
 def main() -> int:
@@ -120,7 +121,7 @@ def main() -> int:
         else:
             for _ in range(args.rounds):
                 list(pool.map(lambda _: one_job(), range(args.concurrency)))
-        wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
+        wall, (cpu1, user1) = time.perf_counter() - wall0, cpu_seconds()
 
     print(json.dumps({
         "mode": args.mode,
@@ -129,7 +130,8 @@ def main() -> int:
         "errors": errors,
         "first_error": first_error[0] if first_error else None,
         "wall_s": wall,
-        "cpu_s": cpu,
+        "cpu_s": cpu1 - cpu0[0],
+        "user_s": user1 - cpu0[1],
         "sdk": segmind.__version__,
         "python": sys.version.split()[0],
     }))
