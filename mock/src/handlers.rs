@@ -55,6 +55,7 @@ pub(crate) async fn sync_call(
         mode: Mode::Sync,
         request_id: request_id.clone(),
         body: admitted.body,
+        user_agent: user_agent(&headers),
     });
     let png = state
         .pictures
@@ -103,12 +104,14 @@ pub(crate) async fn submit(
             cost,
             failure: admitted.failure,
         },
+        Instant::now(),
     );
     state.record(Accepted {
         slug: admitted.info.slug.to_owned(),
         mode: Mode::Queued,
         request_id: id.clone(),
         body: admitted.body,
+        user_agent: user_agent(&headers),
     });
     let base = &state.base_url;
     let mut submitted = JobSubmitted::new(id.clone(), JobStatus::Queued);
@@ -415,6 +418,13 @@ fn image_response(state: &State, png: Bytes) -> Response {
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
     response
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::MockConfig;
 use crate::handlers;
-use crate::state::{Accepted, Mode, State};
+use crate::state::{Accepted, State};
 
 /// Largest request body: a 10 MB image as a base64 data URI, with room to spare.
 const BODY_LIMIT: usize = 32 * 1024 * 1024;
@@ -63,25 +63,19 @@ impl MockServer {
         format!("{}/v1", self.base_url)
     }
 
-    /// Every request accepted so far, in order.
+    /// The requests accepted so far, in order (the latest 100,000).
     pub fn accepted(&self) -> Vec<Accepted> {
         self.state.accepted()
     }
 
     /// How many jobs were queued (`POST /v2/{slug}` accepted).
     pub fn jobs_submitted(&self) -> usize {
-        self.accepted()
-            .iter()
-            .filter(|a| a.mode == Mode::Queued)
-            .count()
+        usize::try_from(self.state.accepted_counts().1).unwrap_or(usize::MAX)
     }
 
     /// How many sync calls were answered with an image.
     pub fn sync_calls(&self) -> usize {
-        self.accepted()
-            .iter()
-            .filter(|a| a.mode == Mode::Sync)
-            .count()
+        usize::try_from(self.state.accepted_counts().0).unwrap_or(usize::MAX)
     }
 
     /// API requests received (accepted or not; image downloads excluded).

@@ -22,6 +22,7 @@ pub enum Mode {
 
 /// A request the server accepted (valid, authorised, not faulted).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Accepted {
     /// The endpoint.
     pub slug: String,
@@ -31,7 +32,17 @@ pub struct Accepted {
     pub request_id: String,
     /// The JSON body as received.
     pub body: Value,
+    /// The client's `User-Agent`, if it sent one.
+    pub user_agent: Option<String>,
 }
+
+/// The most accepted requests remembered; older ones are dropped so a
+/// long-running `ideogram mock serve` does not grow without bound (the
+/// counters keep counting).
+pub(crate) const ACCEPTED_LOG_LIMIT: usize = 100_000;
+
+/// How many job submissions pass between sweeps of expired jobs.
+const SWEEP_EVERY: u64 = 1024;
 
 /// A queued job. Its state follows from the clock, so there is no worker.
 #[derive(Debug, Clone)]
@@ -56,7 +67,9 @@ struct Inner {
     rng: fastrand::Rng,
     window: VecDeque<Instant>,
     jobs: HashMap<String, Job>,
-    accepted: Vec<Accepted>,
+    accepted: VecDeque<Accepted>,
+    sync_calls: u64,
+    jobs_submitted: u64,
     requests: u64,
 }
 
@@ -67,7 +80,9 @@ impl State {
             rng: fastrand::Rng::with_seed(config.seed),
             window: VecDeque::new(),
             jobs: HashMap::new(),
-            accepted: Vec::new(),
+            accepted: VecDeque::new(),
+            sync_calls: 0,
+            jobs_submitted: 0,
             requests: 0,
         };
         Self {
@@ -146,11 +161,24 @@ impl State {
     }
 
     pub fn record(&self, accepted: Accepted) {
-        self.lock().accepted.push(accepted);
+        let mut inner = self.lock();
+        match accepted.mode {
+            Mode::Sync => inner.sync_calls += 1,
+            Mode::Queued => inner.jobs_submitted += 1,
+        }
+        if inner.accepted.len() >= ACCEPTED_LOG_LIMIT {
+            inner.accepted.pop_front();
+        }
+        inner.accepted.push_back(accepted);
     }
 
-    pub fn insert_job(&self, id: String, job: Job) {
-        self.lock().jobs.insert(id, job);
+    pub fn insert_job(&self, id: String, job: Job, now: Instant) {
+        let ttl = self.config.queued_for + self.config.processing_for + self.config.result_ttl;
+        let mut inner = self.lock();
+        if inner.jobs_submitted % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            inner.jobs.retain(|_, job| now < job.submitted + ttl);
+        }
+        inner.jobs.insert(id, job);
     }
 
     /// The job, unless unknown or expired (expired ones are forgotten).
@@ -169,7 +197,13 @@ impl State {
     }
 
     pub fn accepted(&self) -> Vec<Accepted> {
-        self.lock().accepted.clone()
+        self.lock().accepted.iter().cloned().collect()
+    }
+
+    /// (sync calls, jobs submitted) accepted so far.
+    pub fn accepted_counts(&self) -> (u64, u64) {
+        let inner = self.lock();
+        (inner.sync_calls, inner.jobs_submitted)
     }
 
     pub fn credits(&self) -> f64 {
@@ -178,5 +212,68 @@ impl State {
 
     pub fn requests(&self) -> u64 {
         self.lock().requests
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepted(mode: Mode, n: usize) -> Accepted {
+        Accepted {
+            slug: "ideogram-txt-2-img".into(),
+            mode,
+            request_id: n.to_string(),
+            body: Value::Null,
+            user_agent: None,
+        }
+    }
+
+    #[test]
+    fn the_accepted_log_is_bounded_but_the_counts_are_not() {
+        let state = State::new(MockConfig::default(), "http://127.0.0.1:1".into());
+        for n in 0..ACCEPTED_LOG_LIMIT + 5 {
+            state.record(accepted(
+                if n % 2 == 0 { Mode::Sync } else { Mode::Queued },
+                n,
+            ));
+        }
+        let log = state.accepted();
+        assert_eq!(log.len(), ACCEPTED_LOG_LIMIT);
+        assert_eq!(log[0].request_id, "5", "the oldest entries go first");
+        let (sync, queued) = state.accepted_counts();
+        assert_eq!(sync + queued, (ACCEPTED_LOG_LIMIT + 5) as u64);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn expired_jobs_are_swept_as_new_ones_arrive() {
+        let config = MockConfig {
+            result_ttl: Duration::from_secs(10),
+            ..MockConfig::default()
+        };
+        let state = State::new(config, "http://127.0.0.1:1".into());
+        let job = |submitted| Job {
+            submitted,
+            picture_key: 0,
+            width: 1,
+            height: 1,
+            cost: 0.0,
+            failure: None,
+        };
+        let start = Instant::now();
+        for n in 0..SWEEP_EVERY {
+            state.record(accepted(Mode::Queued, n as usize));
+            state.insert_job(format!("old-{n}"), job(start), start);
+        }
+        tokio::time::advance(Duration::from_secs(60)).await;
+        let now = Instant::now();
+        for n in 0..SWEEP_EVERY {
+            state.record(accepted(Mode::Queued, n as usize));
+            state.insert_job(format!("new-{n}"), job(now), now);
+        }
+        let remaining = state.lock().jobs.len() as u64;
+        assert!(remaining <= SWEEP_EVERY + 1, "{remaining} jobs kept");
+        assert!(state.job("new-0", now).is_some());
+        assert!(state.job("old-0", now).is_none());
     }
 }

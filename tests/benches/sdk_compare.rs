@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo bench -p segmind-ideogram-tests --bench sdk_compare
-//! cargo bench -p segmind-ideogram-tests --bench sdk_compare -- --markdown BENCH-sdk.md
+//! cargo bench -p segmind-ideogram-tests --bench sdk_compare -- --markdown FILE
 //! ```
 //!
 //! Method:
@@ -677,7 +677,7 @@ fn report(rows: &[Row], capacity: &Row, png_bytes: usize, python: bool, took: Du
         md,
         "## The Rust client against the official Python SDK\n\n\
          `cargo bench -p segmind-ideogram-tests --bench sdk_compare` (about {:.0} s here; \
-         add `-- --markdown BENCH-sdk.md` to write this section). {cores} cores ({cpu_model}); \
+         add `-- --markdown FILE` to write this section). {cores} cores ({cpu_model}); \
          client, mock and SDK share them. Release build.\n",
         took.as_secs_f64()
     );

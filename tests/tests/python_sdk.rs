@@ -199,6 +199,11 @@ async fn the_official_python_sdk_works_against_the_mock() {
         assert_eq!(sync.len(), 1, "{slug}");
         // The SDK sends the keyword arguments as the JSON body, unchanged.
         assert_eq!(sync[0].body, payload, "{slug} run_sync body");
+        assert_eq!(
+            sync[0].user_agent.as_deref(),
+            Some("segmind-python-sdk/1.3.0"),
+            "{slug}: it really is the official SDK talking"
+        );
         let queued: Vec<_> = per_slug[&(slug, false)]
             .iter()
             .filter(|a| a.body == payload)
