@@ -254,7 +254,7 @@ async fn failed_jobs_are_422_and_results_expire_to_404() {
     let server = MockServer::builder()
         .api_key(KEY)
         .job_latency(Duration::ZERO, Duration::ZERO)
-        .result_ttl(Duration::from_millis(300))
+        .result_ttl(Duration::from_millis(1500))
         .fail_word("forbidden")
         .start()
         .await
@@ -297,7 +297,7 @@ async fn failed_jobs_are_422_and_results_expire_to_404() {
         get(ok["response_url"].as_str().unwrap()).await.status(),
         StatusCode::OK
     );
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1700)).await;
     let expired = get(ok["response_url"].as_str().unwrap()).await;
     assert_eq!(expired.status(), StatusCode::NOT_FOUND);
     assert!(

@@ -8,6 +8,15 @@ use segmind_ideogram_tests::corpus::corpus;
 use segmind_ideogram_tests::{examples, request_schema_name, spec};
 use serde_json::Value;
 
+/// A mock whose credits never run out.
+async fn rich_server() -> MockServer {
+    MockServer::builder()
+        .initial_credits(1e9)
+        .start()
+        .await
+        .unwrap()
+}
+
 async fn submit(
     client: &reqwest::Client,
     server: &MockServer,
@@ -27,11 +36,7 @@ async fn submit(
 
 #[tokio::test]
 async fn every_example_is_answered_as_specified() {
-    let server = MockServer::builder()
-        .initial_credits(1e9)
-        .start()
-        .await
-        .unwrap();
+    let server = rich_server().await;
     let client = reqwest::Client::new();
     for example in examples() {
         let response = client
@@ -69,11 +74,7 @@ async fn every_example_is_answered_as_specified() {
 
 #[tokio::test]
 async fn the_mock_accepts_exactly_what_the_generated_validators_accept() {
-    let server = MockServer::builder()
-        .initial_credits(1e9)
-        .start()
-        .await
-        .unwrap();
+    let server = rich_server().await;
     let client = reqwest::Client::new();
     let spec = spec();
     let (mut accepted, mut rejected) = (0, 0);
@@ -157,11 +158,7 @@ fn random_value(rng: &mut Rng) -> Value {
 
 #[tokio::test]
 async fn random_mutations_of_valid_examples_get_the_validators_verdict() {
-    let server = MockServer::builder()
-        .initial_credits(1e9)
-        .start()
-        .await
-        .unwrap();
+    let server = rich_server().await;
     let client = reqwest::Client::new();
     let valid: Vec<_> = examples()
         .into_iter()
