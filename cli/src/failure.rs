@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use segmind_ideogram::{ApiErrorKind, Error};
+use segmind_ideogram::Error;
 
 /// Exit codes, documented in `ideogram --help`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,10 +71,7 @@ pub fn exit_for(error: &Error) -> Exit {
         Error::PollTimeout { .. } => Exit::Timeout,
         Error::Transport { source } if source.is_timeout() => Exit::Timeout,
         Error::Transport { .. } => Exit::Network,
-        Error::Api {
-            kind: ApiErrorKind::GatewayTimeout,
-            ..
-        } => Exit::Api,
+        // Error statuses, failed and expired jobs, undecodable answers.
         _ => Exit::Api,
     }
 }

@@ -83,6 +83,27 @@ fn batch_command(lines: &Path, out: &Path, base: &str, concurrency: &str) -> Pro
     cmd
 }
 
+/// Runs the batch to completion off the async threads (the mock lives on them).
+async fn run_batch(
+    server: &MockServer,
+    lines: &Path,
+    out: &Path,
+    concurrency: &'static str,
+) -> std::process::Output {
+    let (base, lines, out) = (
+        server.base_url().to_owned(),
+        lines.to_owned(),
+        out.to_owned(),
+    );
+    tokio::task::spawn_blocking(move || {
+        batch_command(&lines, &out, &base, concurrency)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_lines_with_rate_limits_and_server_errors_each_done_once() {
     let server = MockServer::builder()
@@ -99,12 +120,7 @@ async fn two_hundred_lines_with_rate_limits_and_server_errors_each_done_once() {
     let lines = dir.path().join("lines.jsonl");
     let out = dir.path().join("out");
     write_lines(&lines, 200);
-    let base = server.base_url().to_owned();
-    let (l, o) = (lines.clone(), out.clone());
-    let output =
-        tokio::task::spawn_blocking(move || batch_command(&l, &o, &base, "16").output().unwrap())
-            .await
-            .unwrap();
+    let output = run_batch(&server, &lines, &out, "16").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -132,12 +148,7 @@ async fn two_hundred_lines_with_rate_limits_and_server_errors_each_done_once() {
     );
 
     // A rerun has nothing left to do and submits nothing.
-    let base = server.base_url().to_owned();
-    let output = tokio::task::spawn_blocking(move || {
-        batch_command(&lines, &out, &base, "16").output().unwrap()
-    })
-    .await
-    .unwrap();
+    let output = run_batch(&server, &lines, &out, "16").await;
     assert!(output.status.success());
     assert!(
         String::from_utf8_lossy(&output.stdout)
@@ -190,12 +201,7 @@ async fn a_batch_killed_halfway_resumes_without_submitting_any_line_twice() {
     );
     let submitted_before = server.jobs_submitted();
 
-    let base = server.base_url().to_owned();
-    let (l, o) = (lines.clone(), out.clone());
-    let output =
-        tokio::task::spawn_blocking(move || batch_command(&l, &o, &base, "4").output().unwrap())
-            .await
-            .unwrap();
+    let output = run_batch(&server, &lines, &out, "4").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),

@@ -58,16 +58,6 @@ pub struct EndpointInfo {
 }
 
 impl EndpointInfo {
-    /// `/v1/{slug}`: the synchronous call.
-    pub fn sync_path(&self) -> String {
-        format!("/v1/{}", self.slug)
-    }
-
-    /// `/v2/{slug}`: the queued submission.
-    pub fn submit_path(&self) -> String {
-        format!("/v2/{}", self.slug)
-    }
-
     /// The member called `name`.
     pub fn field(&self, name: &str) -> Option<&'static FieldInfo> {
         self.fields.iter().find(|f| f.name == name)

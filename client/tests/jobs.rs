@@ -35,6 +35,21 @@ async fn mount_submit(server: &MockServer, slug: &str, id: &str) {
         .await;
 }
 
+/// Answers job-1's status polls with `statuses` in turn (the last one
+/// repeats) and its result with `result`.
+async fn mount_job(server: &MockServer, statuses: &[&str], result: serde_json::Value) {
+    Mock::given(method("GET"))
+        .and(path("/v2/requests/job-1/status"))
+        .respond_with(Sequence::new(statuses.iter().map(|s| status(s)).collect()))
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/requests/job-1"))
+        .respond_with(json(200, result))
+        .mount(server)
+        .await;
+}
+
 fn status(value: &str) -> wiremock::ResponseTemplate {
     json(200, json!({"status": value, "request_id": "job-1"}))
 }
@@ -201,24 +216,12 @@ async fn an_unknown_or_expired_job_is_job_expired() {
 #[tokio::test(start_paused = true)]
 async fn a_missed_deadline_is_poll_timeout_and_the_job_can_be_awaited_again() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v2/requests/job-1/status"))
-        .respond_with(Sequence::new(vec![
-            status("PROCESSING"),
-            status("PROCESSING"),
-            status("PROCESSING"),
-            status("COMPLETED"),
-        ]))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v2/requests/job-1"))
-        .respond_with(json(
-            200,
-            json!({"status": "COMPLETED", "output": "https://cdn.example/x.png"}),
-        ))
-        .mount(&server)
-        .await;
+    mount_job(
+        &server,
+        &["PROCESSING", "PROCESSING", "PROCESSING", "COMPLETED"],
+        json!({"status": "COMPLETED", "output": "https://cdn.example/x.png"}),
+    )
+    .await;
     let job = paused_builder(&server.uri())
         .build()
         .unwrap()
@@ -250,22 +253,12 @@ async fn a_missed_deadline_is_poll_timeout_and_the_job_can_be_awaited_again() {
 #[tokio::test(start_paused = true)]
 async fn intervals_back_off_up_to_their_cap() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v2/requests/job-1/status"))
-        .respond_with(Sequence::new(vec![
-            status("QUEUED"),
-            status("QUEUED"),
-            status("PROCESSING"),
-            status("PROCESSING"),
-            status("COMPLETED"),
-        ]))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v2/requests/job-1"))
-        .respond_with(json(200, json!({"status": "COMPLETED"})))
-        .mount(&server)
-        .await;
+    mount_job(
+        &server,
+        &["QUEUED", "QUEUED", "PROCESSING", "PROCESSING", "COMPLETED"],
+        json!({"status": "COMPLETED"}),
+    )
+    .await;
     let job = paused_builder(&server.uri())
         .build()
         .unwrap()
@@ -361,16 +354,12 @@ async fn outputs_given_as_data_uris_need_no_download() {
         base64::engine::general_purpose::STANDARD.encode(&pixels)
     );
     mount_submit(&server, "ideogram-txt-2-img", "job-1").await;
-    Mock::given(method("GET"))
-        .and(path("/v2/requests/job-1/status"))
-        .respond_with(status("COMPLETED"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v2/requests/job-1"))
-        .respond_with(json(200, json!({"status": "COMPLETED", "output": [uri]})))
-        .mount(&server)
-        .await;
+    mount_job(
+        &server,
+        &["COMPLETED"],
+        json!({"status": "COMPLETED", "output": [uri]}),
+    )
+    .await;
     let image = common::client(&server.uri())
         .generate(&IdeogramTxt2ImgRequest::new("x"))
         .await

@@ -66,22 +66,7 @@ async fn retry_after_as_an_http_date_is_waited_out() {
         .as_secs()
         + 1;
     let at = httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(next_second + 5));
-    Mock::given(method("POST"))
-        .respond_with(Sequence::new(vec![
-            rate_limited().insert_header("retry-after", at.as_str()),
-            image(&png(1, 1), "image/png"),
-        ]))
-        .mount(&server)
-        .await;
-    let client = paused_builder(&server.uri()).build().unwrap();
-
-    let started = Instant::now();
-    client
-        .run(&request())
-        .await
-        .expect("second attempt succeeds");
-    let waited = started.elapsed();
-    assert_eq!(requests(&server).await, 2);
+    let waited = waited_out(&server, "retry-after", &at).await;
     assert!(
         waited > Duration::from_secs(4) && waited <= Duration::from_secs(6),
         "{waited:?}"
@@ -93,26 +78,32 @@ async fn the_rate_limit_reset_header_is_waited_out() {
     let server = MockServer::start().await;
     let reset = SystemTime::now() + Duration::from_secs(3);
     let rfc3339 = humantime::format_rfc3339_millis(reset).to_string();
+    let waited = waited_out(&server, "x-rate-limit-reset-at-utc", &rfc3339).await;
+    assert!(
+        waited > Duration::from_millis(2500) && waited <= Duration::from_secs(3),
+        "{waited:?}"
+    );
+}
+
+/// Answers a 429 carrying `header: value`, then an image, and returns how
+/// long (on the paused clock) the client waited before its second attempt.
+async fn waited_out(server: &MockServer, header: &str, value: &str) -> Duration {
     Mock::given(method("POST"))
         .respond_with(Sequence::new(vec![
-            rate_limited().insert_header("x-rate-limit-reset-at-utc", rfc3339.as_str()),
+            rate_limited().insert_header(header, value),
             image(&png(1, 1), "image/png"),
         ]))
-        .mount(&server)
+        .mount(server)
         .await;
     let client = paused_builder(&server.uri()).build().unwrap();
-
     let started = Instant::now();
     client
         .run(&request())
         .await
         .expect("second attempt succeeds");
     let waited = started.elapsed();
-    assert_eq!(requests(&server).await, 2);
-    assert!(
-        waited > Duration::from_millis(2500) && waited <= Duration::from_secs(3),
-        "{waited:?}"
-    );
+    assert_eq!(requests(server).await, 2);
+    waited
 }
 
 #[tokio::test(start_paused = true)]
