@@ -30,7 +30,6 @@ use tokio::time::Instant;
 use crate::command::resolve_endpoint;
 use crate::connect::{Target, connect};
 use crate::failure::{Exit, Failure};
-use crate::generate::Submit;
 use crate::payload::validate;
 
 /// How often a line retries a submission the server refused with a
@@ -356,12 +355,7 @@ async fn submit(batch: &Batch, line: &Line) -> Result<Option<Job>, Error> {
         if batch.stopping() {
             return Ok(None);
         }
-        match line
-            .request
-            .clone()
-            .dispatch(Submit(batch.client.clone()))
-            .await
-        {
+        match batch.client.submit_any(&line.request).await {
             Ok(job) => {
                 let mut entry = batch.entry(line, Event::Submitted);
                 entry.request_id = Some(job.request_id().to_owned());
@@ -389,7 +383,7 @@ async fn submit(batch: &Batch, line: &Line) -> Result<Option<Job>, Error> {
 fn never_accepted(error: &Error) -> bool {
     match error {
         Error::Api { .. } => error.is_retryable(),
-        Error::Transport { source } => source.is_connect(),
+        Error::Connect(_) => true,
         _ => false,
     }
 }
@@ -402,7 +396,7 @@ async fn wait(batch: &Batch, job: &Job) -> Result<Option<JobResult>, Error> {
     loop {
         let outcome = tokio::select! {
             _ = stop.wait_for(|stopping| *stopping) => return Ok(None),
-            outcome = job.wait(batch.wait.clone()) => outcome,
+            outcome = job.wait_with(batch.wait.clone()) => outcome,
         };
         match outcome {
             Ok(result) => return Ok(Some(result)),
@@ -427,8 +421,7 @@ async fn download(
         match job.output_image(result).await {
             Ok(image) => break image,
             Err(e)
-                if attempt < RETRIES
-                    && (e.is_retryable() || matches!(e, Error::Transport { .. })) =>
+                if attempt < RETRIES && (e.is_retryable() || matches!(e, Error::Transport(_))) =>
             {
                 tokio::time::sleep(backoff(attempt)).await;
             }

@@ -69,8 +69,8 @@ pub fn exit_for(error: &Error) -> Exit {
         | Error::Config(_)
         | Error::Io { .. } => Exit::InvalidInput,
         Error::PollTimeout { .. } => Exit::Timeout,
-        Error::Transport { source } if source.is_timeout() => Exit::Timeout,
-        Error::Transport { .. } => Exit::Network,
+        _ if error.is_timeout() => Exit::Timeout,
+        Error::Transport(_) | Error::Connect(_) => Exit::Network,
         // Error statuses, failed and expired jobs, undecodable answers.
         _ => Exit::Api,
     }

@@ -5,9 +5,7 @@ use std::time::{Duration, Instant};
 
 use clap::ArgMatches;
 use indicatif::{ProgressBar, ProgressStyle};
-use segmind_ideogram::{
-    Client, Endpoint, EndpointFn, EndpointInfo, Error, GeneratedImage, Job, JobStatus,
-};
+use segmind_ideogram::{EndpointInfo, Error, GeneratedImage, Job, JobStatus};
 
 use crate::command::short_name;
 use crate::connect::{Target, connect};
@@ -33,43 +31,13 @@ pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Fail
         .unwrap_or_else(|| PathBuf::from(format!("{}.png", short_name(info.slug))));
     let image = if m.get_flag("async") {
         let wait = WaitFlags::from_matches(m);
-        let job = request.dispatch(Submit(connection.client.clone())).await?;
+        let job = connection.client.submit_any(&request).await?;
         eprintln!("submitted job {}", job.request_id());
         wait_with_progress(&job, &wait).await?
     } else {
-        request.dispatch(Run(connection.client.clone())).await?
+        connection.client.run_any(&request).await?
     };
     save(&image, &out)
-}
-
-/// `client.run` for whichever endpoint the request is for.
-struct Run(Client);
-
-impl EndpointFn for Run {
-    type Output = futures_output::Boxed<GeneratedImage>;
-
-    fn call<E: Endpoint>(self, request: E) -> Self::Output {
-        Box::pin(async move { self.0.run(&request).await })
-    }
-}
-
-/// `client.submit` for whichever endpoint the request is for.
-pub struct Submit(pub Client);
-
-impl EndpointFn for Submit {
-    type Output = futures_output::Boxed<Job>;
-
-    fn call<E: Endpoint>(self, request: E) -> Self::Output {
-        Box::pin(async move { self.0.submit(&request).await })
-    }
-}
-
-pub mod futures_output {
-    //! The boxed future an [`EndpointFn`](segmind_ideogram::EndpointFn) returns.
-    use std::future::Future;
-    use std::pin::Pin;
-
-    pub type Boxed<T> = Pin<Box<dyn Future<Output = Result<T, segmind_ideogram::Error>> + Send>>;
 }
 
 /// How to wait for a job, from `--poll-interval` and `--wait-timeout`.

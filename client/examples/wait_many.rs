@@ -65,7 +65,7 @@ fn measure(base: &str, jobs: usize, polls_per_job: u32) -> Result<(), Box<dyn st
         for i in 0..jobs {
             let job = client.job(format!("job-{i}"))?;
             let options = options.clone();
-            set.spawn(async move { job.wait(options).await });
+            set.spawn(async move { job.wait_with(options).await });
         }
         let mut completed = 0usize;
         while let Some(done) = set.join_next().await {

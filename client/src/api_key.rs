@@ -1,27 +1,23 @@
 //! The account's API key, kept out of every `Debug`, log line and error.
 
 use std::fmt;
+use std::sync::Arc;
 
 use reqwest::header::HeaderValue;
 
 use crate::error::Error;
 
 /// A Segmind API key. Its `Debug` prints `ApiKey(***)`; it has no `Display`,
-/// so formatting it by accident cannot leak it.
+/// so formatting it by accident cannot leak it. Cheap to clone.
 #[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(String);
+pub struct ApiKey(Arc<str>);
 
 impl ApiKey {
     /// Wraps a key. Surrounding whitespace (a trailing newline from a file or
     /// a shell) is dropped, because the server would reject it anyway.
     pub fn new(key: impl Into<String>) -> Self {
         let key = key.into();
-        let trimmed = key.trim();
-        if trimmed.len() == key.len() {
-            Self(key)
-        } else {
-            Self(trimmed.to_owned())
-        }
+        Self(Arc::from(key.trim()))
     }
 
     /// The key itself, for code that must hand it to something else.
@@ -40,16 +36,6 @@ impl ApiKey {
         })?;
         value.set_sensitive(true);
         Ok(value)
-    }
-
-    /// `text` with every occurrence of the key replaced by `***`, for server
-    /// messages that might echo it back.
-    pub(crate) fn redact(&self, text: &str) -> String {
-        if self.0.len() >= 4 && text.contains(self.0.as_str()) {
-            text.replace(self.0.as_str(), "***")
-        } else {
-            text.to_owned()
-        }
     }
 }
 
@@ -87,11 +73,5 @@ mod tests {
     fn bad_keys_are_config_errors() {
         assert!(ApiKey::new("  ").header_value().is_err());
         assert!(ApiKey::new("a\u{7}b").header_value().is_err());
-    }
-
-    #[test]
-    fn redacts_echoes() {
-        let key = ApiKey::new("sk-CANARY-123");
-        assert_eq!(key.redact("bad key sk-CANARY-123!"), "bad key ***!");
     }
 }

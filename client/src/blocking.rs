@@ -11,7 +11,7 @@
 //! # Ok::<(), segmind_ideogram::Error>(())
 //! ```
 //!
-//! Calls made from inside an async runtime return [`Error::Config`] instead
+//! Calls made from inside an async runtime return [`Error::Unsupported`] instead
 //! of blocking its thread; use the async [`crate::Client`] there.
 
 use std::fmt;
@@ -19,11 +19,13 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::api_key::ApiKey;
+use crate::config::ClientBuilder;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
-use crate::generated::{JobResult, JobStatusResponse};
+use crate::generated::{AnyRequest, JobResult, JobStatusResponse};
 use crate::image::GeneratedImage;
-use crate::poll::{JobHandle, WaitOptions};
+use crate::poll::JobHandle;
+use crate::wait::{JobUpdate, WaitOptions};
 
 /// A blocking Segmind client. Cheap to clone.
 #[derive(Clone)]
@@ -54,15 +56,22 @@ impl Drop for Runtime {
 impl Runtime {
     fn block_on<F: Future>(&self, future: F) -> Result<F::Output, Error> {
         if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::Config(
+            return Err(Error::Unsupported(
                 "the blocking client was called inside an async runtime; use the async Client"
                     .into(),
             ));
         }
         match &self.0 {
             Some(runtime) => Ok(runtime.block_on(future)),
-            None => Err(Error::Config("the runtime is shut down".into())),
+            None => Err(Error::Unsupported("the runtime is shut down".into())),
         }
+    }
+}
+
+impl ClientBuilder {
+    /// The same settings, as a [`blocking::Client`](Client).
+    pub fn build_blocking(self) -> Result<Client, Error> {
+        Client::from_async(self.build()?)
     }
 }
 
@@ -105,9 +114,20 @@ impl Client {
         self.runtime.block_on(self.inner.run(request))?
     }
 
+    /// See [`crate::Client::run_any`].
+    pub fn run_any(&self, request: &AnyRequest) -> Result<GeneratedImage, Error> {
+        self.runtime.block_on(self.inner.run_any(request))?
+    }
+
     /// See [`crate::Client::submit`].
     pub fn submit<E: Endpoint>(&self, request: &E) -> Result<Job, Error> {
         let job = self.runtime.block_on(self.inner.submit(request))??;
+        Ok(self.wrap(job))
+    }
+
+    /// See [`crate::Client::submit_any`].
+    pub fn submit_any(&self, request: &AnyRequest) -> Result<Job, Error> {
+        let job = self.runtime.block_on(self.inner.submit_any(request))??;
         Ok(self.wrap(job))
     }
 
@@ -124,6 +144,11 @@ impl Client {
     /// See [`crate::Client::generate`].
     pub fn generate<E: Endpoint>(&self, request: &E) -> Result<GeneratedImage, Error> {
         self.runtime.block_on(self.inner.generate(request))?
+    }
+
+    /// See [`crate::Client::generate_any`].
+    pub fn generate_any(&self, request: &AnyRequest) -> Result<GeneratedImage, Error> {
+        self.runtime.block_on(self.inner.generate_any(request))?
     }
 
     /// See [`crate::Client::generate_with`].
@@ -166,8 +191,23 @@ impl Job {
     }
 
     /// See [`crate::Job::wait`].
-    pub fn wait(&self, options: WaitOptions) -> Result<JobResult, Error> {
-        self.runtime.block_on(self.inner.wait(options))?
+    pub fn wait(&self) -> Result<JobResult, Error> {
+        self.runtime.block_on(self.inner.wait())?
+    }
+
+    /// See [`crate::Job::wait_with`].
+    pub fn wait_with(&self, options: WaitOptions) -> Result<JobResult, Error> {
+        self.runtime.block_on(self.inner.wait_with(options))?
+    }
+
+    /// See [`crate::Job::wait_with_progress`].
+    pub fn wait_with_progress(
+        &self,
+        options: WaitOptions,
+        on_update: impl FnMut(&JobUpdate),
+    ) -> Result<JobResult, Error> {
+        self.runtime
+            .block_on(self.inner.wait_with_progress(options, on_update))?
     }
 
     /// See [`crate::Job::output_image`].

@@ -1,91 +1,60 @@
-//! The async client: synchronous (v1) generations, queued (v2) jobs, and
-//! the HTTP plumbing under both (retries, tracing, key handling).
+//! The async client: synchronous (v1) generations and queued (v2) jobs.
+//! Every call is a thin typed wrapper: validate, serialize, and hand the
+//! bytes to the transport, which is the same for every endpoint.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime};
+use std::sync::Arc;
 
 use bytes::Bytes;
-use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, LOCATION};
-use reqwest::{Method, StatusCode, Url, redirect};
-use tracing::Instrument as _;
+use serde::Serialize;
+use tokio::time::Instant;
 
 use crate::api_key::ApiKey;
 use crate::config::{API_KEY_ENV, ClientBuilder};
-use crate::endpoint::Endpoint;
-use crate::error::{Error, body_prefix};
-use crate::generated::JobSubmitted;
-use crate::image::{GeneratedImage, ImageFormat, ImageMetadata};
-use crate::poll::{Job, JobHandle, WaitOptions};
-use crate::response::{self, Answer, ImageBody};
-use crate::retry::{self, RetryPolicy};
+use crate::decode::{self, Answer, ImageBody};
+use crate::endpoint::{Endpoint, EndpointInfo};
+use crate::error::{BodyKind, Error};
+use crate::generated::{AnyRequest, JobSubmitted};
+use crate::image::GeneratedImage;
+use crate::poll::{Job, JobHandle, check_job_id};
+use crate::retry::RetryPolicy;
+use crate::session::Session;
+use crate::transport::{Exchange, Transport};
+use crate::validation::{Path, Rule, ValidationErrors, Violation};
+use crate::wait::{LatencyBook, WaitOptions};
 
-/// The header that carries the key. A `HeaderName` rather than a `&str`,
-/// so that it is not parsed and checked again on every request.
-const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
-
-/// The `Content-Type` of every request body.
-const JSON: HeaderValue = HeaderValue::from_static("application/json");
-
-/// A Segmind client. Cheap to clone: clones share one connection pool.
+/// A Segmind client. Cheap to clone: clones share one connection pool and
+/// what the client has learned about job times.
 ///
 /// ```no_run
 /// use segmind_ideogram::{Client, IdeogramTxt2ImgRequest};
 ///
 /// # async fn demo() -> Result<(), segmind_ideogram::Error> {
 /// let client = Client::from_env()?;
-/// let image = client.run(&IdeogramTxt2ImgRequest::new("a lighthouse at dusk")).await?;
+/// let image = client.generate(&IdeogramTxt2ImgRequest::new("a lighthouse at dusk")).await?;
 /// let written = image.save("lighthouse.png")?;
 /// println!("{} ({})", written.display(), image.format());
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    session: Arc<Session>,
 }
 
-struct Inner {
-    /// Sends the key; follows redirects only within the base URL's origin.
-    api: reqwest::Client,
-    /// Never sends the key: downloads from wherever the output lives.
-    download: reqwest::Client,
-    base: Url,
-    key: ApiKey,
-    key_header: HeaderValue,
-    retry: RetryPolicy,
-    jitter: Mutex<fastrand::Rng>,
-    wait: WaitOptions,
-}
-
-/// One HTTP exchange to make, possibly several times.
-pub(crate) struct Call<'a> {
-    /// What the tracing span calls it (an endpoint slug, `job.status`, …).
-    pub label: &'a str,
-    pub method: Method,
-    pub url: Url,
-    pub body: Option<Bytes>,
-    pub with_key: bool,
-}
-
-impl<'a> Call<'a> {
-    pub fn get(label: &'a str, url: Url, with_key: bool) -> Self {
-        Self {
-            label,
-            method: Method::GET,
-            url,
-            body: None,
-            with_key,
-        }
-    }
-
-    fn post(label: &'a str, url: Url, body: Bytes) -> Self {
-        Self {
-            label,
-            method: Method::POST,
-            url,
-            body: Some(body),
-            with_key: true,
-        }
+impl ClientBuilder {
+    /// The client, or what is wrong with the settings.
+    pub fn build(self) -> Result<Client, Error> {
+        let key = self.api_key.clone().ok_or_else(|| {
+            Error::Config(format!("no API key: set {API_KEY_ENV} or call api_key()"))
+        })?;
+        let transport = Transport::new(&self, key)?;
+        Ok(Client {
+            session: Arc::new(Session {
+                transport,
+                latency: LatencyBook::default(),
+                wait: self.wait,
+            }),
+        })
     }
 }
 
@@ -109,63 +78,19 @@ impl Client {
         builder.build()
     }
 
-    pub(crate) fn from_builder(builder: ClientBuilder) -> Result<Self, Error> {
-        let key = builder.api_key.clone().ok_or_else(|| {
-            Error::Config(format!("no API key: set {API_KEY_ENV} or call api_key()"))
-        })?;
-        let key_header = key.header_value()?;
-        let base = builder.checked_base_url()?;
-        let origin = base.origin();
-        let same_origin_only = redirect::Policy::custom(move |attempt| {
-            if attempt.url().origin() != origin {
-                attempt.stop()
-            } else if attempt.previous().len() > 10 {
-                attempt.error("too many redirects")
-            } else {
-                attempt.follow()
-            }
-        });
-        let http = |policy| {
-            let mut http = reqwest::Client::builder()
-                .user_agent(builder.user_agent.clone())
-                .redirect(policy)
-                .pool_idle_timeout(builder.pool_idle_timeout);
-            if let Some(timeout) = builder.timeout {
-                http = http.timeout(timeout);
-            }
-            if let Some(timeout) = builder.connect_timeout {
-                http = http.connect_timeout(timeout);
-            }
-            http.build()
-                .map_err(|e| Error::Config(format!("could not set up HTTP: {e}")))
-        };
-        Ok(Self {
-            inner: Arc::new(Inner {
-                api: http(same_origin_only)?,
-                download: http(redirect::Policy::limited(10))?,
-                base,
-                jitter: Mutex::new(builder.retry.rng()),
-                key,
-                key_header,
-                retry: builder.retry,
-                wait: builder.wait,
-            }),
-        })
-    }
-
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
-        self.inner.base.as_str()
+        self.session.transport.base().as_str()
     }
 
     /// The retry policy.
     pub fn retry_policy(&self) -> &RetryPolicy {
-        &self.inner.retry
+        self.session.transport.retry_policy()
     }
 
-    /// How [`generate`](Self::generate) waits for a job.
+    /// How [`generate`](Self::generate) and [`Job::wait`] wait for a job.
     pub fn wait_options(&self) -> WaitOptions {
-        self.inner.wait.clone()
+        self.session.wait.clone()
     }
 
     /// One synchronous generation (`POST /v1/{slug}`): the image itself.
@@ -173,59 +98,97 @@ impl Client {
     /// The request is validated first; an invalid one is
     /// [`Error::InvalidRequest`] with every violation, and nothing is sent.
     /// The answer may be the image bytes or the JSON form (base64, `data:`
-    /// URI, or a URL that is then downloaded). Not retried once it may have
-    /// reached the server, since every 200 is billed.
+    /// URI, or a URL that is then downloaded).
+    ///
+    /// The POST is repeated only when Segmind certainly did no work: the
+    /// connection failed before it was written, or the answer was 429. Any
+    /// other failure (a 5xx, a timeout, a dropped connection) is returned,
+    /// because a generation may have been billed; [`Error::delivery`] says
+    /// whether the request was sent.
     pub async fn run<E: Endpoint>(&self, request: &E) -> Result<GeneratedImage, Error> {
-        self.scrub(self.run_unscrubbed(request).await)
+        request.validate()?;
+        self.run_json(E::INFO, serialize(request)?).await
     }
 
-    async fn run_unscrubbed<E: Endpoint>(&self, request: &E) -> Result<GeneratedImage, Error> {
-        let body = serialize(request)?;
-        let url = self.url(&["v1", E::INFO.slug])?;
-        let answer = self.send(&Call::post(E::INFO.slug, url, body)).await?;
-        if !answer.status.is_success() {
-            return Err(answer.into_api_error());
-        }
-        let metadata = response::metadata(&answer.headers);
-        match response::image_body(&answer)? {
+    /// [`run`](Self::run) for a request whose endpoint is chosen at run time.
+    pub async fn run_any(&self, request: &AnyRequest) -> Result<GeneratedImage, Error> {
+        request.validate()?;
+        self.run_json(request.info(), serialize(request)?).await
+    }
+
+    async fn run_json(&self, info: &EndpointInfo, body: Bytes) -> Result<GeneratedImage, Error> {
+        let transport = &self.session.transport;
+        let url = transport.url(crate::protocol::SYNC_PATH, &[("slug", info.slug)])?;
+        let exchange = Exchange::post(info.slug, url, body, BodyKind::Image);
+        let (image, metadata) = transport
+            .execute(&exchange, |answer: Answer| {
+                if !answer.status.is_success() {
+                    return Err(answer.into_api_error());
+                }
+                Ok((
+                    decode::image_body(&answer)?,
+                    decode::metadata(&answer.headers),
+                ))
+            })
+            .await?;
+        match image {
             ImageBody::Image(bytes, format) => Ok(GeneratedImage::new(bytes, format, metadata)),
-            ImageBody::Url(url) => self.download_image(&url, metadata).await,
+            ImageBody::Url(url) => transport.download_image(&url, metadata).await,
         }
     }
 
-    /// Queues a generation (`POST /v2/{slug}`) and returns its job.
-    /// Validated first, like [`run`](Self::run).
+    /// Queues a generation (`POST /v2/{slug}`) and returns its job, whose id
+    /// is known before the job can cost anything. Validated first, and
+    /// repeated only as [`run`](Self::run) is.
     pub async fn submit<E: Endpoint>(&self, request: &E) -> Result<Job, Error> {
-        self.scrub(self.submit_unscrubbed(request).await)
+        request.validate()?;
+        self.submit_json(E::INFO, serialize(request)?).await
     }
 
-    async fn submit_unscrubbed<E: Endpoint>(&self, request: &E) -> Result<Job, Error> {
-        if !E::INFO.supports_async {
-            return Err(Error::Config(format!(
+    /// [`submit`](Self::submit) for a request whose endpoint is chosen at run time.
+    pub async fn submit_any(&self, request: &AnyRequest) -> Result<Job, Error> {
+        request.validate()?;
+        self.submit_json(request.info(), serialize(request)?).await
+    }
+
+    async fn submit_json(&self, info: &'static EndpointInfo, body: Bytes) -> Result<Job, Error> {
+        if !info.supports_async {
+            return Err(Error::Unsupported(format!(
                 "{} has no queued (v2) API",
-                E::INFO.slug
+                info.slug
             )));
         }
-        let body = serialize(request)?;
-        let url = self.url(&["v2", E::INFO.slug])?;
-        let answer = self.send(&Call::post(E::INFO.slug, url, body)).await?;
-        if !answer.status.is_success() {
-            return Err(answer.into_api_error());
-        }
-        let submitted: JobSubmitted = answer.json()?;
-        if submitted.request_id.trim().is_empty() {
-            return Err(answer.decode_error(Some("request_id".into()), "empty job id"));
-        }
-        let handle = JobHandle::new(submitted.request_id);
-        self.resume(JobHandle {
+        let transport = &self.session.transport;
+        let url = transport.url(crate::protocol::SUBMIT_PATH, &[("slug", info.slug)])?;
+        let exchange = Exchange::post(info.slug, url, body, BodyKind::Json);
+        let submitted: JobSubmitted = transport
+            .execute(&exchange, |answer: Answer| {
+                if !answer.status.is_success() {
+                    return Err(answer.into_api_error());
+                }
+                let submitted: JobSubmitted = answer.json()?;
+                check_job_id(&submitted.request_id)
+                    .map_err(|e| answer.decode_error(Some("request_id".into()), e.to_string()))?;
+                Ok(submitted)
+            })
+            .await?;
+        let handle = JobHandle {
+            request_id: submitted.request_id,
             status_url: submitted.status_url.unwrap_or_default(),
             response_url: submitted.response_url.unwrap_or_default(),
-            ..handle
-        })
+        };
+        Job::new(
+            Arc::clone(&self.session),
+            handle,
+            Some(info),
+            Some(Instant::now()),
+        )
     }
 
     /// The job with this id, for one submitted earlier (by this process or
     /// another): `{base}/v2/requests/{id}/status` and `{base}/v2/requests/{id}`.
+    /// An id that cannot be one (empty, `..`, with `/` or whitespace…) is
+    /// [`Error::InvalidJobId`].
     pub fn job(&self, request_id: impl Into<String>) -> Result<Job, Error> {
         self.resume(JobHandle::new(request_id))
     }
@@ -234,24 +197,21 @@ impl Client {
     /// they share the base URL's origin (the key is sent to them); others,
     /// and missing ones, are rebuilt from the id.
     pub fn resume(&self, handle: JobHandle) -> Result<Job, Error> {
-        let id = handle.request_id.trim();
-        if id.is_empty() {
-            return Err(Error::Config("a job id cannot be empty".into()));
-        }
-        let status = self.job_url(&handle.status_url, &["v2", "requests", id, "status"])?;
-        let result = self.job_url(&handle.response_url, &["v2", "requests", id])?;
-        let handle = JobHandle {
-            request_id: id.to_owned(),
-            status_url: status.to_string(),
-            response_url: result.to_string(),
-        };
-        Ok(Job::new(self.clone(), handle, status, result))
+        Job::new(Arc::clone(&self.session), handle, None, None)
     }
 
     /// Submits, waits with the client's [`WaitOptions`], and downloads the
     /// output: the queued counterpart of [`run`](Self::run).
     pub async fn generate<E: Endpoint>(&self, request: &E) -> Result<GeneratedImage, Error> {
         self.generate_with(request, self.wait_options()).await
+    }
+
+    /// [`generate`](Self::generate) for a request whose endpoint is chosen
+    /// at run time.
+    pub async fn generate_any(&self, request: &AnyRequest) -> Result<GeneratedImage, Error> {
+        let job = self.submit_any(request).await?;
+        let result = job.wait().await?;
+        job.output_image(&result).await
     }
 
     /// [`generate`](Self::generate) with other wait options.
@@ -261,189 +221,33 @@ impl Client {
         options: WaitOptions,
     ) -> Result<GeneratedImage, Error> {
         let job = self.submit(request).await?;
-        let result = job.wait(options).await?;
+        let result = job.wait_with(options).await?;
         job.output_image(&result).await
-    }
-
-    /// `{base}/{segments…}`, each segment percent-encoded.
-    pub(crate) fn url(&self, segments: &[&str]) -> Result<Url, Error> {
-        let mut url = self.inner.base.clone();
-        url.path_segments_mut()
-            .map_err(|()| Error::Config("the base URL cannot take a path".into()))?
-            .pop_if_empty()
-            .extend(segments);
-        Ok(url)
-    }
-
-    fn job_url(&self, given: &str, fallback: &[&str]) -> Result<Url, Error> {
-        match Url::parse(given) {
-            Ok(url) if url.origin() == self.inner.base.origin() => Ok(url),
-            Ok(url) => {
-                tracing::warn!(
-                    host = url.host_str(),
-                    "ignoring a job URL outside the base URL's origin"
-                );
-                self.url(fallback)
-            }
-            Err(_) => self.url(fallback),
-        }
-    }
-
-    /// `result` with the key taken out of any server text in its error.
-    pub(crate) fn scrub<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
-        result.map_err(|e| e.redact(&self.inner.key))
-    }
-
-    /// Downloads a generated image. The key goes only to the base URL's
-    /// origin; a redirect away from it is followed without the key.
-    pub(crate) async fn download_image(
-        &self,
-        url: &str,
-        mut metadata: ImageMetadata,
-    ) -> Result<GeneratedImage, Error> {
-        let url = Url::parse(url)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https"))
-            .ok_or_else(|| Error::Decode {
-                status: 200,
-                path: None,
-                reason: "the output is not an http(s) URL".into(),
-                body_prefix: body_prefix(url.as_bytes()),
-            })?;
-        let same_origin = url.origin() == self.inner.base.origin();
-        let mut answer = self
-            .send(&Call::get("output", url.clone(), same_origin))
-            .await?;
-        if same_origin && answer.status.is_redirection() {
-            let target = answer
-                .headers
-                .get(LOCATION)
-                .and_then(|l| l.to_str().ok())
-                .and_then(|l| url.join(l).ok());
-            if let Some(target) = target {
-                answer = self.send(&Call::get("output", target, false)).await?;
-            }
-        }
-        if !answer.status.is_success() {
-            return Err(answer.into_api_error());
-        }
-        let format = ImageFormat::sniff(&answer.body).ok_or_else(|| {
-            answer.decode_error(None, "the output is not a JPEG, PNG or WebP image")
-        })?;
-        format
-            .check_complete(&answer.body)
-            .map_err(|reason| answer.decode_error(None, reason))?;
-        metadata.content_type = answer.content_type().map(str::to_owned);
-        Ok(GeneratedImage::new(answer.body, format, metadata))
-    }
-
-    /// Makes `call`, retrying as the policy allows: statuses 429, 500, 502,
-    /// 503 and 504, connection failures, and any failure of a GET. A POST
-    /// that may have reached the server is never repeated.
-    pub(crate) async fn send(&self, call: &Call<'_>) -> Result<Answer, Error> {
-        let attempts = self.inner.retry.attempts();
-        let mut attempt = 1;
-        loop {
-            let span = tracing::info_span!(
-                "segmind.request",
-                endpoint = call.label,
-                method = %call.method,
-                attempt,
-                status = tracing::field::Empty,
-                latency_ms = tracing::field::Empty,
-            );
-            let started = Instant::now();
-            let outcome = self.send_once(call).instrument(span.clone()).await;
-            let latency = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            span.record("latency_ms", latency);
-            let last = attempt >= attempts;
-            let delay = match outcome {
-                Ok(answer) => {
-                    span.record("status", answer.status.as_u16());
-                    if last || !retryable_status(answer.status) {
-                        return Ok(answer);
-                    }
-                    let hint = retry::server_delay(&answer.headers, SystemTime::now());
-                    match self.delay(attempt, hint) {
-                        Some(delay) => delay,
-                        // The server asks for a longer wait than the policy allows.
-                        None => return Ok(answer),
-                    }
-                }
-                Err(error) => {
-                    if last || !may_repeat(&error, &call.method) {
-                        return Err(Error::Transport { source: error });
-                    }
-                    self.delay(attempt, None).unwrap_or_default()
-                }
-            };
-            tracing::debug!(parent: &span, delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "retrying");
-            tokio::time::sleep(delay).await;
-            attempt += 1;
-        }
-    }
-
-    async fn send_once(&self, call: &Call<'_>) -> Result<Answer, reqwest::Error> {
-        let inner = &*self.inner;
-        let http = if call.with_key {
-            &inner.api
-        } else {
-            &inner.download
-        };
-        let mut request = http.request(call.method.clone(), call.url.clone());
-        if call.with_key {
-            request = request.header(API_KEY_HEADER, inner.key_header.clone());
-        }
-        if let Some(body) = &call.body {
-            request = request.header(CONTENT_TYPE, JSON).body(body.clone());
-        }
-        let mut response = request.send().await?;
-        let status = response.status();
-        // Moved out, not cloned: the body is all that is read after this.
-        let headers = std::mem::take(response.headers_mut());
-        let body = response.bytes().await?;
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
-    }
-
-    fn delay(&self, retry: u32, hint: Option<std::time::Duration>) -> Option<std::time::Duration> {
-        let mut rng = self
-            .inner
-            .jitter
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        self.inner.retry.delay(retry, hint, &mut rng)
     }
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let transport = &self.session.transport;
         f.debug_struct("Client")
-            .field("base_url", &self.inner.base.as_str())
-            .field("api_key", &self.inner.key)
-            .field("retry", &self.inner.retry)
-            .field("wait", &self.inner.wait)
+            .field("base_url", &transport.base().as_str())
+            .field("api_key", transport.key())
+            .field("retry", transport.retry_policy())
+            .field("wait", &self.session.wait)
             .finish_non_exhaustive()
     }
 }
 
-/// Validates, then serializes.
-fn serialize<E: Endpoint>(request: &E) -> Result<Bytes, Error> {
-    request.validate()?;
-    serde_json::to_vec(request)
-        .map(Bytes::from)
-        .map_err(|e| Error::Config(format!("could not serialize the request: {e}")))
-}
-
-fn retryable_status(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
-}
-
-/// Whether a failed exchange may be made again: always when no connection
-/// was made; for a GET, after any failure but a bad redirect or request.
-fn may_repeat(error: &reqwest::Error, method: &Method) -> bool {
-    error.is_connect() || (*method == Method::GET && !error.is_builder() && !error.is_redirect())
+/// The JSON body of a validated request.
+fn serialize(request: &impl Serialize) -> Result<Bytes, Error> {
+    serde_json::to_vec(request).map(Bytes::from).map_err(|e| {
+        let violation = Violation::new(
+            &Path::Root,
+            Rule::Type {
+                expected: "value JSON can carry",
+            },
+        );
+        tracing::warn!(error = %e, "a request could not be serialized");
+        Error::InvalidRequest(ValidationErrors::from(violation))
+    })
 }

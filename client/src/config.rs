@@ -1,4 +1,6 @@
-//! Building a [`Client`]: key, base URL, timeouts, retries and poll defaults.
+//! Settings of a [`Client`](crate::Client): key, base URL, timeouts, body
+//! caps, retries and poll defaults. `build()` lives beside the client, so
+//! that this module depends on nothing above it.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -6,21 +8,27 @@ use std::time::Duration;
 use reqwest::Url;
 
 use crate::api_key::ApiKey;
-use crate::client::Client;
 use crate::error::Error;
-use crate::poll::WaitOptions;
 use crate::retry::RetryPolicy;
+use crate::wait::WaitOptions;
 
 /// Segmind's API.
 pub const DEFAULT_BASE_URL: &str = "https://api.segmind.com";
 
-/// The environment variable [`Client::from_env`] reads the key from.
+/// The environment variable [`Client::from_env`](crate::Client::from_env) reads the key from.
 pub const API_KEY_ENV: &str = "SEGMIND_API_KEY";
 
 /// The `User-Agent` sent unless another is set.
 pub const DEFAULT_USER_AGENT: &str = concat!("segmind-ideogram-rs/", env!("CARGO_PKG_VERSION"));
 
-/// Settings of a [`Client`]; start from [`Client::builder`].
+/// The default cap on an image body (a v1 answer or an output download).
+pub const DEFAULT_MAX_IMAGE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The default cap on a JSON answer.
+pub const DEFAULT_MAX_JSON_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Settings of a [`Client`](crate::Client); start from
+/// [`Client::builder`](crate::Client::builder).
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct ClientBuilder {
@@ -33,6 +41,8 @@ pub struct ClientBuilder {
     pub(crate) retry: RetryPolicy,
     pub(crate) wait: WaitOptions,
     pub(crate) allow_insecure_http: bool,
+    pub(crate) max_image_bytes: u64,
+    pub(crate) max_json_bytes: u64,
 }
 
 impl Default for ClientBuilder {
@@ -48,6 +58,8 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             wait: WaitOptions::default(),
             allow_insecure_http: false,
+            max_image_bytes: DEFAULT_MAX_IMAGE_BYTES,
+            max_json_bytes: DEFAULT_MAX_JSON_BYTES,
         }
     }
 }
@@ -79,7 +91,10 @@ impl ClientBuilder {
         self
     }
 
-    /// The limit on a whole HTTP exchange (default 120 s); `None` for none.
+    /// The limit on one HTTP attempt, from connecting to the last byte of
+    /// the body (default 120 s); `None` for none. A wait's deadline can
+    /// shorten it: a poll never runs past the deadline of
+    /// [`Job::wait`](crate::Job::wait).
     ///
     /// Under tokio's paused test clock, pending timers fire while the client
     /// waits on a real socket, so tests with a paused clock want `None` here,
@@ -115,10 +130,26 @@ impl ClientBuilder {
         self
     }
 
-    /// How [`Client::generate`] waits for a queued job (default: every 1 s
-    /// for up to 600 s).
+    /// How [`Client::generate`](crate::Client::generate) and
+    /// [`Job::wait`](crate::Job::wait) wait for a queued job (default:
+    /// adaptive polling for up to 600 s).
     pub fn wait_options(mut self, options: WaitOptions) -> Self {
         self.wait = options;
+        self
+    }
+
+    /// The largest image body read (default 64 MiB): a v1 answer or an
+    /// output download from any host. A longer one is
+    /// [`Error::BodyTooLarge`], and reading stops at the cap.
+    pub fn max_image_bytes(mut self, bytes: u64) -> Self {
+        self.max_image_bytes = bytes;
+        self
+    }
+
+    /// The largest JSON answer read (default 4 MiB): job documents and the
+    /// like. A longer one is [`Error::BodyTooLarge`].
+    pub fn max_json_bytes(mut self, bytes: u64) -> Self {
+        self.max_json_bytes = bytes;
         self
     }
 
@@ -128,17 +159,6 @@ impl ClientBuilder {
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
         self
-    }
-
-    /// The client, or what is wrong with the settings.
-    pub fn build(self) -> Result<Client, Error> {
-        Client::from_builder(self)
-    }
-
-    /// The same settings, as a [`blocking::Client`](crate::blocking::Client).
-    #[cfg(feature = "blocking")]
-    pub fn build_blocking(self) -> Result<crate::blocking::Client, Error> {
-        crate::blocking::Client::from_async(self.build()?)
     }
 
     /// The base URL, checked: http(s), no credentials, query or fragment,

@@ -16,19 +16,6 @@ pub trait Endpoint:
     const INFO: &'static EndpointInfo;
 }
 
-/// Code generic over the endpoint, applied to whichever endpoint an
-/// [`AnyRequest`](crate::AnyRequest) is for by
-/// [`AnyRequest::dispatch`](crate::AnyRequest::dispatch). This is how code
-/// that picks the endpoint at run time (a command line, a batch runner)
-/// calls the `E: Endpoint`-generic client without naming any endpoint.
-pub trait EndpointFn {
-    /// What the code returns.
-    type Output;
-
-    /// Runs the code for one endpoint's request.
-    fn call<E: Endpoint>(self, request: E) -> Self::Output;
-}
-
 /// Static metadata of one endpoint, from the spec.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]

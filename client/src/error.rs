@@ -1,25 +1,27 @@
-//! The one error type of the client, and how HTTP answers map onto it.
+//! The one error type of the client. Every variant says whether the request
+//! it comes from reached Segmind ([`Error::delivery`]), because a POST that
+//! may have reached it may also have been billed.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use crate::api_key::ApiKey;
 use crate::generated::{JobMetrics, JobStatus};
-use crate::validation::ValidationErrors;
-
-/// How many bytes of an unexpected body an error keeps.
-pub(crate) const BODY_PREFIX_LIMIT: usize = 512;
+use crate::validation::{InvalidValue, ParseEnumError, ValidationErrors};
 
 /// Everything that can go wrong. The API key never appears in any variant:
-/// it travels in a header (never in a URL), and server messages that echo it
-/// are redacted.
+/// it travels in a header (never in a URL), and server text is redacted
+/// before it is kept.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The request breaks the spec's rules; nothing was sent.
     #[error("{0}")]
     InvalidRequest(#[from] ValidationErrors),
+
+    /// A value refused by a constrained type (`Seed::new(5)`); nothing was sent.
+    #[error("{0}")]
+    InvalidValue(#[from] InvalidValue),
 
     /// Segmind answered with an error status.
     #[error("{kind} (HTTP {status}): {message}")]
@@ -31,14 +33,15 @@ pub enum Error {
         /// The server's message: the `error` member of a JSON body, or the
         /// start of the raw text.
         message: String,
-        /// The raw body, cut to 512 bytes.
+        /// The start of the raw body (at most 512 bytes).
         body: String,
         /// How long the server asked to wait (`Retry-After`,
-        /// `x-rate-limit-reset-at-utc`).
+        /// `x-rate-limit-reset-at-utc`), as it said it.
         retry_after: Option<Duration>,
     },
 
     /// A queued job ended in `FAILED` (content blocks surface this way too).
+    /// Segmind does not bill failed jobs.
     #[error("job {request_id} failed: {message}")]
     JobFailed {
         /// The job's id.
@@ -66,12 +69,26 @@ pub enum Error {
         last_status: Option<JobStatus>,
     },
 
-    /// The HTTP exchange itself failed (connection, TLS, timeout, body).
-    #[error("HTTP transport failed: {}", chain(source))]
-    Transport {
-        /// The underlying error; its URL never holds the key.
-        #[source]
-        source: reqwest::Error,
+    /// No connection could be made (refused, DNS, TLS, connect timeout):
+    /// the request was not sent.
+    #[error("could not connect: {0}")]
+    Connect(TransportError),
+
+    /// The exchange failed after the request may have been written: it
+    /// timed out, or the connection dropped. A POST may have been billed.
+    #[error("HTTP exchange failed: {0}")]
+    Transport(TransportError),
+
+    /// The answer's body was larger than the client accepts; reading
+    /// stopped at the cap.
+    #[error("the {what} from the server is larger than the {limit}-byte cap (HTTP {status})")]
+    BodyTooLarge {
+        /// The HTTP status of the answer.
+        status: u16,
+        /// What was being read.
+        what: BodyKind,
+        /// The cap, in bytes.
+        limit: u64,
     },
 
     /// A success answer whose body is neither an image nor the documented JSON.
@@ -85,6 +102,16 @@ pub enum Error {
         reason: String,
         /// The start of the body (at most 512 bytes, lossy UTF-8).
         body_prefix: String,
+    },
+
+    /// A job id (from the server, or given to [`Client::job`](crate::Client::job))
+    /// that cannot be put in a URL.
+    #[error("invalid job id {id:?}: {reason}")]
+    InvalidJobId {
+        /// The id, as given.
+        id: String,
+        /// Why it was refused.
+        reason: &'static str,
     },
 
     /// Reading an input image or writing an output failed.
@@ -111,29 +138,184 @@ pub enum Error {
         url: String,
     },
 
-    /// The client is misconfigured (missing key, bad URL, …).
+    /// The operation does not exist for this endpoint (a queued call to an
+    /// endpoint without a v2 API); nothing was sent.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+
+    /// The client is misconfigured (missing key, bad URL, unusable setting).
     #[error("configuration error: {0}")]
     Config(String),
 }
 
+/// Whether the request an error comes from reached Segmind, after the
+/// model of smithy-rs's `SdkError`. Segmind bills every generation and has
+/// no idempotency key, so only [`NotSent`](Self::NotSent) is safe to submit
+/// again without checking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Delivery {
+    /// Nothing reached Segmind: an invalid request or setting, or a
+    /// connection that could not be made.
+    NotSent,
+    /// The request may have reached Segmind: it timed out, or the
+    /// connection dropped after it was written.
+    MaybeSent,
+    /// Segmind answered (with an error status, a failed job, or a body the
+    /// client could not use).
+    Answered,
+    /// A local failure not tied to a request (reading or writing a file).
+    Local,
+}
+
+/// What kind of body an [`Error::BodyTooLarge`] was reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BodyKind {
+    /// An image (a v1 answer or an output download).
+    Image,
+    /// A JSON document.
+    Json,
+}
+
+impl fmt::Display for BodyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Image => "image",
+            Self::Json => "JSON answer",
+        })
+    }
+}
+
+/// Why an HTTP exchange failed below the HTTP level. Opaque: the HTTP
+/// library's own error is reachable only as a [`source`](std::error::Error::source).
+pub struct TransportError {
+    kind: TransportKind,
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TransportKind {
+    Connect,
+    Timeout,
+    Other,
+}
+
+impl TransportError {
+    /// From the HTTP library's error, with its whole cause chain in the
+    /// message (its own `Display` leaves out `connection refused`).
+    pub(crate) fn from_reqwest(error: reqwest::Error) -> Self {
+        let kind = if error.is_connect() {
+            TransportKind::Connect
+        } else if error.is_timeout() {
+            TransportKind::Timeout
+        } else {
+            TransportKind::Other
+        };
+        Self {
+            kind,
+            message: chain(&error),
+            source: Some(Box::new(error)),
+        }
+    }
+
+    /// No answer before the attempt's time ran out.
+    pub(crate) fn timed_out(after: Duration) -> Self {
+        Self {
+            kind: TransportKind::Timeout,
+            message: format!("no answer within {:.1} s", after.as_secs_f64()),
+            source: None,
+        }
+    }
+
+    /// Whether no connection could be made.
+    pub fn is_connect(&self) -> bool {
+        self.kind == TransportKind::Connect
+    }
+
+    /// Whether time ran out.
+    pub fn is_timeout(&self) -> bool {
+        self.kind == TransportKind::Timeout
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Debug for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportError")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .finish()
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
 impl Error {
+    /// Whether the request this error comes from reached Segmind.
+    pub fn delivery(&self) -> Delivery {
+        match self {
+            Error::InvalidRequest(_)
+            | Error::InvalidValue(_)
+            | Error::Connect(_)
+            | Error::InvalidJobId { .. }
+            | Error::ImageInput(_)
+            | Error::InsecureBaseUrl { .. }
+            | Error::Unsupported(_)
+            | Error::Config(_) => Delivery::NotSent,
+            Error::Transport(_) => Delivery::MaybeSent,
+            Error::Api { .. }
+            | Error::JobFailed { .. }
+            | Error::JobExpired { .. }
+            | Error::PollTimeout { .. }
+            | Error::BodyTooLarge { .. }
+            | Error::Decode { .. } => Delivery::Answered,
+            Error::Io { .. } => Delivery::Local,
+        }
+    }
+
     /// The HTTP status of the answer this error comes from, if any.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Api { status, .. } | Error::Decode { status, .. } => Some(*status),
+            Error::Api { status, .. }
+            | Error::Decode { status, .. }
+            | Error::BodyTooLarge { status, .. } => Some(*status),
             Error::JobExpired { .. } => Some(404),
-            Error::Transport { source } => source.status().map(|s| s.as_u16()),
             _ => None,
         }
     }
 
-    /// Whether the same call may succeed later: rate limits, server errors,
-    /// connection failures and timeouts, and a missed wait deadline. A
-    /// timed-out *submission* may have reached Segmind and been billed.
+    /// Whether the same call may succeed if made again: rate limits, server
+    /// errors, connection failures and timeouts, and a missed wait deadline.
+    ///
+    /// This does not say it is free to repeat: a *submission* that failed
+    /// with anything but [`Delivery::NotSent`] or a 429 may have been
+    /// billed, which is why the client never repeats one by itself.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api { kind, .. } => kind.is_retryable(),
-            Error::Transport { source } => source.is_connect() || source.is_timeout(),
+            Error::Connect(_) | Error::Transport(_) | Error::PollTimeout { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether time ran out: an HTTP exchange that got no answer in time, or
+    /// a job that did not finish before the wait's deadline.
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Error::Transport(e) | Error::Connect(e) => e.is_timeout(),
             Error::PollTimeout { .. } => true,
             _ => false,
         }
@@ -155,47 +337,6 @@ impl Error {
         }
     }
 
-    /// The same error with every occurrence of the key in server-sent text
-    /// replaced by `***`, for servers that echo what they were sent.
-    pub(crate) fn redact(self, key: &ApiKey) -> Self {
-        match self {
-            Error::Api {
-                kind,
-                status,
-                message,
-                body,
-                retry_after,
-            } => Error::Api {
-                kind,
-                status,
-                message: key.redact(&message),
-                body: key.redact(&body),
-                retry_after,
-            },
-            Error::Decode {
-                status,
-                path,
-                reason,
-                body_prefix,
-            } => Error::Decode {
-                status,
-                path: path.map(|p| key.redact(&p)),
-                reason: key.redact(&reason),
-                body_prefix: key.redact(&body_prefix),
-            },
-            Error::JobFailed {
-                request_id,
-                message,
-                metrics,
-            } => Error::JobFailed {
-                request_id: key.redact(&request_id),
-                message: key.redact(&message),
-                metrics,
-            },
-            other => other,
-        }
-    }
-
     pub(crate) fn io(path: impl Into<Option<PathBuf>>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
@@ -204,9 +345,9 @@ impl Error {
     }
 }
 
-impl From<reqwest::Error> for Error {
-    fn from(source: reqwest::Error) -> Self {
-        Error::Transport { source }
+impl From<ParseEnumError> for Error {
+    fn from(error: ParseEnumError) -> Self {
+        Error::InvalidValue(error.into())
     }
 }
 
@@ -224,8 +365,11 @@ pub enum ApiErrorKind {
     NotFound,
     /// 405: wrong HTTP method.
     MethodNotAllowed,
-    /// 406: not enough credits (Segmind also uses it for a wrong Content-Type).
+    /// 406: not enough credits, a team spend limit reached, or a wrong
+    /// Content-Type; only the message tells them apart.
     InsufficientCredits,
+    /// 410: the model is retired.
+    Gone,
     /// 422: invalid or missing parameters.
     Unprocessable,
     /// 429: too many requests.
@@ -255,6 +399,7 @@ impl ApiErrorKind {
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
             406 => Self::InsufficientCredits,
+            410 => Self::Gone,
             422 => Self::Unprocessable,
             429 => Self::RateLimited { reset_at: None },
             500 => Self::Internal,
@@ -265,7 +410,8 @@ impl ApiErrorKind {
         }
     }
 
-    /// Whether the status is worth retrying (429, 500, 502, 503, 504).
+    /// Whether the status is worth trying again later (429, 500, 502, 503,
+    /// 504). Only 429 is repeated automatically for a submission.
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
@@ -286,7 +432,8 @@ impl fmt::Display for ApiErrorKind {
             Self::Forbidden => "forbidden",
             Self::NotFound => "not found",
             Self::MethodNotAllowed => "method not allowed",
-            Self::InsufficientCredits => "insufficient credits",
+            Self::InsufficientCredits => "not acceptable (credits, spend limit or content type)",
+            Self::Gone => "model retired",
             Self::Unprocessable => "unprocessable request",
             Self::RateLimited { .. } => "rate limited",
             Self::Internal => "internal server error",
@@ -296,18 +443,6 @@ impl fmt::Display for ApiErrorKind {
             Self::Other(_) => "unexpected status",
         })
     }
-}
-
-/// The first `BODY_PREFIX_LIMIT` bytes of `body` as text, cut on a character
-/// boundary.
-pub(crate) fn body_prefix(body: &[u8]) -> String {
-    let cut = &body[..body.len().min(BODY_PREFIX_LIMIT)];
-    let mut text = String::from_utf8_lossy(cut).into_owned();
-    // A multi-byte character split by the cut decodes as U+FFFD; drop it.
-    if body.len() > BODY_PREFIX_LIMIT && text.ends_with('\u{FFFD}') {
-        text.pop();
-    }
-    text
 }
 
 struct DisplayStatus<'a>(Option<&'a JobStatus>);
@@ -330,11 +465,10 @@ fn on_path(path: Option<&PathBuf>) -> String {
         .unwrap_or_default()
 }
 
-/// reqwest's message and its causes, which its own `Display` leaves out
-/// (`connection refused` lives two sources down).
-fn chain(error: &reqwest::Error) -> String {
+/// An error's message and its causes, each once.
+fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
-    let mut cause = std::error::Error::source(error);
+    let mut cause = error.source();
     while let Some(inner) = cause {
         let part = inner.to_string();
         if !text.contains(&part) {
@@ -367,19 +501,25 @@ mod tests {
     }
 
     #[test]
-    fn prefix_is_bounded_and_valid_utf8() {
-        let body = "é".repeat(600);
-        let prefix = body_prefix(body.as_bytes());
-        assert!(prefix.len() <= BODY_PREFIX_LIMIT);
-        assert!(prefix.chars().all(|c| c == 'é'));
-    }
-
-    #[test]
     fn error_stays_small() {
         assert!(
             std::mem::size_of::<Error>() <= 128,
             "{}",
             std::mem::size_of::<Error>()
         );
+    }
+
+    #[test]
+    fn invalid_values_convert_with_question_mark() {
+        fn seed() -> crate::Result<crate::Seed> {
+            Ok(crate::Seed::new(5)?)
+        }
+        fn style() -> crate::Result<crate::StyleType> {
+            Ok("FANCY".parse::<crate::StyleType>()?)
+        }
+        let err = seed().unwrap_err();
+        assert!(matches!(err, Error::InvalidValue(_)), "{err:?}");
+        assert_eq!(err.delivery(), Delivery::NotSent);
+        assert!(matches!(style().unwrap_err(), Error::InvalidValue(_)));
     }
 }

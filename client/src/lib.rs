@@ -57,7 +57,7 @@
 //! // Later, maybe elsewhere:
 //! let job = client.resume(serde_json::from_str(&stored)?)?;
 //! let result = job
-//!     .wait(WaitOptions::new().interval(Duration::from_secs(2)).timeout(Duration::from_secs(300)))
+//!     .wait_with(WaitOptions::new().timeout(Duration::from_secs(300)))
 //!     .await?;
 //! let image = job.output_image(&result).await?;
 //! image.save("lighthouse")?;
@@ -103,11 +103,16 @@
 
 #![warn(missing_docs)]
 
+// Layers, each using only those above it: error, api_key, protocol,
+// retry, wait, config, body, image, decode, transport, session, poll,
+// client, blocking. A test (tests/module_graph.rs) keeps it that way.
 mod api_key;
 #[cfg(feature = "blocking")]
 pub mod blocking;
+mod body;
 mod client;
 mod config;
+mod decode;
 pub mod endpoint;
 mod error;
 #[allow(missing_docs)] // Members without a description in the spec.
@@ -115,26 +120,31 @@ mod error;
 pub mod generated;
 mod image;
 mod poll;
-mod response;
+mod protocol;
 mod retry;
+mod session;
+mod transport;
 pub mod validation;
+mod wait;
 
 pub use api_key::ApiKey;
 pub use client::Client;
-pub use config::{API_KEY_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_USER_AGENT};
-pub use endpoint::{
-    Endpoint, EndpointFn, EndpointInfo, FieldInfo, FieldShape, Price, ResponseKind,
+pub use config::{
+    API_KEY_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_JSON_BYTES,
+    DEFAULT_USER_AGENT,
 };
-pub use error::{ApiErrorKind, Error};
+pub use endpoint::{Endpoint, EndpointInfo, FieldInfo, FieldShape, Price, ResponseKind};
+pub use error::{ApiErrorKind, BodyKind, Delivery, Error, TransportError};
 pub use generated::*;
 pub use image::{
     GeneratedImage, ImageEncoding, ImageFormat, ImageInput, ImageMetadata, MAX_INPUT_IMAGE_BYTES,
 };
-pub use poll::{Job, JobHandle, WaitOptions};
-pub use retry::RetryPolicy;
+pub use poll::{Job, JobHandle};
+pub use retry::{MAX_REPORTED_SERVER_DELAY, RetryPolicy};
 pub use validation::{
     FromJson, InvalidValue, ParseEnumError, Rule, Validate, ValidationErrors, Violation,
 };
+pub use wait::{JobUpdate, WaitOptions};
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

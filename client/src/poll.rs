@@ -1,18 +1,26 @@
 //! Queued (v2) jobs: a handle that survives restarts, status and result
-//! queries, and waiting with a deadline.
+//! queries, and waiting with a deadline that holds even when a poll hangs.
 
 use std::fmt;
-use std::time::Duration;
+use std::sync::Arc;
 
-use reqwest::{StatusCode, Url};
+use reqwest::Url;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use crate::client::{Call, Client};
-use crate::error::{Error, body_prefix};
+use crate::body;
+use crate::decode::{self, ImageBody};
+use crate::endpoint::EndpointInfo;
+use crate::error::Error;
 use crate::generated::{JobMetrics, JobResult, JobStatus, JobStatusResponse};
 use crate::image::{GeneratedImage, ImageMetadata};
-use crate::response::{self, Answer, ImageBody};
+use crate::protocol::{RESULT_PATH, STATUS_PATH};
+use crate::session::Session;
+use crate::transport::Exchange;
+use crate::wait::{self, JobUpdate, Schedule, WaitOptions};
+
+/// The longest job id accepted.
+const MAX_JOB_ID_LEN: usize = 256;
 
 /// What identifies a job: enough to follow it from another process. Store
 /// it (it is `Serialize`), and later hand it to
@@ -41,99 +49,83 @@ impl JobHandle {
     }
 }
 
-/// How to wait for a job: poll every `interval` (growing by `backoff` up to
-/// `max_interval`) until it ends or `timeout` passes.
-#[derive(Debug, Clone, PartialEq)]
-#[must_use]
-pub struct WaitOptions {
-    interval: Duration,
-    backoff: f64,
-    max_interval: Duration,
-    timeout: Duration,
-}
-
-impl Default for WaitOptions {
-    /// Every 1 s, no backoff, for up to 600 s (as Segmind's Python SDK).
-    fn default() -> Self {
-        Self {
-            interval: Duration::from_secs(1),
-            backoff: 1.0,
-            max_interval: Duration::from_secs(10),
-            timeout: Duration::from_secs(600),
-        }
-    }
-}
-
-impl WaitOptions {
-    /// The defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The time between the first polls (default 1 s).
-    pub fn interval(mut self, interval: Duration) -> Self {
-        self.interval = interval;
-        self
-    }
-
-    /// The factor the interval grows by after each poll (default 1: none).
-    /// Values below 1, and NaN, count as 1.
-    pub fn backoff(mut self, factor: f64) -> Self {
-        self.backoff = if factor.is_finite() && factor > 1.0 {
-            factor
-        } else {
-            1.0
-        };
-        self
-    }
-
-    /// The longest interval the backoff reaches (default 10 s).
-    pub fn max_interval(mut self, max: Duration) -> Self {
-        self.max_interval = max;
-        self
-    }
-
-    /// How long to wait in all (default 600 s), the deadline of one
-    /// [`Job::wait`].
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// The interval after `current`.
-    fn next_interval(&self, current: Duration) -> Duration {
-        if self.backoff <= 1.0 {
-            return current;
-        }
-        let grown = Duration::try_from_secs_f64(current.as_secs_f64() * self.backoff)
-            .unwrap_or(self.max_interval);
-        grown.min(self.max_interval.max(self.interval))
-    }
+/// `Ok` when `id` can be put in a URL as one path segment: not empty, not
+/// `.` or `..`, no `/ ? # %`, whitespace or control characters, and at most
+/// 256 bytes.
+pub(crate) fn check_job_id(id: &str) -> Result<(), Error> {
+    let reason = if id.is_empty() {
+        "it is empty"
+    } else if id == "." || id == ".." {
+        "it is a path step"
+    } else if id.len() > MAX_JOB_ID_LEN {
+        "it is longer than 256 bytes"
+    } else if id.contains(['/', '?', '#', '%']) {
+        "it contains `/`, `?`, `#` or `%`"
+    } else if id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        "it contains whitespace or a control character"
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidJobId {
+        id: id.chars().take(MAX_JOB_ID_LEN).collect(),
+        reason,
+    })
 }
 
 /// A queued job, bound to the client that follows it. It serializes as its
 /// [`JobHandle`].
 #[derive(Clone)]
 pub struct Job {
-    client: Client,
+    session: Arc<Session>,
     handle: JobHandle,
     status_url: Url,
     response_url: Url,
+    endpoint: Option<&'static EndpointInfo>,
+    /// When this client's submission was answered, for the poll schedule.
+    submitted: Option<Instant>,
 }
 
 impl Job {
+    /// The job of `handle`. Its URLs are used only when they share the base
+    /// URL's origin (the key is sent to them); others, and missing ones,
+    /// are rebuilt from the id.
     pub(crate) fn new(
-        client: Client,
+        session: Arc<Session>,
         handle: JobHandle,
-        status_url: Url,
-        response_url: Url,
-    ) -> Self {
-        Self {
-            client,
+        endpoint: Option<&'static EndpointInfo>,
+        submitted: Option<Instant>,
+    ) -> Result<Self, Error> {
+        check_job_id(&handle.request_id)?;
+        let id = handle.request_id.as_str();
+        let transport = &session.transport;
+        let own_url = |given: &str, template: &str| -> Result<Url, Error> {
+            match Url::parse(given) {
+                Ok(url) if url.origin() == transport.base().origin() => Ok(url),
+                Ok(url) => {
+                    tracing::warn!(
+                        host = url.host_str(),
+                        "ignoring a job URL outside the base URL's origin"
+                    );
+                    transport.url(template, &[("request_id", id)])
+                }
+                Err(_) => transport.url(template, &[("request_id", id)]),
+            }
+        };
+        let status_url = own_url(&handle.status_url, STATUS_PATH)?;
+        let response_url = own_url(&handle.response_url, RESULT_PATH)?;
+        let handle = JobHandle {
+            request_id: handle.request_id,
+            status_url: status_url.to_string(),
+            response_url: response_url.to_string(),
+        };
+        Ok(Self {
+            session,
             handle,
             status_url,
             response_url,
-        }
+            endpoint,
+            submitted,
+        })
     }
 
     /// The job's id.
@@ -161,30 +153,51 @@ impl Job {
         self.handle
     }
 
+    /// The endpoint, when this client submitted the job.
+    pub fn endpoint(&self) -> Option<&'static EndpointInfo> {
+        self.endpoint
+    }
+
     /// The job's state (`GET /v2/requests/{id}/status`). A `FAILED` job is
     /// an `Ok` status here (Segmind serves it as HTTP 422); [`result`](Self::result)
     /// and [`wait`](Self::wait) turn it into [`Error::JobFailed`].
     pub async fn status(&self) -> Result<JobStatusResponse, Error> {
-        let call = Call::get("job.status", self.status_url.clone(), true);
-        let answer = self.client.send(&call).await;
-        self.client.scrub(answer.and_then(|a| self.read(a)))
+        self.status_before(None).await
+    }
+
+    async fn status_before(&self, deadline: Option<Instant>) -> Result<JobStatusResponse, Error> {
+        let exchange = Exchange::get_json("job.status", self.status_url.clone(), deadline);
+        let id = self.request_id();
+        self.session
+            .transport
+            .execute(&exchange, |answer| decode::job_document(answer, id))
+            .await
     }
 
     /// The job's full result (`GET /v2/requests/{id}`); its `output` is set
     /// once the status is `COMPLETED`.
     pub async fn result(&self) -> Result<JobResult, Error> {
-        let call = Call::get("job.result", self.response_url.clone(), true);
-        let answer = self.client.send(&call).await;
-        let result = answer
-            .and_then(|a| self.read::<JobResult>(a))
-            .and_then(|result| {
-                if result.status == JobStatus::Failed {
-                    Err(self.failed(result.error, result.metrics))
-                } else {
-                    Ok(result)
-                }
-            });
-        self.client.scrub(result)
+        self.result_before(None).await
+    }
+
+    async fn result_before(&self, deadline: Option<Instant>) -> Result<JobResult, Error> {
+        let exchange = Exchange::get_json("job.result", self.response_url.clone(), deadline);
+        let id = self.request_id();
+        let result: JobResult = self
+            .session
+            .transport
+            .execute(&exchange, |answer| decode::job_document(answer, id))
+            .await?;
+        if result.status == JobStatus::Failed {
+            return Err(self.failed(result.error, result.metrics));
+        }
+        Ok(result)
+    }
+
+    /// Waits with the client's [`WaitOptions`] until the job completes, and
+    /// returns its result. See [`wait_with`](Self::wait_with).
+    pub async fn wait(&self) -> Result<JobResult, Error> {
+        self.wait_with(self.session.wait.clone()).await
     }
 
     /// Polls until the job completes, and returns its result.
@@ -192,54 +205,110 @@ impl Job {
     /// `FAILED` is [`Error::JobFailed`]; an unknown or expired id is
     /// [`Error::JobExpired`]; reaching the deadline is
     /// [`Error::PollTimeout`], after which the job can be waited on again.
-    ///
-    /// The deadline is checked between polls: a poll under way when it
-    /// passes is finished (it is bounded by the client's timeout and retry
-    /// policy), so that its answer is not lost.
-    pub async fn wait(&self, options: WaitOptions) -> Result<JobResult, Error> {
-        self.client.scrub(self.wait_unscrubbed(options).await)
+    /// The deadline holds even when a poll hangs: no request runs past it.
+    pub async fn wait_with(&self, options: WaitOptions) -> Result<JobResult, Error> {
+        self.wait_with_progress(options, |_| {}).await
     }
 
-    async fn wait_unscrubbed(&self, options: WaitOptions) -> Result<JobResult, Error> {
-        let deadline = Instant::now() + options.timeout;
-        let mut interval = options.interval;
+    /// [`wait_with`](Self::wait_with), calling `on_update` after every poll
+    /// with the job's state, for progress displays.
+    pub async fn wait_with_progress(
+        &self,
+        options: WaitOptions,
+        mut on_update: impl FnMut(&JobUpdate),
+    ) -> Result<JobResult, Error> {
+        let started = Instant::now();
+        let deadline = started.checked_add(options.timeout_duration());
+        let slug = self.endpoint.map(|e| e.slug);
+        let learned = slug.and_then(|s| self.session.latency.estimate(s));
+        let typical = self
+            .endpoint
+            .and_then(|e| e.typical_latency_secs)
+            .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok());
+        let mut schedule = Schedule::new(&options, learned, typical, self.submitted);
+        let mut polls = 0u32;
+        let mut last_status = None;
         loop {
-            let status = self.status().await?;
-            tracing::debug!(request_id = %self.handle.request_id, status = %status.status, "job status");
-            let last_status = match status.status {
+            let at = schedule.next_poll(Instant::now());
+            if let Some(deadline) = deadline
+                && at >= deadline
+            {
+                tokio::time::sleep_until(deadline).await;
+                return Err(self.timed_out(last_status));
+            }
+            tokio::time::sleep_until(at).await;
+            let status = match self.status_before(deadline).await {
+                Ok(status) => status,
+                Err(e) => return Err(self.past_deadline(e, deadline, last_status)),
+            };
+            polls = polls.saturating_add(1);
+            tracing::debug!(request_id = %self.handle.request_id, status = %status.status, polls, "job status");
+            on_update(&JobUpdate {
+                status: status.status.clone(),
+                elapsed: started.elapsed(),
+                polls,
+                metrics: status.metrics.clone(),
+            });
+            match status.status {
                 JobStatus::Failed => return Err(self.failed(status.error, status.metrics)),
                 JobStatus::Completed => {
-                    let result = self.result().await?;
+                    let result = match self.result_before(deadline).await {
+                        Ok(result) => result,
+                        Err(e) => return Err(self.past_deadline(e, deadline, last_status)),
+                    };
                     if result.status == JobStatus::Completed {
+                        self.learn(&result);
                         return Ok(result);
                     }
                     // The result lags the status: poll again.
-                    result.status
+                    last_status = Some(result.status);
                 }
-                other => other,
-            };
-            if Instant::now() + interval >= deadline {
-                tokio::time::sleep_until(deadline).await;
-                return Err(self.timed_out(Some(last_status)));
+                other => last_status = Some(other),
             }
-            tokio::time::sleep(interval).await;
-            interval = options.next_interval(interval);
+        }
+    }
+
+    /// Remembers how long the job took, for the next jobs' schedules.
+    fn learn(&self, result: &JobResult) {
+        let Some(endpoint) = self.endpoint else {
+            return;
+        };
+        let took = wait::reported_duration(result.metrics.as_ref())
+            .or_else(|| self.submitted.map(|at| at.elapsed()));
+        if let Some(took) = took {
+            self.session.latency.record(endpoint.slug, took);
+        }
+    }
+
+    /// An error of a poll, as [`Error::PollTimeout`] when it came from the
+    /// deadline running out.
+    fn past_deadline(
+        &self,
+        error: Error,
+        deadline: Option<Instant>,
+        last_status: Option<JobStatus>,
+    ) -> Error {
+        match deadline {
+            Some(deadline) if error.is_timeout() && Instant::now() >= deadline => {
+                self.timed_out(last_status)
+            }
+            _ => error,
         }
     }
 
     /// Downloads the image of a completed result: `output` (a URL or a
     /// `data:` URI, or the first of a list), else the first of `images`.
     pub async fn output_image(&self, result: &JobResult) -> Result<GeneratedImage, Error> {
-        self.client
-            .scrub(self.output_image_unscrubbed(result).await)
-    }
-
-    async fn output_image_unscrubbed(&self, result: &JobResult) -> Result<GeneratedImage, Error> {
+        let transport = &self.session.transport;
         let (path, value) = output_value(result).ok_or_else(|| Error::Decode {
             status: 200,
             path: Some("output".into()),
             reason: "the result holds no image".into(),
-            body_prefix: body_prefix(serde_json::to_string(result).unwrap_or_default().as_bytes()),
+            body_prefix: body::prefix(&body::redact(
+                transport.key(),
+                serde_json::to_string(result).unwrap_or_default().as_bytes(),
+                false,
+            )),
         })?;
         let metadata = ImageMetadata {
             request_id: Some(self.handle.request_id.clone()),
@@ -247,32 +316,15 @@ impl Job {
             generation_time: result.metrics.as_ref().and_then(|m| m.inference_time),
             ..ImageMetadata::default()
         };
-        match response::image_value(value) {
-            Ok(ImageBody::Url(url)) => self.client.download_image(&url, metadata).await,
+        match decode::image_value(value) {
+            Ok(ImageBody::Url(url)) => transport.download_image(&url, metadata).await,
             Ok(ImageBody::Image(bytes, format)) => Ok(GeneratedImage::new(bytes, format, metadata)),
             Err(reason) => Err(Error::Decode {
                 status: 200,
                 path: Some(path),
                 reason,
-                body_prefix: body_prefix(value.as_bytes()),
+                body_prefix: body::prefix(&body::redact(transport.key(), value.as_bytes(), false)),
             }),
-        }
-    }
-
-    /// A status or result document, whatever the HTTP code when it says
-    /// `FAILED`; 404 is expiry; other error statuses are API errors.
-    fn read<T: serde::de::DeserializeOwned + HasStatus>(&self, answer: Answer) -> Result<T, Error> {
-        if answer.status == StatusCode::NOT_FOUND {
-            return Err(Error::JobExpired {
-                request_id: self.handle.request_id.clone(),
-            });
-        }
-        if answer.status.is_success() {
-            return answer.json();
-        }
-        match answer.json::<T>() {
-            Ok(doc) if doc.status() == &JobStatus::Failed => Ok(doc),
-            _ => Err(answer.into_api_error()),
         }
     }
 
@@ -306,23 +358,6 @@ impl Serialize for Job {
     }
 }
 
-/// Documents with a job status.
-trait HasStatus {
-    fn status(&self) -> &JobStatus;
-}
-
-impl HasStatus for JobStatusResponse {
-    fn status(&self) -> &JobStatus {
-        &self.status
-    }
-}
-
-impl HasStatus for JobResult {
-    fn status(&self) -> &JobStatus {
-        &self.status
-    }
-}
-
 /// The image value of a result and its JSON path.
 fn output_value(result: &JobResult) -> Option<(String, &str)> {
     use serde_json::Value;
@@ -348,26 +383,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn intervals_grow_to_the_cap() {
-        let options = WaitOptions::new()
-            .interval(Duration::from_secs(1))
-            .backoff(2.0)
-            .max_interval(Duration::from_secs(5));
-        let mut i = options.interval;
-        let mut seen = Vec::new();
-        for _ in 0..5 {
-            seen.push(i.as_secs());
-            i = options.next_interval(i);
-        }
-        assert_eq!(seen, [1, 2, 4, 5, 5]);
-        let flat = WaitOptions::new().backoff(f64::NAN);
-        assert_eq!(
-            flat.next_interval(Duration::from_secs(1)),
-            Duration::from_secs(1)
-        );
-    }
-
-    #[test]
     fn outputs_in_every_shape() {
         let url = "https://cdn.example/x.png";
         let r = JobResult::new(JobStatus::Completed).output(serde_json::json!(url));
@@ -386,5 +401,21 @@ mod tests {
         assert_eq!(serde_json::from_str::<JobHandle>(&json).unwrap(), handle);
         let only_id: JobHandle = serde_json::from_str(r#"{"request_id":"abc"}"#).unwrap();
         assert_eq!(only_id, handle);
+    }
+
+    #[test]
+    fn job_ids_that_would_change_the_url_are_refused() {
+        for bad in [
+            "", ".", "..", "a/b", "a?b", "a#b", "a%2e", "a b", "a\nb", "\u{7}", " a",
+        ] {
+            assert!(
+                matches!(check_job_id(bad), Err(Error::InvalidJobId { .. })),
+                "{bad:?}"
+            );
+        }
+        assert!(check_job_id(&"x".repeat(257)).is_err());
+        for good in ["abc", "9f1c2d3e-0000-4000-8000-000000000001", "a.b", "..."] {
+            assert!(check_job_id(good).is_ok(), "{good}");
+        }
     }
 }

@@ -1,16 +1,23 @@
 //! When to try a call again, and how long to wait first.
 //!
-//! Segmind bills every 200 and has no idempotency key, so a submission is
-//! retried only when it provably never reached the server (the connection
-//! failed) or the server refused it with a status that is not billed (429,
-//! 500, 502, 503, 504). GETs are always safe to repeat.
+//! Segmind bills every generation and has no idempotency key. So a POST is
+//! repeated only when Segmind certainly did not do the work: the connection
+//! failed before the request was written, or the answer was 429. A POST
+//! answered 5xx may hide a finished, billed generation (a gateway's 504
+//! does), so it goes back to the caller. GETs are always safe to repeat.
 
 use std::time::{Duration, SystemTime};
 
+use reqwest::Method;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
-/// The header Segmind sets on a 429 with the time the limit resets.
-pub(crate) const RATE_LIMIT_RESET: &str = "x-rate-limit-reset-at-utc";
+use crate::error::{ApiErrorKind, Error};
+use crate::protocol::RATE_LIMIT_RESET_HEADER;
+
+/// The longest wait a server can ask for that is reported as asked; longer
+/// asks (`Retry-After: 1e19`) are reported as this, so that no caller's
+/// arithmetic on them can overflow.
+pub const MAX_REPORTED_SERVER_DELAY: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// How many times to try a call and how long to wait in between:
 /// exponential backoff with full jitter, unless the server names a delay.
@@ -69,8 +76,9 @@ impl RetryPolicy {
     }
 
     /// The longest delay named by the server (`Retry-After`,
-    /// `x-rate-limit-reset-at-utc`) that is waited out; a longer one ends the
-    /// retries and the error carries it in [`Error::retry_after`](crate::Error::retry_after).
+    /// `x-rate-limit-reset-at-utc`) that is waited out; a longer one ends
+    /// the retries and the error carries it in
+    /// [`Error::retry_after`](crate::Error::retry_after).
     #[must_use]
     pub fn max_server_delay(mut self, delay: Duration) -> Self {
         self.max_server_delay = delay;
@@ -89,6 +97,11 @@ impl RetryPolicy {
         self.max_attempts
     }
 
+    /// The longest server-named delay this policy waits out.
+    pub fn server_delay_cap(&self) -> Duration {
+        self.max_server_delay
+    }
+
     /// The backoff ceiling before retry number `retry` (1 for the first):
     /// `min(max_delay, base_delay * 2^(retry-1))`. The delay waited is
     /// uniform between zero and this ("full jitter").
@@ -97,6 +110,23 @@ impl RetryPolicy {
             .checked_shl(retry.saturating_sub(1))
             .unwrap_or(u32::MAX);
         self.base_delay.saturating_mul(factor).min(self.max_delay)
+    }
+
+    /// Whether a call that failed with `error` may be made again by the
+    /// client itself, whatever the attempt count: a connection that never
+    /// sent the request and a 429 always; a 5xx, a lost connection, a
+    /// timeout and an undecodable answer only for a GET.
+    pub fn may_repeat(method: &Method, error: &Error) -> bool {
+        match error {
+            Error::Connect(_) => true,
+            Error::Api {
+                kind: ApiErrorKind::RateLimited { .. },
+                ..
+            } => true,
+            Error::Api { kind, .. } => *method == Method::GET && kind.is_retryable(),
+            Error::Transport(_) | Error::Decode { .. } => *method == Method::GET,
+            _ => false,
+        }
     }
 
     pub(crate) fn rng(&self) -> fastrand::Rng {
@@ -132,31 +162,38 @@ impl RetryPolicy {
 
 /// How long the server asked to wait: `Retry-After` (seconds or HTTP-date),
 /// else `x-rate-limit-reset-at-utc` (RFC 3339, HTTP-date or Unix seconds).
+/// At most [`MAX_REPORTED_SERVER_DELAY`].
 pub(crate) fn server_delay(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    if let Some(value) = header_str(headers, RETRY_AFTER.as_str()) {
-        if let Some(delay) = parse_seconds(value) {
-            return Some(delay);
-        }
-        if let Ok(at) = httpdate::parse_http_date(value) {
-            return Some(at.duration_since(now).unwrap_or(Duration::ZERO));
-        }
-    }
-    reset_at(headers).map(|at| at.duration_since(now).unwrap_or(Duration::ZERO))
+    let until = |at: SystemTime| at.duration_since(now).unwrap_or(Duration::ZERO);
+    let delay = header_str(headers, RETRY_AFTER.as_str())
+        .and_then(|value| {
+            parse_seconds(value).or_else(|| httpdate::parse_http_date(value).ok().map(until))
+        })
+        .or_else(|| reset_at(headers).map(until))?;
+    Some(delay.min(MAX_REPORTED_SERVER_DELAY))
 }
 
 /// When a rate limit resets, from `x-rate-limit-reset-at-utc`.
 pub(crate) fn reset_at(headers: &HeaderMap) -> Option<SystemTime> {
-    parse_instant(header_str(headers, RATE_LIMIT_RESET)?)
+    parse_instant(header_str(headers, RATE_LIMIT_RESET_HEADER)?)
 }
 
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name)?.to_str().ok().map(str::trim)
 }
 
-/// A delay in seconds; fractions are tolerated, negatives and NaN are not.
+/// A delay in seconds; fractions are tolerated, negatives and NaN are not,
+/// and anything past [`MAX_REPORTED_SERVER_DELAY`] is that.
 fn parse_seconds(value: &str) -> Option<Duration> {
     let seconds: f64 = value.parse().ok()?;
-    Duration::try_from_secs_f64(seconds).ok()
+    if seconds.is_nan() || seconds < 0.0 {
+        return None;
+    }
+    Some(
+        Duration::try_from_secs_f64(seconds)
+            .unwrap_or(MAX_REPORTED_SERVER_DELAY)
+            .min(MAX_REPORTED_SERVER_DELAY),
+    )
 }
 
 /// A point in time as RFC 3339 (`2025-01-02T03:04:05Z`, with or without a
@@ -216,6 +253,12 @@ mod tests {
         // The same seed gives the same delays.
         let (mut a, mut b) = (policy.rng(), policy.rng());
         assert_eq!(policy.backoff(2, &mut a), policy.backoff(2, &mut b));
+        // Extreme settings saturate instead of overflowing.
+        let huge = RetryPolicy::new()
+            .base_delay(Duration::MAX)
+            .max_delay(Duration::MAX);
+        assert_eq!(huge.backoff_ceiling(40), Duration::MAX);
+        assert!(huge.backoff(40, &mut rng) <= Duration::MAX);
     }
 
     #[test]
@@ -228,6 +271,31 @@ mod tests {
             policy.delay(1, Some(Duration::from_secs(11)), &mut rng),
             None
         );
+    }
+
+    #[test]
+    fn only_what_certainly_did_no_work_is_posted_again() {
+        let api = |status: u16| Error::Api {
+            kind: ApiErrorKind::from_status(status),
+            status,
+            message: String::new(),
+            body: String::new(),
+            retry_after: None,
+        };
+        for status in [500, 502, 503, 504] {
+            assert!(!RetryPolicy::may_repeat(&Method::POST, &api(status)));
+            assert!(RetryPolicy::may_repeat(&Method::GET, &api(status)));
+        }
+        assert!(RetryPolicy::may_repeat(&Method::POST, &api(429)));
+        assert!(!RetryPolicy::may_repeat(&Method::GET, &api(401)));
+        let decode = Error::Decode {
+            status: 200,
+            path: None,
+            reason: String::new(),
+            body_prefix: String::new(),
+        };
+        assert!(!RetryPolicy::may_repeat(&Method::POST, &decode));
+        assert!(RetryPolicy::may_repeat(&Method::GET, &decode));
     }
 
     #[test]
@@ -252,6 +320,21 @@ mod tests {
             None
         );
         assert_eq!(server_delay(&headers(&[("retry-after", "-1")]), now), None);
+        assert_eq!(server_delay(&headers(&[("retry-after", "NaN")]), now), None);
+    }
+
+    #[test]
+    fn absurd_waits_are_reported_capped() {
+        let now = SystemTime::now();
+        for value in ["999999999", "1e19", "1e300", "inf"] {
+            assert_eq!(
+                server_delay(&headers(&[("retry-after", value)]), now),
+                Some(MAX_REPORTED_SERVER_DELAY),
+                "{value}"
+            );
+        }
+        let far = headers(&[(RATE_LIMIT_RESET_HEADER, "99999999999")]);
+        assert_eq!(server_delay(&far, now), Some(MAX_REPORTED_SERVER_DELAY));
     }
 
     #[test]
@@ -266,7 +349,7 @@ mod tests {
             "1700000010",
             "1700000010000",
         ] {
-            let map = headers(&[(RATE_LIMIT_RESET, value)]);
+            let map = headers(&[(RATE_LIMIT_RESET_HEADER, value)]);
             assert_eq!(reset_at(&map), Some(at), "{value}");
             assert_eq!(
                 server_delay(&map, now),

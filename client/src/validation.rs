@@ -247,6 +247,14 @@ impl fmt::Display for ValidationErrors {
 
 impl std::error::Error for ValidationErrors {}
 
+impl From<Violation> for ValidationErrors {
+    fn from(violation: Violation) -> Self {
+        Self {
+            violations: vec![violation],
+        }
+    }
+}
+
 /// A value rejected by a constrained type's constructor (`Seed::new(5)`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvalidValue {
@@ -297,6 +305,18 @@ impl fmt::Display for ParseEnumError {
 }
 
 impl std::error::Error for ParseEnumError {}
+
+impl From<ParseEnumError> for InvalidValue {
+    fn from(error: ParseEnumError) -> Self {
+        InvalidValue::new(
+            error.type_name,
+            Rule::Enum {
+                type_name: error.type_name,
+                found: error.found,
+            },
+        )
+    }
+}
 
 /// Rules a value's Rust type cannot carry: formats, array lengths and
 /// cross-field rules. Constrained scalars and enums are checked when they are

@@ -109,7 +109,7 @@ fn jobs_submit_poll_and_generate() {
     let job = client.submit(&IdeogramTxt2ImgRequest::new("x")).unwrap();
     assert_eq!(job.request_id(), "job-1");
     assert_eq!(job.status().unwrap().status, JobStatus::Processing);
-    let result = job.wait(fast.clone()).unwrap();
+    let result = job.wait_with(fast.clone()).unwrap();
     assert_eq!(
         job.output_image(&result).unwrap().bytes().as_ref(),
         pixels.as_slice()
@@ -144,13 +144,13 @@ fn expiry_and_failure_are_the_same() {
     let expired = client
         .job("gone")
         .unwrap()
-        .wait(WaitOptions::new())
+        .wait_with(WaitOptions::new())
         .unwrap_err();
     assert!(matches!(expired, Error::JobExpired { .. }));
     let failed = client
         .job("bad")
         .unwrap()
-        .wait(WaitOptions::new())
+        .wait_with(WaitOptions::new())
         .unwrap_err();
     assert!(matches!(failed, Error::JobFailed { ref message, .. } if message == "blocked"));
 }
@@ -165,7 +165,7 @@ fn calling_it_inside_an_async_runtime_is_an_error_not_a_panic() {
     let err = runtime
         .block_on(async { client.run(&IdeogramTxt2ImgRequest::new("x")) })
         .unwrap_err();
-    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert!(matches!(err, Error::Unsupported(_)), "{err:?}");
     // Dropping the client inside a runtime does not panic either.
     runtime.block_on(async move { drop(client) });
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{KEY, Sequence, image, json, paused_builder, png};
+use common::{KEY, Sequence, image, json, png};
 use segmind_ideogram::{
     Error, Ideogram3ReframeRequest, IdeogramTxt2ImgRequest, ImageFormat, JobHandle, JobStatus,
     WaitOptions,
@@ -54,7 +54,7 @@ fn status(value: &str) -> wiremock::ResponseTemplate {
     json(200, json!({"status": value, "request_id": "job-1"}))
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn polls_queued_then_processing_then_completed_and_downloads_from_elsewhere() {
     let server = MockServer::start().await;
     let cdn = MockServer::start().await;
@@ -90,11 +90,12 @@ async fn polls_queued_then_processing_then_completed_and_downloads_from_elsewher
         .expect(1)
         .mount(&cdn)
         .await;
-    let client = paused_builder(&server.uri()).build().unwrap();
+    let client = common::client(&server.uri());
 
     let started = Instant::now();
+    let every = WaitOptions::new().interval(Duration::from_millis(50));
     let image = client
-        .generate(&IdeogramTxt2ImgRequest::new("x"))
+        .generate_with(&IdeogramTxt2ImgRequest::new("x"), every)
         .await
         .expect("generate");
     assert_eq!(image.format(), ImageFormat::Png);
@@ -102,12 +103,9 @@ async fn polls_queued_then_processing_then_completed_and_downloads_from_elsewher
     assert_eq!(image.metadata().request_id.as_deref(), Some("job-1"));
     assert_eq!(image.metadata().cost, Some(0.08));
     assert_eq!(image.metadata().generation_time, Some(9.5));
-    // Three polls, one second apart.
+    // Three polls, 50 ms apart.
     let waited = started.elapsed();
-    assert!(
-        waited >= Duration::from_secs(2) && waited < Duration::from_secs(3),
-        "{waited:?}"
-    );
+    assert!(waited >= Duration::from_millis(100), "{waited:?}");
 
     // The key never goes to the host the output lives on.
     let downloads = cdn.received_requests().await.unwrap();
@@ -137,7 +135,7 @@ async fn a_failed_job_served_as_422_is_job_failed() {
     assert_eq!(state.error.as_deref(), Some("content blocked"));
 
     for err in [
-        job.wait(WaitOptions::new()).await.unwrap_err(),
+        job.wait_with(WaitOptions::new()).await.unwrap_err(),
         job.result().await.unwrap_err(),
     ] {
         let Error::JobFailed {
@@ -170,7 +168,7 @@ async fn failed_in_a_200_body_is_terminal_too() {
     let err = common::client(&server.uri())
         .job("job-1")
         .unwrap()
-        .wait(WaitOptions::new())
+        .wait_with(WaitOptions::new())
         .await
         .unwrap_err();
     assert!(matches!(&err, Error::JobFailed { message, .. } if message == "worker crashed"));
@@ -203,7 +201,7 @@ async fn an_unknown_or_expired_job_is_job_expired() {
     let job = common::client(&server.uri()).job("old-job").unwrap();
     for err in [
         job.status().await.unwrap_err(),
-        job.wait(WaitOptions::new()).await.unwrap_err(),
+        job.wait_with(WaitOptions::new()).await.unwrap_err(),
     ] {
         assert!(matches!(&err, Error::JobExpired { request_id } if request_id == "old-job"));
         assert_eq!(
@@ -213,7 +211,7 @@ async fn an_unknown_or_expired_job_is_job_expired() {
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_missed_deadline_is_poll_timeout_and_the_job_can_be_awaited_again() {
     let server = MockServer::start().await;
     mount_job(
@@ -222,18 +220,20 @@ async fn a_missed_deadline_is_poll_timeout_and_the_job_can_be_awaited_again() {
         json!({"status": "COMPLETED", "output": "https://cdn.example/x.png"}),
     )
     .await;
-    let job = paused_builder(&server.uri())
-        .build()
-        .unwrap()
-        .job("job-1")
-        .unwrap();
+    let job = common::client(&server.uri()).job("job-1").unwrap();
     let options = WaitOptions::new()
-        .interval(Duration::from_secs(1))
-        .timeout(Duration::from_millis(2500));
+        .interval(Duration::from_millis(100))
+        .timeout(Duration::from_millis(250));
 
     let started = Instant::now();
-    let err = job.wait(options.clone()).await.unwrap_err();
-    assert_eq!(started.elapsed(), Duration::from_millis(2500));
+    let err = job.wait_with(options.clone()).await.unwrap_err();
+    let waited = started.elapsed();
+    // Polls at 0, 100 and 200 ms; the next would pass the deadline.
+    assert!(waited >= Duration::from_millis(250), "{waited:?}");
+    assert!(
+        waited < Duration::from_millis(250 + 100 + 500),
+        "{waited:?}"
+    );
     let Error::PollTimeout {
         request_id,
         last_status,
@@ -245,12 +245,12 @@ async fn a_missed_deadline_is_poll_timeout_and_the_job_can_be_awaited_again() {
     assert_eq!(last_status, &Some(JobStatus::Processing));
     assert!(err.is_retryable());
 
-    let result = job.wait(options).await.expect("second wait");
+    let result = job.wait_with(options).await.expect("second wait");
     assert_eq!(result.status, JobStatus::Completed);
     assert_eq!(result.output, Some(json!("https://cdn.example/x.png")));
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn intervals_back_off_up_to_their_cap() {
     let server = MockServer::start().await;
     mount_job(
@@ -259,19 +259,16 @@ async fn intervals_back_off_up_to_their_cap() {
         json!({"status": "COMPLETED"}),
     )
     .await;
-    let job = paused_builder(&server.uri())
-        .build()
-        .unwrap()
-        .job("job-1")
-        .unwrap();
+    let job = common::client(&server.uri()).job("job-1").unwrap();
     let options = WaitOptions::new()
-        .interval(Duration::from_secs(1))
+        .interval(Duration::from_millis(20))
         .backoff(2.0)
-        .max_interval(Duration::from_secs(3));
+        .max_interval(Duration::from_millis(60));
     let started = Instant::now();
-    job.wait(options).await.unwrap();
-    // 1 + 2 + 3 + 3 seconds between the five polls.
-    assert_eq!(started.elapsed(), Duration::from_secs(9));
+    job.wait_with(options).await.unwrap();
+    // 20 + 40 + 60 + 60 ms between the five polls.
+    assert!(started.elapsed() >= Duration::from_millis(180));
+    assert_eq!(server.received_requests().await.unwrap().len(), 6);
 }
 
 #[tokio::test]
@@ -302,13 +299,13 @@ async fn a_job_is_rebuilt_from_its_id_or_its_stored_handle() {
     };
     assert_eq!(client.resume(foreign).unwrap().handle(), job.handle());
 
-    // Ids are one path segment, whatever they hold.
-    let odd = client.job("a/b?c").unwrap();
-    assert_eq!(
-        odd.status_url(),
-        format!("{base}/v2/requests/a%2Fb%3Fc/status")
-    );
-    assert!(matches!(client.job("  "), Err(Error::Config(_))));
+    // Ids that would change the URL never reach one.
+    for bad in ["", "  ", ".", "..", "a/b", "a?b", "a#b", "a%2F", "a\nb"] {
+        let err = client.job(bad).unwrap_err();
+        assert!(matches!(err, Error::InvalidJobId { .. }), "{bad:?}: {err}");
+        assert_eq!(err.delivery(), segmind_ideogram::Delivery::NotSent);
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -360,8 +357,9 @@ async fn outputs_given_as_data_uris_need_no_download() {
         json!({"status": "COMPLETED", "output": [uri]}),
     )
     .await;
+    let every = WaitOptions::new().interval(Duration::from_millis(10));
     let image = common::client(&server.uri())
-        .generate(&IdeogramTxt2ImgRequest::new("x"))
+        .generate_with(&IdeogramTxt2ImgRequest::new("x"), every)
         .await
         .unwrap();
     assert_eq!(image.bytes().as_ref(), pixels.as_slice());

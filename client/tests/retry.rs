@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use common::{Sequence, client, image, json, paused_builder, png};
-use segmind_ideogram::{ApiErrorKind, Error, IdeogramTxt2ImgRequest, RetryPolicy};
+use segmind_ideogram::{ApiErrorKind, Delivery, Error, IdeogramTxt2ImgRequest, RetryPolicy};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -107,9 +107,9 @@ async fn waited_out(server: &MockServer, header: &str, value: &str) -> Duration 
 }
 
 #[tokio::test(start_paused = true)]
-async fn server_errors_back_off_with_jitter_then_give_up() {
+async fn server_errors_on_a_get_back_off_with_jitter_then_give_up() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
+    Mock::given(method("GET"))
         .respond_with(json(503, json!({"error": "busy"})))
         .mount(&server)
         .await;
@@ -123,12 +123,38 @@ async fn server_errors_back_off_with_jitter_then_give_up() {
         .unwrap();
 
     let started = Instant::now();
-    let err = client.run(&request()).await.unwrap_err();
+    let err = client.job("job-1").unwrap().status().await.unwrap_err();
     let waited = started.elapsed();
     assert_eq!(err.api_kind(), Some(ApiErrorKind::Unavailable));
     assert_eq!(requests(&server).await, 4);
     // Full jitter: each wait is in [0, min(2 s, 1 s × 2^n)]: at most 1 + 2 + 2 s.
     assert!(waited <= Duration::from_secs(5), "{waited:?}");
+}
+
+#[tokio::test]
+async fn a_post_answered_with_a_server_error_is_sent_exactly_once() {
+    // A 500 came from Segmind; a gateway's 502 or 504 may hide a finished,
+    // billed generation. None is sent again; the caller decides.
+    for status in [500, 502, 503, 504] {
+        for path in ["/v1/ideogram-txt-2-img", "/v2/ideogram-txt-2-img"] {
+            let server = MockServer::start().await;
+            Mock::given(method("POST"))
+                .respond_with(json(status, json!({"error": "upstream"})))
+                .expect(1)
+                .mount(&server)
+                .await;
+            let client = client(&server.uri());
+            let err = if path.starts_with("/v1") {
+                client.run(&request()).await.unwrap_err()
+            } else {
+                client.submit(&request()).await.unwrap_err()
+            };
+            assert_eq!(err.status(), Some(status), "{path}");
+            assert!(err.is_retryable(), "the caller may try again: {err}");
+            assert_eq!(err.delivery(), Delivery::Answered);
+            server.verify().await;
+        }
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -202,10 +228,11 @@ async fn a_post_that_timed_out_waiting_for_the_answer_is_never_repeated() {
         .unwrap();
 
     let err = client.run(&request()).await.unwrap_err();
-    let Error::Transport { source } = &err else {
+    let Error::Transport(source) = &err else {
         panic!("expected Transport, got {err:?}");
     };
     assert!(source.is_timeout(), "{source}");
+    assert_eq!(err.delivery(), Delivery::MaybeSent);
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(
         connections.load(Ordering::SeqCst),
@@ -222,7 +249,8 @@ async fn a_post_whose_connection_dropped_after_sending_is_never_repeated() {
     })
     .await;
     let err = common::client(&uri).run(&request()).await.unwrap_err();
-    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert_eq!(err.delivery(), Delivery::MaybeSent);
     assert_eq!(connections.load(Ordering::SeqCst), 1);
 }
 

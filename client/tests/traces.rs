@@ -58,7 +58,7 @@ async fn the_key_never_appears_in_debug_display_or_traces() {
     let job = client.job("job-1").unwrap();
     texts.push(format!("{job:?}"));
     texts.push(serde_json::to_string(&job).unwrap());
-    let failed = job.wait(WaitOptions::new()).await.unwrap_err();
+    let failed = job.wait_with(WaitOptions::new()).await.unwrap_err();
     assert!(matches!(failed, Error::JobFailed { .. }));
 
     // A transport failure: nothing listens on this port.
@@ -74,7 +74,7 @@ async fn the_key_never_appears_in_debug_display_or_traces() {
         .run(&request)
         .await
         .unwrap_err();
-    assert!(matches!(refused, Error::Transport { .. }));
+    assert!(matches!(refused, Error::Connect(_)));
 
     let insecure = Client::builder()
         .api_key(CANARY)
@@ -120,11 +120,12 @@ async fn a_refused_connection_is_retried_even_for_a_post() {
         .run(&IdeogramTxt2ImgRequest::new("x"))
         .await
         .unwrap_err();
-    let Error::Transport { source } = &err else {
-        panic!("expected Transport, got {err:?}");
+    let Error::Connect(source) = &err else {
+        panic!("expected Connect, got {err:?}");
     };
     assert!(source.is_connect());
     assert!(err.is_retryable());
+    assert_eq!(err.delivery(), segmind_ideogram::Delivery::NotSent);
     let text = captured.text();
     assert_eq!(text.matches("retrying").count(), 2, "{text}");
     assert!(text.contains("attempt=3"), "{text}");

@@ -368,7 +368,7 @@ async fn jobs_round(client: &Client) -> (u64, u64) {
         let (client, options) = (client.clone(), options.clone());
         set.spawn(async move {
             let job = client.submit(&request()).await?;
-            job.wait(options).await
+            job.wait_with(options).await
         });
     }
     let outcomes = set.join_all().await;

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::Value;
 use crate::endpoint::{
-    Endpoint, EndpointFn, EndpointInfo, FieldInfo, FieldShape, Price, ResponseKind,
+    Endpoint, EndpointInfo, FieldInfo, FieldShape, Price, ResponseKind,
 };
 use crate::validation::{FromJson, Validate, ValidationErrors};
 use super::*;
@@ -534,17 +534,6 @@ impl AnyRequest {
             Self::IdeogramTurboImg2Img(_) => &IDEOGRAM_TURBO_IMG_2_IMG,
             Self::Ideogram2aImg2Img(_) => &IDEOGRAM_2A_IMG_2_IMG,
             Self::Ideogram3Reframe(_) => &IDEOGRAM_3_REFRAME,
-        }
-    }
-
-    /// Runs endpoint-generic code on the typed request inside.
-    pub fn dispatch<F: EndpointFn>(self, f: F) -> F::Output {
-        match self {
-            Self::IdeogramTxt2Img(request) => f.call(request),
-            Self::IdeogramImg2Img(request) => f.call(request),
-            Self::IdeogramTurboImg2Img(request) => f.call(request),
-            Self::Ideogram2aImg2Img(request) => f.call(request),
-            Self::Ideogram3Reframe(request) => f.call(request),
         }
     }
 

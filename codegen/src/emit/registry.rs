@@ -98,7 +98,7 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
         use serde::Serialize;
         use serde_json::Value;
 
-        use crate::endpoint::{Endpoint, EndpointFn, EndpointInfo, FieldInfo, FieldShape, Price, ResponseKind};
+        use crate::endpoint::{Endpoint, EndpointInfo, FieldInfo, FieldShape, Price, ResponseKind};
         use crate::validation::{FromJson, Validate, ValidationErrors};
 
         use super::*;
@@ -139,13 +139,6 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
             pub fn info(&self) -> &'static EndpointInfo {
                 match self {
                     #(Self::#variants(_) => &#static_names,)*
-                }
-            }
-
-            /// Runs endpoint-generic code on the typed request inside.
-            pub fn dispatch<F: EndpointFn>(self, f: F) -> F::Output {
-                match self {
-                    #(Self::#variants(request) => f.call(request),)*
                 }
             }
 

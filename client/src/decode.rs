@@ -1,6 +1,8 @@
 //! Turning Segmind's HTTP answers into values or errors: error statuses,
-//! image bodies (bytes or the JSON form), headers and job documents.
+//! image bodies (bytes or the JSON form), headers and job documents. Server
+//! text is read only through [`Answer`], which redacts the key first.
 
+use std::borrow::Cow;
 use std::time::SystemTime;
 
 use base64::Engine as _;
@@ -11,22 +13,35 @@ use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName};
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiErrorKind, Error, body_prefix};
-use crate::generated::{ErrorBody, ImageJsonResponse};
+use crate::api_key::ApiKey;
+use crate::body;
+use crate::error::{ApiErrorKind, Error};
+use crate::generated::{ErrorBody, ImageJsonResponse, JobResult, JobStatus, JobStatusResponse};
 use crate::image::{ImageFormat, ImageMetadata};
 use crate::retry;
 
-/// A whole HTTP answer, body read.
+/// A whole HTTP answer, body read (up to its cap).
 #[derive(Debug)]
 pub(crate) struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
+    /// The body as received: binary images are never redacted (nor shown).
     pub body: Bytes,
+    /// Whether the body was cut at its cap.
+    pub truncated: bool,
+    /// For redacting server text.
+    pub key: ApiKey,
 }
 
 impl Answer {
     pub fn content_type(&self) -> Option<&str> {
         self.headers.get(CONTENT_TYPE)?.to_str().ok()
+    }
+
+    /// The body with the key redacted: every piece of server text the
+    /// client keeps or parses comes from here.
+    pub fn text(&self) -> Cow<'_, [u8]> {
+        body::redact(&self.key, &self.body, self.truncated)
     }
 
     /// This answer as an [`Error::Api`], with the server's message.
@@ -36,8 +51,9 @@ impl Answer {
         if let ApiErrorKind::RateLimited { reset_at } = &mut kind {
             *reset_at = retry::reset_at(&self.headers);
         }
-        let body = body_prefix(&self.body);
-        let message = match serde_json::from_slice::<ErrorBody>(&self.body) {
+        let text = self.text();
+        let body = body::prefix(&text);
+        let message = match serde_json::from_slice::<ErrorBody>(&text) {
             Ok(parsed) => parsed.error,
             Err(_) if body.trim().is_empty() => self
                 .status
@@ -61,18 +77,57 @@ impl Answer {
             status: self.status.as_u16(),
             path,
             reason: reason.into(),
-            body_prefix: body_prefix(&self.body),
+            body_prefix: body::prefix(&self.text()),
         }
     }
 
     /// The body as JSON of type `T`, naming the member that failed.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        let mut deserializer = serde_json::Deserializer::from_slice(&self.body);
+        let text = self.text();
+        let mut deserializer = serde_json::Deserializer::from_slice(&text);
         serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
             let path = e.path().to_string();
             let path = (path != ".").then_some(path);
             self.decode_error(path, e.into_inner().to_string())
         })
+    }
+}
+
+/// A status or result document of a job, whatever the HTTP code when it
+/// says `FAILED` (Segmind serves those as 422); 404 is expiry; other error
+/// statuses are API errors.
+pub(crate) fn job_document<T: DeserializeOwned + HasStatus>(
+    answer: Answer,
+    request_id: &str,
+) -> Result<T, Error> {
+    if answer.status == StatusCode::NOT_FOUND {
+        return Err(Error::JobExpired {
+            request_id: request_id.to_owned(),
+        });
+    }
+    if answer.status.is_success() {
+        return answer.json();
+    }
+    match answer.json::<T>() {
+        Ok(doc) if doc.status() == &JobStatus::Failed => Ok(doc),
+        _ => Err(answer.into_api_error()),
+    }
+}
+
+/// Documents with a job status.
+pub(crate) trait HasStatus {
+    fn status(&self) -> &JobStatus;
+}
+
+impl HasStatus for JobStatusResponse {
+    fn status(&self) -> &JobStatus {
+        &self.status
+    }
+}
+
+impl HasStatus for JobResult {
+    fn status(&self) -> &JobStatus {
+        &self.status
     }
 }
 
@@ -187,6 +242,16 @@ fn decode_base64(text: &str) -> Result<Bytes, String> {
         .map_err(|e| format!("invalid base64: {e}"))
 }
 
+/// The image of a download's answer: its bytes, checked whole, and format.
+pub(crate) fn downloaded_image(answer: &Answer) -> Result<(Bytes, ImageFormat), Error> {
+    let format = ImageFormat::sniff(&answer.body)
+        .ok_or_else(|| answer.decode_error(None, "the output is not a JPEG, PNG or WebP image"))?;
+    format
+        .check_complete(&answer.body)
+        .map_err(|reason| answer.decode_error(None, reason))?;
+    Ok((answer.body.clone(), format))
+}
+
 /// The metadata headers, named once rather than parsed on every answer.
 const REMAINING_CREDITS: HeaderName = HeaderName::from_static("x-remaining-credits");
 const SEED_VALUE: HeaderName = HeaderName::from_static("x-seed-value");
@@ -237,6 +302,8 @@ mod tests {
             status: StatusCode::from_u16(status).unwrap(),
             headers: map,
             body: Bytes::copy_from_slice(body),
+            truncated: false,
+            key: ApiKey::new("sk-CANARY-123"),
         }
     }
 
@@ -298,12 +365,8 @@ mod tests {
 
     #[test]
     fn api_errors_carry_the_message() {
-        let key = crate::api_key::ApiKey::new("sk-CANARY-123");
         let err = answer(401, &[], br#"{"error":"bad key sk-CANARY-123"}"#).into_api_error();
-        assert_eq!(
-            err.redact(&key).to_string(),
-            "unauthorized (HTTP 401): bad key ***"
-        );
+        assert_eq!(err.to_string(), "unauthorized (HTTP 401): bad key ***");
         let err = answer(405, &[], b"<html>Method Not Allowed</html>").into_api_error();
         assert!(
             matches!(err, Error::Api { kind: ApiErrorKind::MethodNotAllowed, ref message, .. } if message.contains("Method Not Allowed"))
