@@ -158,11 +158,7 @@ pub async fn run(m: &ArgMatches) -> Result<(), Failure> {
     let file = m.get_one::<PathBuf>("file").cloned().unwrap_or_default();
     let out_dir = m.get_one::<PathBuf>("out-dir").cloned().unwrap_or_default();
     let concurrency = m.get_one::<u32>("concurrency").copied().unwrap_or(4) as usize;
-    let poll = m
-        .get_one::<f64>("poll-interval")
-        .copied()
-        .unwrap_or(1.0)
-        .clamp(0.01, 3600.0);
+    let poll = m.get_one::<Duration>("poll-interval").copied();
 
     let (lines, invalid) = read_lines(&file)?;
     std::fs::create_dir_all(&out_dir)
@@ -188,9 +184,10 @@ pub async fn run(m: &ArgMatches) -> Result<(), Failure> {
         client: connection.client.clone(),
         manifest,
         out_dir,
-        wait: WaitOptions::new()
-            .interval(Duration::from_secs_f64(poll))
-            .timeout(Duration::from_secs(600)),
+        wait: match poll {
+            Some(interval) => connection.client.wait_options().interval(interval),
+            None => connection.client.wait_options(),
+        },
         paused_until: Mutex::new(Instant::now()),
         stop,
         progress,

@@ -3,6 +3,7 @@
 //! the spec appears here with no change.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, Command, value_parser};
@@ -88,10 +89,22 @@ fn endpoint_command(info: &'static EndpointInfo) -> Command {
                 .help("Where to save the image; the extension follows the real format [default: <endpoint>.png]"),
         )
         .arg(
+            Arg::new("sync")
+                .long("sync")
+                .action(ArgAction::SetTrue)
+                .help(
+                    "Use the synchronous API (v1): one request that answers with the image. \
+                     By default the queue (v2) is used: the job id is known before any money \
+                     is at risk, so an interruption never loses a paid image",
+                ),
+        )
+        .arg(
+            // The queue is the default now; kept so that older scripts still run.
             Arg::new("async")
                 .long("async")
                 .action(ArgAction::SetTrue)
-                .help("Use the queue (v2): submit, show progress, download when done"),
+                .conflicts_with("sync")
+                .hide(true),
         )
         .arg(
             Arg::new("dry-run")
@@ -175,22 +188,44 @@ fn value_name(shape: &FieldShape) -> &'static str {
     }
 }
 
-/// How to wait for a queued job (`--async`, `jobs wait`).
+/// How to wait for a queued job (endpoint commands, `jobs wait`).
 fn wait_args() -> [Arg; 2] {
     [
         Arg::new("poll-interval")
             .long("poll-interval")
             .value_name("SECONDS")
-            .value_parser(value_parser!(f64))
-            .default_value("1")
-            .help("Seconds between status checks of a queued job"),
+            .value_parser(seconds)
+            .help(
+                "Seconds between status checks of a queued job [default: adaptive: the first \
+                 check when the job can first be done, then a step sized to how job times vary]",
+            ),
         Arg::new("wait-timeout")
             .long("wait-timeout")
             .value_name("SECONDS")
-            .value_parser(value_parser!(u64))
+            .value_parser(seconds)
             .default_value("600")
-            .help("Give up waiting for a queued job after this many seconds"),
+            .help("Give up waiting for a queued job after this many seconds (the job goes on; `ideogram jobs wait ID` picks it up)"),
     ]
+}
+
+/// The longest duration a flag takes: a year.
+const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
+
+/// A duration in seconds: finite, not negative, at most a year.
+pub fn seconds(text: &str) -> Result<Duration, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !value.is_finite() || value < 0.0 {
+        return Err(format!(
+            "`{text}` is not a number of seconds (finite, not negative)"
+        ));
+    }
+    if value > MAX_SECONDS {
+        return Err(format!("`{text}` seconds is more than a year"));
+    }
+    Ok(Duration::from_secs_f64(value))
 }
 
 /// Flags every command that talks to Segmind takes.
@@ -218,8 +253,8 @@ fn with_connection_args(cmd: Command) -> Command {
         Arg::new("request-timeout")
             .long("request-timeout")
             .value_name("SECONDS")
-            .value_parser(value_parser!(u64))
-            .help("Timeout of each HTTP request"),
+            .value_parser(seconds)
+            .help("Timeout of each HTTP request [default: 120]"),
     )
 }
 
@@ -261,9 +296,8 @@ fn batch_command() -> Command {
             Arg::new("poll-interval")
                 .long("poll-interval")
                 .value_name("SECONDS")
-                .value_parser(value_parser!(f64))
-                .default_value("1")
-                .help("Seconds between status checks of a job"),
+                .value_parser(seconds)
+                .help("Seconds between status checks of a job [default: adaptive]"),
         );
     with_connection_args(cmd)
 }
@@ -389,6 +423,15 @@ mod tests {
     #[test]
     fn command_tree_is_consistent() {
         command().debug_assert();
+    }
+
+    #[test]
+    fn durations_are_finite_and_not_negative() {
+        assert_eq!(seconds("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(seconds("0"), Ok(Duration::ZERO));
+        for bad in ["NaN", "inf", "-1", "1e300", "soon", ""] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -24,9 +24,7 @@ impl Target {
             mock: m.get_flag("mock"),
             base_url: m.get_one::<String>("base-url").cloned(),
             api_key_file: m.get_one::<PathBuf>("api-key-file").cloned(),
-            timeout: m
-                .get_one::<u64>("request-timeout")
-                .map(|s| Duration::from_secs(*s)),
+            timeout: m.get_one::<Duration>("request-timeout").copied(),
         }
     }
 }
@@ -39,12 +37,15 @@ pub struct Connection {
 }
 
 pub async fn connect(target: &Target) -> Result<Connection, Failure> {
+    let mut waits = None;
     let (base_url, key, mock) = if target.mock {
         let server = MockServer::builder()
             .api_key("mock-key")
             .start()
             .await
             .map_err(|e| Failure::input(format!("cannot start the mock server: {e}")))?;
+        // Poll the embedded mock on its own clock, not a real job's.
+        waits = Some(server.wait_options());
         (
             server.base_url().to_owned(),
             "mock-key".to_owned(),
@@ -60,6 +61,9 @@ pub async fn connect(target: &Target) -> Result<Connection, Failure> {
     let mut builder = Client::builder().api_key(key).base_url(base_url);
     if let Some(timeout) = target.timeout {
         builder = builder.timeout(timeout);
+    }
+    if let Some(waits) = waits {
+        builder = builder.wait_options(waits);
     }
     Ok(Connection {
         client: builder.build()?,

@@ -1,11 +1,12 @@
-//! One endpoint subcommand: dry run, sync call, or queued job with progress.
+//! One endpoint subcommand: dry run, queued job with progress (the
+//! default), or a synchronous call with `--sync`.
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::ArgMatches;
 use indicatif::{ProgressBar, ProgressStyle};
-use segmind_ideogram::{EndpointInfo, Error, GeneratedImage, Job, JobStatus};
+use segmind_ideogram::{Client, EndpointInfo, Error, GeneratedImage, Job, JobUpdate, WaitOptions};
 
 use crate::command::short_name;
 use crate::connect::{Target, connect};
@@ -14,11 +15,13 @@ use crate::payload::{estimated_cost, for_display, request_from_matches};
 
 pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Failure> {
     let request = request_from_matches(info, m)?;
+    let sync = m.get_flag("sync");
     if m.get_flag("dry-run") {
         let payload = serde_json::to_value(&request).map_err(|e| Failure::input(e.to_string()))?;
         let shown = serde_json::to_string_pretty(&for_display(&payload)).unwrap_or_default();
+        let version = if sync { "v1" } else { "v2" };
         println!(
-            "POST /v1/{}\n{shown}\nestimated cost: {}",
+            "POST /{version}/{}\n{shown}\nestimated cost: {}",
             info.slug,
             estimated_cost(info)
         );
@@ -29,82 +32,79 @@ pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Fail
         .get_one::<PathBuf>("out")
         .cloned()
         .unwrap_or_else(|| PathBuf::from(format!("{}.png", short_name(info.slug))));
-    let image = if m.get_flag("async") {
-        let wait = WaitFlags::from_matches(m);
-        let job = connection.client.submit_any(&request).await?;
-        eprintln!("submitted job {}", job.request_id());
-        wait_with_progress(&job, &wait).await?
-    } else {
+    let image = if sync {
         connection.client.run_any(&request).await?
+    } else {
+        let options = wait_options(&connection.client, m);
+        let job = connection.client.submit_any(&request).await?;
+        // Printed at once: from here on the image can be had by id.
+        eprintln!(
+            "submitted job {id}; if interrupted: ideogram jobs wait {id} --out {}",
+            out.display(),
+            id = job.request_id()
+        );
+        wait_with_progress(&job, options).await?
     };
     save(&image, &out)
 }
 
-/// How to wait for a job, from `--poll-interval` and `--wait-timeout`.
-pub struct WaitFlags {
-    pub interval: Duration,
-    pub timeout: Duration,
-}
-
-impl WaitFlags {
-    pub fn from_matches(m: &ArgMatches) -> Self {
-        let secs = m.get_one::<f64>("poll-interval").copied().unwrap_or(1.0);
-        Self {
-            interval: Duration::from_secs_f64(secs.clamp(0.01, 3600.0)),
-            timeout: Duration::from_secs(m.get_one::<u64>("wait-timeout").copied().unwrap_or(600)),
-        }
+/// How to wait for a job: the client's options (adaptive, or the embedded
+/// mock's clock), with `--poll-interval` and `--wait-timeout` applied.
+pub fn wait_options(client: &Client, m: &ArgMatches) -> WaitOptions {
+    let mut options = client.wait_options();
+    if let Some(interval) = m.get_one::<Duration>("poll-interval") {
+        options = options.interval(*interval);
     }
+    if let Some(timeout) = m.get_one::<Duration>("wait-timeout") {
+        options = options.timeout(*timeout);
+    }
+    options
 }
 
-/// Polls the job with a spinner showing its state and the time elapsed,
-/// then downloads the image.
-pub async fn wait_with_progress(job: &Job, wait: &WaitFlags) -> Result<GeneratedImage, Error> {
+/// Waits for the job with a spinner showing its state as the library
+/// reports it, then downloads the image. Without a terminal the spinner
+/// draws nothing, so each change of state is a plain line instead.
+pub async fn wait_with_progress(job: &Job, options: WaitOptions) -> Result<GeneratedImage, Error> {
     let spinner = ProgressBar::new_spinner();
     spinner.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     spinner.enable_steady_tick(Duration::from_millis(120));
-    let started = Instant::now();
+    spinner.set_message(format!("job {} submitted", job.request_id()));
     let mut last = None;
-    let outcome = loop {
-        let status = match job.status().await {
-            Ok(status) => status.status,
-            Err(e) => break Err(e),
-        };
-        spinner.set_message(format!("job {} {status}", job.request_id()));
-        // Without a terminal the spinner draws nothing; log each change instead.
-        if spinner.is_hidden() && last.as_ref() != Some(&status) {
-            eprintln!(
-                "job {} {status} after {:.1}s",
+    let outcome = job
+        .wait_with_progress(options, |update: &JobUpdate| {
+            spinner.set_message(format!(
+                "job {} {} ({} checks)",
                 job.request_id(),
-                started.elapsed().as_secs_f64()
-            );
-        }
-        match status {
-            JobStatus::Completed | JobStatus::Failed => break job.result().await,
-            _ => {}
-        }
-        if started.elapsed() + wait.interval > wait.timeout {
-            break Err(Error::PollTimeout {
-                request_id: job.request_id().to_owned(),
-                last_status: Some(status),
-            });
-        }
-        last = Some(status);
-        tokio::time::sleep(wait.interval).await;
-    };
+                update.status,
+                update.polls
+            ));
+            if spinner.is_hidden() && last.as_ref() != Some(&update.status) {
+                eprintln!(
+                    "job {} {} after {:.1}s",
+                    job.request_id(),
+                    update.status,
+                    update.elapsed.as_secs_f64()
+                );
+            }
+            last = Some(update.status.clone());
+        })
+        .await;
     spinner.finish_and_clear();
-    let result = outcome?;
-    job.output_image(&result).await
+    job.output_image(&outcome?).await
 }
 
-pub fn save(image: &GeneratedImage, out: &std::path::Path) -> Result<(), Failure> {
+pub fn save(image: &GeneratedImage, out: &Path) -> Result<(), Failure> {
     let written = image.save(out)?;
     let mut details = vec![
         image.format().extension().to_uppercase(),
         format!("{} bytes", image.bytes().len()),
     ];
+    if let Some(cost) = image.metadata().cost {
+        details.push(format!("${cost:.3}"));
+    }
     if let Some(credits) = image.metadata().remaining_credits {
         details.push(format!("{credits} credits left"));
     }

@@ -6,7 +6,7 @@ use clap::ArgMatches;
 
 use crate::connect::{Target, connect};
 use crate::failure::Failure;
-use crate::generate::{WaitFlags, save, wait_with_progress};
+use crate::generate::{save, wait_options, wait_with_progress};
 
 pub async fn status(m: &ArgMatches) -> Result<(), Failure> {
     let connection = connect(&Target::from_matches(m)).await?;
@@ -29,7 +29,7 @@ pub async fn wait(m: &ArgMatches) -> Result<(), Failure> {
         .map(String::as_str)
         .unwrap_or_default();
     let job = connection.client.job(id)?;
-    let image = wait_with_progress(&job, &WaitFlags::from_matches(m)).await?;
+    let image = wait_with_progress(&job, wait_options(&connection.client, m)).await?;
     let out = m
         .get_one::<PathBuf>("out")
         .cloned()

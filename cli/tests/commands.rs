@@ -345,14 +345,13 @@ async fn network_errors_exit_4() {
 }
 
 #[test]
-fn async_mode_shows_progress_and_saves_the_image() {
+fn the_queue_is_the_default_with_progress_and_the_job_id_first() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("queued.png");
     let output = ideogram()
         .args([
             "txt-2-img",
             "--mock",
-            "--async",
             "--poll-interval",
             "0.02",
             "--prompt",
@@ -368,11 +367,67 @@ fn async_mode_shows_progress_and_saves_the_image() {
         String::from_utf8_lossy(&output.stderr)
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("submitted job ") && first.contains("ideogram jobs wait "),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("QUEUED") && stderr.contains("COMPLETED"),
         "{stderr}"
     );
     assert!(is_png(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_uses_v1_and_the_default_uses_v2() {
+    let server = MockServer::builder().api_key("k").start().await.unwrap();
+    let base = server.base_url().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.png");
+    let (sync, queued) = tokio::task::spawn_blocking(move || {
+        let run = |extra: &[&str]| {
+            ideogram()
+                .env("SEGMIND_API_KEY", "k")
+                .args(["txt-2-img", "--prompt", "x", "--base-url", &base, "--out"])
+                .arg(&out)
+                .args(extra)
+                .output()
+                .unwrap()
+        };
+        (run(&["--sync"]), run(&["--poll-interval", "0.02"]))
+    })
+    .await
+    .unwrap();
+    assert!(
+        sync.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sync.stderr)
+    );
+    assert!(
+        queued.status.success(),
+        "{}",
+        String::from_utf8_lossy(&queued.stderr)
+    );
+    assert_eq!((server.sync_calls(), server.jobs_submitted()), (1, 1));
+}
+
+#[test]
+fn durations_that_are_not_durations_are_input_errors() {
+    for (flag, value) in [
+        ("--poll-interval", "NaN"),
+        ("--poll-interval", "-1"),
+        ("--wait-timeout", "inf"),
+        ("--request-timeout", "1e300"),
+    ] {
+        let output = ideogram()
+            .args(["txt-2-img", "--mock", "--prompt", "x", flag, value])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}");
+        let line = one_line(&output.stderr);
+        assert!(line.contains(value), "{line}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -476,7 +531,7 @@ fn help_points_to_the_resolution_list() {
         "--seed",
         "--json",
         "--out",
-        "--async",
+        "--sync",
         "--dry-run",
         "--mock",
     ] {

@@ -13,8 +13,11 @@ pub struct MockConfig {
     pub port: u16,
     /// How long a queued job stays `QUEUED`.
     pub queued_for: Duration,
-    /// How long it then stays `PROCESSING`.
+    /// How long it then stays `PROCESSING`, at least.
     pub processing_for: Duration,
+    /// How much longer it may stay `PROCESSING`: each job draws its time
+    /// uniformly from `processing_for ..= processing_for + processing_spread`.
+    pub processing_spread: Duration,
     /// How long a finished job's result is kept (Segmind: one hour).
     pub result_ttl: Duration,
     /// Credits the account starts with.
@@ -34,6 +37,7 @@ impl Default for MockConfig {
             port: 0,
             queued_for: Duration::from_millis(50),
             processing_for: Duration::from_millis(150),
+            processing_spread: Duration::ZERO,
             result_ttl: Duration::from_secs(3600),
             initial_credits: 100.0,
             fallback_price_usd: 0.05,

@@ -98,6 +98,7 @@ pub(crate) async fn submit(
         id.clone(),
         Job {
             submitted: Instant::now(),
+            processing: state.draw_processing(),
             picture_key: admitted.picture_key,
             width: admitted.width,
             height: admitted.height,
@@ -363,7 +364,7 @@ fn metrics(state: &State, job: &Job, status: &JobStatus) -> Option<JobMetrics> {
         return None;
     }
     let queue = state.config.queued_for.as_secs_f64();
-    let inference = state.config.processing_for.as_secs_f64();
+    let inference = job.processing.as_secs_f64();
     let mut m = JobMetrics::new();
     m.queue_time = Some(queue);
     m.inference_time = Some(inference);

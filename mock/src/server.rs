@@ -83,6 +83,15 @@ impl MockServer {
         self.state.requests()
     }
 
+    /// Wait options that follow this server's configured job latency, for
+    /// a client under test: it polls when a job can first be done instead
+    /// of when a real Segmind job would be.
+    pub fn wait_options(&self) -> segmind_ideogram::WaitOptions {
+        let config = &self.state.config;
+        let low = config.queued_for + config.processing_for;
+        segmind_ideogram::WaitOptions::new().expected_duration(low, low + config.processing_spread)
+    }
+
     /// Credits left on the mock account.
     pub fn credits(&self) -> f64 {
         self.state.credits()
@@ -145,6 +154,17 @@ impl MockBuilder {
     pub fn job_latency(mut self, queued: Duration, processing: Duration) -> Self {
         self.config.queued_for = queued;
         self.config.processing_for = processing;
+        self.config.processing_spread = Duration::ZERO;
+        self
+    }
+
+    /// How long jobs stay QUEUED, then PROCESSING for a time drawn
+    /// uniformly between `min` and `max` (seeded, like every draw), as real
+    /// jobs vary.
+    pub fn job_latency_range(mut self, queued: Duration, min: Duration, max: Duration) -> Self {
+        self.config.queued_for = queued;
+        self.config.processing_for = min.min(max);
+        self.config.processing_spread = max.saturating_sub(min);
         self
     }
 

@@ -48,6 +48,8 @@ const SWEEP_EVERY: u64 = 1024;
 #[derive(Debug, Clone)]
 pub(crate) struct Job {
     pub submitted: Instant,
+    /// How long this job stays `PROCESSING`.
+    pub processing: Duration,
     pub picture_key: u64,
     pub width: u32,
     pub height: u32,
@@ -173,7 +175,10 @@ impl State {
     }
 
     pub fn insert_job(&self, id: String, job: Job, now: Instant) {
-        let ttl = self.config.queued_for + self.config.processing_for + self.config.result_ttl;
+        let ttl = self.config.queued_for
+            + self.config.processing_for
+            + self.config.processing_spread
+            + self.config.result_ttl;
         let mut inner = self.lock();
         if inner.jobs_submitted % SWEEP_EVERY == SWEEP_EVERY - 1 {
             inner.jobs.retain(|_, job| now < job.submitted + ttl);
@@ -193,7 +198,18 @@ impl State {
     }
 
     pub fn finished_at(&self, job: &Job) -> Instant {
-        job.submitted + self.config.queued_for + self.config.processing_for
+        job.submitted + self.config.queued_for + job.processing
+    }
+
+    /// A processing time drawn from the configured range.
+    pub fn draw_processing(&self) -> Duration {
+        let spread = self.config.processing_spread;
+        if spread.is_zero() {
+            return self.config.processing_for;
+        }
+        let nanos = u64::try_from(spread.as_nanos()).unwrap_or(u64::MAX);
+        let extra = Duration::from_nanos(self.lock().rng.u64(0..=nanos));
+        self.config.processing_for.saturating_add(extra)
     }
 
     pub fn accepted(&self) -> Vec<Accepted> {
@@ -254,6 +270,7 @@ mod tests {
         let state = State::new(config, "http://127.0.0.1:1".into());
         let job = |submitted| Job {
             submitted,
+            processing: Duration::ZERO,
             picture_key: 0,
             width: 1,
             height: 1,
