@@ -9,8 +9,8 @@ use std::time::Duration;
 use common::{KEY, Sequence, image, json, png};
 use segmind_ideogram::blocking::Client;
 use segmind_ideogram::{
-    ApiErrorKind, Error, IdeogramImg2ImgRequest, IdeogramTxt2ImgRequest, ImageFormat, JobStatus,
-    RetryPolicy, WaitOptions,
+    AnyRequest, ApiErrorKind, Error, IdeogramImg2ImgRequest, IdeogramTxt2ImgRequest, ImageFormat,
+    JobStatus, RetryPolicy, WaitOptions,
 };
 use serde_json::json;
 use wiremock::matchers::{header, method, path};
@@ -36,7 +36,7 @@ fn run_returns_the_image() {
             .and(path("/v1/ideogram-txt-2-img"))
             .and(header("x-api-key", KEY))
             .respond_with(image(&pixels, "image/png").insert_header("x-remaining-credits", "3"))
-            .expect(1)
+            .expect(2)
             .mount(&server),
     );
     let image = client(&server)
@@ -45,6 +45,8 @@ fn run_returns_the_image() {
     assert_eq!(image.format(), ImageFormat::Png);
     assert_eq!(image.bytes().as_ref(), pixels.as_slice());
     assert_eq!(image.metadata().remaining_credits, Some(3.0));
+    let any = AnyRequest::from(IdeogramTxt2ImgRequest::new("x"));
+    assert_eq!(client(&server).run_any(&any).unwrap(), image);
 }
 
 #[test]
@@ -120,9 +122,21 @@ fn jobs_submit_poll_and_generate() {
     assert_eq!(again.result().unwrap().status, JobStatus::Completed);
 
     let image = client
-        .generate_with(&IdeogramTxt2ImgRequest::new("x"), fast)
+        .generate_with(&IdeogramTxt2ImgRequest::new("x"), fast.clone())
         .unwrap();
     assert_eq!(image.bytes().as_ref(), pixels.as_slice());
+
+    // The forms for an endpoint chosen at run time do the same.
+    let any = AnyRequest::from(IdeogramTxt2ImgRequest::new("x"));
+    let client = common::builder(&server.uri())
+        .wait_options(fast)
+        .build_blocking()
+        .unwrap();
+    assert_eq!(client.submit_any(&any).unwrap().handle(), job.handle());
+    let image = client.generate_any(&any).unwrap();
+    assert_eq!(image.bytes().as_ref(), pixels.as_slice());
+    let result = client.job("job-1").unwrap().wait().unwrap();
+    assert_eq!(result.status, JobStatus::Completed);
 }
 
 #[test]

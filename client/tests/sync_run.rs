@@ -5,7 +5,7 @@ mod common;
 
 use common::{JPEG, KEY, WEBP, client, image, json, png};
 use segmind_ideogram::{
-    ColorHex, ColorPaletteMember, ColorWeight, CustomColorPalette, Endpoint, Error,
+    AnyRequest, ColorHex, ColorPaletteMember, ColorWeight, CustomColorPalette, Endpoint, Error,
     Ideogram2aImg2ImgRequest, Ideogram3ReframeRequest, IdeogramImg2ImgRequest,
     IdeogramTurboImg2ImgRequest, IdeogramTxt2ImgRequest, ImageFormat, ImageInput, ImageWeight,
     MagicPromptOption, PalettePresetName, PresetColorPalette, RenderingSpeed, Rule, Seed,
@@ -15,21 +15,25 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// Runs `request` against a fresh server and checks the one request it got:
-/// method, path, headers and the exact JSON body.
-async fn assert_wire_format<E: Endpoint>(request: E, expected: Value) {
+/// Runs `request` against a fresh server and checks the request it got:
+/// method, path, headers and the exact JSON body; `run_any` on the same
+/// request sends the same bytes.
+async fn assert_wire_format<E: Endpoint + Into<AnyRequest>>(request: E, expected: Value) {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(format!("/v1/{}", E::INFO.slug)))
         .respond_with(image(&png(2, 2), "image/png"))
-        .expect(1)
+        .expect(2)
         .mount(&server)
         .await;
-    let image = client(&server.uri()).run(&request).await.expect("run");
+    let client = client(&server.uri());
+    let image = client.run(&request).await.expect("run");
     assert_eq!(image.format(), ImageFormat::Png);
+    client.run_any(&request.into()).await.expect("run_any");
 
     let received = server.received_requests().await.expect("recording");
-    assert_eq!(received.len(), 1);
+    assert_eq!(received.len(), 2);
+    assert_eq!(received[0].body, received[1].body);
     let sent = &received[0];
     let header = |name: &str| {
         sent.headers
