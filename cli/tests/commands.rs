@@ -547,3 +547,62 @@ fn help_points_to_the_resolution_list() {
         );
     }
 }
+
+/// A server that queues every POST and never answers a GET.
+async fn hanging_status_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut read = 0;
+                while !buf[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf[read..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => read += k,
+                    }
+                }
+                if buf.starts_with(b"POST") {
+                    let body = r#"{"request_id":"job-1","status":"QUEUED"}"#;
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                } else {
+                    tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+                }
+            });
+        }
+    });
+    uri
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_timeout_holds_when_a_status_request_hangs() {
+    let base = hanging_status_server().await;
+    let started = std::time::Instant::now();
+    let output = tokio::task::spawn_blocking(move || {
+        ideogram()
+            .env("SEGMIND_API_KEY", "k")
+            .args(["txt-2-img", "--prompt", "x", "--base-url", &base])
+            .args(["--poll-interval", "0.2", "--wait-timeout", "1"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let took = started.elapsed();
+    assert_eq!(
+        output.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("submitted job job-1"), "{stderr}");
+    // One second of waiting, one interval, and the process's start and end.
+    assert!(took < std::time::Duration::from_secs(6), "{took:?}");
+}
