@@ -146,5 +146,22 @@ pub use validation::{
 };
 pub use wait::{JobUpdate, WaitOptions};
 
+/// Support for the workspace's own benchmarks and generated code; not
+/// public API, and may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    /// Reads a response body as the client does: streamed against `cap`.
+    pub async fn read_capped(
+        response: &mut reqwest::Response,
+        cap: u64,
+    ) -> Result<bytes::Bytes, String> {
+        match crate::body::read(response, cap, crate::body::Overflow::Fail).await {
+            Ok(body) => Ok(body.bytes),
+            Err(crate::body::ReadError::TooLarge) => Err(format!("over the {cap}-byte cap")),
+            Err(crate::body::ReadError::Transport(e)) => Err(e.to_string()),
+        }
+    }
+}
+
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

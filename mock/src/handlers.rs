@@ -104,6 +104,8 @@ pub(crate) async fn submit(
             height: admitted.height,
             cost,
             failure: admitted.failure,
+            polls: 0,
+            noticed: None,
         },
         Instant::now(),
     );
@@ -173,6 +175,7 @@ struct JobView {
 impl JobView {
     async fn find(state: &State, id: String, headers: &HeaderMap) -> Result<Self, Response> {
         let (job, now) = find_job(state, &id, headers).await?;
+        state.note_poll(&id, now);
         let status = job_status(state, &job, now);
         let failed = status == JobStatus::Failed;
         Ok(Self {

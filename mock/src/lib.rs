@@ -35,7 +35,7 @@ mod state;
 
 pub use config::{Faults, MockConfig};
 pub use server::{MockBuilder, MockServer};
-pub use state::{Accepted, Mode};
+pub use state::{Accepted, JobStats, Mode};
 
 // The workspace README's examples use the client, the mock and tokio: this
 // crate sees all three, so they are compiled (and the offline ones run) here.

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::MockConfig;
 use crate::handlers;
-use crate::state::{Accepted, State};
+use crate::state::{Accepted, JobStats, State};
 
 /// Largest request body: a 10 MB image as a base64 data URI, with room to spare.
 const BODY_LIMIT: usize = 32 * 1024 * 1024;
@@ -90,6 +90,13 @@ impl MockServer {
         let config = &self.state.config;
         let low = config.queued_for + config.processing_for;
         segmind_ideogram::WaitOptions::new().expected_duration(low, low + config.processing_spread)
+    }
+
+    /// How each queued job still remembered was followed: status and result
+    /// requests, and the delay between its end and the first request that
+    /// saw it. For measuring a client's polling.
+    pub fn job_stats(&self) -> Vec<JobStats> {
+        self.state.job_stats()
     }
 
     /// Credits left on the mock account.

@@ -55,6 +55,25 @@ pub(crate) struct Job {
     pub height: u32,
     pub cost: f64,
     pub failure: Option<String>,
+    /// Status and result requests about this job so far.
+    pub polls: u32,
+    /// The first request that saw it ended, if any.
+    pub noticed: Option<Instant>,
+}
+
+/// How a queued job was followed by its client: for measuring polling.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct JobStats {
+    /// The job's id.
+    pub request_id: String,
+    /// Status and result requests the server answered about it.
+    pub polls: u32,
+    /// How long it took from submission to its end.
+    pub took: Duration,
+    /// From its end to the first request that saw it ended; `None` while
+    /// nobody has noticed.
+    pub notice_delay: Option<Duration>,
 }
 
 pub(crate) struct State {
@@ -197,6 +216,37 @@ impl State {
         Some(job)
     }
 
+    /// Counts a status or result request about `id`, noting when one first
+    /// sees the job ended.
+    pub fn note_poll(&self, id: &str, now: Instant) {
+        let ended = |job: &Job| now >= self.finished_at(job);
+        let mut inner = self.lock();
+        if let Some(job) = inner.jobs.get_mut(id) {
+            job.polls = job.polls.saturating_add(1);
+            if job.noticed.is_none() && ended(job) {
+                job.noticed = Some(now);
+            }
+        }
+    }
+
+    /// How every job still remembered was followed, in no particular order.
+    pub fn job_stats(&self) -> Vec<JobStats> {
+        let inner = self.lock();
+        inner
+            .jobs
+            .iter()
+            .map(|(id, job)| {
+                let finished = self.finished_at(job);
+                JobStats {
+                    request_id: id.clone(),
+                    polls: job.polls,
+                    took: finished.duration_since(job.submitted),
+                    notice_delay: job.noticed.map(|at| at.saturating_duration_since(finished)),
+                }
+            })
+            .collect()
+    }
+
     pub fn finished_at(&self, job: &Job) -> Instant {
         job.submitted + self.config.queued_for + job.processing
     }
@@ -276,6 +326,8 @@ mod tests {
             height: 1,
             cost: 0.0,
             failure: None,
+            polls: 0,
+            noticed: None,
         };
         let start = Instant::now();
         for n in 0..SWEEP_EVERY {

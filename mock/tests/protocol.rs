@@ -247,6 +247,54 @@ async fn queued_job_goes_queued_processing_completed_with_absolute_urls() {
         .unwrap();
     assert_eq!(legacy["status"], "COMPLETED");
     assert_eq!(server.jobs_submitted(), 1);
+
+    // Every request about the job was counted, and the one that first saw
+    // it done was a short while after it finished.
+    let stats = server.job_stats();
+    assert_eq!(stats.len(), 1);
+    let polls = u32::try_from(seen.len()).unwrap();
+    assert!(stats[0].polls > polls, "{stats:?}");
+    assert_eq!(stats[0].took, Duration::from_millis(600));
+    let delay = stats[0].notice_delay.expect("noticed");
+    assert!(delay < Duration::from_millis(500), "{delay:?}");
+}
+
+#[tokio::test]
+async fn job_latency_ranges_are_drawn_per_job_from_the_seed() {
+    let latencies = |seed: u64| async move {
+        let server = MockServer::builder()
+            .api_key(KEY)
+            .seed(seed)
+            .job_latency_range(
+                Duration::from_millis(10),
+                Duration::from_millis(100),
+                Duration::from_millis(900),
+            )
+            .start()
+            .await
+            .unwrap();
+        for n in 0..20 {
+            post(
+                &server,
+                "/v2/ideogram-txt-2-img",
+                &json!({"prompt": format!("p{n}")}),
+            )
+            .await;
+        }
+        let mut took: Vec<Duration> = server.job_stats().into_iter().map(|s| s.took).collect();
+        took.sort();
+        took
+    };
+    let a = latencies(7).await;
+    assert_eq!(a, latencies(7).await, "the same seed, the same draws");
+    assert!(
+        a.iter()
+            .all(|t| *t >= Duration::from_millis(110) && *t <= Duration::from_millis(910))
+    );
+    assert!(
+        a.last().unwrap().saturating_sub(*a.first().unwrap()) > Duration::from_millis(200),
+        "{a:?}"
+    );
 }
 
 #[tokio::test]
