@@ -69,8 +69,22 @@
 //!
 //! # Errors
 //!
-//! Every call returns [`Error`]. Invalid requests never leave the machine;
-//! rate limits and server errors are retried by the [`RetryPolicy`] first.
+//! Every call returns [`Error`]. Invalid requests never leave the machine.
+//! [`Error::delivery`] says whether a failed request was sent, which decides
+//! whether trying again could pay twice: Segmind bills every generation and
+//! has no idempotency key. So the client repeats a POST only when Segmind
+//! certainly did no work (the connection failed before the request was
+//! written, or the answer was 429); GETs are repeated after 429, 5xx, lost
+//! connections and nonsense answers, as the [`RetryPolicy`] allows.
+//!
+//! # Bounds
+//!
+//! Nothing the server controls is trusted: bodies are read as a stream
+//! against a cap ([`ClientBuilder::max_image_bytes`],
+//! [`ClientBuilder::max_json_bytes`]; past it, [`Error::BodyTooLarge`]);
+//! a wait's deadline bounds every poll, even one that hangs; waits the
+//! server asks for are capped by [`RetryPolicy::max_server_delay`]; the key
+//! is redacted from server text before it is kept.
 //!
 //! ```no_run
 //! use segmind_ideogram::{ApiErrorKind, Client, Error, IdeogramTxt2ImgRequest};
