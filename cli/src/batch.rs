@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use clap::ArgMatches;
 use indicatif::{ProgressBar, ProgressStyle};
 use segmind_ideogram::{
     AnyRequest, ApiErrorKind, Client, EndpointInfo, Error, Job, JobResult, WaitOptions,
@@ -27,8 +26,9 @@ use serde_json::Value;
 use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 
+use crate::args::BatchArgs;
 use crate::command::resolve_endpoint;
-use crate::connect::{Target, connect};
+use crate::connect::connect;
 use crate::failure::{Exit, Failure};
 use crate::payload::validate;
 
@@ -154,11 +154,11 @@ struct Counts {
     micro_usd: AtomicU64,
 }
 
-pub async fn run(m: &ArgMatches) -> Result<(), Failure> {
-    let file = m.get_one::<PathBuf>("file").cloned().unwrap_or_default();
-    let out_dir = m.get_one::<PathBuf>("out-dir").cloned().unwrap_or_default();
-    let concurrency = m.get_one::<u32>("concurrency").copied().unwrap_or(4) as usize;
-    let poll = m.get_one::<Duration>("poll-interval").copied();
+pub async fn run(args: BatchArgs) -> Result<(), Failure> {
+    let file = args.file;
+    let out_dir = args.out_dir;
+    let concurrency = args.concurrency as usize;
+    let poll = args.wait.poll_interval;
 
     let (lines, invalid) = read_lines(&file)?;
     std::fs::create_dir_all(&out_dir)
@@ -167,7 +167,7 @@ pub async fn run(m: &ArgMatches) -> Result<(), Failure> {
     for (id, error) in &invalid {
         eprintln!("{id}: {error}");
     }
-    let connection = connect(&Target::from_matches(m)).await?;
+    let connection = connect(&args.connection).await?;
     let (stop_tx, stop) = watch::channel(false);
     tokio::spawn(async move {
         interrupted().await;

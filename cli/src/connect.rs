@@ -1,33 +1,11 @@
 //! The client the command talks through: Segmind with the user's key, or an
 //! embedded mock server with `--mock`.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
-use segmind_ideogram::{API_KEY_ENV, Client, DEFAULT_BASE_URL};
+use segmind_ideogram::{API_KEY_ENV, Client, ClientBuilder, DEFAULT_BASE_URL};
 use segmind_ideogram_mock::MockServer;
 
+use crate::args::ConnectionArgs;
 use crate::failure::Failure;
-
-/// Where to connect, from the common flags.
-#[derive(Debug, Clone, Default)]
-pub struct Target {
-    pub mock: bool,
-    pub base_url: Option<String>,
-    pub api_key_file: Option<PathBuf>,
-    pub timeout: Option<Duration>,
-}
-
-impl Target {
-    pub fn from_matches(m: &clap::ArgMatches) -> Self {
-        Self {
-            mock: m.get_flag("mock"),
-            base_url: m.get_one::<String>("base-url").cloned(),
-            api_key_file: m.get_one::<PathBuf>("api-key-file").cloned(),
-            timeout: m.get_one::<Duration>("request-timeout").copied(),
-        }
-    }
-}
 
 /// A connected client, and the mock it talks to when there is one (kept
 /// alive for as long as the client is used).
@@ -36,44 +14,48 @@ pub struct Connection {
     pub _mock: Option<MockServer>,
 }
 
-pub async fn connect(target: &Target) -> Result<Connection, Failure> {
-    let mut waits = None;
-    let (base_url, key, mock) = if target.mock {
+pub async fn connect(args: &ConnectionArgs) -> Result<Connection, Failure> {
+    connect_with(args, |builder| builder).await
+}
+
+/// [`connect`], with more settings on the client.
+pub async fn connect_with(
+    args: &ConnectionArgs,
+    settings: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> Result<Connection, Failure> {
+    let mut builder = Client::builder();
+    let mock = if args.mock {
         let server = MockServer::builder()
             .api_key("mock-key")
             .start()
             .await
             .map_err(|e| Failure::input(format!("cannot start the mock server: {e}")))?;
         // Poll the embedded mock on its own clock, not a real job's.
-        waits = Some(server.wait_options());
-        (
-            server.base_url().to_owned(),
-            "mock-key".to_owned(),
-            Some(server),
-        )
+        builder = builder
+            .api_key("mock-key")
+            .base_url(server.base_url())
+            .wait_options(server.wait_options());
+        Some(server)
     } else {
-        let base = target
+        let base = args
             .base_url
             .clone()
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-        (base, api_key(target)?, None)
+        builder = builder.api_key(api_key(args)?).base_url(base);
+        None
     };
-    let mut builder = Client::builder().api_key(key).base_url(base_url);
-    if let Some(timeout) = target.timeout {
+    if let Some(timeout) = args.request_timeout {
         builder = builder.timeout(timeout);
     }
-    if let Some(waits) = waits {
-        builder = builder.wait_options(waits);
-    }
     Ok(Connection {
-        client: builder.build()?,
+        client: settings(builder).build()?,
         _mock: mock,
     })
 }
 
 /// The key from `--api-key-file`, else `SEGMIND_API_KEY`.
-fn api_key(target: &Target) -> Result<String, Failure> {
-    if let Some(path) = &target.api_key_file {
+fn api_key(args: &ConnectionArgs) -> Result<String, Failure> {
+    if let Some(path) = &args.api_key_file {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Failure::input(format!(
                 "cannot read the API key file {}: {e}",

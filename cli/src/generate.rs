@@ -4,19 +4,24 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::ArgMatches;
+use clap::{ArgMatches, FromArgMatches as _};
 use indicatif::{ProgressBar, ProgressStyle};
 use segmind_ideogram::{Client, EndpointInfo, Error, GeneratedImage, Job, JobUpdate, WaitOptions};
 
+use crate::args::{ConnectionArgs, EndpointArgs, WaitArgs};
 use crate::command::short_name;
-use crate::connect::{Target, connect};
+use crate::connect::connect;
 use crate::failure::Failure;
 use crate::payload::{estimated_cost, for_display, request_from_matches};
 
 pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Failure> {
-    let request = request_from_matches(info, m)?;
-    let sync = m.get_flag("sync");
-    if m.get_flag("dry-run") {
+    let parse = |e: clap::Error| Failure::input(e.to_string());
+    let args = EndpointArgs::from_arg_matches(m).map_err(parse)?;
+    let wait = WaitArgs::from_arg_matches(m).map_err(parse)?;
+    let connection_args = ConnectionArgs::from_arg_matches(m).map_err(parse)?;
+    let request = request_from_matches(info, args.json.as_deref(), m)?;
+    let sync = args.sync;
+    if args.dry_run {
         let payload = serde_json::to_value(&request).map_err(|e| Failure::input(e.to_string()))?;
         let shown = serde_json::to_string_pretty(&for_display(&payload)).unwrap_or_default();
         let version = if sync { "v1" } else { "v2" };
@@ -27,15 +32,14 @@ pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Fail
         );
         return Ok(());
     }
-    let connection = connect(&Target::from_matches(m)).await?;
-    let out = m
-        .get_one::<PathBuf>("out")
-        .cloned()
+    let connection = connect(&connection_args).await?;
+    let out = args
+        .out
         .unwrap_or_else(|| PathBuf::from(format!("{}.png", short_name(info.slug))));
     let image = if sync {
         connection.client.run_any(&request).await?
     } else {
-        let options = wait_options(&connection.client, m);
+        let options = wait_options(&connection.client, &wait);
         let job = connection.client.submit_any(&request).await?;
         // Printed at once: from here on the image can be had by id.
         eprintln!(
@@ -50,15 +54,12 @@ pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Fail
 
 /// How to wait for a job: the client's options (adaptive, or the embedded
 /// mock's clock), with `--poll-interval` and `--wait-timeout` applied.
-pub fn wait_options(client: &Client, m: &ArgMatches) -> WaitOptions {
-    let mut options = client.wait_options();
-    if let Some(interval) = m.get_one::<Duration>("poll-interval") {
-        options = options.interval(*interval);
+pub fn wait_options(client: &Client, wait: &WaitArgs) -> WaitOptions {
+    let options = client.wait_options().timeout(wait.wait_timeout);
+    match wait.poll_interval {
+        Some(interval) => options.interval(interval),
+        None => options,
     }
-    if let Some(timeout) = m.get_one::<Duration>("wait-timeout") {
-        options = options.timeout(*timeout);
-    }
-    options
 }
 
 /// Waits for the job with a spinner showing its state as the library

@@ -1,20 +1,13 @@
 //! `ideogram jobs status|wait ID`: queued jobs submitted earlier, by id.
 
-use std::path::PathBuf;
-
-use clap::ArgMatches;
-
-use crate::connect::{Target, connect};
+use crate::args::{JobStatusArgs, JobWaitArgs};
+use crate::connect::connect;
 use crate::failure::Failure;
 use crate::generate::{save, wait_options, wait_with_progress};
 
-pub async fn status(m: &ArgMatches) -> Result<(), Failure> {
-    let connection = connect(&Target::from_matches(m)).await?;
-    let id = m
-        .get_one::<String>("id")
-        .map(String::as_str)
-        .unwrap_or_default();
-    let status = connection.client.job(id)?.status().await?;
+pub async fn status(args: JobStatusArgs) -> Result<(), Failure> {
+    let connection = connect(&args.connection).await?;
+    let status = connection.client.job(args.id.trim())?.status().await?;
     println!(
         "{}",
         serde_json::to_string_pretty(&status).unwrap_or_default()
@@ -22,17 +15,9 @@ pub async fn status(m: &ArgMatches) -> Result<(), Failure> {
     Ok(())
 }
 
-pub async fn wait(m: &ArgMatches) -> Result<(), Failure> {
-    let connection = connect(&Target::from_matches(m)).await?;
-    let id = m
-        .get_one::<String>("id")
-        .map(String::as_str)
-        .unwrap_or_default();
-    let job = connection.client.job(id)?;
-    let image = wait_with_progress(&job, wait_options(&connection.client, m)).await?;
-    let out = m
-        .get_one::<PathBuf>("out")
-        .cloned()
-        .unwrap_or_else(|| PathBuf::from("out.png"));
-    save(&image, &out)
+pub async fn wait(args: JobWaitArgs) -> Result<(), Failure> {
+    let connection = connect(&args.connection).await?;
+    let job = connection.client.job(args.id.trim())?;
+    let image = wait_with_progress(&job, wait_options(&connection.client, &args.wait)).await?;
+    save(&image, &args.out)
 }

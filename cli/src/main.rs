@@ -1,5 +1,6 @@
 //! `ideogram`: Segmind's Ideogram endpoints from the shell.
 
+mod args;
 mod batch;
 mod command;
 mod connect;
@@ -50,24 +51,21 @@ fn main() -> ExitCode {
 }
 
 async fn dispatch(matches: &clap::ArgMatches) -> Result<(), Failure> {
+    use clap::FromArgMatches as _;
+
     let Some((name, m)) = matches.subcommand() else {
         return Err(Failure::input("no command given; see ideogram --help"));
     };
     if let Some(info) = command::resolve_endpoint(name) {
         return generate::run(info, m).await;
     }
-    match (name, m.subcommand()) {
-        ("batch", _) => batch::run(m).await,
-        ("jobs", Some(("status", sub))) => jobs::status(sub).await,
-        ("jobs", Some(("wait", sub))) => jobs::wait(sub).await,
-        ("list", _) => list::run(
-            m.get_one::<String>("what")
-                .map(String::as_str)
-                .unwrap_or_default(),
-        ),
-        ("mock", Some(("serve", sub))) => serve::run(sub).await,
-        _ => Err(Failure::input(format!(
-            "unknown command `{name}`; see ideogram --help"
-        ))),
+    let parsed =
+        args::Static::from_arg_matches(matches).map_err(|e| Failure::input(e.to_string()))?;
+    match parsed {
+        args::Static::Batch(a) => batch::run(a).await,
+        args::Static::Jobs(args::JobsCommand::Status(a)) => jobs::status(a).await,
+        args::Static::Jobs(args::JobsCommand::Wait(a)) => jobs::wait(a).await,
+        args::Static::List(a) => list::run(&a.what),
+        args::Static::Mock(args::MockCommand::Serve(a)) => serve::run(a).await,
     }
 }

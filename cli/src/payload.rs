@@ -2,7 +2,7 @@
 //! the registry's field shapes, so it needs no per-endpoint code.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use clap::ArgMatches;
 use segmind_ideogram::{AnyRequest, EndpointInfo, FieldShape, ImageInput};
@@ -14,9 +14,10 @@ use crate::failure::Failure;
 /// The request described by `--json` and the flags (flags win), validated.
 pub fn request_from_matches(
     info: &'static EndpointInfo,
+    json: Option<&Path>,
     m: &ArgMatches,
 ) -> Result<AnyRequest, Failure> {
-    let mut object = match m.get_one::<PathBuf>("json") {
+    let mut object = match json {
         Some(path) => read_json_object(path)?,
         None => Map::new(),
     };

@@ -2,36 +2,43 @@
 
 use std::time::Duration;
 
-use clap::ArgMatches;
 use segmind_ideogram_mock::MockServer;
 
+use crate::args::ServeArgs;
 use crate::failure::Failure;
 
-pub async fn run(m: &ArgMatches) -> Result<(), Failure> {
-    let ms = |name: &str| Duration::from_millis(m.get_one::<u64>(name).copied().unwrap_or(0));
-    let mut builder = MockServer::builder()
-        .port(m.get_one::<u16>("port").copied().unwrap_or(0))
-        .job_latency(ms("queued-ms"), ms("processing-ms"));
-    if let Some(key) = m.get_one::<String>("api-key") {
+pub async fn run(args: ServeArgs) -> Result<(), Failure> {
+    let ms = Duration::from_millis;
+    let queued = ms(args.queued_ms);
+    let processing = ms(args.processing_ms);
+    let mut builder = MockServer::builder().port(args.port);
+    builder = match args.processing_max_ms {
+        Some(max) => builder.job_latency_range(queued, processing, ms(max)),
+        None => builder.job_latency(queued, processing),
+    };
+    if let Some(key) = args.api_key {
         builder = builder.api_key(key);
     }
-    if let Some(limit) = m.get_one::<u32>("rate-limit") {
-        builder = builder.rate_limit(*limit, ms("rate-window-ms"));
+    if let Some(limit) = args.rate_limit {
+        builder = builder.rate_limit(limit, args.rate_window);
     }
-    if let Some(rate) = m.get_one::<f64>("error-rate") {
-        builder = builder.server_error_rate(*rate);
+    if let Some(rate) = args.error_rate {
+        builder = builder.server_error_rate(rate);
     }
-    if let Some(rate) = m.get_one::<f64>("drop-rate") {
-        builder = builder.drop_rate(*rate);
+    if let Some(rate) = args.drop_rate {
+        builder = builder.drop_rate(rate);
     }
-    if m.get_one::<u64>("latency-ms").is_some() {
-        builder = builder.added_latency(ms("latency-ms"));
+    if let Some(latency) = args.latency_ms {
+        builder = builder.added_latency(ms(latency));
     }
-    if let Some(word) = m.get_one::<String>("fail-word") {
+    if let Some(word) = args.fail_word {
         builder = builder.fail_word(word);
     }
-    if let Some(seed) = m.get_one::<u64>("seed") {
-        builder = builder.seed(*seed);
+    if let Some(credits) = args.credits {
+        builder = builder.initial_credits(credits);
+    }
+    if let Some(seed) = args.seed {
+        builder = builder.seed(seed);
     }
     let server = builder
         .start()

@@ -1,0 +1,266 @@
+//! Every argument whose name is known at compile time, with clap's derive
+//! API: the static subcommands, and the flag groups the endpoint
+//! subcommands (built from the registry) share. A misspelt argument name
+//! does not compile.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+
+/// The subcommands that are not endpoints.
+#[derive(Debug, Subcommand)]
+pub enum Static {
+    /// Run many requests from a JSONL file through the queue, resumably and
+    /// within a budget
+    #[command(long_about = BATCH_ABOUT)]
+    Batch(BatchArgs),
+    /// Follow queued (v2) jobs submitted earlier
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// List endpoints, or every value a choice flag takes
+    List(ListArgs),
+    /// The local Segmind stand-in
+    #[command(subcommand)]
+    Mock(MockCommand),
+}
+
+const BATCH_ABOUT: &str = "Run many requests from a JSONL file: one {\"endpoint\": \"txt-2-img\", \
+\"request\": {...}} object per line (an optional \"id\" names the output file). Lines run \
+through the queue (v2) with bounded concurrency.\n\n\
+A spend journal in the output folder records, before each submission, the intent to submit \
+(synced to disk), then the job id as soon as Segmind answers, then the outcome and the cost. \
+A rerun skips finished lines and resumes submitted ones; a line whose submission may have \
+reached Segmind without its id being recorded is looked up in Segmind's request history \
+before anything is decided. Only one batch runs in a folder at a time.";
+
+/// Where to connect: Segmind with a key, or an embedded mock.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConnectionArgs {
+    /// Start an embedded mock Segmind server and use it (offline, no key, no cost)
+    #[arg(long)]
+    pub mock: bool,
+    /// Segmind's base URL [default: https://api.segmind.com]
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Read the API key from this file instead of SEGMIND_API_KEY
+    #[arg(long, value_name = "FILE")]
+    pub api_key_file: Option<PathBuf>,
+    /// Timeout of each HTTP request, in seconds [default: 120]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub request_timeout: Option<Duration>,
+}
+
+/// How to wait for a queued job.
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
+    /// Seconds between status checks of a queued job [default: adaptive: the
+    /// first check when the job can first be done, then a step sized to how
+    /// much job times vary]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub poll_interval: Option<Duration>,
+    /// Give up waiting for a queued job after this many seconds (the job
+    /// goes on; `ideogram jobs wait ID` picks it up)
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "600")]
+    pub wait_timeout: Duration,
+}
+
+/// What an endpoint subcommand does besides its request members.
+#[derive(Debug, Clone, Args)]
+pub struct EndpointArgs {
+    /// Read the request from a JSON file (flags given too override its members); - reads stdin
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Where to save the image; the extension follows the real format [default: <endpoint>.png]
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Use the synchronous API (v1): one request that answers with the image.
+    /// By default the queue (v2) is used: the job id is known before any
+    /// money is at risk, so an interruption never loses a paid image
+    #[arg(long)]
+    pub sync: bool,
+    /// The queue is the default now; kept so that older scripts still run.
+    #[arg(long = "async", hide = true, conflicts_with = "sync")]
+    pub queued: bool,
+    /// Print the validated JSON payload and the estimated cost; send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// The JSONL file: one {"endpoint": ..., "request": {...}} per line
+    #[arg(value_name = "FILE.jsonl")]
+    pub file: PathBuf,
+    /// Where images, the journal and the lock go
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+    /// Lines in flight at once
+    #[arg(long, short = 'j', value_name = "N", default_value = "4",
+          value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
+    /// Never commit more than this many US dollars to the batch (across
+    /// reruns): each submission reserves the endpoint's documented price
+    /// until Segmind reports the real cost
+    #[arg(long, value_name = "USD", value_parser = dollars)]
+    pub max_spend: Option<f64>,
+    /// Submissions per minute: pace the batch so that a key used by nothing
+    /// else never sees a 429 [default: learn the limit from the first 429]
+    #[arg(long, value_name = "PER_MINUTE",
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub rate_limit: Option<u32>,
+    /// Start without comparing the batch's estimated cost with the account's credits
+    #[arg(long)]
+    pub no_credit_check: bool,
+    /// Submit lines whose earlier submission could not be confirmed or ruled
+    /// out in Segmind's request history (this may pay twice for them)
+    #[arg(long)]
+    pub resubmit_unresolved: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Print a job's status as JSON
+    Status(JobStatusArgs),
+    /// Wait for a job and save its image
+    Wait(JobWaitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JobStatusArgs {
+    /// The job's id, as printed when it was submitted
+    #[arg(value_name = "REQUEST_ID")]
+    pub id: String,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct JobWaitArgs {
+    /// The job's id, as printed when it was submitted
+    #[arg(value_name = "REQUEST_ID")]
+    pub id: String,
+    /// Where to save the image; the extension follows the real format
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// `endpoints` (the default), or a choice member in the plural:
+    /// resolutions, style_types, magic_prompt_options, rendering_speeds
+    #[arg(value_name = "WHAT", default_value = "endpoints")]
+    pub what: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MockCommand {
+    /// Serve the mock on 127.0.0.1 until interrupted
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The port on 127.0.0.1 (0 picks a free one, printed on stdout)
+    #[arg(long, value_name = "N", default_value = "0")]
+    pub port: u16,
+    /// Accept only this key [default: any non-empty key]
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// How long a queued job stays QUEUED, in milliseconds
+    #[arg(long, value_name = "MS", default_value = "50")]
+    pub queued_ms: u64,
+    /// How long a job then stays PROCESSING, in milliseconds (the least, with --processing-max-ms)
+    #[arg(long, value_name = "MS", default_value = "150")]
+    pub processing_ms: u64,
+    /// Draw each job's processing time uniformly up to this many milliseconds
+    #[arg(long, value_name = "MS")]
+    pub processing_max_ms: Option<u64>,
+    /// Answer 429 past this many submissions per window
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// The rate limit's window, in seconds (Segmind's is a minute)
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "60")]
+    pub rate_window: Duration,
+    /// Share (0 to 1) of API answers that are 500/502/503/504
+    #[arg(long, value_name = "SHARE", value_parser = share)]
+    pub error_rate: Option<f64>,
+    /// Share (0 to 1) of image answers cut mid-body
+    #[arg(long, value_name = "SHARE", value_parser = share)]
+    pub drop_rate: Option<f64>,
+    /// Delay added to every API answer, in milliseconds
+    #[arg(long, value_name = "MS")]
+    pub latency_ms: Option<u64>,
+    /// Fail jobs whose prompt contains WORD
+    #[arg(long, value_name = "WORD")]
+    pub fail_word: Option<String>,
+    /// Credits the account starts with
+    #[arg(long, value_name = "USD", value_parser = dollars)]
+    pub credits: Option<f64>,
+    /// Seed of injected faults and ids
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+/// The longest duration a flag takes: a year.
+const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
+
+/// A duration in seconds: finite, not negative, at most a year.
+pub fn seconds(text: &str) -> Result<Duration, String> {
+    let value = number(text, "a number of seconds")?;
+    if value > MAX_SECONDS {
+        return Err(format!("`{text}` seconds is more than a year"));
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+/// An amount of US dollars: finite, not negative.
+pub fn dollars(text: &str) -> Result<f64, String> {
+    number(text, "an amount of US dollars")
+}
+
+/// A share between 0 and 1.
+pub fn share(text: &str) -> Result<f64, String> {
+    let value = number(text, "a share between 0 and 1")?;
+    if value > 1.0 {
+        return Err(format!("`{text}` is not a share between 0 and 1"));
+    }
+    Ok(value)
+}
+
+fn number(text: &str, what: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not {what}"))?;
+    if !value.is_finite() || value < 0.0 {
+        return Err(format!("`{text}` is not {what} (finite, not negative)"));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_finite_and_not_negative() {
+        assert_eq!(seconds("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(seconds("0"), Ok(Duration::ZERO));
+        for bad in ["NaN", "inf", "-1", "1e300", "soon", ""] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
+        assert_eq!(dollars("2.50"), Ok(2.5));
+        assert!(dollars("-0.01").is_err());
+        assert!(share("1.5").is_err());
+        assert_eq!(share("0.25"), Ok(0.25));
+    }
+}
