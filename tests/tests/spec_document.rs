@@ -82,9 +82,9 @@ fn every_ref_resolves() {
 }
 
 fn reference_list(name: &str) -> Vec<Value> {
-    let path = root().join("../shared/reference").join(name);
+    let path = root().join("spec/sources").join(name);
     let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{} must be beside the repo: {e}", path.display()));
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()
 }
 
