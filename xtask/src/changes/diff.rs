@@ -300,14 +300,10 @@ fn enum_changes(out: &mut Changes, o: &EnumDef, n: &EnumDef) {
             );
         }
     }
-    let common = |a: &EnumDef, b: &EnumDef| -> Vec<String> {
-        a.variants
-            .iter()
-            .filter(|v| b.variants.iter().any(|w| w.wire == v.wire))
-            .map(|v| v.wire.clone())
-            .collect()
-    };
-    if common(o, n) != common(n, o) {
+    fn wires(e: &EnumDef) -> Vec<&str> {
+        e.variants.iter().map(|v| v.wire.as_str()).collect()
+    }
+    if reordered(&wires(o), &wires(n)) {
         out.push(
             Class::Patch,
             item,
@@ -366,6 +362,17 @@ fn enum_changes(out: &mut Changes, o: &EnumDef, n: &EnumDef) {
         ),
         _ => {}
     }
+}
+
+/// Whether the names both lists share come in another order.
+fn reordered(old: &[&str], new: &[&str]) -> bool {
+    let shared = |a: &[&str], b: &[&str]| -> Vec<String> {
+        a.iter()
+            .filter(|x| b.contains(x))
+            .map(|x| x.to_string())
+            .collect()
+    };
+    shared(old, new) != shared(new, old)
 }
 
 /// The type an integer newtype wraps (see `codegen/src/emit/scalars.rs`).
@@ -573,14 +580,10 @@ fn struct_changes(out: &mut Changes, o: &StructDef, n: &StructDef) {
             );
         }
     }
-    let order = |a: &StructDef, b: &StructDef| -> Vec<String> {
-        a.fields
-            .iter()
-            .filter(|f| b.fields.iter().any(|g| g.wire == f.wire))
-            .map(|f| f.wire.clone())
-            .collect()
-    };
-    if order(o, n) != order(n, o) {
+    fn wires(s: &StructDef) -> Vec<&str> {
+        s.fields.iter().map(|f| f.wire.as_str()).collect()
+    }
+    if reordered(&wires(o), &wires(n)) {
         out.push(
             Class::Patch,
             name,

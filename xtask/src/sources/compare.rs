@@ -338,31 +338,17 @@ fn value_facts(facts: &mut Facts<'_>, param: &Param, e: &EnumDef, lists: &[Refer
     let spec_values: Vec<&str> = e.variants.iter().map(|v| v.wire.as_str()).collect();
     let shown = param.values.len() as u64;
     let truncated = param.more.is_some_and(|more| more > 0);
-    let mut values_agree = true;
-    for value in &param.values {
-        if !spec_values.contains(&value.as_str()) {
-            values_agree = false;
-            facts.push(
-                &format!("{name}.values"),
-                format!("shows \"{value}\""),
-                format!("{} lacks it", e.name),
-                false,
-            );
-        }
-    }
-    if !truncated && !param.values.is_empty() {
-        for value in &spec_values {
-            if !param.values.iter().any(|v| v == value) {
-                values_agree = false;
-                facts.push(
-                    &format!("{name}.values"),
-                    format!("does not show \"{value}\""),
-                    format!("{} has it", e.name),
-                    false,
-                );
-            }
-        }
-    }
+    let shown_values: Vec<&str> = param.values.iter().map(String::as_str).collect();
+    let values_agree = value_differences(
+        facts,
+        &format!("{name}.values"),
+        (&shown_values, &spec_values),
+        &e.name,
+        |v| format!("shows \"{v}\""),
+        // A truncated list need not show every value.
+        (!truncated && !shown_values.is_empty())
+            .then_some(|v: &str| format!("does not show \"{v}\"")),
+    );
     if values_agree && !param.values.is_empty() {
         facts.push(
             &format!("{name}.values"),
@@ -407,29 +393,15 @@ fn reference_facts(facts: &mut Facts<'_>, param: &Param, e: &EnumDef, lists: &[R
         return;
     };
     let spec_values: Vec<&str> = e.variants.iter().map(|v| v.wire.as_str()).collect();
-    let mut agrees = true;
-    for value in &list.values {
-        if !spec_values.contains(&value.as_str()) {
-            agrees = false;
-            facts.push(
-                &field,
-                format!("{} lists \"{value}\"", list.file),
-                format!("{} lacks it", e.name),
-                false,
-            );
-        }
-    }
-    for value in &spec_values {
-        if !list.values.iter().any(|v| v == value) {
-            agrees = false;
-            facts.push(
-                &field,
-                format!("{} does not list \"{value}\"", list.file),
-                format!("{} has it", e.name),
-                false,
-            );
-        }
-    }
+    let listed: Vec<&str> = list.values.iter().map(String::as_str).collect();
+    let agrees = value_differences(
+        facts,
+        &field,
+        (&listed, &spec_values),
+        &e.name,
+        |v| format!("{} lists \"{v}\"", list.file),
+        Some(|v: &str| format!("{} does not list \"{v}\"", list.file)),
+    );
     if agrees {
         let same_order = list
             .values
@@ -452,6 +424,29 @@ fn reference_facts(facts: &mut Facts<'_>, param: &Param, e: &EnumDef, lists: &[R
             same_order,
         );
     }
+}
+
+/// One fact per value the source has and the spec's enum lacks, and (when
+/// `lacks` is given) per value the spec has and the source lacks. Whether
+/// there was none.
+fn value_differences(
+    facts: &mut Facts<'_>,
+    field: &str,
+    (source, spec): (&[&str], &[&str]),
+    enum_name: &str,
+    has: impl Fn(&str) -> String,
+    lacks: Option<impl Fn(&str) -> String>,
+) -> bool {
+    let before = facts.out.len();
+    for value in source.iter().filter(|v| !spec.contains(v)) {
+        facts.push(field, has(value), format!("{enum_name} lacks it"), false);
+    }
+    if let Some(lacks) = lacks {
+        for value in spec.iter().filter(|v| !source.contains(v)) {
+            facts.push(field, lacks(value), format!("{enum_name} has it"), false);
+        }
+    }
+    facts.out.len() == before
 }
 
 fn page_variants(param: &Param) -> String {
