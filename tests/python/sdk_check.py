@@ -7,12 +7,12 @@ works against a Segmind stand-in such as segmind-ideogram-mock.
 BASE_V1_URL is what the SDK takes as `base_url`, e.g. http://127.0.0.1:PORT/v1.
 The key comes from SEGMIND_API_KEY (default "sdk-check-key").
 
-For each of the five Ideogram slugs, with a valid payload from
+For each endpoint of the spec (its x-segmind-endpoint slugs), with a valid payload from
 spec/examples/<slug>/ (an example whose "violations" is empty):
   - `client.run_sync(slug, **payload)`: the raw httpx.Response is a 200 PNG
     of the requested resolution, with `x-remaining-credits`;
   - `client.run(slug, **payload)` (v2 submit, then the SDK's own wait at its
-    fixed 1 s cadence; the five run in parallel threads): a dict with status
+    fixed 1 s cadence; all run in parallel threads): a dict with status
     COMPLETED, metrics and an `output` URL that serves a PNG;
   - `client.submit_async(slug, **payload).wait(interval=0.05)`: the same,
     polled fast, through the job handle (request_id, status(), result());
@@ -42,14 +42,22 @@ import httpx
 import segmind
 from segmind import InferenceFailed, SegmindClient, SegmindError
 
-SLUGS = (
-    "ideogram-txt-2-img",
-    "ideogram-img-2-img",
-    "ideogram-turbo-img-2-img",
-    "ideogram-2a-img-2-img",
-    "ideogram-3-reframe",
-)
-EXAMPLES = Path(__file__).resolve().parents[2] / "spec" / "examples"
+SPEC_DIR = Path(__file__).resolve().parents[2] / "spec"
+EXAMPLES = SPEC_DIR / "examples"
+
+
+def spec_slugs() -> tuple[str, ...]:
+    """Every endpoint of the spec: the slug of each x-segmind-endpoint, in order."""
+    spec = json.loads((SPEC_DIR / "segmind-ideogram.openapi.json").read_text())
+    return tuple(
+        op["x-segmind-endpoint"]["slug"]
+        for item in spec["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict) and "x-segmind-endpoint" in op
+    )
+
+
+SLUGS = spec_slugs()
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 failures: list[str] = []
@@ -218,7 +226,7 @@ def main() -> int:
     with httpx.Client(timeout=30) as http:
         for slug, (valid, _) in payloads.items():
             check_run_sync(client, slug, valid)
-        # run() polls at the SDK's fixed 1 s: the five run side by side.
+        # run() polls at the SDK's fixed 1 s: all run side by side.
         with ThreadPoolExecutor(len(SLUGS)) as pool:
             for future in [
                 pool.submit(check_run, client, slug, valid, http)

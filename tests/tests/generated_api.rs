@@ -8,7 +8,7 @@ use segmind_ideogram::*;
 
 fn reference(name: &str) -> Vec<String> {
     let path = segmind_ideogram_tests::root()
-        .join("../shared/reference")
+        .join("spec/sources")
         .join(name);
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }

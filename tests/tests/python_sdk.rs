@@ -20,13 +20,6 @@ use segmind_ideogram_tests::root;
 const PYPI_UNREACHABLE: i32 = 75;
 const API_KEY: &str = "sdk-check-key";
 const FAIL_WORD: &str = "FORBIDDENWORD";
-const SLUGS: [&str; 5] = [
-    "ideogram-txt-2-img",
-    "ideogram-img-2-img",
-    "ideogram-turbo-img-2-img",
-    "ideogram-2a-img-2-img",
-    "ideogram-3-reframe",
-];
 
 struct Finished {
     status: ExitStatus,
@@ -180,11 +173,18 @@ async fn the_official_python_sdk_works_against_the_mock() {
     );
     assert!(done.stdout.contains("sdk_check: ok"), "{}", done.stdout);
 
-    // Per slug: one run_sync; run and submit_async each queue a job. Invalid
-    // payloads, the unknown slug, the wrong key and the failed sync call are
-    // not accepted; the failed job is.
-    assert_eq!(server.sync_calls(), 5);
-    assert_eq!(server.jobs_submitted(), 5 + 5 + 1);
+    // Per endpoint (sdk_check.py reads them from the spec, as the registry
+    // is generated from it): one run_sync; run and submit_async each queue
+    // a job. Invalid payloads, the unknown slug, the wrong key and the
+    // failed sync call are not accepted; the failed job is.
+    let slugs: Vec<&str> = segmind_ideogram::ENDPOINTS.iter().map(|e| e.slug).collect();
+    assert!(
+        done.stdout.contains(&format!("{} endpoints", slugs.len())),
+        "{}",
+        done.stdout
+    );
+    assert_eq!(server.sync_calls(), slugs.len());
+    assert_eq!(server.jobs_submitted(), 2 * slugs.len() + 1);
     let accepted = server.accepted();
     let mut per_slug: BTreeMap<(&str, bool), Vec<&Accepted>> = BTreeMap::new();
     for a in &accepted {
@@ -193,7 +193,7 @@ async fn the_official_python_sdk_works_against_the_mock() {
             .or_default()
             .push(a);
     }
-    for slug in SLUGS {
+    for slug in slugs {
         let payload = valid_payload(slug);
         let sync = &per_slug[&(slug, true)];
         assert_eq!(sync.len(), 1, "{slug}");

@@ -1,27 +1,38 @@
 //! The xtask's logic, as a library so tests can run it against a scratch
-//! copy of the workspace.
+//! copy of the workspace or an edited copy of the spec.
+//!
+//! - [`codegen`]: `cargo xtask codegen [--check]`, the generated code.
+//! - [`sources`]: `cargo xtask sources [--check]`, the spec against Segmind's pages.
+//! - [`changes`]: `cargo xtask changes [--since REV]`, what a spec change means for users.
 
 use std::fmt;
-use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+pub mod changes;
+mod codegen;
+pub mod sources;
+
+pub use codegen::{Mode, codegen};
 
 /// Where the spec lives, relative to the workspace root.
 pub const SPEC: &str = "spec/segmind-ideogram.openapi.json";
 /// Where generated files go, relative to the workspace root.
 pub const GENERATED_DIR: &str = "client/src/generated";
-
-/// Write the files, or only compare them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Write,
-    Check,
-}
+/// Where the spec's sources (Segmind's pages, reference lists) live.
+pub const SOURCES_DIR: &str = "spec/sources";
 
 #[derive(Debug)]
 pub enum Error {
     Io(PathBuf, io::Error),
+    /// The generator refused the spec (codegen changes no file then).
     Spec(segmind_ideogram_codegen::CodegenError),
+    /// Bad input other than a spec the generator refuses: a malformed
+    /// deviation record, a spec at a revision that does not parse, a source
+    /// file that is not what its name promises. The text says where.
+    Invalid(String),
+    /// `git` could not answer.
+    Git(String),
     /// `--check` found stale files; the text holds a short diff per file.
     Stale(String),
 }
@@ -31,6 +42,8 @@ impl fmt::Display for Error {
         match self {
             Error::Io(path, e) => write!(f, "{}: {e}", path.display()),
             Error::Spec(e) => write!(f, "{e}\n(no generated file was changed)"),
+            Error::Invalid(message) => f.write_str(message),
+            Error::Git(message) => write!(f, "git: {message}"),
             Error::Stale(diff) => write!(
                 f,
                 "generated code is stale; run `cargo xtask codegen` and commit the result\n{diff}"
@@ -41,121 +54,7 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Regenerates (or checks) every generated file under `root`.
-///
-/// Everything is generated in memory first, so a spec error changes nothing
-/// on disk; files are then replaced atomically (write to a temporary file,
-/// rename), and only when their contents differ.
-pub fn codegen(root: &Path, mode: Mode) -> Result<String, Error> {
-    let spec_path = root.join(SPEC);
-    let spec = fs::read_to_string(&spec_path).map_err(|e| Error::Io(spec_path.clone(), e))?;
-    let files = segmind_ideogram_codegen::generate(&spec).map_err(Error::Spec)?;
-    let dir = root.join(GENERATED_DIR);
-    let mut stale = String::new();
-    let mut written = Vec::new();
-    for file in &files {
-        let path = dir.join(file.name);
-        let current = fs::read_to_string(&path).ok();
-        if current.as_deref() == Some(file.contents.as_str()) {
-            continue;
-        }
-        match mode {
-            Mode::Check => stale.push_str(&short_diff(
-                &format!("{GENERATED_DIR}/{}", file.name),
-                current.as_deref().unwrap_or(""),
-                &file.contents,
-            )),
-            Mode::Write => {
-                write_atomically(&path, &file.contents)?;
-                written.push(file.name);
-            }
-        }
-    }
-    let expected: Vec<&str> = files.iter().map(|f| f.name).collect();
-    let extra = extra_files(&dir, &expected)?;
-    match mode {
-        Mode::Check if !stale.is_empty() || !extra.is_empty() => {
-            for name in &extra {
-                stale.push_str(&format!(
-                    "{GENERATED_DIR}/{name}: not produced by the generator\n"
-                ));
-            }
-            Err(Error::Stale(stale))
-        }
-        Mode::Check => Ok(format!("{} generated files are up to date", files.len())),
-        Mode::Write => {
-            for name in &extra {
-                let path = dir.join(name);
-                fs::remove_file(&path).map_err(|e| Error::Io(path, e))?;
-            }
-            Ok(if written.is_empty() && extra.is_empty() {
-                format!("{} generated files already up to date", files.len())
-            } else {
-                format!("wrote {}; removed {}", list(&written), list(&extra))
-            })
-        }
-    }
-}
-
-fn list<S: AsRef<str>>(names: &[S]) -> String {
-    if names.is_empty() {
-        "nothing".to_owned()
-    } else {
-        names
-            .iter()
-            .map(AsRef::as_ref)
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
-
-/// `.rs` files in the generated folder that the generator no longer produces.
-fn extra_files(dir: &Path, expected: &[&str]) -> Result<Vec<String>, Error> {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::Io(dir.to_owned(), e)),
-    };
-    let mut extra = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::Io(dir.to_owned(), e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".rs") && !expected.contains(&name.as_str()) {
-            extra.push(name);
-        }
-    }
-    extra.sort();
-    Ok(extra)
-}
-
-fn write_atomically(path: &Path, contents: &str) -> Result<(), Error> {
-    let dir = path.parent().expect("generated files live in a folder");
-    fs::create_dir_all(dir).map_err(|e| Error::Io(dir.to_owned(), e))?;
-    let tmp = path.with_extension("rs.tmp");
-    fs::write(&tmp, contents).map_err(|e| Error::Io(tmp.clone(), e))?;
-    fs::rename(&tmp, path).map_err(|e| Error::Io(path.to_owned(), e))
-}
-
-/// A unified diff cut to a screenful.
-fn short_diff(name: &str, old: &str, new: &str) -> String {
-    const MAX_LINES: usize = 40;
-    let diff = similar::TextDiff::from_lines(old, new);
-    let text = diff
-        .unified_diff()
-        .context_radius(2)
-        .header(
-            &format!("{name} (checked in)"),
-            &format!("{name} (generated)"),
-        )
-        .to_string();
-    let total = text.lines().count();
-    let mut out: String = text
-        .lines()
-        .take(MAX_LINES)
-        .map(|l| format!("{l}\n"))
-        .collect();
-    if total > MAX_LINES {
-        out.push_str(&format!("... ({} more diff lines)\n", total - MAX_LINES));
-    }
-    out
+/// Reads a file of the workspace, naming it on failure.
+pub(crate) fn read(path: &std::path::Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| Error::Io(path.to_owned(), e))
 }

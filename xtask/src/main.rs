@@ -1,25 +1,82 @@
-//! `cargo xtask codegen [--check]`: regenerates `client/src/generated/` from
-//! the spec, or checks that the checked-in files are fresh.
+//! `cargo xtask`: the maintainers' commands. See `xtask/README.md`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Maintainer tasks: generated code, the spec's sources, semver"
+)]
+struct Cli {
+    /// Workspace root to work on (default: the workspace this xtask belongs to).
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Regenerate client/src/generated/ from the spec.
+    Codegen {
+        /// Only check that the checked-in files are fresh; change nothing.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Compare the spec with the Segmind pages in spec/sources/.
+    Sources {
+        /// Print only unexplained disagreements (one per line) and fail if there are any.
+        #[arg(long)]
+        check: bool,
+    },
+    /// List what the spec changes since a git revision mean for the crate's users.
+    Changes {
+        /// The revision to compare with (default: the last tag, else HEAD).
+        #[arg(long, value_name = "REV")]
+        since: Option<String>,
+    },
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mode = match args.as_slice() {
-        ["codegen"] => xtask::Mode::Write,
-        ["codegen", "--check"] => xtask::Mode::Check,
-        _ => {
-            eprintln!("usage: cargo xtask codegen [--check]");
-            return ExitCode::from(2);
+    let cli = Cli::parse();
+    let root = cli
+        .root
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
+    let outcome = match cli.command {
+        Command::Codegen { check } => {
+            let mode = if check {
+                xtask::Mode::Check
+            } else {
+                xtask::Mode::Write
+            };
+            xtask::codegen(&root, mode).map(|report| (report, true))
+        }
+        Command::Sources { check } => xtask::sources::check(&root).map(|report| {
+            let problems = report.problems();
+            let text = if check {
+                let mut lines = problems.clone();
+                lines.push(report.summary());
+                lines.join("\n")
+            } else {
+                report.render()
+            };
+            (text, !check || problems.is_empty())
+        }),
+        Command::Changes { since } => {
+            xtask::changes::run(&root, since.as_deref()).map(|report| (report, true))
         }
     };
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    match xtask::codegen(&root, mode) {
-        Ok(report) => {
-            println!("{report}");
-            ExitCode::SUCCESS
+    match outcome {
+        Ok((text, ok)) => {
+            println!("{}", text.trim_end());
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");

@@ -1,0 +1,513 @@
+//! `cargo xtask changes`: a table of spec edits, each with the changes and
+//! semver classes the generated crate gives it; and the command on a git
+//! repository with a tag.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{Value, json};
+use xtask::SPEC;
+use xtask::changes::{self, Class};
+
+fn spec() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(SPEC);
+    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn schema<'a>(spec: &'a mut Value, name: &str) -> &'a mut Value {
+    &mut spec["components"]["schemas"][name]
+}
+
+fn props<'a>(spec: &'a mut Value, name: &str) -> &'a mut serde_json::Map<String, Value> {
+    schema(spec, name)["properties"].as_object_mut().unwrap()
+}
+
+fn list<'a>(value: &'a mut Value, key: &str) -> &'a mut Vec<Value> {
+    value[key].as_array_mut().unwrap()
+}
+
+fn remove_path(spec: &mut Value, path: &str) {
+    spec["paths"]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove(path)
+        .unwrap();
+}
+
+/// An edit of the spec and the (class, item, what) it must produce.
+type Case = (
+    &'static str,
+    fn(&mut Value),
+    &'static [(Class, &'static str, &'static str)],
+);
+
+const CASES: &[Case] = &[
+    ("no change", |_| {}, &[]),
+    (
+        "new optional field",
+        |s| {
+            props(s, "IdeogramTxt2ImgRequest")
+                .insert("aspect_ratio".into(), json!({"type": "string"}));
+        },
+        &[(
+            Class::Minor,
+            "IdeogramTxt2ImgRequest.aspect_ratio",
+            "optional field added",
+        )],
+    ),
+    (
+        "new required field",
+        |s| {
+            props(s, "IdeogramTxt2ImgRequest")
+                .insert("strength".into(), json!({"type": "integer"}));
+            list(schema(s, "IdeogramTxt2ImgRequest"), "required").push(json!("strength"));
+        },
+        &[(
+            Class::Major,
+            "IdeogramTxt2ImgRequest.strength",
+            "required field added",
+        )],
+    ),
+    (
+        "field removed",
+        |s| {
+            props(s, "IdeogramTxt2ImgRequest").shift_remove("negative_prompt");
+        },
+        &[(
+            Class::Major,
+            "IdeogramTxt2ImgRequest.negative_prompt",
+            "field removed",
+        )],
+    ),
+    (
+        "required to optional",
+        |s| list(schema(s, "IdeogramImg2ImgRequest"), "required").retain(|r| r != "image_file"),
+        &[(
+            Class::Major,
+            "IdeogramImg2ImgRequest.image_file",
+            "became optional",
+        )],
+    ),
+    (
+        "optional to required",
+        |s| list(schema(s, "IdeogramTxt2ImgRequest"), "required").push(json!("seed")),
+        &[(
+            Class::Major,
+            "IdeogramTxt2ImgRequest.seed",
+            "became required",
+        )],
+    ),
+    (
+        "enum value added",
+        |s| list(schema(s, "RenderingSpeed"), "enum").push(json!("FLASH")),
+        &[(Class::Minor, "RenderingSpeed", "value FLASH added")],
+    ),
+    (
+        "enum value removed",
+        |s| list(schema(s, "StyleType"), "enum").retain(|v| v != "ANIME"),
+        &[(Class::Major, "StyleType", "value ANIME removed")],
+    ),
+    (
+        "bound narrowed",
+        |s| schema(s, "Seed")["minimum"] = json!(1000),
+        &[(Class::Major, "Seed", "minimum 100 → 1000 (narrowed)")],
+    ),
+    (
+        "bound widened",
+        |s| schema(s, "Seed")["maximum"] = json!(2147483647),
+        &[(
+            Class::Minor,
+            "Seed",
+            "maximum 999999 → 2147483647 (widened)",
+        )],
+    ),
+    (
+        "bound widened below zero",
+        |s| schema(s, "Seed")["minimum"] = json!(-1),
+        &[
+            (Class::Major, "Seed", "wraps i64 instead of u32"),
+            (Class::Minor, "Seed", "minimum 100 → -1 (widened)"),
+        ],
+    ),
+    (
+        "bound removed",
+        |s| {
+            schema(s, "ImageWeight")
+                .as_object_mut()
+                .unwrap()
+                .shift_remove("maximum");
+        },
+        &[
+            (Class::Major, "ImageWeight", "wraps i64 instead of u32"),
+            (Class::Major, "ImageWeight", "maximum 100 removed"),
+        ],
+    ),
+    (
+        "number bound narrowed",
+        |s| schema(s, "ColorWeight")["maximum"] = json!(0.9),
+        &[(Class::Major, "ColorWeight", "maximum 1 → 0.9 (narrowed)")],
+    ),
+    (
+        "field default changed",
+        |s| props(s, "IdeogramImg2ImgRequest")["image_weight"]["default"] = json!(60),
+        &[(
+            Class::Patch,
+            "IdeogramImg2ImgRequest.image_weight",
+            "default 50 → 60",
+        )],
+    ),
+    (
+        "enum default changed",
+        |s| schema(s, "V2Resolution")["default"] = json!("RESOLUTION_1280_720"),
+        &[(
+            Class::Minor,
+            "V2Resolution",
+            "default RESOLUTION_1024_1024 → RESOLUTION_1280_720",
+        )],
+    ),
+    (
+        "type changed",
+        |s| props(s, "IdeogramTxt2ImgRequest")["negative_prompt"]["type"] = json!("integer"),
+        &[(
+            Class::Major,
+            "IdeogramTxt2ImgRequest.negative_prompt",
+            "type String → i64",
+        )],
+    ),
+    (
+        "format added",
+        |s| props(s, "IdeogramTxt2ImgRequest")["negative_prompt"]["format"] = json!("uri"),
+        &[(
+            Class::Major,
+            "IdeogramTxt2ImgRequest.negative_prompt",
+            "format uri added",
+        )],
+    ),
+    (
+        "format removed",
+        |s| {
+            props(s, "IdeogramImg2ImgRequest")["image_file"]
+                .as_object_mut()
+                .unwrap()
+                .shift_remove("format");
+        },
+        &[(
+            Class::Minor,
+            "IdeogramImg2ImgRequest.image_file",
+            "format uri removed",
+        )],
+    ),
+    (
+        "pattern removed",
+        |s| {
+            schema(s, "StyleCode")
+                .as_object_mut()
+                .unwrap()
+                .shift_remove("pattern");
+        },
+        &[(
+            Class::Minor,
+            "StyleCode",
+            "pattern ^[0-9a-fA-F]{8}$ removed",
+        )],
+    ),
+    (
+        "list length capped",
+        |s| props(s, "Ideogram3ReframeRequest")["style_codes"]["maxItems"] = json!(4),
+        &[(
+            Class::Major,
+            "Ideogram3ReframeRequest.style_codes",
+            "items maximum 4 added",
+        )],
+    ),
+    (
+        "list length widened",
+        |s| props(s, "CustomColorPalette")["members"]["maxItems"] = json!(16),
+        &[(
+            Class::Minor,
+            "CustomColorPalette.members",
+            "items maximum 8 → 16 (widened)",
+        )],
+    ),
+    (
+        "cross-field rule removed",
+        |s| {
+            schema(s, "Ideogram3ReframeRequest")
+                .as_object_mut()
+                .unwrap()
+                .shift_remove("not");
+        },
+        &[(
+            Class::Minor,
+            "Ideogram3ReframeRequest",
+            "rule removed: style_codes and style_reference_images not both non-empty",
+        )],
+    ),
+    (
+        "unknown members allowed",
+        |s| schema(s, "IdeogramTxt2ImgRequest")["additionalProperties"] = json!(true),
+        &[(
+            Class::Minor,
+            "IdeogramTxt2ImgRequest",
+            "unknown members now allowed",
+        )],
+    ),
+    (
+        "new endpoint",
+        |s| {
+            let request = schema(s, "IdeogramTxt2ImgRequest").clone();
+            s["components"]["schemas"]["Ideogram3Txt2ImgRequest"] = request;
+            let mut sync = s["paths"]["/v1/ideogram-txt-2-img"].clone();
+            sync["post"]["x-segmind-endpoint"]["slug"] = json!("ideogram-3-txt-2-img");
+            sync["post"]["operationId"] = json!("ideogram3Txt2Img");
+            sync["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"] =
+                json!("#/components/schemas/Ideogram3Txt2ImgRequest");
+            s["paths"]["/v1/ideogram-3-txt-2-img"] = sync;
+        },
+        &[
+            (
+                Class::Minor,
+                "endpoint ideogram-3-txt-2-img",
+                "added (request type Ideogram3Txt2ImgRequest)",
+            ),
+            (Class::Minor, "Ideogram3Txt2ImgRequest", "new struct"),
+        ],
+    ),
+    (
+        "endpoint removed",
+        |s| {
+            remove_path(s, "/v1/ideogram-2a-img-2-img");
+            remove_path(s, "/v2/ideogram-2a-img-2-img");
+            s["components"]["schemas"]
+                .as_object_mut()
+                .unwrap()
+                .shift_remove("Ideogram2aImg2ImgRequest");
+        },
+        &[
+            (
+                Class::Major,
+                "endpoint ideogram-2a-img-2-img",
+                "removed (request type Ideogram2aImg2ImgRequest)",
+            ),
+            (Class::Major, "Ideogram2aImg2ImgRequest", "struct removed"),
+        ],
+    ),
+    (
+        "queue removed",
+        |s| remove_path(s, "/v2/ideogram-3-reframe"),
+        &[(
+            Class::Major,
+            "endpoint ideogram-3-reframe",
+            "queue (v2) removed",
+        )],
+    ),
+    (
+        "price changed",
+        |s| {
+            s["paths"]["/v1/ideogram-turbo-img-2-img"]["post"]["x-segmind-endpoint"]["price_usd"] =
+                json!({"min": 0.07, "max": 0.07});
+        },
+        &[(
+            Class::Patch,
+            "endpoint ideogram-turbo-img-2-img",
+            "price $0.063 → $0.07",
+        )],
+    ),
+    (
+        "a resolution that names no size",
+        |s| list(schema(s, "V2Resolution"), "enum").push(json!("AUTO")),
+        &[
+            (Class::Minor, "V2Resolution", "value AUTO added"),
+            (
+                Class::Major,
+                "V2Resolution",
+                "values no longer all name a size",
+            ),
+        ],
+    ),
+    (
+        "union variant added",
+        |s| {
+            s["components"]["schemas"]["GradientColorPalette"] = json!({
+                "type": "object",
+                "properties": {"from": {"$ref": "#/components/schemas/ColorHex"}},
+                "required": ["from"],
+                "additionalProperties": false
+            });
+            list(schema(s, "ColorPalette"), "oneOf")
+                .push(json!({"$ref": "#/components/schemas/GradientColorPalette"}));
+        },
+        &[
+            (Class::Minor, "GradientColorPalette", "new struct"),
+            (Class::Minor, "ColorPalette", "variant Gradient added"),
+        ],
+    ),
+    (
+        "documentation changed",
+        |s| schema(s, "Seed")["description"] = json!("Any seed."),
+        &[(Class::Patch, "Seed", "documentation changed")],
+    ),
+    (
+        "spec version",
+        |s| s["info"]["version"] = json!("2026.12.0"),
+        &[(Class::Patch, "spec", "version 2026.11.0 → 2026.12.0")],
+    ),
+];
+
+#[test]
+fn each_spec_edit_gets_its_classes() {
+    let old = spec();
+    let old_text = old.to_string();
+    for (name, edit, expected) in CASES {
+        let mut new = old.clone();
+        edit(&mut new);
+        let changes =
+            changes::compare(&old_text, &new.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got: Vec<(Class, &str, &str)> = changes
+            .iter()
+            .map(|c| (c.class, c.item.as_str(), c.what.as_str()))
+            .collect();
+        assert_eq!(&got, expected, "{name}");
+        assert!(changes.iter().all(|c| !c.reason.is_empty()), "{name}");
+        // Each change is symmetric in kind: undoing it is a change too.
+        if !expected.is_empty() {
+            let back = changes::compare(&new.to_string(), &old_text).unwrap();
+            assert!(!back.is_empty(), "{name}: undoing it shows nothing");
+        }
+    }
+}
+
+#[test]
+fn the_report_gives_a_verdict_a_version_and_a_changelog_entry() {
+    let old = spec();
+    let mut new = old.clone();
+    list(schema(&mut new, "RenderingSpeed"), "enum").push(json!("FLASH"));
+    schema(&mut new, "Seed")["minimum"] = json!(1000);
+    props(&mut new, "IdeogramImg2ImgRequest")["image_weight"]["default"] = json!(60);
+    let changes = changes::compare(&old.to_string(), &new.to_string()).unwrap();
+    assert_eq!(changes::verdict(&changes), Some(Class::Major));
+    let report = changes::render(&changes, "v0.1.0 (abc1234)", Some("0.1.0"));
+    assert!(
+        report.contains(
+            "Verdict: major (1 major, 1 minor, 1 patch): release 0.2.0 (the crate is at 0.1.0)."
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "major  Seed: minimum 100 → 1000 (narrowed)\n       values valid before are now refused before sending"
+        ),
+        "{report}"
+    );
+    assert_eq!(
+        changes::changelog(&changes),
+        "## [Unreleased]\n\
+         \n### Breaking changes\n\n- `Seed`: minimum 100 → 1000 (narrowed).\n\
+         \n### Added\n\n- `RenderingSpeed`: value FLASH added.\n\
+         \n### Changed\n\n- `IdeogramImg2ImgRequest.image_weight`: default 50 → 60.\n"
+    );
+    assert_eq!(
+        changes::next_version("1.4.2", Class::Minor).as_deref(),
+        Some("1.5.0")
+    );
+    assert_eq!(
+        changes::next_version("0.1.0", Class::Minor).as_deref(),
+        Some("0.1.1")
+    );
+    assert_eq!(changes::next_version("not a version", Class::Patch), None);
+    assert!(changes::render(&[], "HEAD (abc1234)", Some("0.1.0")).ends_with("Verdict: none.\n"));
+}
+
+#[test]
+fn a_spec_that_does_not_parse_is_named() {
+    let old = spec().to_string();
+    let error = changes::compare(&old, "{").unwrap_err().to_string();
+    assert!(
+        error.starts_with("the new spec: spec error at (document root): not valid JSON"),
+        "{error}"
+    );
+    let mut bad = spec();
+    schema(&mut bad, "Seed")["type"] = json!("list");
+    let error = changes::compare(&bad.to_string(), &old)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("the old spec: spec error at /components/schemas/Seed"),
+        "{error}"
+    );
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+}
+
+#[test]
+fn the_command_compares_with_the_last_tag_or_a_given_revision() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir_all(root.join("spec")).unwrap();
+    fs::write(
+        root.join("Cargo.toml"),
+        "[workspace.package]\nversion = \"0.3.1\"\n",
+    )
+    .unwrap();
+    let write = |spec: &Value| fs::write(root.join(SPEC), spec.to_string()).unwrap();
+    let mut spec = spec();
+    write(&spec);
+    git(root, &["init", "-q"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "first"]);
+    git(root, &["tag", "v0.3.1"]);
+    list(schema(&mut spec, "StyleType"), "enum").push(json!("FICTION"));
+    write(&spec);
+    git(root, &["commit", "-qam", "second"]);
+    schema(&mut spec, "Seed")["maximum"] = json!(99999);
+    write(&spec);
+
+    // Default: the last tag, so both the commit and the working tree count.
+    let report = changes::run(root, None).unwrap();
+    assert!(
+        report.starts_with("Spec changes since v0.3.1 ("),
+        "{report}"
+    );
+    assert!(
+        report.contains("minor  StyleType: value FICTION added"),
+        "{report}"
+    );
+    assert!(
+        report.contains("major  Seed: maximum 999999 → 99999 (narrowed)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("release 0.4.0 (the crate is at 0.3.1)"),
+        "{report}"
+    );
+    // Since HEAD: the working tree's edit only.
+    let report = changes::run(root, Some("HEAD")).unwrap();
+    assert!(!report.contains("FICTION"), "{report}");
+    assert!(report.contains("Seed: maximum"), "{report}");
+    // A revision git does not know is a clear error.
+    let error = changes::run(root, Some("no-such-rev"))
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with("git: `git rev-parse"), "{error}");
+}
