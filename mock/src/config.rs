@@ -1,11 +1,17 @@
-//! How a mock server behaves: the accepted key, job timing, credits, and
-//! the faults it injects. Everything random is drawn from one seed, so a
-//! test that fails fails the same way again.
+//! How a mock server behaves: the accepted key, job timing, credits and
+//! spending, retired models, connection limits, and the faults it injects.
+//! Everything random is drawn from one seed, so a test that fails fails
+//! the same way again.
 
+use std::fmt;
 use std::time::Duration;
 
+use crate::accepted::ACCEPTED_LOG_BYTES;
+
 /// Settings of one mock server. Build with [`MockServer::builder`](crate::MockServer::builder).
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` output never shows the key.
+#[derive(Clone)]
 pub struct MockConfig {
     /// The only key accepted; `None` accepts any non-empty key.
     pub api_key: Option<String>,
@@ -24,6 +30,18 @@ pub struct MockConfig {
     pub initial_credits: f64,
     /// Price charged for endpoints whose document gives none.
     pub fallback_price_usd: f64,
+    /// The team's spend limit in USD: once the account has spent this much,
+    /// every submission and sync call is refused with 406.
+    pub spend_limit_usd: Option<f64>,
+    /// Slugs whose POSTs answer 410 Gone, as a retired model does.
+    pub retired: Vec<String>,
+    /// How long a client may take to send a complete request head (on a
+    /// new connection, or between requests on a kept-alive one) before it
+    /// is disconnected; `None` waits for ever.
+    pub header_read_timeout: Option<Duration>,
+    /// The most bytes the log of accepted requests holds (request bodies
+    /// included); the oldest entries go first.
+    pub accepted_log_bytes: usize,
     /// Seed of every random choice (ids, injected faults).
     pub seed: u64,
     /// Faults to inject.
@@ -41,9 +59,50 @@ impl Default for MockConfig {
             result_ttl: Duration::from_secs(3600),
             initial_credits: 100.0,
             fallback_price_usd: 0.05,
+            spend_limit_usd: None,
+            retired: Vec::new(),
+            header_read_timeout: Some(Duration::from_secs(10)),
+            accepted_log_bytes: ACCEPTED_LOG_BYTES,
             seed: 0x5E6_u64,
             faults: Faults::default(),
         }
+    }
+}
+
+impl fmt::Debug for MockConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            api_key,
+            port,
+            queued_for,
+            processing_for,
+            processing_spread,
+            result_ttl,
+            initial_credits,
+            fallback_price_usd,
+            spend_limit_usd,
+            retired,
+            header_read_timeout,
+            accepted_log_bytes,
+            seed,
+            faults,
+        } = self;
+        f.debug_struct("MockConfig")
+            .field("api_key", &api_key.as_ref().map(|_| "<redacted>"))
+            .field("port", port)
+            .field("queued_for", queued_for)
+            .field("processing_for", processing_for)
+            .field("processing_spread", processing_spread)
+            .field("result_ttl", result_ttl)
+            .field("initial_credits", initial_credits)
+            .field("fallback_price_usd", fallback_price_usd)
+            .field("spend_limit_usd", spend_limit_usd)
+            .field("retired", retired)
+            .field("header_read_timeout", header_read_timeout)
+            .field("accepted_log_bytes", accepted_log_bytes)
+            .field("seed", seed)
+            .field("faults", faults)
+            .finish()
     }
 }
 

@@ -2,35 +2,23 @@
 //! the spec gains is served without a change here.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State as Extract};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use segmind_ideogram::{
-    AnyRequest, EndpointInfo, JobMetrics, JobResult, JobStatus, JobStatusResponse, JobSubmitted,
-};
+use segmind_ideogram::{JobMetrics, JobResult, JobStatus, JobStatusResponse, JobSubmitted};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::picture::stable_hash;
+use crate::accepted::{Accepted, Mode};
+use crate::admission::{self, Admitted, admit};
+use crate::key;
 use crate::reply;
-use crate::state::{Accepted, Job, Mode, State};
+use crate::state::{Job, Refusal, State};
 
 type Shared = Extract<Arc<State>>;
-
-/// A request that passed every check, ready to be answered.
-struct Admitted {
-    info: &'static EndpointInfo,
-    body: Value,
-    picture_key: u64,
-    width: u32,
-    height: u32,
-    seed: u64,
-    price: f64,
-    failure: Option<String>,
-}
 
 /// `POST /v1/{slug}`: the image itself.
 pub(crate) async fn sync_call(
@@ -43,20 +31,14 @@ pub(crate) async fn sync_call(
         Ok(a) => a,
         Err(response) => return response,
     };
-    if let Some(failure) = admitted.failure {
-        return reply::error(StatusCode::UNPROCESSABLE_ENTITY, failure);
-    }
-    let Some(remaining) = state.charge(admitted.price) else {
-        return reply::error(StatusCode::NOT_ACCEPTABLE, "Insufficient credits");
+    let remaining = match state.charge(admitted.cost()) {
+        Ok(remaining) => remaining,
+        Err(refusal) => return refused(refusal),
     };
+    if let Some(failure) = &admitted.failure {
+        return reply::error(StatusCode::UNPROCESSABLE_ENTITY, failure.clone());
+    }
     let request_id = state.new_id();
-    state.record(Accepted {
-        slug: admitted.info.slug.to_owned(),
-        mode: Mode::Sync,
-        request_id: request_id.clone(),
-        body: admitted.body,
-        user_agent: user_agent(&headers),
-    });
     let png = state
         .pictures
         .png(admitted.picture_key, admitted.width, admitted.height);
@@ -71,6 +53,7 @@ pub(crate) async fn sync_call(
         &format!("{:.3}", state.config.processing_for.as_secs_f64()),
     );
     insert(h, "x-request-id", &request_id);
+    state.record(accepted(admitted, Mode::Sync, &request_id, &headers));
     response
 }
 
@@ -85,37 +68,28 @@ pub(crate) async fn submit(
         Ok(a) => a,
         Err(response) => return response,
     };
-    let cost = if admitted.failure.is_some() {
-        0.0
-    } else {
-        admitted.price
-    };
-    if state.charge(cost).is_none() {
-        return reply::error(StatusCode::NOT_ACCEPTABLE, "Insufficient credits");
+    if let Err(refusal) = state.charge(admitted.cost()) {
+        return refused(refusal);
     }
     let id = state.new_id();
+    let now = Instant::now();
     state.insert_job(
         id.clone(),
         Job {
-            submitted: Instant::now(),
+            owner: admitted.owner,
+            submitted: now,
             processing: state.draw_processing(),
             picture_key: admitted.picture_key,
             width: admitted.width,
             height: admitted.height,
-            cost,
-            failure: admitted.failure,
+            cost: admitted.cost(),
+            failure: admitted.failure.clone(),
             polls: 0,
             noticed: None,
         },
-        Instant::now(),
+        now,
     );
-    state.record(Accepted {
-        slug: admitted.info.slug.to_owned(),
-        mode: Mode::Queued,
-        request_id: id.clone(),
-        body: admitted.body,
-        user_agent: user_agent(&headers),
-    });
+    state.record(accepted(admitted, Mode::Queued, &id, &headers));
     let base = &state.base_url;
     let mut submitted = JobSubmitted::new(id.clone(), JobStatus::Queued);
     submitted.status_url = Some(format!("{base}/v2/requests/{id}/status"));
@@ -197,12 +171,20 @@ impl JobView {
     }
 }
 
-/// `GET /outputs/{id}.png`: a finished job's image (public, like a storage URL).
-pub(crate) async fn output(Extract(state): Shared, Path(file): Path<String>) -> Response {
+/// `GET /outputs/{id}.png`: a finished job's image. Public, like a storage
+/// URL, when fetched without a key; with a key, only its owner's.
+pub(crate) async fn output(
+    Extract(state): Shared,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let now = Instant::now();
     let found = file
         .strip_suffix(".png")
-        .and_then(|id| state.job(id, now))
+        .and_then(|id| match key::sent(&headers) {
+            Some(owner) => state.job(id, owner, now),
+            None => state.public_job(id, now),
+        })
         .filter(|job| job_status(&state, job, now) == JobStatus::Completed);
     match found {
         Some(job) => image_response(
@@ -221,127 +203,16 @@ pub(crate) async fn wrong_method() -> Response {
     reply::method_not_allowed()
 }
 
-/// The checks every POST goes through, in the order Segmind answers them.
-async fn admit(
-    state: &State,
-    slug: &str,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<Admitted, Response> {
-    common_checks(state, headers).await?;
-    let info = segmind_ideogram::endpoint(slug)
-        .ok_or_else(|| reply::error(StatusCode::NOT_FOUND, format!("Model not found: {slug}")))?;
-    if let Err(wait) = state.take_rate_slot(Instant::now()) {
-        let mut response = reply::error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Rate limit exceeded, please retry later",
-        );
-        // HTTP-dates have whole seconds: round up so the limit has reset by then.
-        let reset = httpdate::fmt_http_date(SystemTime::now() + wait + Duration::from_millis(999));
-        insert(response.headers_mut(), "x-rate-limit-reset-at-utc", &reset);
-        return Err(response);
-    }
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-        });
-    if !is_json {
-        return Err(reply::error(
-            StatusCode::NOT_ACCEPTABLE,
-            "Content-Type must be application/json",
-        ));
-    }
-    let body: Value = serde_json::from_slice(body).map_err(|e| {
-        reply::error(
-            StatusCode::BAD_REQUEST,
-            format!("Request body is not valid JSON: {e}"),
-        )
-    })?;
-    match AnyRequest::from_json(slug, &body) {
-        Some(Ok(_)) => {}
-        Some(Err(errors)) => {
-            return Err(reply::error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                errors.to_string(),
-            ));
-        }
-        None => {
-            return Err(reply::error(
-                StatusCode::NOT_FOUND,
-                format!("Model not found: {slug}"),
-            ));
-        }
-    }
-    let text = ["prompt", "image"]
-        .iter()
-        .find_map(|k| body.get(*k).and_then(Value::as_str))
-        .unwrap_or_default()
-        .to_owned();
-    let seed = body
-        .get("seed")
-        .and_then(Value::as_u64)
-        .unwrap_or_else(|| 100 + stable_hash(&[text.as_bytes()]) % 999_900);
-    let (width, height) = size(info, &body);
-    let failure = state
-        .config
-        .faults
-        .fail_word
-        .as_deref()
-        .filter(|word| !word.is_empty() && text.contains(word))
-        .map(|word| format!("Inference failed: content blocked (the prompt contains `{word}`)"));
-    Ok(Admitted {
-        info,
-        picture_key: stable_hash(&[slug.as_bytes(), text.as_bytes(), &seed.to_le_bytes()]),
-        width,
-        height,
-        seed,
-        price: info
-            .price_usd
-            .map_or(state.config.fallback_price_usd, |p| p.min_usd),
-        failure,
-        body,
-    })
-}
-
-/// Latency, injected 5xx and the key: what every API route checks first.
-async fn common_checks(state: &State, headers: &HeaderMap) -> Result<(), Response> {
-    let latency = state.config.faults.added_latency;
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    if let Some(code) = state.injected_server_error() {
-        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return Err(reply::error(status, "Injected server error"));
-    }
-    let key = headers
-        .get("x-api-key")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let authorised = match &state.config.api_key {
-        Some(expected) => key == expected,
-        None => !key.is_empty(),
-    };
-    if !authorised {
-        return Err(reply::error(
-            StatusCode::UNAUTHORIZED,
-            "Unauthorized: missing or invalid API key",
-        ));
-    }
-    Ok(())
-}
-
+/// The job `id` if the request's key created it; 404 as for an unknown id
+/// otherwise.
 async fn find_job(
     state: &State,
     id: &str,
     headers: &HeaderMap,
 ) -> Result<(Job, Instant), Response> {
-    common_checks(state, headers).await?;
+    let owner = admission::common_checks(state, headers).await?;
     let now = Instant::now();
-    match state.job(id, now) {
+    match state.job(id, owner, now) {
         Some(job) => Ok((job, now)),
         None => Err(reply::error(
             StatusCode::NOT_FOUND,
@@ -350,10 +221,31 @@ async fn find_job(
     }
 }
 
+/// 406, with the message that says why.
+fn refused(refusal: Refusal) -> Response {
+    let message = match refusal {
+        Refusal::InsufficientCredits => reply::INSUFFICIENT_CREDITS,
+        Refusal::SpendLimitReached => reply::SPEND_LIMIT_REACHED,
+    };
+    reply::error(StatusCode::NOT_ACCEPTABLE, message)
+}
+
+fn accepted(admitted: Admitted, mode: Mode, id: &str, headers: &HeaderMap) -> Accepted {
+    Accepted {
+        slug: admitted.info.slug.to_owned(),
+        mode,
+        request_id: id.to_owned(),
+        body: admitted.body,
+        user_agent: user_agent(headers),
+        key: admitted.owner,
+    }
+}
+
 fn job_status(state: &State, job: &Job, now: Instant) -> JobStatus {
-    if now < job.submitted + state.config.queued_for {
+    let before = |end: Option<Instant>| end.is_none_or(|end| now < end);
+    if before(state.started_at(job)) {
         JobStatus::Queued
-    } else if now < state.finished_at(job) {
+    } else if before(state.finished_at(job)) {
         JobStatus::Processing
     } else if job.failure.is_some() {
         JobStatus::Failed
@@ -374,24 +266,6 @@ fn metrics(state: &State, job: &Job, status: &JobStatus) -> Option<JobMetrics> {
     m.total_time = Some(queue + inference);
     m.cost = Some(job.cost);
     Some(m)
-}
-
-/// Width and height from the request's `resolution` (or the endpoint's
-/// default): the two numbers in `RESOLUTION_W_H` or `WxH`.
-fn size(info: &EndpointInfo, body: &Value) -> (u32, u32) {
-    let resolution = body
-        .get("resolution")
-        .and_then(Value::as_str)
-        .or_else(|| info.field("resolution").and_then(|f| f.default))
-        .unwrap_or("1024x1024");
-    let numbers: Vec<u32> = resolution
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|n| n.parse().ok())
-        .collect();
-    match numbers[..] {
-        [w, h] if w > 0 && h > 0 && w <= 4096 && h <= 4096 => (w, h),
-        _ => (1024, 1024),
-    }
 }
 
 /// A PNG answer, or (with the drop fault) half of one on a cut connection.

@@ -10,6 +10,33 @@
 //! Segmind's status codes. Faults (rate limits, 5xx, latency, failed jobs,
 //! dropped connections) are injected from one seed.
 //!
+//! Refusals cost nothing, and the ones that share a status differ by message:
+//!
+//! | status | when | `error` message |
+//! |---|---|---|
+//! | 406 | credits run out ([`MockBuilder::initial_credits`]) | `Insufficient credits: add credits to your account to continue` |
+//! | 406 | the body is not sent as `application/json` | `Content-Type must be application/json` |
+//! | 406 | the team spend limit is reached ([`MockBuilder::spend_limit`]) | `Team spend limit reached: ask a team admin to raise the limit to continue` |
+//! | 410 | the slug is retired ([`MockBuilder::retired`]) | `Model <slug> has been retired and is no longer available` |
+//!
+//! A retired slug stays in the generated registry, so the client still
+//! sends it; `segmind-ideogram` reports the 410 as
+//! `Error::Api { kind: ApiErrorKind::Gone, .. }`.
+//!
+//! A job belongs to the key that created it: status, result and the legacy
+//! poll route answer any other key 404, as for an unknown id, even when the
+//! server accepts every key. An output URL fetched with a key serves only
+//! its owner; fetched without one it is public, like a storage URL. Keys
+//! are never kept where they could be printed: [`Accepted::key`] is a
+//! [`KeyFingerprint`], and the `Debug` of [`MockConfig`] redacts the key.
+//!
+//! The server bounds what a client can hold: a connection that does not
+//! send a complete request head within [`MockBuilder::header_read_timeout`]
+//! (10 s) is closed, and the log of accepted requests keeps at most 100,000
+//! entries and [`MockBuilder::accepted_log_bytes`] (64 MiB). Any duration
+//! setting may be absurd (`Duration::MAX` latencies, TTLs, windows): time
+//! arithmetic is checked, and a span past the clock's range means never.
+//!
 //! Use it in tests of code that calls Segmind:
 //!
 //! ```no_run
@@ -26,16 +53,25 @@
 
 #![warn(missing_docs)]
 
+mod accepted;
+mod admission;
+mod builder;
+mod clock;
 mod config;
+mod connections;
 mod handlers;
+mod key;
 mod picture;
 mod reply;
 mod server;
 mod state;
 
+pub use accepted::{Accepted, Mode};
+pub use builder::MockBuilder;
 pub use config::{Faults, MockConfig};
-pub use server::{MockBuilder, MockServer};
-pub use state::{Accepted, JobStats, Mode};
+pub use key::KeyFingerprint;
+pub use server::MockServer;
+pub use state::JobStats;
 
 // The workspace README's examples use the client, the mock and tokio: this
 // crate sees all three, so they are compiled (and the offline ones run) here.

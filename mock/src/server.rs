@@ -11,9 +11,12 @@ use axum::routing::{get, post};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::accepted::Accepted;
+use crate::builder::MockBuilder;
 use crate::config::MockConfig;
+use crate::connections;
 use crate::handlers;
-use crate::state::{Accepted, JobStats, State};
+use crate::state::{JobStats, State};
 
 /// Largest request body: a 10 MB image as a base64 data URI, with room to spare.
 const BODY_LIMIT: usize = 32 * 1024 * 1024;
@@ -63,7 +66,8 @@ impl MockServer {
         format!("{}/v1", self.base_url)
     }
 
-    /// The requests accepted so far, in order (the latest 100,000).
+    /// The requests accepted so far, in order: the latest 100,000, or fewer
+    /// when their bodies pass [`MockBuilder::accepted_log_bytes`].
     pub fn accepted(&self) -> Vec<Accepted> {
         self.state.accepted()
     }
@@ -88,8 +92,9 @@ impl MockServer {
     /// of when a real Segmind job would be.
     pub fn wait_options(&self) -> segmind_ideogram::WaitOptions {
         let config = &self.state.config;
-        let low = config.queued_for + config.processing_for;
-        segmind_ideogram::WaitOptions::new().expected_duration(low, low + config.processing_spread)
+        let low = config.queued_for.saturating_add(config.processing_for);
+        let high = low.saturating_add(config.processing_spread);
+        segmind_ideogram::WaitOptions::new().expected_duration(low, high)
     }
 
     /// How each queued job still remembered was followed: status and result
@@ -123,136 +128,31 @@ impl MockServer {
     }
 }
 
-impl Drop for MockServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
-/// Settings of a [`MockServer`] before it starts.
-#[derive(Debug, Clone, Default)]
-#[must_use]
-pub struct MockBuilder {
-    config: MockConfig,
-}
-
-impl MockBuilder {
-    /// Replaces every setting.
-    pub fn config(mut self, config: MockConfig) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// Accept only this key (default: any non-empty key).
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.config.api_key = Some(key.into());
-        self
-    }
-
-    /// Listen on this port of 127.0.0.1 (default: a free one).
-    pub fn port(mut self, port: u16) -> Self {
-        self.config.port = port;
-        self
-    }
-
-    /// How long jobs stay QUEUED, then PROCESSING.
-    pub fn job_latency(mut self, queued: Duration, processing: Duration) -> Self {
-        self.config.queued_for = queued;
-        self.config.processing_for = processing;
-        self.config.processing_spread = Duration::ZERO;
-        self
-    }
-
-    /// How long jobs stay QUEUED, then PROCESSING for a time drawn
-    /// uniformly between `min` and `max` (seeded, like every draw), as real
-    /// jobs vary.
-    pub fn job_latency_range(mut self, queued: Duration, min: Duration, max: Duration) -> Self {
-        self.config.queued_for = queued;
-        self.config.processing_for = min.min(max);
-        self.config.processing_spread = max.saturating_sub(min);
-        self
-    }
-
-    /// How long finished results are kept (default one hour).
-    pub fn result_ttl(mut self, ttl: Duration) -> Self {
-        self.config.result_ttl = ttl;
-        self
-    }
-
-    /// Credits the account starts with (default 100).
-    pub fn initial_credits(mut self, credits: f64) -> Self {
-        self.config.initial_credits = credits;
-        self
-    }
-
-    /// Seed for ids and injected faults.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.config.seed = seed;
-        self
-    }
-
-    /// Answer 429 past this many POSTs per rolling minute, as Segmind does.
-    pub fn rate_limit_per_minute(self, limit: u32) -> Self {
-        self.rate_limit(limit, Duration::from_secs(60))
-    }
-
-    /// Answer 429 past `limit` POSTs per rolling `window`.
-    pub fn rate_limit(mut self, limit: u32, window: Duration) -> Self {
-        self.config.faults.rate_limit = Some(limit);
-        self.config.faults.rate_limit_window = window;
-        self
-    }
-
-    /// Answer this share of API requests with 500/502/503/504.
-    pub fn server_error_rate(mut self, rate: f64) -> Self {
-        self.config.faults.server_error_rate = rate.clamp(0.0, 1.0);
-        self
-    }
-
-    /// Wait this long before every API answer.
-    pub fn added_latency(mut self, latency: Duration) -> Self {
-        self.config.faults.added_latency = latency;
-        self
-    }
-
-    /// Fail jobs and calls whose prompt contains `word`.
-    pub fn fail_word(mut self, word: impl Into<String>) -> Self {
-        self.config.faults.fail_word = Some(word.into());
-        self
-    }
-
-    /// Cut this share of image answers mid-body.
-    pub fn drop_rate(mut self, rate: f64) -> Self {
-        self.config.faults.drop_rate = rate.clamp(0.0, 1.0);
-        self
-    }
-
-    /// Binds 127.0.0.1 and starts serving in the background.
-    pub async fn start(self) -> io::Result<MockServer> {
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from((
-            Ipv4Addr::LOCALHOST,
-            self.config.port,
-        )))
-        .await?;
+impl MockServer {
+    pub(crate) async fn spawn(config: MockConfig) -> io::Result<Self> {
+        let listener =
+            tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port)))
+                .await?;
         let base_url = format!("http://{}", listener.local_addr()?);
-        let state = Arc::new(State::new(self.config, base_url.clone()));
+        let header_read_timeout = config.header_read_timeout;
+        let state = Arc::new(State::new(config, base_url.clone()));
         let app = router(Arc::clone(&state));
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await
-        });
+        let task = tokio::spawn(connections::serve(listener, app, header_read_timeout, rx));
         Ok(MockServer {
             base_url,
             state,
             shutdown: Some(tx),
             task: Some(task),
         })
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
     }
 }
 

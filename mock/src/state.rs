@@ -1,45 +1,18 @@
-//! Everything the server remembers: credits, jobs, the rate-limit window,
-//! the random source, and a log of accepted requests for tests to inspect.
+//! Everything the server remembers: credits and spending, jobs, the
+//! rate-limit window, the random source, and a log of accepted requests
+//! for tests to inspect.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::time::Instant;
 
+use crate::accepted::{Accepted, AcceptedLog};
+use crate::clock;
 use crate::config::MockConfig;
+use crate::key::KeyFingerprint;
 use crate::picture::Pictures;
-
-/// Whether a request was a sync call or a queued job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// `POST /v1/{slug}`.
-    Sync,
-    /// `POST /v2/{slug}`.
-    Queued,
-}
-
-/// A request the server accepted (valid, authorised, not faulted).
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct Accepted {
-    /// The endpoint.
-    pub slug: String,
-    /// Sync or queued.
-    pub mode: Mode,
-    /// The request's id (the job id for queued calls).
-    pub request_id: String,
-    /// The JSON body as received.
-    pub body: Value,
-    /// The client's `User-Agent`, if it sent one.
-    pub user_agent: Option<String>,
-}
-
-/// The most accepted requests remembered; older ones are dropped so a
-/// long-running `ideogram mock serve` does not grow without bound (the
-/// counters keep counting).
-pub(crate) const ACCEPTED_LOG_LIMIT: usize = 100_000;
 
 /// How many job submissions pass between sweeps of expired jobs.
 const SWEEP_EVERY: u64 = 1024;
@@ -47,6 +20,8 @@ const SWEEP_EVERY: u64 = 1024;
 /// A queued job. Its state follows from the clock, so there is no worker.
 #[derive(Debug, Clone)]
 pub(crate) struct Job {
+    /// Who created it: only requests with the same key see it.
+    pub owner: KeyFingerprint,
     pub submitted: Instant,
     /// How long this job stays `PROCESSING`.
     pub processing: Duration,
@@ -83,14 +58,20 @@ pub(crate) struct State {
     inner: Mutex<Inner>,
 }
 
+/// Why a charge was refused (each a 406 at Segmind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    InsufficientCredits,
+    SpendLimitReached,
+}
+
 struct Inner {
     credits: f64,
+    spent: f64,
     rng: fastrand::Rng,
     window: VecDeque<Instant>,
     jobs: HashMap<String, Job>,
-    accepted: VecDeque<Accepted>,
-    sync_calls: u64,
-    jobs_submitted: u64,
+    accepted: AcceptedLog,
     requests: u64,
 }
 
@@ -98,12 +79,11 @@ impl State {
     pub fn new(config: MockConfig, base_url: String) -> Self {
         let inner = Inner {
             credits: config.initial_credits,
+            spent: 0.0,
             rng: fastrand::Rng::with_seed(config.seed),
             window: VecDeque::new(),
             jobs: HashMap::new(),
-            accepted: VecDeque::new(),
-            sync_calls: 0,
-            jobs_submitted: 0,
+            accepted: AcceptedLog::new(config.accepted_log_bytes),
             requests: 0,
         };
         Self {
@@ -137,31 +117,38 @@ impl State {
         let Some(limit) = self.config.faults.rate_limit else {
             return Ok(());
         };
-        let minute = self.config.faults.rate_limit_window;
+        let window = self.config.faults.rate_limit_window;
         let mut inner = self.lock();
         while inner
             .window
             .front()
-            .is_some_and(|t| now.duration_since(*t) >= minute)
+            .is_some_and(|t| now.saturating_duration_since(*t) >= window)
         {
             inner.window.pop_front();
         }
-        if inner.window.len() >= limit as usize {
+        if inner.window.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
             let oldest = inner.window.front().copied().unwrap_or(now);
-            return Err(minute.saturating_sub(now.duration_since(oldest)));
+            return Err(window.saturating_sub(now.saturating_duration_since(oldest)));
         }
         inner.window.push_back(now);
         Ok(())
     }
 
-    /// Charges `price`, returning the credits left, or `None` when short.
-    pub fn charge(&self, price: f64) -> Option<f64> {
+    /// Charges `price`, returning the credits left. A spend limit already
+    /// reached refuses every call, whatever its price; the call that
+    /// crosses the limit goes through.
+    pub fn charge(&self, price: f64) -> Result<f64, Refusal> {
         let mut inner = self.lock();
+        let limit = self.config.spend_limit_usd;
+        if limit.is_some_and(|limit| inner.spent + 1e-9 >= limit) {
+            return Err(Refusal::SpendLimitReached);
+        }
         if inner.credits + 1e-9 < price {
-            return None;
+            return Err(Refusal::InsufficientCredits);
         }
         inner.credits -= price;
-        Some(inner.credits.max(0.0))
+        inner.spent += price;
+        Ok(inner.credits.max(0.0))
     }
 
     /// A fresh id, UUID-shaped, from the seeded source.
@@ -182,44 +169,55 @@ impl State {
     }
 
     pub fn record(&self, accepted: Accepted) {
-        let mut inner = self.lock();
-        match accepted.mode {
-            Mode::Sync => inner.sync_calls += 1,
-            Mode::Queued => inner.jobs_submitted += 1,
-        }
-        if inner.accepted.len() >= ACCEPTED_LOG_LIMIT {
-            inner.accepted.pop_front();
-        }
-        inner.accepted.push_back(accepted);
+        self.lock().accepted.push(accepted);
     }
 
     pub fn insert_job(&self, id: String, job: Job, now: Instant) {
-        let ttl = self.config.queued_for
-            + self.config.processing_for
-            + self.config.processing_spread
-            + self.config.result_ttl;
+        let config = &self.config;
+        let ttl = config
+            .queued_for
+            .saturating_add(config.processing_for)
+            .saturating_add(config.processing_spread)
+            .saturating_add(config.result_ttl);
         let mut inner = self.lock();
-        if inner.jobs_submitted % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            inner.jobs.retain(|_, job| now < job.submitted + ttl);
+        if inner.accepted.jobs_submitted % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            inner
+                .jobs
+                .retain(|_, job| !clock::reached(now, job.submitted, ttl));
         }
         inner.jobs.insert(id, job);
     }
 
-    /// The job, unless unknown or expired (expired ones are forgotten).
-    pub fn job(&self, id: &str, now: Instant) -> Option<Job> {
+    /// The job, if `owner` created it and it has not expired (expired ones
+    /// are forgotten). Another key's job is as unknown as a missing one.
+    pub fn job(&self, id: &str, owner: KeyFingerprint, now: Instant) -> Option<Job> {
+        self.live_job(id, now, |job| job.owner == owner)
+    }
+
+    /// The job whoever created it, for its public output URL.
+    pub fn public_job(&self, id: &str, now: Instant) -> Option<Job> {
+        self.live_job(id, now, |_| true)
+    }
+
+    fn live_job(&self, id: &str, now: Instant, visible: impl Fn(&Job) -> bool) -> Option<Job> {
         let mut inner = self.lock();
-        let job = inner.jobs.get(id)?.clone();
-        if now >= self.finished_at(&job) + self.config.result_ttl {
+        let job = inner.jobs.get(id).filter(|job| visible(job))?.clone();
+        if self.expired(&job, now) {
             inner.jobs.remove(id);
             return None;
         }
         Some(job)
     }
 
+    fn expired(&self, job: &Job, now: Instant) -> bool {
+        self.finished_at(job)
+            .is_some_and(|end| clock::reached(now, end, self.config.result_ttl))
+    }
+
     /// Counts a status or result request about `id`, noting when one first
     /// sees the job ended.
     pub fn note_poll(&self, id: &str, now: Instant) {
-        let ended = |job: &Job| now >= self.finished_at(job);
+        let ended = |job: &Job| self.finished_at(job).is_some_and(|end| now >= end);
         let mut inner = self.lock();
         if let Some(job) = inner.jobs.get_mut(id) {
             job.polls = job.polls.saturating_add(1);
@@ -235,20 +233,27 @@ impl State {
         inner
             .jobs
             .iter()
-            .map(|(id, job)| {
-                let finished = self.finished_at(job);
-                JobStats {
-                    request_id: id.clone(),
-                    polls: job.polls,
-                    took: finished.duration_since(job.submitted),
-                    notice_delay: job.noticed.map(|at| at.saturating_duration_since(finished)),
-                }
+            .map(|(id, job)| JobStats {
+                request_id: id.clone(),
+                polls: job.polls,
+                took: self.config.queued_for.saturating_add(job.processing),
+                // Only a job that ended can have been noticed.
+                notice_delay: job
+                    .noticed
+                    .zip(self.finished_at(job))
+                    .map(|(at, end)| at.saturating_duration_since(end)),
             })
             .collect()
     }
 
-    pub fn finished_at(&self, job: &Job) -> Instant {
-        job.submitted + self.config.queued_for + job.processing
+    /// When the job stops `QUEUED`; `None` if never.
+    pub fn started_at(&self, job: &Job) -> Option<Instant> {
+        clock::after(job.submitted, self.config.queued_for)
+    }
+
+    /// When the job ends; `None` if never.
+    pub fn finished_at(&self, job: &Job) -> Option<Instant> {
+        clock::after(self.started_at(job)?, job.processing)
     }
 
     /// A processing time drawn from the configured range.
@@ -263,13 +268,13 @@ impl State {
     }
 
     pub fn accepted(&self) -> Vec<Accepted> {
-        self.lock().accepted.iter().cloned().collect()
+        self.lock().accepted.entries()
     }
 
     /// (sync calls, jobs submitted) accepted so far.
     pub fn accepted_counts(&self) -> (u64, u64) {
-        let inner = self.lock();
-        (inner.sync_calls, inner.jobs_submitted)
+        let log = &self.lock().accepted;
+        (log.sync_calls, log.jobs_submitted)
     }
 
     pub fn credits(&self) -> f64 {
@@ -283,42 +288,16 @@ impl State {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
+    use crate::accepted::Mode;
 
-    fn accepted(mode: Mode, n: usize) -> Accepted {
-        Accepted {
-            slug: "ideogram-txt-2-img".into(),
-            mode,
-            request_id: n.to_string(),
-            body: Value::Null,
-            user_agent: None,
-        }
-    }
+    const OWNER: &str = "k";
 
-    #[test]
-    fn the_accepted_log_is_bounded_but_the_counts_are_not() {
-        let state = State::new(MockConfig::default(), "http://127.0.0.1:1".into());
-        for n in 0..ACCEPTED_LOG_LIMIT + 5 {
-            state.record(accepted(
-                if n % 2 == 0 { Mode::Sync } else { Mode::Queued },
-                n,
-            ));
-        }
-        let log = state.accepted();
-        assert_eq!(log.len(), ACCEPTED_LOG_LIMIT);
-        assert_eq!(log[0].request_id, "5", "the oldest entries go first");
-        let (sync, queued) = state.accepted_counts();
-        assert_eq!(sync + queued, (ACCEPTED_LOG_LIMIT + 5) as u64);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn expired_jobs_are_swept_as_new_ones_arrive() {
-        let config = MockConfig {
-            result_ttl: Duration::from_secs(10),
-            ..MockConfig::default()
-        };
-        let state = State::new(config, "http://127.0.0.1:1".into());
-        let job = |submitted| Job {
+    fn job(submitted: Instant) -> Job {
+        Job {
+            owner: KeyFingerprint::of(OWNER),
             submitted,
             processing: Duration::ZERO,
             picture_key: 0,
@@ -328,21 +307,100 @@ mod tests {
             failure: None,
             polls: 0,
             noticed: None,
+        }
+    }
+
+    fn queued(n: u64) -> Accepted {
+        Accepted {
+            slug: "ideogram-txt-2-img".into(),
+            mode: Mode::Queued,
+            request_id: n.to_string(),
+            body: Value::Null,
+            user_agent: None,
+            key: KeyFingerprint::of(OWNER),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn expired_jobs_are_swept_as_new_ones_arrive() {
+        let config = MockConfig {
+            result_ttl: Duration::from_secs(10),
+            ..MockConfig::default()
         };
+        let state = State::new(config, "http://127.0.0.1:1".into());
+        let owner = KeyFingerprint::of(OWNER);
         let start = Instant::now();
         for n in 0..SWEEP_EVERY {
-            state.record(accepted(Mode::Queued, n as usize));
+            state.record(queued(n));
             state.insert_job(format!("old-{n}"), job(start), start);
         }
         tokio::time::advance(Duration::from_secs(60)).await;
         let now = Instant::now();
         for n in 0..SWEEP_EVERY {
-            state.record(accepted(Mode::Queued, n as usize));
+            state.record(queued(n));
             state.insert_job(format!("new-{n}"), job(now), now);
         }
         let remaining = state.lock().jobs.len() as u64;
         assert!(remaining <= SWEEP_EVERY + 1, "{remaining} jobs kept");
-        assert!(state.job("new-0", now).is_some());
-        assert!(state.job("old-0", now).is_none());
+        assert!(state.job("new-0", owner, now).is_some());
+        assert!(state.job("old-0", owner, now).is_none());
+        assert!(
+            state
+                .job("new-0", KeyFingerprint::of("other"), now)
+                .is_none(),
+            "another key's job is unknown"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn absurd_timings_never_end_and_never_panic() {
+        let config = MockConfig {
+            queued_for: Duration::MAX,
+            processing_for: Duration::MAX,
+            processing_spread: Duration::MAX,
+            result_ttl: Duration::MAX,
+            ..MockConfig::default()
+        };
+        let state = State::new(config, "http://127.0.0.1:1".into());
+        let owner = KeyFingerprint::of(OWNER);
+        let start = Instant::now();
+        let mut long = job(start);
+        long.processing = state.draw_processing();
+        assert_eq!(long.processing, Duration::MAX);
+        for n in 0..SWEEP_EVERY {
+            state.record(queued(n));
+            state.insert_job(format!("job-{n}"), long.clone(), start);
+        }
+        tokio::time::advance(Duration::from_secs(365 * 24 * 3600)).await;
+        let now = Instant::now();
+        state.note_poll("job-0", now);
+        let kept = state
+            .job("job-0", owner, now)
+            .expect("a job that never ends never expires");
+        assert_eq!(state.finished_at(&kept), None);
+        assert_eq!(state.lock().jobs.len() as u64, SWEEP_EVERY);
+        let stats = state.job_stats();
+        assert!(
+            stats
+                .iter()
+                .all(|s| s.took == Duration::MAX && s.notice_delay.is_none())
+        );
+    }
+
+    #[test]
+    fn a_reached_spend_limit_refuses_every_charge_but_charges_nothing() {
+        let config = MockConfig {
+            spend_limit_usd: Some(0.10),
+            ..MockConfig::default()
+        };
+        let state = State::new(config, "http://127.0.0.1:1".into());
+        assert!(state.charge(0.06).is_ok());
+        assert!(
+            state.charge(0.06).is_ok(),
+            "the call that crosses it passes"
+        );
+        assert_eq!(state.charge(0.06), Err(Refusal::SpendLimitReached));
+        assert_eq!(state.charge(0.0), Err(Refusal::SpendLimitReached));
+        assert!((state.credits() - 99.88).abs() < 1e-9);
     }
 }

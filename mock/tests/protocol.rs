@@ -1,35 +1,12 @@
 //! The mock speaks Segmind's protocol: real HTTP on 127.0.0.1 with reqwest.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{KEY, get, http, keyed, post, post_raw, queued, start};
 use reqwest::StatusCode;
-use segmind_ideogram_mock::MockServer;
 use serde_json::{Value, json};
-
-const KEY: &str = "test-key";
-
-fn http() -> reqwest::Client {
-    reqwest::Client::new()
-}
-
-async fn post(server: &MockServer, path: &str, body: &Value) -> reqwest::Response {
-    http()
-        .post(format!("{}{path}", server.base_url()))
-        .header("x-api-key", KEY)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn get(url: &str) -> reqwest::Response {
-    http()
-        .get(url)
-        .header("x-api-key", KEY)
-        .send()
-        .await
-        .unwrap()
-}
 
 fn png_size(bytes: &[u8]) -> (u32, u32) {
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
@@ -39,12 +16,7 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
 
 #[tokio::test]
 async fn sync_call_answers_a_real_png_of_the_requested_size_and_charges_credits() {
-    let server = MockServer::builder()
-        .api_key(KEY)
-        .initial_credits(1.0)
-        .start()
-        .await
-        .unwrap();
+    let server = start(keyed().initial_credits(1.0)).await;
     let body = json!({"prompt": "a panda", "resolution": "RESOLUTION_1280_720", "seed": 4242});
     let first = post(
         &server,
@@ -81,12 +53,7 @@ async fn sync_call_answers_a_real_png_of_the_requested_size_and_charges_credits(
 
 #[tokio::test]
 async fn errors_are_answered_as_segmind_does() {
-    let server = MockServer::builder()
-        .api_key(KEY)
-        .initial_credits(0.06)
-        .start()
-        .await
-        .unwrap();
+    let server = start(keyed().initial_credits(0.06)).await;
     let url = |p: &str| format!("{}{p}", server.base_url());
     let body = json!({"prompt": "a panda"});
 
@@ -112,24 +79,22 @@ async fn errors_are_answered_as_segmind_does() {
         .unwrap();
     assert_eq!(wrong_key.status(), StatusCode::UNAUTHORIZED);
 
-    let text = http()
-        .post(url("/v1/ideogram-txt-2-img"))
-        .header("x-api-key", KEY)
-        .header("content-type", "text/plain")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
+    let text = post_raw(
+        &server,
+        "/v1/ideogram-txt-2-img",
+        "text/plain",
+        body.to_string(),
+    )
+    .await;
     assert_eq!(text.status(), StatusCode::NOT_ACCEPTABLE);
 
-    let broken = http()
-        .post(url("/v1/ideogram-txt-2-img"))
-        .header("x-api-key", KEY)
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
+    let broken = post_raw(
+        &server,
+        "/v1/ideogram-txt-2-img",
+        "application/json",
+        "{not json",
+    )
+    .await;
     assert_eq!(broken.status(), StatusCode::BAD_REQUEST);
 
     let invalid = post(
@@ -174,18 +139,10 @@ async fn errors_are_answered_as_segmind_does() {
 
 #[tokio::test]
 async fn queued_job_goes_queued_processing_completed_with_absolute_urls() {
-    let server = MockServer::builder()
-        .api_key(KEY)
-        .job_latency(Duration::from_millis(300), Duration::from_millis(300))
-        .start()
-        .await
-        .unwrap();
+    let server =
+        start(keyed().job_latency(Duration::from_millis(300), Duration::from_millis(300))).await;
     let body = json!({"prompt": "a panda", "seed": 4242});
-    let submitted: Value = post(&server, "/v2/ideogram-txt-2-img", &body)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let submitted: Value = queued(&server, KEY, &body).await;
     assert_eq!(submitted["status"], "QUEUED");
     let id = submitted["request_id"].as_str().unwrap();
     let base = server.base_url();
@@ -262,17 +219,12 @@ async fn queued_job_goes_queued_processing_completed_with_absolute_urls() {
 #[tokio::test]
 async fn job_latency_ranges_are_drawn_per_job_from_the_seed() {
     let latencies = |seed: u64| async move {
-        let server = MockServer::builder()
-            .api_key(KEY)
-            .seed(seed)
-            .job_latency_range(
-                Duration::from_millis(10),
-                Duration::from_millis(100),
-                Duration::from_millis(900),
-            )
-            .start()
-            .await
-            .unwrap();
+        let server = start(keyed().seed(seed).job_latency_range(
+            Duration::from_millis(10),
+            Duration::from_millis(100),
+            Duration::from_millis(900),
+        ))
+        .await;
         for n in 0..20 {
             post(
                 &server,
@@ -299,23 +251,14 @@ async fn job_latency_ranges_are_drawn_per_job_from_the_seed() {
 
 #[tokio::test]
 async fn failed_jobs_are_422_and_results_expire_to_404() {
-    let server = MockServer::builder()
-        .api_key(KEY)
-        .job_latency(Duration::ZERO, Duration::ZERO)
-        .result_ttl(Duration::from_millis(1500))
-        .fail_word("forbidden")
-        .start()
-        .await
-        .unwrap();
-    let failed: Value = post(
-        &server,
-        "/v2/ideogram-txt-2-img",
-        &json!({"prompt": "a forbidden panda"}),
+    let server = start(
+        keyed()
+            .job_latency(Duration::ZERO, Duration::ZERO)
+            .result_ttl(Duration::from_millis(1500))
+            .fail_word("forbidden"),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
+    let failed: Value = queued(&server, KEY, &json!({"prompt": "a forbidden panda"})).await;
     let status = get(failed["status_url"].as_str().unwrap()).await;
     assert_eq!(status.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = status.json().await.unwrap();
@@ -332,15 +275,7 @@ async fn failed_jobs_are_422_and_results_expire_to_404() {
     .await;
     assert_eq!(sync.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
-    let ok: Value = post(
-        &server,
-        "/v2/ideogram-txt-2-img",
-        &json!({"prompt": "a panda"}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let ok: Value = queued(&server, KEY, &json!({"prompt": "a panda"})).await;
     assert_eq!(
         get(ok["response_url"].as_str().unwrap()).await.status(),
         StatusCode::OK
@@ -364,12 +299,7 @@ async fn failed_jobs_are_422_and_results_expire_to_404() {
 
 #[tokio::test]
 async fn rate_limit_answers_429_with_the_reset_header() {
-    let server = MockServer::builder()
-        .api_key(KEY)
-        .rate_limit_per_minute(2)
-        .start()
-        .await
-        .unwrap();
+    let server = start(keyed().rate_limit_per_minute(2)).await;
     let body = json!({"prompt": "a panda"});
     assert_eq!(
         post(&server, "/v2/ideogram-txt-2-img", &body)
@@ -401,13 +331,7 @@ async fn rate_limit_answers_429_with_the_reset_header() {
 #[tokio::test]
 async fn injected_server_errors_are_reproducible_from_the_seed() {
     async fn statuses(seed: u64) -> Vec<u16> {
-        let server = MockServer::builder()
-            .api_key(KEY)
-            .seed(seed)
-            .server_error_rate(0.5)
-            .start()
-            .await
-            .unwrap();
+        let server = start(keyed().seed(seed).server_error_rate(0.5)).await;
         let mut out = Vec::new();
         for _ in 0..30 {
             out.push(
@@ -430,12 +354,7 @@ async fn injected_server_errors_are_reproducible_from_the_seed() {
 
 #[tokio::test]
 async fn dropped_connections_cut_the_image_mid_body() {
-    let server = MockServer::builder()
-        .api_key(KEY)
-        .drop_rate(1.0)
-        .start()
-        .await
-        .unwrap();
+    let server = start(keyed().drop_rate(1.0)).await;
     let response = post(&server, "/v1/ideogram-txt-2-img", &json!({"prompt": "p"})).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(
@@ -446,13 +365,21 @@ async fn dropped_connections_cut_the_image_mid_body() {
 
 #[tokio::test]
 async fn added_latency_delays_answers() {
-    let server = MockServer::builder()
-        .api_key(KEY)
-        .added_latency(Duration::from_millis(150))
-        .start()
-        .await
-        .unwrap();
+    let server = start(keyed().added_latency(Duration::from_millis(150))).await;
     let started = std::time::Instant::now();
     post(&server, "/v2/ideogram-txt-2-img", &json!({"prompt": "p"})).await;
     assert!(started.elapsed() >= Duration::from_millis(150));
+}
+
+#[tokio::test]
+async fn the_accepted_log_keeps_the_newest_entries_within_its_byte_cap() {
+    let server = start(keyed().accepted_log_bytes(1)).await;
+    for n in 0..3 {
+        let body = json!({"prompt": format!("prompt {n}")});
+        post(&server, "/v1/ideogram-txt-2-img", &body).await;
+    }
+    let log = server.accepted();
+    assert_eq!(log.len(), 1, "only the newest fits");
+    assert_eq!(log[0].body["prompt"], "prompt 2");
+    assert_eq!(server.sync_calls(), 3, "the counters keep counting");
 }

@@ -1,0 +1,169 @@
+//! The checks every API request goes through before it is answered, in the
+//! order Segmind answers them: latency and injected 5xx, the key, the
+//! model (unknown 404, retired 410), the rate limit, the content type and
+//! the body. Charging, and its 406s, comes after, in the handlers.
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use segmind_ideogram::{AnyRequest, EndpointInfo};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::clock;
+use crate::key::{self, KeyFingerprint};
+use crate::picture::stable_hash;
+use crate::reply;
+use crate::state::State;
+
+/// A POST that passed every check, ready to be charged and answered.
+pub(crate) struct Admitted {
+    pub info: &'static EndpointInfo,
+    pub owner: KeyFingerprint,
+    pub body: Value,
+    pub picture_key: u64,
+    pub width: u32,
+    pub height: u32,
+    pub seed: u64,
+    pub price: f64,
+    pub failure: Option<String>,
+}
+
+impl Admitted {
+    /// What the call costs: nothing when it will fail, as a content block
+    /// is not billed.
+    pub fn cost(&self) -> f64 {
+        if self.failure.is_some() {
+            0.0
+        } else {
+            self.price
+        }
+    }
+}
+
+/// Checks a `POST /v1/{slug}` or `/v2/{slug}`.
+pub(crate) async fn admit(
+    state: &State,
+    slug: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Admitted, Response> {
+    let owner = common_checks(state, headers).await?;
+    // A retired slug stays in the registry; only its POSTs are refused.
+    if state.config.retired.iter().any(|retired| retired == slug) {
+        return Err(reply::retired_model(slug));
+    }
+    let info = segmind_ideogram::endpoint(slug).ok_or_else(|| reply::unknown_model(slug))?;
+    if let Err(wait) = state.take_rate_slot(Instant::now()) {
+        let mut response = reply::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Rate limit exceeded, please retry later",
+        );
+        if let Ok(reset) = clock::http_date_in(wait).parse() {
+            response
+                .headers_mut()
+                .insert("x-rate-limit-reset-at-utc", reset);
+        }
+        return Err(response);
+    }
+    if !is_json(headers) {
+        return Err(reply::error(
+            StatusCode::NOT_ACCEPTABLE,
+            reply::WRONG_CONTENT_TYPE,
+        ));
+    }
+    let body: Value = serde_json::from_slice(body).map_err(|e| {
+        reply::error(
+            StatusCode::BAD_REQUEST,
+            format!("Request body is not valid JSON: {e}"),
+        )
+    })?;
+    match AnyRequest::from_json(slug, &body) {
+        Some(Ok(_)) => {}
+        Some(Err(errors)) => {
+            return Err(reply::error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors.to_string(),
+            ));
+        }
+        None => return Err(reply::unknown_model(slug)),
+    }
+    let text = ["prompt", "image"]
+        .iter()
+        .find_map(|k| body.get(*k).and_then(Value::as_str))
+        .unwrap_or_default()
+        .to_owned();
+    let seed = body
+        .get("seed")
+        .and_then(Value::as_u64)
+        .unwrap_or_else(|| 100 + stable_hash(&[text.as_bytes()]) % 999_900);
+    let (width, height) = size(info, &body);
+    let failure = state
+        .config
+        .faults
+        .fail_word
+        .as_deref()
+        .filter(|word| !word.is_empty() && text.contains(word))
+        .map(|word| format!("Inference failed: content blocked (the prompt contains `{word}`)"));
+    Ok(Admitted {
+        info,
+        owner,
+        picture_key: stable_hash(&[slug.as_bytes(), text.as_bytes(), &seed.to_le_bytes()]),
+        width,
+        height,
+        seed,
+        price: info
+            .price_usd
+            .map_or(state.config.fallback_price_usd, |p| p.min_usd),
+        failure,
+        body,
+    })
+}
+
+/// Latency, injected 5xx and the key: what every API route checks first.
+/// Gives the fingerprint of the accepted key.
+pub(crate) async fn common_checks(
+    state: &State,
+    headers: &HeaderMap,
+) -> Result<KeyFingerprint, Response> {
+    let latency = state.config.faults.added_latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if let Some(code) = state.injected_server_error() {
+        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return Err(reply::error(status, "Injected server error"));
+    }
+    key::authorised(&state.config, headers).ok_or_else(|| {
+        reply::error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized: missing or invalid API key",
+        )
+    })
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Width and height from the request's `resolution` (or the endpoint's
+/// default): the two numbers in `RESOLUTION_W_H` or `WxH`.
+fn size(info: &EndpointInfo, body: &Value) -> (u32, u32) {
+    let resolution = body
+        .get("resolution")
+        .and_then(Value::as_str)
+        .or_else(|| info.field("resolution").and_then(|f| f.default))
+        .unwrap_or("1024x1024");
+    let numbers: Vec<u32> = resolution
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    match numbers[..] {
+        [w, h] if w > 0 && h > 0 && w <= 4096 && h <= 4096 => (w, h),
+        _ => (1024, 1024),
+    }
+}

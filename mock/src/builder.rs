@@ -1,0 +1,157 @@
+//! [`MockBuilder`]: the settings of a mock server, one chained call each.
+
+use std::io;
+use std::time::Duration;
+
+use crate::config::MockConfig;
+use crate::server::MockServer;
+
+/// Settings of a [`MockServer`] before it starts.
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct MockBuilder {
+    config: MockConfig,
+}
+
+impl MockBuilder {
+    /// Replaces every setting.
+    pub fn config(mut self, config: MockConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Accept only this key (default: any non-empty key). Either way, a
+    /// job is visible only to the key that created it: status, result and
+    /// the legacy poll route answer 404 to any other, as for an unknown id.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.config.api_key = Some(key.into());
+        self
+    }
+
+    /// Listen on this port of 127.0.0.1 (default: a free one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.config.port = port;
+        self
+    }
+
+    /// How long jobs stay QUEUED, then PROCESSING.
+    pub fn job_latency(mut self, queued: Duration, processing: Duration) -> Self {
+        self.config.queued_for = queued;
+        self.config.processing_for = processing;
+        self.config.processing_spread = Duration::ZERO;
+        self
+    }
+
+    /// How long jobs stay QUEUED, then PROCESSING for a time drawn
+    /// uniformly between `min` and `max` (seeded, like every draw), as real
+    /// jobs vary.
+    pub fn job_latency_range(mut self, queued: Duration, min: Duration, max: Duration) -> Self {
+        self.config.queued_for = queued;
+        self.config.processing_for = min.min(max);
+        self.config.processing_spread = max.saturating_sub(min);
+        self
+    }
+
+    /// How long finished results are kept (default one hour).
+    pub fn result_ttl(mut self, ttl: Duration) -> Self {
+        self.config.result_ttl = ttl;
+        self
+    }
+
+    /// Credits the account starts with (default 100). Past them, calls get
+    /// 406 with a message about credits, and nothing is charged.
+    pub fn initial_credits(mut self, credits: f64) -> Self {
+        self.config.initial_credits = credits;
+        self
+    }
+
+    /// A team spend limit in USD (default none): once the account has
+    /// spent `usd`, every submission and sync call gets 406 with a message
+    /// about the spend limit, and nothing more is charged. The call that
+    /// crosses the limit still goes through; failed jobs cost nothing.
+    pub fn spend_limit(mut self, usd: f64) -> Self {
+        self.config.spend_limit_usd = Some(usd);
+        self
+    }
+
+    /// Retire `slug` (repeatable): its POSTs, sync and queued, get 410 Gone
+    /// with `{"error": ...}` and are not charged. The slug stays in the
+    /// generated registry, so a client still builds and sends the request;
+    /// `segmind-ideogram` reports the answer as
+    /// `Error::Api { kind: ApiErrorKind::Gone, .. }`.
+    pub fn retired(mut self, slug: impl Into<String>) -> Self {
+        self.config.retired.push(slug.into());
+        self
+    }
+
+    /// Disconnect a client that has not sent a complete request head
+    /// within `timeout` of connecting, or of its previous answer on a
+    /// kept-alive connection (default 10 s; `None` waits for ever). Keeps
+    /// a slowloris from holding connections. The timer runs on tokio's
+    /// clock: under a paused clock (`start_paused`) tokio may jump past it
+    /// while a request is on its way, so pass `None` there.
+    pub fn header_read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.header_read_timeout = timeout.into();
+        self
+    }
+
+    /// Cap the log of accepted requests ([`MockServer::accepted`]) at about
+    /// this many bytes, request bodies included (default 64 MiB), on top of
+    /// its 100,000 entries. The oldest entries go first; the newest is
+    /// always kept; the counters keep counting.
+    pub fn accepted_log_bytes(mut self, bytes: usize) -> Self {
+        self.config.accepted_log_bytes = bytes;
+        self
+    }
+
+    /// Seed for ids and injected faults.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = seed;
+        self
+    }
+
+    /// Answer 429 past this many POSTs per rolling minute, as Segmind does.
+    pub fn rate_limit_per_minute(self, limit: u32) -> Self {
+        self.rate_limit(limit, Duration::from_secs(60))
+    }
+
+    /// Answer 429 past `limit` POSTs per rolling `window`, with
+    /// `x-rate-limit-reset-at-utc` when the oldest POST in the window
+    /// leaves it. Any window works: `Duration::ZERO` never limits (unless
+    /// `limit` is 0: every POST is refused), and one too long for the
+    /// calendar announces the last HTTP-date, 9999-12-31.
+    pub fn rate_limit(mut self, limit: u32, window: Duration) -> Self {
+        self.config.faults.rate_limit = Some(limit);
+        self.config.faults.rate_limit_window = window;
+        self
+    }
+
+    /// Answer this share of API requests with 500/502/503/504.
+    pub fn server_error_rate(mut self, rate: f64) -> Self {
+        self.config.faults.server_error_rate = rate.clamp(0.0, 1.0);
+        self
+    }
+
+    /// Wait this long before every API answer.
+    pub fn added_latency(mut self, latency: Duration) -> Self {
+        self.config.faults.added_latency = latency;
+        self
+    }
+
+    /// Fail jobs and calls whose prompt contains `word`.
+    pub fn fail_word(mut self, word: impl Into<String>) -> Self {
+        self.config.faults.fail_word = Some(word.into());
+        self
+    }
+
+    /// Cut this share of image answers mid-body.
+    pub fn drop_rate(mut self, rate: f64) -> Self {
+        self.config.faults.drop_rate = rate.clamp(0.0, 1.0);
+        self
+    }
+
+    /// Binds 127.0.0.1 and starts serving in the background.
+    pub async fn start(self) -> io::Result<MockServer> {
+        MockServer::spawn(self.config).await
+    }
+}
