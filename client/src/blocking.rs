@@ -18,12 +18,13 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
+use crate::account::{HistoryPage, HistoryQuery};
 use crate::api_key::ApiKey;
 use crate::config::ClientBuilder;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
-use crate::generated::{AnyRequest, JobResult, JobStatusResponse};
-use crate::image::GeneratedImage;
+use crate::generated::{AnyRequest, JobResult, JobStatusResponse, RequestRecord, UserCredits};
+use crate::image::{GeneratedImage, ImageInput};
 use crate::poll::JobHandle;
 use crate::wait::{JobUpdate, WaitOptions};
 
@@ -159,6 +160,26 @@ impl Client {
     ) -> Result<GeneratedImage, Error> {
         self.runtime
             .block_on(self.inner.generate_with(request, options))?
+    }
+
+    /// See [`crate::Client::credits`].
+    pub fn credits(&self) -> Result<UserCredits, Error> {
+        self.runtime.block_on(self.inner.credits())?
+    }
+
+    /// See [`crate::Client::request_history`].
+    pub fn request_history(&self, query: &HistoryQuery) -> Result<HistoryPage, Error> {
+        self.runtime.block_on(self.inner.request_history(query))?
+    }
+
+    /// See [`crate::Client::request`].
+    pub fn request(&self, request_id: &str) -> Result<RequestRecord, Error> {
+        self.runtime.block_on(self.inner.request(request_id))?
+    }
+
+    /// See [`crate::Client::upload`].
+    pub fn upload(&self, image: &ImageInput) -> Result<String, Error> {
+        self.runtime.block_on(self.inner.upload(image))?
     }
 
     fn wrap(&self, inner: crate::Job) -> Job {

@@ -38,7 +38,7 @@ use crate::wait::{LatencyBook, WaitOptions};
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    session: Arc<Session>,
+    pub(crate) session: Arc<Session>,
 }
 
 impl ClientBuilder {
@@ -118,7 +118,7 @@ impl Client {
 
     async fn run_json(&self, info: &EndpointInfo, body: Bytes) -> Result<GeneratedImage, Error> {
         let transport = &self.session.transport;
-        let url = transport.url(crate::protocol::SYNC_PATH, &[("slug", info.slug)])?;
+        let url = transport.url(info.sync_path, &[])?;
         let exchange = Exchange::post(info.slug, url, body, BodyKind::Image);
         let (image, metadata) = transport
             .execute(&exchange, |answer: Answer| {
@@ -152,14 +152,14 @@ impl Client {
     }
 
     async fn submit_json(&self, info: &'static EndpointInfo, body: Bytes) -> Result<Job, Error> {
-        if !info.supports_async {
+        let Some(path) = info.submit_path else {
             return Err(Error::Unsupported(format!(
                 "{} has no queued (v2) API",
                 info.slug
             )));
-        }
+        };
         let transport = &self.session.transport;
-        let url = transport.url(crate::protocol::SUBMIT_PATH, &[("slug", info.slug)])?;
+        let url = transport.url(path, &[])?;
         let exchange = Exchange::post(info.slug, url, body, BodyKind::Json);
         let submitted: JobSubmitted = transport
             .execute(&exchange, |answer: Answer| {

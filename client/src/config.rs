@@ -12,8 +12,8 @@ use crate::error::Error;
 use crate::retry::RetryPolicy;
 use crate::wait::WaitOptions;
 
-/// Segmind's API.
-pub const DEFAULT_BASE_URL: &str = "https://api.segmind.com";
+/// Segmind's API, from the spec.
+pub const DEFAULT_BASE_URL: &str = crate::generated::API.base_url;
 
 /// The environment variable [`Client::from_env`](crate::Client::from_env) reads the key from.
 pub const API_KEY_ENV: &str = "SEGMIND_API_KEY";
@@ -43,6 +43,8 @@ pub struct ClientBuilder {
     pub(crate) allow_insecure_http: bool,
     pub(crate) max_image_bytes: u64,
     pub(crate) max_json_bytes: u64,
+    pub(crate) history_base_url: Option<String>,
+    pub(crate) storage_base_url: Option<String>,
 }
 
 impl Default for ClientBuilder {
@@ -60,6 +62,8 @@ impl Default for ClientBuilder {
             allow_insecure_http: false,
             max_image_bytes: DEFAULT_MAX_IMAGE_BYTES,
             max_json_bytes: DEFAULT_MAX_JSON_BYTES,
+            history_base_url: None,
+            storage_base_url: None,
         }
     }
 }
@@ -153,6 +157,21 @@ impl ClientBuilder {
         self
     }
 
+    /// Where Segmind's request history lives. By default the host the spec
+    /// names when the base URL is Segmind's, and the base URL itself
+    /// otherwise (so a mock or a proxy serves it too).
+    pub fn history_base_url(mut self, url: impl Into<String>) -> Self {
+        self.history_base_url = Some(url.into());
+        self
+    }
+
+    /// Where Segmind's storage (uploads of local images) lives; defaults as
+    /// [`history_base_url`](Self::history_base_url) does.
+    pub fn storage_base_url(mut self, url: impl Into<String>) -> Self {
+        self.storage_base_url = Some(url.into());
+        self
+    }
+
     /// Allows a plain `http://` base URL to a host that is not loopback,
     /// which sends the API key in clear text. Loopback hosts (`127.0.0.0/8`,
     /// `::1`, `localhost`) are always allowed.
@@ -164,8 +183,29 @@ impl ClientBuilder {
     /// The base URL, checked: http(s), no credentials, query or fragment,
     /// and not clear text to a remote host unless allowed.
     pub(crate) fn checked_base_url(&self) -> Result<Url, Error> {
-        let mut url = Url::parse(self.base_url.trim())
-            .map_err(|e| Error::Config(format!("invalid base URL {:?}: {e}", self.base_url)))?;
+        self.check_url(&self.base_url)
+    }
+
+    /// The base URL of an operation the spec puts on another server
+    /// (`server`): the one set for it, else that server when the base URL
+    /// is Segmind's, else the base URL. Checked like the base URL.
+    pub(crate) fn checked_host_url(
+        &self,
+        configured: Option<&str>,
+        server: Option<&str>,
+    ) -> Result<Url, Error> {
+        let is_segmind = self.base_url.trim().trim_end_matches('/') == DEFAULT_BASE_URL;
+        let chosen = match (configured, server) {
+            (Some(url), _) => url,
+            (None, Some(server)) if is_segmind => server,
+            _ => self.base_url.as_str(),
+        };
+        self.check_url(chosen)
+    }
+
+    fn check_url(&self, given: &str) -> Result<Url, Error> {
+        let mut url = Url::parse(given.trim())
+            .map_err(|e| Error::Config(format!("invalid base URL {given:?}: {e}")))?;
         if !url.username().is_empty() || url.password().is_some() {
             return Err(Error::Config(
                 "the base URL must not hold credentials".into(),

@@ -36,8 +36,11 @@ pub struct EndpointInfo {
     pub typical_latency_secs: Option<f64>,
     /// Caveats about the metadata above.
     pub note: Option<&'static str>,
-    /// Whether the queued (v2) protocol is available.
-    pub supports_async: bool,
+    /// The path of a synchronous call (`/v1/ideogram-txt-2-img`).
+    pub sync_path: &'static str,
+    /// The path of a queued submission (`/v2/ideogram-txt-2-img`), when the
+    /// endpoint has the queue.
+    pub submit_path: Option<&'static str>,
     /// Error statuses the document lists for the sync call.
     pub error_statuses: &'static [u16],
     /// The request's members.
@@ -45,10 +48,61 @@ pub struct EndpointInfo {
 }
 
 impl EndpointInfo {
+    /// Whether the queued (v2) protocol is available.
+    pub fn supports_async(&self) -> bool {
+        self.submit_path.is_some()
+    }
+
     /// The member called `name`.
     pub fn field(&self, name: &str) -> Option<&'static FieldInfo> {
         self.fields.iter().find(|f| f.name == name)
     }
+}
+
+/// Segmind's protocol beyond the endpoints, generated from the spec into
+/// [`API`](crate::API): where the API lives, how the key travels, limits,
+/// and the operations the runtime uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiInfo {
+    /// Segmind's base URL (`https://api.segmind.com`).
+    pub base_url: &'static str,
+    /// The header that carries the API key (lowercase).
+    pub auth_header: &'static str,
+    /// The header of a 429 that says when the limit resets (lowercase).
+    pub rate_limit_reset_header: &'static str,
+    /// The largest input image the models take, in bytes.
+    pub max_input_image_bytes: u64,
+    /// The longest window, in days, of one request-history query.
+    pub history_window_days: u32,
+    /// The most rows one request-history page holds, when the spec says.
+    pub history_max_per_page: Option<u64>,
+    /// A queued job's status.
+    pub job_status: Operation,
+    /// A queued job's result.
+    pub job_result: Operation,
+    /// The legacy `poll_url` of a submission.
+    pub job_poll_legacy: Operation,
+    /// The account's credits.
+    pub credits: Operation,
+    /// The request history.
+    pub request_history: Operation,
+    /// One request's record in the history.
+    pub request_record: Operation,
+    /// Storage upload of local files.
+    pub upload_asset: Operation,
+}
+
+/// One operation of the protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Operation {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// The path template; `{request_id}` is a whole segment.
+    pub path: &'static str,
+    /// The server it lives on, when it is not [`ApiInfo::base_url`].
+    pub server: Option<&'static str>,
 }
 
 /// What a successful synchronous call returns.

@@ -10,8 +10,9 @@ use bytes::Bytes;
 
 use crate::error::Error;
 
-/// The largest input image Segmind's models take (Ideogram: 10 MB).
-pub const MAX_INPUT_IMAGE_BYTES: usize = 10 * 1024 * 1024;
+/// The largest input image Segmind's models take (Ideogram: 10 MB), from
+/// the spec.
+pub const MAX_INPUT_IMAGE_BYTES: usize = crate::generated::API.max_input_image_bytes as usize;
 
 /// An image format the models read and write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -275,6 +276,14 @@ impl ImageInput {
     /// Encoded image bytes (a whole JPEG, PNG or WebP file).
     pub fn bytes(bytes: impl Into<Bytes>) -> Self {
         Self(Source::Bytes(bytes.into()))
+    }
+
+    /// The URL, for an image Segmind fetches itself.
+    pub fn as_url(&self) -> Option<&str> {
+        match &self.0 {
+            Source::Url(url) => Some(url),
+            _ => None,
+        }
     }
 
     /// The value for an image field: the URL as given, or a `data:` URI.

@@ -119,7 +119,8 @@
 
 // Layers, each using only those above it: error, api_key, protocol,
 // retry, wait, config, body, image, decode, transport, session, poll,
-// client, blocking. A test (tests/module_graph.rs) keeps it that way.
+// client, account, blocking. A test (tests/module_graph.rs) keeps it that way.
+mod account;
 mod api_key;
 #[cfg(feature = "blocking")]
 pub mod blocking;
@@ -141,13 +142,16 @@ mod transport;
 pub mod validation;
 mod wait;
 
+pub use account::{HistoryPage, HistoryQuery};
 pub use api_key::ApiKey;
 pub use client::Client;
 pub use config::{
     API_KEY_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_JSON_BYTES,
     DEFAULT_USER_AGENT,
 };
-pub use endpoint::{Endpoint, EndpointInfo, FieldInfo, FieldShape, Price, ResponseKind};
+pub use endpoint::{
+    ApiInfo, Endpoint, EndpointInfo, FieldInfo, FieldShape, Operation, Price, ResponseKind,
+};
 pub use error::{ApiErrorKind, BodyKind, Delivery, Error, TransportError};
 pub use generated::*;
 pub use image::{

@@ -12,9 +12,9 @@ use crate::body;
 use crate::decode::{self, ImageBody};
 use crate::endpoint::EndpointInfo;
 use crate::error::Error;
+use crate::generated::API;
 use crate::generated::{JobMetrics, JobResult, JobStatus, JobStatusResponse};
 use crate::image::{GeneratedImage, ImageMetadata};
-use crate::protocol::{RESULT_PATH, STATUS_PATH};
 use crate::session::Session;
 use crate::transport::Exchange;
 use crate::wait::{self, JobUpdate, Schedule, WaitOptions};
@@ -111,8 +111,8 @@ impl Job {
                 Err(_) => transport.url(template, &[("request_id", id)]),
             }
         };
-        let status_url = own_url(&handle.status_url, STATUS_PATH)?;
-        let response_url = own_url(&handle.response_url, RESULT_PATH)?;
+        let status_url = own_url(&handle.status_url, API.job_status.path)?;
+        let response_url = own_url(&handle.response_url, API.job_result.path)?;
         let handle = JobHandle {
             request_id: handle.request_id,
             status_url: status_url.to_string(),

@@ -12,7 +12,7 @@ use reqwest::Method;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 use crate::error::{ApiErrorKind, Error};
-use crate::protocol::RATE_LIMIT_RESET_HEADER;
+use crate::generated::API;
 
 /// The longest wait a server can ask for that is reported as asked; longer
 /// asks (`Retry-After: 1e19`) are reported as this, so that no caller's
@@ -175,7 +175,7 @@ pub(crate) fn server_delay(headers: &HeaderMap, now: SystemTime) -> Option<Durat
 
 /// When a rate limit resets, from `x-rate-limit-reset-at-utc`.
 pub(crate) fn reset_at(headers: &HeaderMap) -> Option<SystemTime> {
-    parse_instant(header_str(headers, RATE_LIMIT_RESET_HEADER)?)
+    parse_instant(header_str(headers, API.rate_limit_reset_header)?)
 }
 
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -333,7 +333,7 @@ mod tests {
                 "{value}"
             );
         }
-        let far = headers(&[(RATE_LIMIT_RESET_HEADER, "99999999999")]);
+        let far = headers(&[("x-rate-limit-reset-at-utc", "99999999999")]);
         assert_eq!(server_delay(&far, now), Some(MAX_REPORTED_SERVER_DELAY));
     }
 
@@ -349,7 +349,7 @@ mod tests {
             "1700000010",
             "1700000010000",
         ] {
-            let map = headers(&[(RATE_LIMIT_RESET_HEADER, value)]);
+            let map = headers(&[("x-rate-limit-reset-at-utc", value)]);
             assert_eq!(reset_at(&map), Some(at), "{value}");
             assert_eq!(
                 server_delay(&map, now),

@@ -20,9 +20,11 @@ use crate::api_key::ApiKey;
 use crate::body::{self, ERROR_BODY_LIMIT, Overflow, ReadError};
 use crate::config::ClientBuilder;
 use crate::decode::{self, Answer};
+use crate::endpoint::Operation;
 use crate::error::{BodyKind, Error, TransportError};
+use crate::generated::API;
 use crate::image::{GeneratedImage, ImageMetadata};
-use crate::protocol::{self, API_KEY_HEADER};
+use crate::protocol;
 use crate::retry::RetryPolicy;
 
 /// The `Content-Type` of every request body.
@@ -88,11 +90,14 @@ impl Limits {
 }
 
 pub(crate) struct Transport {
-    /// Sends the key; follows redirects only within the base URL's origin.
+    /// Sends the key; follows a redirect only within the origin it started on.
     api: reqwest::Client,
     /// Never sends the key: downloads from wherever the output lives.
     download: reqwest::Client,
     base: Url,
+    /// Where the operations the spec puts on other servers go (the request
+    /// history, storage): the spec's server, and the base URL used for it.
+    hosts: Vec<(&'static str, Url)>,
     key: ApiKey,
     key_header: HeaderValue,
     key_header_name: HeaderName,
@@ -107,9 +112,21 @@ impl Transport {
     pub fn new(builder: &ClientBuilder, key: ApiKey) -> Result<Self, Error> {
         let key_header = key.header_value()?;
         let base = builder.checked_base_url()?;
-        let origin = base.origin();
+        let mut hosts = Vec::new();
+        for (op, configured) in [
+            (API.request_history, builder.history_base_url.as_deref()),
+            (API.request_record, builder.history_base_url.as_deref()),
+            (API.upload_asset, builder.storage_base_url.as_deref()),
+        ] {
+            if let Some(server) = op.server {
+                hosts.push((server, builder.checked_host_url(configured, Some(server))?));
+            }
+        }
+        // The key goes with a request, so a redirect may not take it to
+        // another origin than the one the request was made to.
         let same_origin_only = redirect::Policy::custom(move |attempt| {
-            if attempt.url().origin() != origin {
+            let started = attempt.previous().first().map(Url::origin);
+            if started.is_some_and(|origin| origin != attempt.url().origin()) {
                 attempt.stop()
             } else if attempt.previous().len() > 10 {
                 attempt.error("too many redirects")
@@ -132,9 +149,11 @@ impl Transport {
             api: http(same_origin_only)?,
             download: http(redirect::Policy::limited(10))?,
             base,
+            hosts,
             key,
             key_header,
-            key_header_name: HeaderName::from_static(API_KEY_HEADER),
+            key_header_name: HeaderName::from_bytes(API.auth_header.as_bytes())
+                .map_err(|e| Error::Config(format!("the spec's auth header: {e}")))?,
             jitter: Mutex::new(builder.retry.rng()),
             retry: builder.retry.clone(),
             timeout: builder.timeout,
@@ -160,6 +179,19 @@ impl Transport {
     /// `{base}` + a protocol path template with its variables.
     pub fn url(&self, template: &str, vars: &[(&str, &str)]) -> Result<Url, Error> {
         protocol::url(&self.base, template, vars)
+    }
+
+    /// The URL of `operation`, on the host it lives on.
+    pub fn operation_url(
+        &self,
+        operation: &Operation,
+        vars: &[(&str, &str)],
+    ) -> Result<Url, Error> {
+        let base = operation
+            .server
+            .and_then(|server| self.hosts.iter().find(|(s, _)| *s == server))
+            .map_or(&self.base, |(_, url)| url);
+        protocol::url(base, operation.path, vars)
     }
 
     /// Makes the exchange, retrying as the policy allows, and decodes the

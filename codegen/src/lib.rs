@@ -15,6 +15,7 @@ pub mod model;
 mod naming;
 mod node;
 mod parse;
+mod protocol;
 
 pub use emit::{GeneratedFile, PREAMBLE};
 pub use error::CodegenError;

@@ -13,6 +13,7 @@ pub struct Api {
     pub structs: Vec<StructDef>,
     pub unions: Vec<UnionDef>,
     pub endpoints: Vec<EndpointDef>,
+    pub protocol: ProtocolDef,
 }
 
 impl Api {
@@ -167,6 +168,10 @@ pub struct UnionDef {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EndpointDef {
     pub slug: String,
+    /// The sync operation's path (`/v1/{slug}`).
+    pub sync_path: String,
+    /// The queued submission's path, when there is one.
+    pub submit_path: Option<String>,
     pub operation_id: String,
     pub title: String,
     pub summary: String,
@@ -175,8 +180,6 @@ pub struct EndpointDef {
     pub price_usd: Option<(f64, f64)>,
     pub typical_latency_seconds: Option<f64>,
     pub note: Option<String>,
-    /// A `POST /v2/{slug}` operation exists.
-    pub supports_async: bool,
     /// Documented error statuses of the sync call.
     pub error_statuses: Vec<u16>,
 }
@@ -185,6 +188,86 @@ pub struct EndpointDef {
 pub enum ResponseKind {
     Image,
     JsonOrImage,
+}
+
+/// Segmind's protocol beyond the endpoints (`x-segmind-protocol`, the
+/// operations with `x-segmind-role`, the base URL and auth header).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProtocolDef {
+    pub base_url: String,
+    pub auth_header: String,
+    pub rate_limit_reset_header: String,
+    pub max_input_image_bytes: u64,
+    pub history_window_days: u32,
+    pub history_max_per_page: Option<u64>,
+    /// One per role, in role order.
+    pub operations: Vec<OperationDef>,
+}
+
+impl ProtocolDef {
+    pub fn operation(&self, role: Role) -> Option<&OperationDef> {
+        self.operations.iter().find(|o| o.role == role)
+    }
+}
+
+/// An operation the runtime uses, and where it lives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OperationDef {
+    pub role: Role,
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The path template (`/v2/requests/{request_id}/status`).
+    pub path: String,
+    /// Its own server, when it is not the document's.
+    pub server: Option<String>,
+    /// Where it is in the spec, for errors.
+    pub pointer: String,
+}
+
+/// What the runtime uses an operation for (`x-segmind-role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    JobStatus,
+    JobResult,
+    JobPollLegacy,
+    Credits,
+    RequestHistory,
+    RequestRecord,
+    UploadAsset,
+}
+
+impl Role {
+    pub const ALL: &'static [Role] = &[
+        Role::JobStatus,
+        Role::JobResult,
+        Role::JobPollLegacy,
+        Role::Credits,
+        Role::RequestHistory,
+        Role::RequestRecord,
+        Role::UploadAsset,
+    ];
+
+    /// The name in the spec (`job-status`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::JobStatus => "job-status",
+            Role::JobResult => "job-result",
+            Role::JobPollLegacy => "job-poll-legacy",
+            Role::Credits => "credits",
+            Role::RequestHistory => "request-history",
+            Role::RequestRecord => "request-record",
+            Role::UploadAsset => "upload-asset",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|r| r.name() == name)
+    }
+
+    /// The field of the generated `ApiInfo` (`job_status`).
+    pub fn field(self) -> String {
+        self.name().replace('-', "_")
+    }
 }
 
 /// Documentation taken from the spec's `title` and `description`.

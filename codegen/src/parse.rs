@@ -73,6 +73,7 @@ pub fn parse_value(value: &Value) -> Result<Api> {
         structs: Vec::new(),
         unions: Vec::new(),
         endpoints: Vec::new(),
+        protocol: ProtocolDef::default(),
     };
 
     let kinds = classify(&schemas)?;
@@ -88,6 +89,7 @@ pub fn parse_value(value: &Value) -> Result<Api> {
     check_field_defaults(&api, &schemas)?;
 
     api.endpoints = parse_endpoints(&root, &kinds)?;
+    api.protocol = crate::protocol::parse_protocol(&root)?;
     mark_usage(&mut api, &root)?;
     Ok(api)
 }
@@ -629,8 +631,16 @@ fn parse_endpoints(root: &At<'_>, kinds: &BTreeMap<String, NamedKind>) -> Result
             }
         }
         let submit = format!("/v2/{slug}");
+        let has_submit = paths
+            .get(&submit)?
+            .map(|p| p.get("post"))
+            .transpose()?
+            .flatten()
+            .is_some();
         endpoints.push(EndpointDef {
             slug: slug.to_owned(),
+            sync_path: path.to_owned(),
+            submit_path: has_submit.then_some(submit),
             operation_id: post.req("operationId")?.str()?.to_owned(),
             title: meta.req("title")?.str()?.to_owned(),
             summary: post.opt_str("description")?.unwrap_or_default().to_owned(),
@@ -639,12 +649,6 @@ fn parse_endpoints(root: &At<'_>, kinds: &BTreeMap<String, NamedKind>) -> Result
             price_usd,
             typical_latency_seconds: meta.opt_f64("typical_latency_seconds")?,
             note: meta.opt_str("note")?.map(str::to_owned),
-            supports_async: paths
-                .get(&submit)?
-                .map(|p| p.get("post"))
-                .transpose()?
-                .flatten()
-                .is_some(),
             error_statuses,
         });
     }

@@ -170,6 +170,73 @@ impl FromJson for CustomColorPalette {
     }
 }
 
+/// Storage upload
+///
+/// Images to store, as `data:` URIs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct UploadAssetRequest {
+    /// The images, each a `data:image/...;base64,...` URI.
+    ///
+    /// At least 1 items.
+    #[cfg_attr(feature = "schemars", schemars(length(min = 1)))]
+    #[cfg_attr(feature = "schemars", schemars(inner(url)))]
+    pub data_urls: Vec<String>,
+}
+
+impl UploadAssetRequest {
+    /// The JSON member names, in the spec's order.
+    pub const FIELDS: &'static [&'static str] = &["data_urls"];
+
+    /// Creates a value from its required members (`data_urls`); optional ones are left unset, so the server's defaults apply.
+    pub fn new(data_urls: impl IntoIterator<Item = String>) -> Self {
+        Self {
+            data_urls: data_urls.into_iter().collect(),
+        }
+    }
+}
+
+impl Validate for UploadAssetRequest {
+    fn validate_at(&self, path: &Path<'_>, errors: &mut Vec<Violation>) {
+        {
+            let value = &self.data_urls;
+            let field_path = path.field("data_urls");
+            crate::validation::record(
+                crate::validation::check_items(value.len(), Some(1), None),
+                &field_path,
+                errors,
+            );
+            for (index, item) in value.iter().enumerate() {
+                let item_path = field_path.index(index);
+                crate::validation::record(
+                    crate::validation::check_uri(item),
+                    &item_path,
+                    errors,
+                );
+            }
+        }
+    }
+}
+
+impl FromJson for UploadAssetRequest {
+    fn from_json_at(
+        value: &Value,
+        path: &Path<'_>,
+        errors: &mut Vec<Violation>,
+    ) -> Option<Self> {
+        let object = crate::validation::object_from_json(value, path, errors)?;
+        crate::validation::reject_unknown_fields(object, Self::FIELDS, path, errors);
+        let data_urls = crate::validation::required::<
+            Vec<String>,
+        >(object, "data_urls", path, errors);
+        let parsed = Self { data_urls: data_urls? };
+        parsed.validate_at(path, errors);
+        Some(parsed)
+    }
+}
+
 /// Colour palette
 ///
 /// A colour palette for generation: a preset by name, or custom colours.

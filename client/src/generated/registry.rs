@@ -5,10 +5,57 @@
 use serde::Serialize;
 use serde_json::Value;
 use crate::endpoint::{
-    Endpoint, EndpointInfo, FieldInfo, FieldShape, Price, ResponseKind,
+    ApiInfo, Endpoint, EndpointInfo, FieldInfo, FieldShape, Operation, Price,
+    ResponseKind,
 };
 use crate::validation::{FromJson, Validate, ValidationErrors};
 use super::*;
+
+/// Segmind's protocol beyond the endpoints: where the API lives, how
+/// the key travels, and the operations the runtime uses.
+pub const API: ApiInfo = ApiInfo {
+    base_url: "https://api.segmind.com",
+    auth_header: "x-api-key",
+    rate_limit_reset_header: "x-rate-limit-reset-at-utc",
+    max_input_image_bytes: 10485760,
+    history_window_days: 31,
+    history_max_per_page: Some(100),
+    job_status: Operation {
+        method: "GET",
+        path: "/v2/requests/{request_id}/status",
+        server: None,
+    },
+    job_result: Operation {
+        method: "GET",
+        path: "/v2/requests/{request_id}",
+        server: None,
+    },
+    job_poll_legacy: Operation {
+        method: "GET",
+        path: "/v1/requests/{request_id}",
+        server: None,
+    },
+    credits: Operation {
+        method: "GET",
+        path: "/v1/get-user-credits",
+        server: None,
+    },
+    request_history: Operation {
+        method: "GET",
+        path: "/inference-request/request-history",
+        server: Some("https://api.spotprod.segmind.com"),
+    },
+    request_record: Operation {
+        method: "GET",
+        path: "/inference-request/request-history/{request_id}",
+        server: Some("https://api.spotprod.segmind.com"),
+    },
+    upload_asset: Operation {
+        method: "POST",
+        path: "/upload-asset",
+        server: Some("https://workflows-api.segmind.com"),
+    },
+};
 
 /// `POST /v1/ideogram-txt-2-img`: Ideogram Text to Image.
 ///
@@ -22,7 +69,8 @@ pub static IDEOGRAM_TXT_2_IMG: EndpointInfo = EndpointInfo {
     price_usd: None,
     typical_latency_secs: Some(21.6),
     note: Some("Price not given in the document; latency from Segmind's model page."),
-    supports_async: true,
+    sync_path: "/v1/ideogram-txt-2-img",
+    submit_path: Some("/v2/ideogram-txt-2-img"),
     error_statuses: &[400, 401, 403, 404, 405, 406, 422, 429, 500, 502, 504],
     fields: &[
         FieldInfo {
@@ -105,7 +153,8 @@ pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
     }),
     typical_latency_secs: Some(12.68),
     note: None,
-    supports_async: true,
+    sync_path: "/v1/ideogram-img-2-img",
+    submit_path: Some("/v2/ideogram-img-2-img"),
     error_statuses: &[400, 401, 403, 404, 405, 406, 422, 429, 500, 502, 504],
     fields: &[
         FieldInfo {
@@ -205,7 +254,8 @@ pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
     }),
     typical_latency_secs: Some(11.02),
     note: None,
-    supports_async: true,
+    sync_path: "/v1/ideogram-turbo-img-2-img",
+    submit_path: Some("/v2/ideogram-turbo-img-2-img"),
     error_statuses: &[400, 401, 403, 404, 405, 406, 422, 429, 500, 502, 504],
     fields: &[
         FieldInfo {
@@ -302,7 +352,8 @@ pub static IDEOGRAM_2A_IMG_2_IMG: EndpointInfo = EndpointInfo {
     price_usd: None,
     typical_latency_secs: Some(10.2),
     note: Some("Price not given in the document; latency from Segmind's model page."),
-    supports_async: true,
+    sync_path: "/v1/ideogram-2a-img-2-img",
+    submit_path: Some("/v2/ideogram-2a-img-2-img"),
     error_statuses: &[400, 401, 403, 404, 405, 406, 422, 429, 500, 502, 504],
     fields: &[
         FieldInfo {
@@ -395,7 +446,8 @@ pub static IDEOGRAM_3_REFRAME: EndpointInfo = EndpointInfo {
     }),
     typical_latency_secs: Some(11.3),
     note: Some("The price range likely follows rendering_speed (unconfirmed)."),
-    supports_async: true,
+    sync_path: "/v1/ideogram-3-reframe",
+    submit_path: Some("/v2/ideogram-3-reframe"),
     error_statuses: &[400, 401, 403, 404, 405, 406, 422, 429, 500, 502, 504],
     fields: &[
         FieldInfo {

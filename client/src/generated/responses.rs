@@ -388,3 +388,320 @@ impl JobResult {
         self
     }
 }
+
+/// Account credits
+///
+/// What `GET /v1/get-user-credits` answers. Fractional: read as decimals.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct UserCredits {
+    /// Credits (US dollars) left on the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits: Option<f64>,
+    /// Free credits left, spent before the paid ones.
+    #[serde(rename = "free-credits")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_credits: Option<f64>,
+    /// Members this version of the crate does not know.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl UserCredits {
+    /// The JSON member names, in the spec's order.
+    pub const FIELDS: &'static [&'static str] = &["credits", "free-credits"];
+
+    /// Creates a value with every optional member unset.
+    pub fn new() -> Self {
+        Self {
+            credits: None,
+            free_credits: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+
+    /// Sets `credits`. Credits (US dollars) left on the account.
+    #[must_use]
+    pub fn credits(mut self, credits: f64) -> Self {
+        self.credits = Some(credits);
+        self
+    }
+
+    /// Sets `free-credits`. Free credits left, spent before the paid ones.
+    #[must_use]
+    pub fn free_credits(mut self, free_credits: f64) -> Self {
+        self.free_credits = Some(free_credits);
+        self
+    }
+}
+
+/// Request record
+///
+/// One request in Segmind's request history. Fields of a record that has not landed yet may be missing or null; the formats of the numbers and times are not documented, so they are kept as the server sends them.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct RequestRecord {
+    /// The request's id (a queued job's id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The model (endpoint slug).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_name: Option<String>,
+    /// COMPLETED, FAILED or PENDING.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_status: Option<String>,
+    /// What the request cost, in US dollars (a number, or a numeric string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits_deduction: Option<serde_json::Value>,
+    /// The inputs as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<serde_json::Value>,
+    /// Where the output lives, once there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation_url: Option<serde_json::Value>,
+    /// How long the request took, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<serde_json::Value>,
+    /// When the request arrived (RFC 3339, HTTP-date or Unix time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<serde_json::Value>,
+    /// When the record last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<serde_json::Value>,
+    /// Why the request failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<serde_json::Value>,
+    /// Members this version of the crate does not know.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl RequestRecord {
+    /// The JSON member names, in the spec's order.
+    pub const FIELDS: &'static [&'static str] = &[
+        "request_id",
+        "model_name",
+        "model_status",
+        "credits_deduction",
+        "request_body",
+        "generation_url",
+        "latency_ms",
+        "created_at",
+        "updated_at",
+        "error",
+    ];
+
+    /// Creates a value with every optional member unset.
+    pub fn new() -> Self {
+        Self {
+            request_id: None,
+            model_name: None,
+            model_status: None,
+            credits_deduction: None,
+            request_body: None,
+            generation_url: None,
+            latency_ms: None,
+            created_at: None,
+            updated_at: None,
+            error: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+
+    /// Sets `request_id`. The request's id (a queued job's id).
+    #[must_use]
+    pub fn request_id(mut self, request_id: impl Into<String>) -> Self {
+        self.request_id = Some(request_id.into());
+        self
+    }
+
+    /// Sets `model_name`. The model (endpoint slug).
+    #[must_use]
+    pub fn model_name(mut self, model_name: impl Into<String>) -> Self {
+        self.model_name = Some(model_name.into());
+        self
+    }
+
+    /// Sets `model_status`. COMPLETED, FAILED or PENDING.
+    #[must_use]
+    pub fn model_status(mut self, model_status: impl Into<String>) -> Self {
+        self.model_status = Some(model_status.into());
+        self
+    }
+
+    /// Sets `credits_deduction`. What the request cost, in US dollars (a number, or a numeric string).
+    #[must_use]
+    pub fn credits_deduction(mut self, credits_deduction: serde_json::Value) -> Self {
+        self.credits_deduction = Some(credits_deduction);
+        self
+    }
+
+    /// Sets `request_body`. The inputs as sent.
+    #[must_use]
+    pub fn request_body(mut self, request_body: serde_json::Value) -> Self {
+        self.request_body = Some(request_body);
+        self
+    }
+
+    /// Sets `generation_url`. Where the output lives, once there is one.
+    #[must_use]
+    pub fn generation_url(mut self, generation_url: serde_json::Value) -> Self {
+        self.generation_url = Some(generation_url);
+        self
+    }
+
+    /// Sets `latency_ms`. How long the request took, in milliseconds.
+    #[must_use]
+    pub fn latency_ms(mut self, latency_ms: serde_json::Value) -> Self {
+        self.latency_ms = Some(latency_ms);
+        self
+    }
+
+    /// Sets `created_at`. When the request arrived (RFC 3339, HTTP-date or Unix time).
+    #[must_use]
+    pub fn created_at(mut self, created_at: serde_json::Value) -> Self {
+        self.created_at = Some(created_at);
+        self
+    }
+
+    /// Sets `updated_at`. When the record last changed.
+    #[must_use]
+    pub fn updated_at(mut self, updated_at: serde_json::Value) -> Self {
+        self.updated_at = Some(updated_at);
+        self
+    }
+
+    /// Sets `error`. Why the request failed, when it did.
+    #[must_use]
+    pub fn error(mut self, error: serde_json::Value) -> Self {
+        self.error = Some(error);
+        self
+    }
+}
+
+/// Request history page
+///
+/// One page of the request history. The wrapper is not documented: the rows may come under `data` or another key, so clients should look for the array of records.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct RequestHistoryPage {
+    /// The rows, when they come under `data`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Vec<RequestRecord>>,
+    /// This page's number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<i64>,
+    /// Rows per page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<i64>,
+    /// Rows in all, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+    /// Members this version of the crate does not know.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl RequestHistoryPage {
+    /// The JSON member names, in the spec's order.
+    pub const FIELDS: &'static [&'static str] = &["data", "page", "per_page", "total"];
+
+    /// Creates a value with every optional member unset.
+    pub fn new() -> Self {
+        Self {
+            data: None,
+            page: None,
+            per_page: None,
+            total: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+
+    /// Sets `data`. The rows, when they come under `data`.
+    #[must_use]
+    pub fn data(mut self, data: impl IntoIterator<Item = RequestRecord>) -> Self {
+        self.data = Some(data.into_iter().collect());
+        self
+    }
+
+    /// Sets `page`. This page's number.
+    #[must_use]
+    pub fn page(mut self, page: i64) -> Self {
+        self.page = Some(page);
+        self
+    }
+
+    /// Sets `per_page`. Rows per page.
+    #[must_use]
+    pub fn per_page(mut self, per_page: i64) -> Self {
+        self.per_page = Some(per_page);
+        self
+    }
+
+    /// Sets `total`. Rows in all, when given.
+    #[must_use]
+    pub fn total(mut self, total: i64) -> Self {
+        self.total = Some(total);
+        self
+    }
+}
+
+/// Stored files
+///
+/// The URLs of uploaded files. The SDK reads `file_urls`; Segmind's docs name the member `urls`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct UploadAssetResponse {
+    /// Where the uploaded files live, in the order sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_urls: Option<Vec<String>>,
+    /// The same, under the name Segmind's docs use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urls: Option<Vec<String>>,
+    /// The server's remark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Members this version of the crate does not know.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl UploadAssetResponse {
+    /// The JSON member names, in the spec's order.
+    pub const FIELDS: &'static [&'static str] = &["file_urls", "urls", "message"];
+
+    /// Creates a value with every optional member unset.
+    pub fn new() -> Self {
+        Self {
+            file_urls: None,
+            urls: None,
+            message: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+
+    /// Sets `file_urls`. Where the uploaded files live, in the order sent.
+    #[must_use]
+    pub fn file_urls(mut self, file_urls: impl IntoIterator<Item = String>) -> Self {
+        self.file_urls = Some(file_urls.into_iter().collect());
+        self
+    }
+
+    /// Sets `urls`. The same, under the name Segmind's docs use.
+    #[must_use]
+    pub fn urls(mut self, urls: impl IntoIterator<Item = String>) -> Self {
+        self.urls = Some(urls.into_iter().collect());
+        self
+    }
+
+    /// Sets `message`. The server's remark.
+    #[must_use]
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+}

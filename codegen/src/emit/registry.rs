@@ -52,7 +52,11 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
             Some(n) => quote!(Some(#n)),
             None => quote!(None),
         };
-        let supports_async = e.supports_async;
+        let sync_path = &e.sync_path;
+        let submit_path = match &e.submit_path {
+            Some(p) => quote!(Some(#p)),
+            None => quote!(None),
+        };
         let statuses = e.error_statuses.iter().map(|s| Literal::u16_unsuffixed(*s));
         let fields = request.fields.iter().map(|f| field_info(api, f));
         let mut doc = vec![format!("`POST /v1/{slug}`: {title}.")];
@@ -71,7 +75,8 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
                 price_usd: #price,
                 typical_latency_secs: #latency,
                 note: #note,
-                supports_async: #supports_async,
+                sync_path: #sync_path,
+                submit_path: #submit_path,
                 error_statuses: &[#(#statuses),*],
                 fields: &[#(#fields),*],
             };
@@ -92,16 +97,19 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
         slugs.push(slug.clone());
     }
     let slug_docs = slugs.iter().map(|s| format!(" `{s}`"));
+    let api = api_info(&api.protocol)?;
     Ok(quote! {
         //! Which endpoints exist, what they take and what they cost.
 
         use serde::Serialize;
         use serde_json::Value;
 
-        use crate::endpoint::{Endpoint, EndpointInfo, FieldInfo, FieldShape, Price, ResponseKind};
+        use crate::endpoint::{ApiInfo, Endpoint, EndpointInfo, FieldInfo, FieldShape, Operation, Price, ResponseKind};
         use crate::validation::{FromJson, Validate, ValidationErrors};
 
         use super::*;
+
+        #api
 
         #(#statics)*
 
@@ -149,6 +157,51 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
                 }
             }
         }
+    })
+}
+
+/// `API`: the protocol facts of the spec, one `Operation` per role.
+fn api_info(p: &ProtocolDef) -> Result<TokenStream> {
+    let mut operations = Vec::new();
+    for role in Role::ALL {
+        let op = p.operation(*role).ok_or_else(|| {
+            CodegenError::at(
+                "/paths",
+                format!("internal error: no {} operation", role.name()),
+            )
+        })?;
+        let field = format_ident!("{}", role.field());
+        let (method, path) = (&op.method, &op.path);
+        let server = match &op.server {
+            Some(s) => quote!(Some(#s)),
+            None => quote!(None),
+        };
+        operations.push(quote! {
+            #field: Operation { method: #method, path: #path, server: #server },
+        });
+    }
+    let (base, auth, reset) = (&p.base_url, &p.auth_header, &p.rate_limit_reset_header);
+    let max_bytes = Literal::u64_unsuffixed(p.max_input_image_bytes);
+    let window = Literal::u32_unsuffixed(p.history_window_days);
+    let per_page = match p.history_max_per_page {
+        Some(n) => {
+            let n = Literal::u64_unsuffixed(n);
+            quote!(Some(#n))
+        }
+        None => quote!(None),
+    };
+    Ok(quote! {
+        /// Segmind's protocol beyond the endpoints: where the API lives, how
+        /// the key travels, and the operations the runtime uses.
+        pub const API: ApiInfo = ApiInfo {
+            base_url: #base,
+            auth_header: #auth,
+            rate_limit_reset_header: #reset,
+            max_input_image_bytes: #max_bytes,
+            history_window_days: #window,
+            history_max_per_page: #per_page,
+            #(#operations)*
+        };
     })
 }
 

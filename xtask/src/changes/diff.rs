@@ -113,7 +113,7 @@ fn endpoint(out: &mut Changes, item: &str, o: &EndpointDef, e: &EndpointDef) {
             "code naming the old request type no longer compiles",
         );
     }
-    match (o.supports_async, e.supports_async) {
+    match (o.submit_path.is_some(), e.submit_path.is_some()) {
         (true, false) => out.push(
             Class::Major,
             item,

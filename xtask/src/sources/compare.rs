@@ -221,7 +221,7 @@ fn join<T: ToString>(items: &[T]) -> String {
 /// The queue calls the spec offers for an endpoint, written as the pages
 /// write them (`GET /v2/requests/{id}/status`), sorted.
 fn spec_queue_calls(endpoint: &EndpointDef, spec: &Spec<'_>) -> Vec<String> {
-    if !endpoint.supports_async {
+    if endpoint.submit_path.is_none() {
         return Vec::new();
     }
     let mut calls = vec![format!("POST /v2/{}", endpoint.slug)];

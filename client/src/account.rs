@@ -1,0 +1,379 @@
+//! The rest of Segmind's API a careful client uses: the account's credits,
+//! the request history (how to find out after a crash whether a submission
+//! reached Segmind, and what was spent), and storage uploads of local
+//! images. Paths and hosts come from the spec ([`API`]).
+
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::client::Client;
+use crate::decode::Answer;
+use crate::error::{BodyKind, Error};
+use crate::generated::{API, RequestRecord, UploadAssetRequest, UploadAssetResponse, UserCredits};
+use crate::image::{ImageEncoding, ImageInput};
+use crate::retry;
+use crate::transport::Exchange;
+use crate::validation::{InvalidValue, Rule, Validate as _};
+
+/// Where the rows of a history page may be: the wrapper is not documented.
+const ROW_KEYS: &[&str] = &[
+    "data", "requests", "items", "results", "rows", "records", "history",
+];
+
+/// A query of the request history (`GET …/request-history`). Without
+/// dates Segmind answers the last 7 days; a window is at most
+/// [`API.history_window_days`](crate::ApiInfo::history_window_days) long.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[must_use]
+pub struct HistoryQuery {
+    page: Option<u32>,
+    per_page: Option<u32>,
+    window: Option<(SystemTime, SystemTime)>,
+    model: Option<String>,
+    status: Option<String>,
+}
+
+impl HistoryQuery {
+    /// The first page of the default window.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Page `n`, from 1.
+    pub fn page(mut self, n: u32) -> Self {
+        self.page = Some(n);
+        self
+    }
+
+    /// Rows per page (at most [`API.history_max_per_page`](crate::ApiInfo::history_max_per_page)).
+    pub fn per_page(mut self, n: u32) -> Self {
+        self.per_page = Some(n);
+        self
+    }
+
+    /// Requests between the days of `from` and `to` (UTC), both included.
+    pub fn between(mut self, from: SystemTime, to: SystemTime) -> Self {
+        self.window = Some((from.min(to), to.max(from)));
+        self
+    }
+
+    /// Requests of models whose name contains `name` (an endpoint slug).
+    pub fn model(mut self, name: impl Into<String>) -> Self {
+        self.model = Some(name.into());
+        self
+    }
+
+    /// Requests in this state: `COMPLETED`, `FAILED` or `PENDING`.
+    pub fn status(mut self, status: impl Into<String>) -> Self {
+        self.status = Some(status.into());
+        self
+    }
+
+    /// The query string's pairs, or why the query is out of bounds.
+    fn pairs(&self) -> Result<Vec<(&'static str, String)>, InvalidValue> {
+        let mut pairs = Vec::new();
+        if let Some(page) = self.page {
+            if page == 0 {
+                return Err(InvalidValue::new(
+                    "HistoryQuery page",
+                    Rule::Minimum { min: 1.0 },
+                ));
+            }
+            pairs.push(("page", page.to_string()));
+        }
+        if let Some(n) = self.per_page {
+            let max = API.history_max_per_page.unwrap_or(u64::MAX);
+            if n == 0 || u64::from(n) > max {
+                let rule = if n == 0 {
+                    Rule::Minimum { min: 1.0 }
+                } else {
+                    Rule::Maximum { max: max as f64 }
+                };
+                return Err(InvalidValue::new("HistoryQuery per_page", rule));
+            }
+            pairs.push(("per_page", n.to_string()));
+        }
+        if let Some((from, to)) = self.window {
+            let days = to.duration_since(from).unwrap_or_default().as_secs() / 86_400;
+            let max = u64::from(API.history_window_days);
+            // Both ends count: a window of N days spans N − 1 day boundaries.
+            if days + 1 > max {
+                return Err(InvalidValue::new(
+                    "HistoryQuery window (days)",
+                    Rule::Maximum { max: max as f64 },
+                ));
+            }
+            pairs.push(("from_date", day(from)));
+            pairs.push(("to_date", day(to)));
+        }
+        if let Some(model) = &self.model {
+            pairs.push(("model_name", model.clone()));
+        }
+        if let Some(status) = &self.status {
+            pairs.push(("status", status.clone()));
+        }
+        Ok(pairs)
+    }
+}
+
+/// `YYYY-MM-DD` in UTC.
+fn day(at: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(at).to_string()[..10].to_owned()
+}
+
+/// One page of the request history.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct HistoryPage {
+    /// The rows, as Segmind sent them (newest first, by default).
+    pub records: Vec<RequestRecord>,
+    /// This page's number, when the answer says.
+    pub page: Option<u64>,
+    /// Rows in all, when the answer says.
+    pub total: Option<u64>,
+}
+
+impl RequestRecord {
+    /// What the request cost in US dollars, from a number or a numeric string.
+    pub fn cost(&self) -> Option<f64> {
+        number(self.credits_deduction.as_ref()?)
+    }
+
+    /// When the request arrived.
+    pub fn created(&self) -> Option<SystemTime> {
+        match self.created_at.as_ref()? {
+            Value::String(s) => retry::parse_instant(s.trim()),
+            Value::Number(n) => retry::parse_instant(&n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The inputs as sent: the object, or a string that holds one.
+    pub fn inputs(&self) -> Option<Value> {
+        match self.request_body.as_ref()? {
+            Value::Object(_) => self.request_body.clone(),
+            Value::String(s) => serde_json::from_str::<Value>(s)
+                .ok()
+                .filter(Value::is_object),
+            _ => None,
+        }
+    }
+
+    /// Where the output lives, once there is one.
+    pub fn output_url(&self) -> Option<&str> {
+        match self.generation_url.as_ref()? {
+            Value::String(s) if !s.trim().is_empty() => Some(s.trim()),
+            Value::Array(items) => items.iter().find_map(Value::as_str),
+            _ => None,
+        }
+    }
+}
+
+fn number(value: &Value) -> Option<f64> {
+    let n = match value {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().trim_start_matches('$').parse().ok()?,
+        _ => return None,
+    };
+    n.is_finite().then_some(n)
+}
+
+impl Client {
+    /// The account's credits (`GET /v1/get-user-credits`).
+    pub async fn credits(&self) -> Result<UserCredits, Error> {
+        let transport = &self.session.transport;
+        let url = transport.operation_url(&API.credits, &[])?;
+        let exchange = Exchange::get_json("credits", url, None);
+        transport.execute(&exchange, json_answer).await
+    }
+
+    /// A page of the request history: every request of the account, failed
+    /// and in-flight ones included. A request whose record has not landed
+    /// yet may be missing, or have empty fields.
+    pub async fn request_history(&self, query: &HistoryQuery) -> Result<HistoryPage, Error> {
+        let pairs = query.pairs()?;
+        let transport = &self.session.transport;
+        let mut url = transport.operation_url(&API.request_history, &[])?;
+        if !pairs.is_empty() {
+            url.query_pairs_mut().extend_pairs(pairs);
+        }
+        let exchange = Exchange::get_json("history", url, None);
+        transport.execute(&exchange, history_page).await
+    }
+
+    /// One request's record in the history, by its id (a job's id).
+    pub async fn request(&self, request_id: &str) -> Result<RequestRecord, Error> {
+        crate::poll::check_job_id(request_id)?;
+        let transport = &self.session.transport;
+        let url = transport.operation_url(&API.request_record, &[("request_id", request_id)])?;
+        let exchange = Exchange::get_json("history.record", url, None);
+        transport.execute(&exchange, json_answer).await
+    }
+
+    /// Stores a local image in Segmind's storage and returns its persistent
+    /// URL, for `image_file`, `image` or `style_reference_images`. A URL
+    /// input is returned as it is, without a request.
+    pub async fn upload(&self, image: &ImageInput) -> Result<String, Error> {
+        if let Some(url) = image.as_url() {
+            return Ok(url.to_owned());
+        }
+        let data_uri = image.encode(ImageEncoding::DataUri)?;
+        let request = UploadAssetRequest::new([data_uri]);
+        request.validate()?;
+        let body = serde_json::to_vec(&request)
+            .map(Bytes::from)
+            .map_err(|e| Error::ImageInput(format!("could not encode the upload: {e}")))?;
+        let transport = &self.session.transport;
+        let url = transport.operation_url(&API.upload_asset, &[])?;
+        let exchange = Exchange::post("upload", url, body, BodyKind::Json);
+        transport
+            .execute(&exchange, |answer: Answer| {
+                if !answer.status.is_success() {
+                    return Err(answer.into_api_error());
+                }
+                let stored: UploadAssetResponse = answer.json()?;
+                let first = stored
+                    .file_urls
+                    .iter()
+                    .chain(stored.urls.iter())
+                    .flatten()
+                    .find(|u| !u.trim().is_empty());
+                match first {
+                    Some(url) => Ok(url.trim().to_owned()),
+                    None => Err(answer.decode_error(
+                        Some("file_urls".into()),
+                        "the upload's answer names no URL",
+                    )),
+                }
+            })
+            .await
+    }
+}
+
+/// A JSON document of type `T`, or the API error of an error status.
+fn json_answer<T: serde::de::DeserializeOwned>(answer: Answer) -> Result<T, Error> {
+    if !answer.status.is_success() {
+        return Err(answer.into_api_error());
+    }
+    answer.json()
+}
+
+/// A history page, wherever its rows are.
+fn history_page(answer: Answer) -> Result<HistoryPage, Error> {
+    if !answer.status.is_success() {
+        return Err(answer.into_api_error());
+    }
+    let value: Value = answer.json()?;
+    let rows = find_rows(&value).ok_or_else(|| {
+        answer.decode_error(None, "no array of request records in the history page")
+    })?;
+    let mut records = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let record = serde_json::from_value::<RequestRecord>(row.clone())
+            .map_err(|e| answer.decode_error(Some(format!("rows[{i}]")), e.to_string()))?;
+        records.push(record);
+    }
+    let field = |key: &str| value.get(key).and_then(Value::as_u64);
+    Ok(HistoryPage {
+        records,
+        page: field("page"),
+        total: field("total").or_else(|| field("count")),
+    })
+}
+
+/// The array of records in a page: the document itself, one of the usual
+/// wrapper keys (also one level down), or the only array of objects.
+fn find_rows(value: &Value) -> Option<&Vec<Value>> {
+    if let Value::Array(rows) = value {
+        return Some(rows);
+    }
+    let object = value.as_object()?;
+    for key in ROW_KEYS {
+        match object.get(*key) {
+            Some(Value::Array(rows)) => return Some(rows),
+            Some(inner @ Value::Object(_)) => {
+                if let Some(rows) = find_rows(inner) {
+                    return Some(rows);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut arrays = object
+        .values()
+        .filter_map(Value::as_array)
+        .filter(|a| a.iter().all(Value::is_object));
+    match (arrays.next(), arrays.next()) {
+        (Some(rows), None) => Some(rows),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::time::Duration;
+
+    #[test]
+    fn rows_are_found_under_any_wrapper() {
+        let row = json!({"request_id": "a"});
+        for page in [
+            json!([row]),
+            json!({"data": [row], "total": 1}),
+            json!({"requests": [row]}),
+            json!({"data": {"items": [row]}}),
+            json!({"whatever": [row], "page": 1}),
+        ] {
+            assert_eq!(find_rows(&page).map(Vec::len), Some(1), "{page}");
+        }
+        assert_eq!(find_rows(&json!({"a": [1], "b": [2]})), None);
+        assert_eq!(find_rows(&json!({"message": "hi"})), None);
+    }
+
+    #[test]
+    fn records_read_tolerantly() {
+        let record: RequestRecord = serde_json::from_value(json!({
+            "request_id": "a",
+            "credits_deduction": "0.04",
+            "created_at": "2026-11-20T10:00:00Z",
+            "request_body": "{\"prompt\":\"x\"}",
+            "generation_url": ["https://x/y.png"]
+        }))
+        .unwrap();
+        assert_eq!(record.cost(), Some(0.04));
+        assert!(record.created().is_some());
+        assert_eq!(record.inputs(), Some(json!({"prompt": "x"})));
+        assert_eq!(record.output_url(), Some("https://x/y.png"));
+        let empty: RequestRecord = serde_json::from_value(json!({"request_id": null})).unwrap();
+        assert_eq!(
+            (empty.cost(), empty.created(), empty.inputs()),
+            (None, None, None)
+        );
+    }
+
+    #[test]
+    fn queries_stay_in_bounds() {
+        let now = SystemTime::now();
+        let month = Duration::from_secs(30 * 86_400);
+        assert!(
+            HistoryQuery::new()
+                .between(now - month, now)
+                .pairs()
+                .is_ok()
+        );
+        let too_long = HistoryQuery::new().between(now - month * 2, now);
+        assert!(too_long.pairs().is_err());
+        assert!(HistoryQuery::new().per_page(101).pairs().is_err());
+        assert!(HistoryQuery::new().per_page(0).pairs().is_err());
+        let pairs = HistoryQuery::new()
+            .between(SystemTime::UNIX_EPOCH, SystemTime::UNIX_EPOCH)
+            .model("ideogram-txt-2-img")
+            .pairs()
+            .unwrap();
+        assert!(pairs.contains(&("from_date", "1970-01-01".into())));
+        assert!(pairs.contains(&("model_name", "ideogram-txt-2-img".into())));
+    }
+}
