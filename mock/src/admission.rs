@@ -41,19 +41,19 @@ impl Admitted {
     }
 }
 
-/// Checks a `POST /v1/{slug}` or `/v2/{slug}`.
+/// Checks a sync call or a submission to `info`'s endpoint.
 pub(crate) async fn admit(
     state: &State,
-    slug: &str,
+    info: &'static EndpointInfo,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Admitted, Response> {
+    let slug = info.slug;
     let owner = common_checks(state, headers).await?;
     // A retired slug stays in the registry; only its POSTs are refused.
     if state.config.retired.iter().any(|retired| retired == slug) {
         return Err(reply::retired_model(slug));
     }
-    let info = segmind_ideogram::endpoint(slug).ok_or_else(|| reply::unknown_model(slug))?;
     if let Err(wait) = state.take_rate_slot(Instant::now()) {
         let mut response = reply::error(
             StatusCode::TOO_MANY_REQUESTS,

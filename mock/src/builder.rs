@@ -150,6 +150,20 @@ impl MockBuilder {
         self
     }
 
+    /// Let each request's row appear in the request history only this long
+    /// after the request (default at once), as Segmind's records land late.
+    pub fn history_lag(mut self, lag: Duration) -> Self {
+        self.config.faults.history_lag = lag;
+        self
+    }
+
+    /// Answer the request history (and its records) with 503, as an outage
+    /// would: a client cannot tell whether a request reached Segmind.
+    pub fn history_outage(mut self, outage: bool) -> Self {
+        self.config.faults.history_outage = outage;
+        self
+    }
+
     /// Binds 127.0.0.1 and starts serving in the background.
     pub async fn start(self) -> io::Result<MockServer> {
         MockServer::spawn(self.config).await

@@ -123,6 +123,11 @@ pub struct Faults {
     pub fail_word: Option<String>,
     /// Share (0.0–1.0) of image answers whose connection is cut mid-body.
     pub drop_rate: f64,
+    /// How long after a request its row appears in the request history
+    /// (Segmind's records land late).
+    pub history_lag: Duration,
+    /// The request history answers 503, as an outage would.
+    pub history_outage: bool,
 }
 
 impl Default for Faults {
@@ -134,6 +139,8 @@ impl Default for Faults {
             added_latency: Duration::ZERO,
             fail_word: None,
             drop_rate: 0.0,
+            history_lag: Duration::ZERO,
+            history_outage: false,
         }
     }
 }

@@ -4,30 +4,36 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::time::SystemTime;
+
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State as Extract};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use segmind_ideogram::{JobMetrics, JobResult, JobStatus, JobStatusResponse, JobSubmitted};
+use segmind_ideogram::{
+    API, EndpointInfo, JobMetrics, JobResult, JobStatus, JobStatusResponse, JobSubmitted, Operation,
+};
 use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::accepted::{Accepted, Mode};
 use crate::admission::{self, Admitted, admit};
+use crate::clock;
+use crate::history::Row;
 use crate::key;
 use crate::reply;
 use crate::state::{Job, Refusal, State};
 
 type Shared = Extract<Arc<State>>;
 
-/// `POST /v1/{slug}`: the image itself.
+/// A sync call (`POST /v1/{slug}`): the image itself.
 pub(crate) async fn sync_call(
-    Extract(state): Shared,
-    Path(slug): Path<String>,
+    state: Arc<State>,
+    info: &'static EndpointInfo,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let admitted = match admit(&state, &slug, &headers, &body).await {
+    let admitted = match admit(&state, info, &headers, &body).await {
         Ok(a) => a,
         Err(response) => return response,
     };
@@ -53,18 +59,27 @@ pub(crate) async fn sync_call(
         &format!("{:.3}", state.config.processing_for.as_secs_f64()),
     );
     insert(h, "x-request-id", &request_id);
+    let now = Instant::now();
+    state.add_history(history_row(
+        &state,
+        &admitted,
+        &request_id,
+        now,
+        Some(now),
+        None,
+    ));
     state.record(accepted(admitted, Mode::Sync, &request_id, &headers));
     response
 }
 
-/// `POST /v2/{slug}`: queue a job.
+/// A submission (`POST /v2/{slug}`): queue a job.
 pub(crate) async fn submit(
-    Extract(state): Shared,
-    Path(slug): Path<String>,
+    state: Arc<State>,
+    info: &'static EndpointInfo,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let admitted = match admit(&state, &slug, &headers, &body).await {
+    let admitted = match admit(&state, info, &headers, &body).await {
         Ok(a) => a,
         Err(response) => return response,
     };
@@ -73,12 +88,16 @@ pub(crate) async fn submit(
     }
     let id = state.new_id();
     let now = Instant::now();
+    let processing = state.draw_processing();
+    let ends = clock::after(now, state.config.queued_for.saturating_add(processing));
+    let output = format!("{}/outputs/{id}.png", state.base_url);
+    state.add_history(history_row(&state, &admitted, &id, now, ends, Some(output)));
     state.insert_job(
         id.clone(),
         Job {
             owner: admitted.owner,
             submitted: now,
-            processing: state.draw_processing(),
+            processing,
             picture_key: admitted.picture_key,
             width: admitted.width,
             height: admitted.height,
@@ -90,12 +109,46 @@ pub(crate) async fn submit(
         now,
     );
     state.record(accepted(admitted, Mode::Queued, &id, &headers));
-    let base = &state.base_url;
     let mut submitted = JobSubmitted::new(id.clone(), JobStatus::Queued);
-    submitted.status_url = Some(format!("{base}/v2/requests/{id}/status"));
-    submitted.response_url = Some(format!("{base}/v2/requests/{id}"));
-    submitted.poll_url = Some(format!("{base}/v1/requests/{id}"));
+    submitted.status_url = Some(job_url(&state, &API.job_status, &id));
+    submitted.response_url = Some(job_url(&state, &API.job_result, &id));
+    submitted.poll_url = Some(job_url(&state, &API.job_poll_legacy, &id));
     axum::Json(submitted).into_response()
+}
+
+/// The absolute URL of a job's operation on this server.
+fn job_url(state: &State, operation: &Operation, id: &str) -> String {
+    format!(
+        "{}{}",
+        state.base_url,
+        operation.path.replace("{request_id}", id)
+    )
+}
+
+/// The history row of an accepted request.
+fn history_row(
+    state: &State,
+    admitted: &Admitted,
+    id: &str,
+    now: Instant,
+    ends: Option<Instant>,
+    output_url: Option<String>,
+) -> Row {
+    Row {
+        request_id: id.to_owned(),
+        owner: admitted.owner,
+        slug: admitted.info.slug,
+        body: admitted.body.clone(),
+        created: SystemTime::now(),
+        lands: clock::after(now, state.config.faults.history_lag).unwrap_or(now),
+        ends,
+        cost: admitted.cost(),
+        failure: admitted.failure.clone(),
+        output_url,
+        latency: ends
+            .map(|end| end.saturating_duration_since(now))
+            .unwrap_or_default(),
+    }
 }
 
 /// `GET /v2/requests/{id}/status` (and the legacy `/v1/requests/{id}`).
@@ -195,8 +248,14 @@ pub(crate) async fn output(
     }
 }
 
-pub(crate) async fn not_found() -> Response {
-    reply::error(StatusCode::NOT_FOUND, "Not found")
+/// Anything unrouted: a POST to a path of an endpoint's shape names a
+/// model nobody serves (Segmind's 404 says so); the rest is not found.
+pub(crate) async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        [_, slug] if method == axum::http::Method::POST => reply::unknown_model(slug),
+        _ => reply::error(StatusCode::NOT_FOUND, "Not found"),
+    }
 }
 
 pub(crate) async fn wrong_method() -> Response {

@@ -54,17 +54,20 @@
 #![warn(missing_docs)]
 
 mod accepted;
+mod account;
 mod admission;
 mod builder;
 mod clock;
 mod config;
 mod connections;
 mod handlers;
+mod history;
 mod key;
 mod picture;
 mod reply;
 mod server;
 mod state;
+mod storage;
 
 pub use accepted::{Accepted, Mode};
 pub use builder::MockBuilder;

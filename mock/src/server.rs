@@ -6,12 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State as Extract};
 use axum::routing::{get, post};
+use segmind_ideogram::{API, ENDPOINTS};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::accepted::Accepted;
+use crate::account;
 use crate::builder::MockBuilder;
 use crate::config::MockConfig;
 use crate::connections;
@@ -156,29 +158,61 @@ impl Drop for MockServer {
     }
 }
 
+/// The routes: each endpoint's sync and submit paths, and the protocol's
+/// operations, all from the generated registry.
+type Shared = Extract<Arc<State>>;
+
 fn router(state: Arc<State>) -> Router {
-    Router::new()
+    let mut router = Router::new();
+    for info in ENDPOINTS {
+        router = router.route(
+            info.sync_path,
+            post(move |Extract(state): Shared, headers, body| {
+                handlers::sync_call(state, info, headers, body)
+            })
+            .fallback(handlers::wrong_method),
+        );
+        if let Some(path) = info.submit_path {
+            router = router.route(
+                path,
+                post(move |Extract(state): Shared, headers, body| {
+                    handlers::submit(state, info, headers, body)
+                })
+                .fallback(handlers::wrong_method),
+            );
+        }
+    }
+    router
         .route(
-            "/v1/{slug}",
-            post(handlers::sync_call).fallback(handlers::wrong_method),
-        )
-        .route(
-            "/v2/{slug}",
-            post(handlers::submit).fallback(handlers::wrong_method),
-        )
-        .route(
-            "/v2/requests/{id}/status",
+            API.job_status.path,
             get(handlers::status).fallback(handlers::wrong_method),
         )
         .route(
-            "/v2/requests/{id}",
+            API.job_result.path,
             get(handlers::result).fallback(handlers::wrong_method),
         )
         .route(
-            "/v1/requests/{id}",
+            API.job_poll_legacy.path,
             get(handlers::status).fallback(handlers::wrong_method),
         )
+        .route(
+            API.credits.path,
+            get(account::credits).fallback(handlers::wrong_method),
+        )
+        .route(
+            API.request_history.path,
+            get(account::history).fallback(handlers::wrong_method),
+        )
+        .route(
+            API.request_record.path,
+            get(account::record).fallback(handlers::wrong_method),
+        )
+        .route(
+            API.upload_asset.path,
+            post(account::upload).fallback(handlers::wrong_method),
+        )
         .route("/outputs/{file}", get(handlers::output))
+        .route("/files/{name}", get(account::file))
         .fallback(handlers::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

@@ -11,8 +11,12 @@ use tokio::time::Instant;
 use crate::accepted::{Accepted, AcceptedLog};
 use crate::clock;
 use crate::config::MockConfig;
+use crate::history::{History, Query, Row};
 use crate::key::KeyFingerprint;
 use crate::picture::Pictures;
+use crate::storage::Storage;
+use bytes::Bytes;
+use segmind_ideogram::RequestRecord;
 
 /// How many job submissions pass between sweeps of expired jobs.
 const SWEEP_EVERY: u64 = 1024;
@@ -72,6 +76,8 @@ struct Inner {
     window: VecDeque<Instant>,
     jobs: HashMap<String, Job>,
     accepted: AcceptedLog,
+    history: History,
+    storage: Storage,
     requests: u64,
 }
 
@@ -84,6 +90,8 @@ impl State {
             window: VecDeque::new(),
             jobs: HashMap::new(),
             accepted: AcceptedLog::new(config.accepted_log_bytes),
+            history: History::default(),
+            storage: Storage::default(),
             requests: 0,
         };
         Self {
@@ -265,6 +273,37 @@ impl State {
         let nanos = u64::try_from(spread.as_nanos()).unwrap_or(u64::MAX);
         let extra = Duration::from_nanos(self.lock().rng.u64(0..=nanos));
         self.config.processing_for.saturating_add(extra)
+    }
+
+    /// Adds a request's row to the history.
+    pub fn add_history(&self, row: Row) {
+        self.lock().history.push(row);
+    }
+
+    pub fn history_page(
+        &self,
+        owner: KeyFingerprint,
+        query: &Query,
+        now: Instant,
+    ) -> (Vec<RequestRecord>, usize) {
+        self.lock().history.page(owner, query, now)
+    }
+
+    pub fn history_record(
+        &self,
+        owner: KeyFingerprint,
+        id: &str,
+        now: Instant,
+    ) -> Option<RequestRecord> {
+        self.lock().history.find(owner, id, now)
+    }
+
+    pub fn store(&self, name: String, mime: &'static str, bytes: Bytes) {
+        self.lock().storage.put(name, mime, bytes);
+    }
+
+    pub fn stored(&self, name: &str) -> Option<(&'static str, Bytes)> {
+        self.lock().storage.get(name)
     }
 
     pub fn accepted(&self) -> Vec<Accepted> {
