@@ -119,7 +119,7 @@ impl Client {
     async fn run_json(&self, info: &EndpointInfo, body: Bytes) -> Result<GeneratedImage, Error> {
         let transport = &self.session.transport;
         let url = transport.url(info.sync_path, &[])?;
-        let exchange = Exchange::post(info.slug, url, body, BodyKind::Image);
+        let exchange = Exchange::submission(info.slug, url, body, BodyKind::Image);
         let (image, metadata) = transport
             .execute(&exchange, |answer: Answer| {
                 if !answer.status.is_success() {
@@ -160,7 +160,7 @@ impl Client {
         };
         let transport = &self.session.transport;
         let url = transport.url(path, &[])?;
-        let exchange = Exchange::post(info.slug, url, body, BodyKind::Json);
+        let exchange = Exchange::submission(info.slug, url, body, BodyKind::Json);
         let submitted: JobSubmitted = transport
             .execute(&exchange, |answer: Answer| {
                 if !answer.status.is_success() {

@@ -9,6 +9,7 @@ use reqwest::Url;
 
 use crate::api_key::ApiKey;
 use crate::error::Error;
+use crate::pace::Pacer;
 use crate::retry::RetryPolicy;
 use crate::wait::WaitOptions;
 
@@ -45,6 +46,7 @@ pub struct ClientBuilder {
     pub(crate) max_json_bytes: u64,
     pub(crate) history_base_url: Option<String>,
     pub(crate) storage_base_url: Option<String>,
+    pub(crate) pacer: Option<Pacer>,
 }
 
 impl Default for ClientBuilder {
@@ -64,6 +66,7 @@ impl Default for ClientBuilder {
             max_json_bytes: DEFAULT_MAX_JSON_BYTES,
             history_base_url: None,
             storage_base_url: None,
+            pacer: None,
         }
     }
 }
@@ -169,6 +172,15 @@ impl ClientBuilder {
     /// [`history_base_url`](Self::history_base_url) does.
     pub fn storage_base_url(mut self, url: impl Into<String>) -> Self {
         self.storage_base_url = Some(url.into());
+        self
+    }
+
+    /// Paces submissions (v1 calls and v2 submits) with `pacer`, shared by
+    /// every client built with it; stopping it interrupts the clients'
+    /// waits. Without one, a 429 is waited out per call as the
+    /// [`RetryPolicy`] allows.
+    pub fn pacer(mut self, pacer: Pacer) -> Self {
+        self.pacer = Some(pacer);
         self
     }
 

@@ -143,6 +143,11 @@ pub enum Error {
     #[error("unsupported: {0}")]
     Unsupported(String),
 
+    /// The client's [`Pacer`](crate::Pacer) was stopped while the call
+    /// waited: nothing more was sent.
+    #[error("interrupted: the client was stopped before the request was sent")]
+    Interrupted,
+
     /// The client is misconfigured (missing key, bad URL, unusable setting).
     #[error("configuration error: {0}")]
     Config(String),
@@ -274,6 +279,7 @@ impl Error {
             | Error::ImageInput(_)
             | Error::InsecureBaseUrl { .. }
             | Error::Unsupported(_)
+            | Error::Interrupted
             | Error::Config(_) => Delivery::NotSent,
             Error::Transport(_) => Delivery::MaybeSent,
             Error::Api { .. }

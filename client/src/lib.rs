@@ -118,8 +118,8 @@
 #![warn(missing_docs)]
 
 // Layers, each using only those above it: error, api_key, protocol,
-// retry, wait, config, body, image, decode, transport, session, poll,
-// client, account, blocking. A test (tests/module_graph.rs) keeps it that way.
+// retry, wait, pace, config, body, image, decode, transport, session,
+// poll, client, account, blocking. A test (tests/module_graph.rs) keeps it that way.
 mod account;
 mod api_key;
 #[cfg(feature = "blocking")]
@@ -134,6 +134,7 @@ mod error;
 #[rustfmt::skip] // Formatted by the generator (prettyplease); `cargo xtask codegen --check` guards it.
 pub mod generated;
 mod image;
+mod pace;
 mod poll;
 mod protocol;
 mod retry;
@@ -157,6 +158,7 @@ pub use generated::*;
 pub use image::{
     GeneratedImage, ImageEncoding, ImageFormat, ImageInput, ImageMetadata, MAX_INPUT_IMAGE_BYTES,
 };
+pub use pace::Pacer;
 pub use poll::{Job, JobHandle};
 pub use retry::{MAX_REPORTED_SERVER_DELAY, RetryPolicy};
 pub use validation::{

@@ -8,11 +8,11 @@
 //! bytes and the kind of answer expected (as async-stripe's `StripeRequest`).
 
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, LOCATION};
-use reqwest::{Method, Url, redirect};
+use reqwest::{Method, StatusCode, Url, redirect};
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
@@ -24,7 +24,9 @@ use crate::endpoint::Operation;
 use crate::error::{BodyKind, Error, TransportError};
 use crate::generated::API;
 use crate::image::{GeneratedImage, ImageMetadata};
+use crate::pace::Pacer;
 use crate::protocol;
+use crate::retry;
 use crate::retry::RetryPolicy;
 
 /// The `Content-Type` of every request body.
@@ -43,6 +45,8 @@ pub(crate) struct Exchange<'a> {
     pub expect: BodyKind,
     /// No attempt runs, and no retry waits, past this instant.
     pub deadline: Option<Instant>,
+    /// A submission: it waits for its turn with the client's pacer.
+    pub paced: bool,
 }
 
 impl<'a> Exchange<'a> {
@@ -56,6 +60,15 @@ impl<'a> Exchange<'a> {
             with_key: true,
             expect,
             deadline: None,
+            paced: false,
+        }
+    }
+
+    /// A generation's POST (a v1 call or a v2 submit): paced.
+    pub fn submission(label: &'a str, url: Url, body: Bytes, expect: BodyKind) -> Self {
+        Self {
+            paced: true,
+            ..Self::post(label, url, body, expect)
         }
     }
 
@@ -69,6 +82,7 @@ impl<'a> Exchange<'a> {
             with_key: true,
             expect: BodyKind::Json,
             deadline,
+            paced: false,
         }
     }
 }
@@ -106,6 +120,7 @@ pub(crate) struct Transport {
     /// The limit on one attempt (connect, send, read the whole body).
     timeout: Option<Duration>,
     limits: Limits,
+    pacer: Option<Pacer>,
 }
 
 impl Transport {
@@ -161,6 +176,7 @@ impl Transport {
                 image: builder.max_image_bytes,
                 json: builder.max_json_bytes,
             },
+            pacer: builder.pacer.clone(),
         })
     }
 
@@ -205,7 +221,19 @@ impl Transport {
     ) -> Result<T, Error> {
         let mut attempt = 1;
         loop {
-            let error = match self.attempt(exchange, attempt).await {
+            let pacer = self.pacer.as_ref().filter(|_| exchange.paced);
+            if let Some(pacer) = pacer {
+                pacer.turn().await.map_err(|_| Error::Interrupted)?;
+            }
+            let outcome = self.attempt(exchange, attempt).await;
+            if let (Some(pacer), Ok(answer)) = (pacer, &outcome) {
+                if answer.status == StatusCode::TOO_MANY_REQUESTS {
+                    pacer.rate_limited_for(retry::server_delay(&answer.headers, SystemTime::now()));
+                } else {
+                    pacer.accepted();
+                }
+            }
+            let error = match outcome {
                 Ok(answer) => match decode(answer) {
                     Ok(value) => return Ok(value),
                     Err(error) => error,
@@ -315,6 +343,12 @@ impl Transport {
         let Some(delay) = delay else {
             return Err(error);
         };
+        // A paced submission's 429 pauses the pacer: its next turn waits.
+        let delay = if exchange.paced && self.pacer.is_some() && error.status() == Some(429) {
+            Duration::ZERO
+        } else {
+            delay
+        };
         if let Some(deadline) = exchange.deadline {
             let resume = Instant::now().checked_add(delay);
             if resume.is_none_or(|at| at >= deadline) {
@@ -328,8 +362,14 @@ impl Transport {
             error = %error,
             "retrying"
         );
-        tokio::time::sleep(delay).await;
-        Ok(())
+        match &self.pacer {
+            // Every wait of a paced client ends when its pacer stops.
+            Some(pacer) => pacer.sleep(delay).await.map_err(|_| Error::Interrupted),
+            None => {
+                tokio::time::sleep(delay).await;
+                Ok(())
+            }
+        }
     }
 
     /// Downloads a generated image from `url`. The key goes only to the base
@@ -357,6 +397,7 @@ impl Transport {
             with_key: same_origin,
             expect: BodyKind::Image,
             deadline: None,
+            paced: false,
         };
         let decode = |answer: Answer| {
             if !answer.status.is_success() {
