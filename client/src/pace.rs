@@ -274,7 +274,7 @@ mod tests {
             "{gaps:?}"
         );
         let rate = pacer.per_minute_now().unwrap();
-        assert!(rate < 60.0 && rate >= 0.98 * 60.0, "{rate}");
+        assert!((0.98 * 60.0..60.0).contains(&rate), "{rate}");
     }
 
     #[tokio::test(start_paused = true)]
