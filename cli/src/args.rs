@@ -20,6 +20,8 @@ pub enum Static {
     Jobs(JobsCommand),
     /// List endpoints, or every value a choice flag takes
     List(ListArgs),
+    /// Show the account's credits
+    Credits(CreditsArgs),
     /// The local Segmind stand-in
     #[command(subcommand)]
     Mock(MockCommand),
@@ -116,6 +118,14 @@ pub struct BatchArgs {
     /// out in Segmind's request history (this may pay twice for them)
     #[arg(long)]
     pub resubmit_unresolved: bool,
+    /// The window --rate-limit counts over, and a 429 teaches a rate over,
+    /// in seconds (Segmind's is a minute)
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "60")]
+    pub rate_window: Duration,
+    /// How long Segmind's request history may take to show a request, in
+    /// seconds: a submission not found sooner is not taken as absent
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "60")]
+    pub history_grace: Duration,
     #[command(flatten)]
     pub wait: WaitArgs,
     #[command(flatten)]
@@ -159,6 +169,12 @@ pub struct ListArgs {
     /// resolutions, style_types, magic_prompt_options, rendering_speeds
     #[arg(value_name = "WHAT", default_value = "endpoints")]
     pub what: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CreditsArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 #[derive(Debug, Subcommand)]

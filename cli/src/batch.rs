@@ -1,531 +1,730 @@
-//! `ideogram batch`: many requests from a JSONL file through the queue, with
-//! bounded concurrency, a batch-wide pause on 429, and a manifest that makes
-//! reruns resume instead of resubmitting.
+//! `ideogram batch`: many requests from a JSONL file through the queue,
+//! spending the user's money at most once per line.
 //!
-//! Exactly-once: a line is submitted only when the manifest has no job for
-//! it; the job id is written (and synced) as soon as the submission is
-//! answered, and an interruption lets in-flight submissions finish and be
-//! recorded before exiting. Only a hard kill in the instant between
-//! Segmind's answer and that write can lose a job id (Segmind offers no
-//! idempotency key to close that gap).
+//! - A write-ahead journal (`journal.rs`) records the intent to submit
+//!   before each POST, the job id as soon as Segmind answers, then the
+//!   outcome and the cost. A line whose job id is known is followed, never
+//!   submitted again, whatever fails afterwards.
+//! - A line whose intent has no answer (a kill, or an answer that may hide
+//!   a queued job) is looked up in Segmind's request history
+//!   (`reconcile.rs`) before anything is decided.
+//! - One batch per output folder: an exclusive lock for the whole run.
+//! - Money (`money.rs`): the estimate is checked against the credits, each
+//!   submission reserves its price against `--max-spend`.
+//! - Pace: the client's pacer keeps `--rate-limit`, or learns the limit
+//!   from the first 429; stopping it ends every wait at once.
+//! - One retry policy: the client's. The batch only decides what a line
+//!   does next from what the client says happened to it.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use indicatif::{ProgressBar, ProgressStyle};
 use segmind_ideogram::{
-    AnyRequest, ApiErrorKind, Client, EndpointInfo, Error, Job, JobResult, WaitOptions,
+    ApiErrorKind, Client, Delivery, Error, Job, JobResult, JobStatus, Pacer, RetryPolicy,
+    WaitOptions,
 };
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use tokio::sync::{Semaphore, watch};
-use tokio::time::Instant;
 
 use crate::args::BatchArgs;
-use crate::command::resolve_endpoint;
-use crate::connect::connect;
+use crate::connect::connect_with;
 use crate::failure::{Exit, Failure};
-use crate::payload::validate;
+use crate::journal::{Journal, LineState, Record, unix_now};
+use crate::lines::{self, Line};
+use crate::money::{Money, reservation};
+use crate::paths;
+use crate::progress::{BatchProgress, Outcome, money_text};
+use crate::reconcile::{Dangling, Verdict, reconcile};
 
-/// How often a line retries a submission the server refused with a
-/// retryable status, and a wait or download that failed in transit.
-const RETRIES: u32 = 8;
-/// How long a 429 pauses the batch when the server gives no reset time.
-const RATE_LIMIT_PAUSE: Duration = Duration::from_secs(2);
+/// Attempts the client makes of one call (connection failures, 429s, GETs).
+const ATTEMPTS: u32 = 6;
 
-/// One line of the input.
-struct Line {
-    id: String,
-    fingerprint: String,
-    info: &'static EndpointInfo,
-    request: AnyRequest,
-}
+/// How long in-flight submissions may take to be answered and recorded
+/// after an interruption, before the batch exits anyway (their intents are
+/// reconciled next time).
+const STOP_GRACE: Duration = Duration::from_secs(5);
 
-/// What the manifest says about a line.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Entry {
-    id: String,
-    fingerprint: String,
-    event: Event,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    request_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    file: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    cost: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
+/// Rounds of reconciling the submissions of this run whose answers were lost.
+const ROUNDS: usize = 2;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Event {
-    Submitted,
-    Done,
-    Failed,
-}
-
-/// How a line ended in this run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Done,
-    AlreadyDone,
-    Failed,
-    /// Stopped by an interruption; the next run picks it up.
-    Pending,
-}
-
-/// The append-only record of every line's progress.
-struct Manifest {
-    file: Mutex<File>,
-    latest: HashMap<String, Entry>,
-}
-
-impl Manifest {
-    fn open(path: &Path) -> Result<Self, Failure> {
-        let mut latest = HashMap::new();
-        if let Ok(existing) = File::open(path) {
-            for line in BufReader::new(existing).lines() {
-                let line = line
-                    .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
-                // A torn last line (killed mid-write) is ignored, not fatal.
-                if let Ok(entry) = serde_json::from_str::<Entry>(&line) {
-                    latest.insert(entry.id.clone(), entry);
-                }
-            }
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
-        Ok(Self {
-            file: Mutex::new(file),
-            latest,
-        })
-    }
-
-    /// The manifest's last word on this line, if it is about the same request.
-    fn state(&self, line: &Line) -> Option<&Entry> {
-        self.latest
-            .get(&line.id)
-            .filter(|e| e.fingerprint == line.fingerprint)
-    }
-
-    fn record(&self, entry: &Entry) {
-        let mut text = serde_json::to_string(entry).unwrap_or_default();
-        text.push('\n');
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        // Durable before the line moves on: a job id lost here could be submitted twice.
-        let written = file
-            .write_all(text.as_bytes())
-            .and_then(|()| file.sync_data());
-        if let Err(e) = written {
-            eprintln!("warning: could not update the manifest: {e}");
-        }
-    }
+/// Why the batch stopped early.
+#[derive(Debug, Clone, PartialEq)]
+enum Stop {
+    Interrupted,
+    /// An answer that will be the same for every line (a wrong key, a
+    /// forbidden or retired model, no credits), or a journal that cannot
+    /// be written.
+    Fatal(String),
 }
 
 /// What every line task shares.
 struct Batch {
     client: Client,
-    manifest: Manifest,
+    pacer: Pacer,
+    journal: Journal,
+    money: Arc<Money>,
+    progress: BatchProgress,
     out_dir: PathBuf,
     wait: WaitOptions,
-    /// No submission before this instant (set by a 429).
-    paused_until: Mutex<Instant>,
-    stop: watch::Receiver<bool>,
-    progress: ProgressBar,
-    counts: Counts,
-}
-
-#[derive(Default)]
-struct Counts {
-    done: AtomicU64,
-    skipped: AtomicU64,
-    failed: AtomicU64,
-    pending: AtomicU64,
-    /// Cost so far, in millionths of a dollar.
-    micro_usd: AtomicU64,
+    stop: watch::Sender<Option<Stop>>,
+    /// Lines of this run whose submission may have reached Segmind, and
+    /// when their intent was recorded.
+    uncertain: Mutex<Vec<(usize, SystemTime)>>,
 }
 
 pub async fn run(args: BatchArgs) -> Result<(), Failure> {
-    let file = args.file;
-    let out_dir = args.out_dir;
-    let concurrency = args.concurrency as usize;
-    let poll = args.wait.poll_interval;
+    let (lines, invalid) = lines::read(&args.file)?;
+    paths::prepare_out_dir(&args.out_dir)?;
+    let _lock = paths::lock_out_dir(&args.out_dir)?;
+    let journal = Journal::open(&args.out_dir).map_err(|e| {
+        Failure::input(format!(
+            "cannot open the journal in {}: {e}",
+            args.out_dir.display()
+        ))
+    })?;
+    let pacer = match args.rate_limit {
+        Some(limit) => Pacer::per_window(limit, args.rate_window),
+        None => Pacer::new().learning_over(args.rate_window),
+    };
+    let connection = connect_with(&args.connection, |builder| {
+        builder
+            .pacer(pacer.clone())
+            .retry_policy(RetryPolicy::new().max_attempts(ATTEMPTS))
+    })
+    .await?;
+    let client = connection.client.clone();
+    let wait = crate::generate::wait_options(&client, &args.wait);
 
-    let (lines, invalid) = read_lines(&file)?;
-    std::fs::create_dir_all(&out_dir)
-        .map_err(|e| Failure::input(format!("cannot create {}: {e}", out_dir.display())))?;
-    let manifest = Manifest::open(&out_dir.join("manifest.jsonl"))?;
-    for (id, error) in &invalid {
-        eprintln!("{id}: {error}");
+    let fingerprints: HashMap<String, String> = lines
+        .iter()
+        .map(|l| (l.id.clone(), l.fingerprint.clone()))
+        .collect();
+    let states = journal.states(&fingerprints);
+    let money = Arc::new(Money::new(args.max_spend, journal.spent_usd()));
+    let mut plan = Plan::default();
+    for (index, line) in lines.iter().enumerate() {
+        match states.get(&line.id).cloned().unwrap_or(LineState::Fresh) {
+            LineState::Done { .. } => plan.done.push(index),
+            LineState::Submitted {
+                request_id,
+                reserved_usd,
+            } => {
+                money.hold(reserved_usd);
+                plan.follow.push((index, request_id, reserved_usd));
+            }
+            LineState::Dangling { at, reserved_usd } => {
+                money.hold(reserved_usd);
+                plan.dangling.push((index, at, reserved_usd));
+            }
+            LineState::Fresh => plan.fresh.push(index),
+        }
     }
-    let connection = connect(&args.connection).await?;
-    let (stop_tx, stop) = watch::channel(false);
-    tokio::spawn(async move {
-        interrupted().await;
-        let _ = stop_tx.send(true);
-    });
 
-    let progress = ProgressBar::new(lines.len() as u64 + invalid.len() as u64);
-    progress.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} [{elapsed}]")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    let (stop, _) = watch::channel(None);
+    let progress = BatchProgress::new(
+        (lines.len() + invalid.len()) as u64,
+        Arc::clone(&money),
+        pacer.clone(),
     );
-    progress.inc(invalid.len() as u64);
+    let (skipped, torn) = journal.damage();
+    if torn > 0 {
+        progress.note(&format!(
+            "journal: cut off a torn last record ({torn} bytes): a write interrupted by a kill"
+        ));
+    }
+    if skipped > 0 {
+        progress.note(&format!(
+            "journal: skipped {skipped} line(s) that are not records"
+        ));
+    }
     let batch = Arc::new(Batch {
-        client: connection.client.clone(),
-        manifest,
-        out_dir,
-        wait: match poll {
-            Some(interval) => connection.client.wait_options().interval(interval),
-            None => connection.client.wait_options(),
-        },
-        paused_until: Mutex::new(Instant::now()),
-        stop,
+        client,
+        pacer: pacer.clone(),
+        journal,
+        money: Arc::clone(&money),
         progress,
-        counts: Counts::default(),
+        out_dir: args.out_dir.clone(),
+        wait,
+        stop,
+        uncertain: Mutex::new(Vec::new()),
     });
-    batch
-        .counts
-        .failed
-        .fetch_add(invalid.len() as u64, Ordering::Relaxed);
+    for (id, error) in &invalid {
+        batch.progress.ended(id, Outcome::Failed, error);
+    }
+    for &index in &plan.done {
+        batch
+            .progress
+            .ended(&lines[index].id, Outcome::AlreadyDone, "");
+    }
+    let lines = Arc::new(lines);
 
-    let permits = Arc::new(Semaphore::new(concurrency));
-    let mut tasks = Vec::with_capacity(lines.len());
-    for line in lines {
+    // Earlier runs' submissions whose answers were never recorded.
+    let dangling: Vec<(usize, SystemTime, f64)> = std::mem::take(&mut plan.dangling);
+    let verdicts = settle_dangling(&batch, &lines, &dangling, &args).await;
+    for ((index, _, reserved), verdict) in dangling.into_iter().zip(verdicts) {
+        match verdict {
+            Settled::Follow(request_id) => plan.follow.push((index, request_id, reserved)),
+            Settled::Submit => {
+                batch.money.release(reserved);
+                plan.fresh.push(index);
+            }
+            Settled::Unresolved(reason) => {
+                batch.progress.ended(
+                    &lines[index].id,
+                    Outcome::Unresolved,
+                    &unresolved_advice(&reason),
+                );
+            }
+        }
+    }
+
+    // The credit check, before anything is submitted.
+    let estimate: f64 = plan.fresh.iter().map(|i| reservation(lines[*i].info)).sum();
+    batch.money.set_estimate(estimate);
+    if !args.no_credit_check {
+        check_credits(&batch, estimate).await?;
+    }
+
+    let interrupt = {
         let batch = Arc::clone(&batch);
-        let permits = Arc::clone(&permits);
-        tasks.push(tokio::spawn(async move {
-            let Ok(_permit) = permits.acquire_owned().await else {
-                return Outcome::Pending;
-            };
-            let outcome = run_line(&batch, &line).await;
-            batch.tally(outcome);
-            outcome
-        }));
+        tokio::spawn(async move {
+            interrupted().await;
+            batch.halt(Stop::Interrupted);
+        })
+    };
+    let work: Vec<Work> = plan
+        .follow
+        .into_iter()
+        .map(|(i, id, reserved)| Work::Follow(i, id, reserved))
+        .chain(plan.fresh.into_iter().map(Work::Submit))
+        .collect();
+    run_all(&batch, &lines, work, args.concurrency as usize).await;
+
+    // This run's submissions whose answers were lost: the history decides.
+    for _ in 0..ROUNDS {
+        let uncertain = std::mem::take(&mut *batch.lock_uncertain());
+        if uncertain.is_empty() || batch.stopped().is_some() {
+            batch.lock_uncertain().extend(uncertain);
+            break;
+        }
+        let grace = args.history_grace;
+        if let Err(()) = batch.sleep(grace).await {
+            batch.lock_uncertain().extend(uncertain);
+            break;
+        }
+        let dangling: Vec<(usize, SystemTime, f64)> = uncertain
+            .iter()
+            .map(|(i, at)| (*i, *at, reservation(lines[*i].info)))
+            .collect();
+        let verdicts = settle_dangling(&batch, &lines, &dangling, &args).await;
+        let mut work = Vec::new();
+        for ((index, _, reserved), verdict) in dangling.into_iter().zip(verdicts) {
+            match verdict {
+                Settled::Follow(id) => work.push(Work::Follow(index, id, reserved)),
+                Settled::Submit => {
+                    batch.money.release(reserved);
+                    work.push(Work::Submit(index));
+                }
+                Settled::Unresolved(reason) => batch.progress.ended(
+                    &lines[index].id,
+                    Outcome::Unresolved,
+                    &unresolved_advice(&reason),
+                ),
+            }
+        }
+        run_all(&batch, &lines, work, args.concurrency as usize).await;
     }
-    for task in tasks {
-        let _ = task.await;
+    for (index, _) in std::mem::take(&mut *batch.lock_uncertain()) {
+        batch.progress.ended(
+            &lines[index].id,
+            Outcome::Unresolved,
+            "its submission may have reached Segmind; a rerun looks it up in the request history",
+        );
     }
-    batch.progress.finish_and_clear();
+    interrupt.abort();
+    batch.progress.finish();
     batch.summary()
 }
 
-impl Batch {
-    fn tally(&self, outcome: Outcome) {
-        let counter = match outcome {
-            Outcome::Done => &self.counts.done,
-            Outcome::AlreadyDone => &self.counts.skipped,
-            Outcome::Failed => &self.counts.failed,
-            Outcome::Pending => &self.counts.pending,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        self.progress.inc(1);
-        let c = &self.counts;
-        let remaining = self
-            .progress
-            .length()
-            .unwrap_or(0)
-            .saturating_sub(self.progress.position());
-        self.progress.set_message(format!(
-            "done {} failed {} remaining {remaining} cost ${:.3}",
-            c.done.load(Ordering::Relaxed) + c.skipped.load(Ordering::Relaxed),
-            c.failed.load(Ordering::Relaxed),
-            c.micro_usd.load(Ordering::Relaxed) as f64 / 1e6
-        ));
-    }
-
-    fn summary(&self) -> Result<(), Failure> {
-        let c = &self.counts;
-        let (done, skipped, failed, pending) = (
-            c.done.load(Ordering::Relaxed),
-            c.skipped.load(Ordering::Relaxed),
-            c.failed.load(Ordering::Relaxed),
-            c.pending.load(Ordering::Relaxed),
-        );
-        let cost = c.micro_usd.load(Ordering::Relaxed) as f64 / 1e6;
-        println!(
-            "batch: {} done ({skipped} from an earlier run), {failed} failed, {pending} not finished; cost ${cost:.3}",
-            done + skipped
-        );
-        if *self.stop.borrow() {
-            Err(Failure::new(
-                Exit::Interrupted,
-                "interrupted: rerun the same command to resume",
-            ))
-        } else if failed > 0 {
-            Err(Failure::new(
-                Exit::BatchFailures,
-                format!("{failed} line(s) failed; rerun to retry them"),
-            ))
-        } else {
-            Ok(())
-        }
-    }
-
-    fn stopping(&self) -> bool {
-        *self.stop.borrow()
-    }
-
-    fn entry(&self, line: &Line, event: Event) -> Entry {
-        Entry {
-            id: line.id.clone(),
-            fingerprint: line.fingerprint.clone(),
-            event,
-            request_id: None,
-            file: None,
-            cost: None,
-            error: None,
-        }
-    }
-
-    fn fail(&self, line: &Line, error: &Error) -> Outcome {
-        let message = error.to_string();
-        self.progress
-            .suspend(|| eprintln!("{}: {message}", line.id));
-        let mut entry = self.entry(line, Event::Failed);
-        entry.error = Some(message);
-        self.manifest.record(&entry);
-        Outcome::Failed
-    }
-
-    /// Waits out a batch-wide 429 pause.
-    async fn wait_for_rate_limit(&self) {
-        let until = *self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-        tokio::time::sleep_until(until).await;
-    }
-
-    fn pause(&self, wait: Duration) {
-        let mut until = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-        *until = (*until).max(Instant::now() + wait);
-    }
+/// What the journal says to do with each line.
+#[derive(Default)]
+struct Plan {
+    done: Vec<usize>,
+    follow: Vec<(usize, String, f64)>,
+    dangling: Vec<(usize, SystemTime, f64)>,
+    fresh: Vec<usize>,
 }
 
-async fn run_line(batch: &Batch, line: &Line) -> Outcome {
-    let job = match batch.manifest.state(line) {
-        Some(entry) if entry.event == Event::Done => return Outcome::AlreadyDone,
-        Some(Entry {
-            event: Event::Submitted,
-            request_id: Some(id),
-            ..
-        }) => match batch.client.job(id.clone()) {
-            Ok(job) => job,
-            Err(e) => return batch.fail(line, &e),
-        },
-        _ => match submit(batch, line).await {
-            Ok(Some(job)) => job,
-            Ok(None) => return Outcome::Pending,
-            Err(e) => return batch.fail(line, &e),
-        },
-    };
-    let result = match wait(batch, &job).await {
-        Ok(Some(result)) => result,
-        Ok(None) => return Outcome::Pending,
-        Err(e) => return batch.fail(line, &e),
-    };
-    match download(batch, line, &job, &result).await {
-        Ok(entry) => {
-            let micro = (entry.cost.unwrap_or(0.0) * 1e6).round() as u64;
-            batch.counts.micro_usd.fetch_add(micro, Ordering::Relaxed);
-            batch.manifest.record(&entry);
-            Outcome::Done
-        }
-        Err(e) => batch.fail(line, &e),
-    }
+enum Work {
+    Submit(usize),
+    Follow(usize, String, f64),
 }
 
-/// Submits the line, retrying answers that say the job was not accepted
-/// (429, 5xx) and connections that never sent the request. `None` when the
-/// batch is stopping.
-async fn submit(batch: &Batch, line: &Line) -> Result<Option<Job>, Error> {
-    let mut attempt = 0;
+/// Runs `work` with at most `concurrency` lines at once; after a stop,
+/// gives in-flight submissions [`STOP_GRACE`] to be answered and recorded.
+async fn run_all(batch: &Arc<Batch>, lines: &Arc<Vec<Line>>, work: Vec<Work>, concurrency: usize) {
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for item in work {
+        let (batch, lines, permits) = (Arc::clone(batch), Arc::clone(lines), Arc::clone(&permits));
+        tasks.spawn(async move {
+            let index = match &item {
+                Work::Submit(i) | Work::Follow(i, _, _) => *i,
+            };
+            let line = &lines[index];
+            let Ok(_permit) = permits.acquire().await else {
+                return;
+            };
+            if batch.stopped().is_some() {
+                batch.progress.ended(&line.id, Outcome::NotRun, "");
+                return;
+            }
+            let (outcome, detail) = match item {
+                Work::Submit(i) => submit_line(&batch, line, i).await,
+                Work::Follow(_, id, reserved) => match batch.client.job(id.clone()) {
+                    Ok(job) => follow(&batch, line, &job, reserved).await,
+                    Err(e) => (Some(Outcome::Failed), e.to_string()),
+                },
+            };
+            if let Some(outcome) = outcome {
+                batch.progress.ended(&line.id, outcome, &detail);
+            }
+        });
+    }
+    let mut stopped = batch.stop.subscribe();
     loop {
-        batch.wait_for_rate_limit().await;
-        if batch.stopping() {
-            return Ok(None);
+        tokio::select! {
+            next = tasks.join_next() => if next.is_none() { return },
+            _ = stopped.wait_for(Option::is_some) => break,
         }
-        match batch.client.submit_any(&line.request).await {
-            Ok(job) => {
-                let mut entry = batch.entry(line, Event::Submitted);
-                entry.request_id = Some(job.request_id().to_owned());
-                batch.manifest.record(&entry);
-                return Ok(Some(job));
-            }
-            Err(Error::Api {
-                kind: ApiErrorKind::RateLimited { .. },
-                retry_after,
-                ..
-            }) if attempt < RETRIES * 4 => {
-                batch.pause(retry_after.unwrap_or(RATE_LIMIT_PAUSE));
-            }
-            Err(e) if attempt < RETRIES && never_accepted(&e) => {
-                tokio::time::sleep(backoff(attempt)).await;
-            }
-            Err(e) => return Err(e),
-        }
-        attempt += 1;
     }
+    // Stopping: what is in flight gets a moment to be answered and recorded.
+    let deadline = tokio::time::Instant::now() + STOP_GRACE;
+    while tokio::time::timeout_at(deadline, tasks.join_next())
+        .await
+        .is_ok_and(|next| next.is_some())
+    {}
+    tasks.abort_all();
 }
 
-/// Whether an error proves Segmind did not take the submission: it answered
-/// with a retryable error status, or the connection failed before sending.
-fn never_accepted(error: &Error) -> bool {
-    match error {
-        Error::Api { .. } => error.is_retryable(),
-        Error::Connect(_) => true,
-        _ => false,
+/// Submits one line: reserve, record the intent, POST, record the job id,
+/// then follow the job. `None` when the line is left for a later round.
+async fn submit_line(batch: &Batch, line: &Line, index: usize) -> (Option<Outcome>, String) {
+    let reserved = reservation(line.info);
+    if !batch.money.try_reserve(reserved) {
+        return (
+            Some(Outcome::OverBudget),
+            format!("it would reserve ${reserved:.3}"),
+        );
     }
+    let at = SystemTime::now();
+    let intent = Record::Intent {
+        line: line.id.clone(),
+        fingerprint: line.fingerprint.clone(),
+        endpoint: line.info.slug.to_owned(),
+        at: unix_now(),
+        reserved_usd: reserved,
+    };
+    if let Err(e) = batch.journal.append(&intent) {
+        batch.money.release(reserved);
+        batch.halt(Stop::Fatal(format!(
+            "cannot write the journal {}: {e}; nothing more is submitted",
+            batch.journal.path().display()
+        )));
+        return (Some(Outcome::NotRun), String::new());
+    }
+    batch.progress.in_flight(1);
+    let submitted = batch.client.submit_any(&line.request).await;
+    batch.progress.in_flight(-1);
+    let job = match submitted {
+        Ok(job) => job,
+        Err(error) => return submission_failed(batch, line, (index, at), reserved, &error),
+    };
+    let record = Record::Submitted {
+        line: line.id.clone(),
+        fingerprint: line.fingerprint.clone(),
+        request_id: job.request_id().to_owned(),
+        reconciled: false,
+    };
+    if let Err(e) = batch.journal.append(&record) {
+        // The job is paid for: its id must reach the user one way or another.
+        batch.halt(Stop::Fatal(format!(
+            "cannot write the journal {}: {e}; line {} is job {} (`ideogram jobs wait {}` fetches it)",
+            batch.journal.path().display(),
+            line.id,
+            job.request_id(),
+            job.request_id()
+        )));
+        return (Some(Outcome::Pending), format!("job {}", job.request_id()));
+    }
+    follow(batch, line, &job, reserved).await
 }
 
-/// Waits for the job; polls are safe to repeat, so transient failures are
-/// retried. `None` when the batch is stopping.
-async fn wait(batch: &Batch, job: &Job) -> Result<Option<JobResult>, Error> {
-    let mut stop = batch.stop.clone();
-    let mut attempt = 0;
-    loop {
-        let outcome = tokio::select! {
-            _ = stop.wait_for(|stopping| *stopping) => return Ok(None),
-            outcome = job.wait_with(batch.wait.clone()) => outcome,
-        };
-        match outcome {
-            Ok(result) => return Ok(Some(result)),
-            Err(e @ (Error::JobFailed { .. } | Error::JobExpired { .. })) => return Err(e),
-            Err(e) if attempt < RETRIES && e.is_retryable() => {
-                tokio::time::sleep(backoff(attempt)).await
-            }
-            Err(e) => return Err(e),
-        }
-        attempt += 1;
-    }
-}
-
-async fn download(
+/// What a failed submission means for its line.
+fn submission_failed(
     batch: &Batch,
     line: &Line,
-    job: &Job,
-    result: &JobResult,
-) -> Result<Entry, Error> {
-    let mut attempt = 0;
-    let image = loop {
-        match job.output_image(result).await {
-            Ok(image) => break image,
-            Err(e)
-                if attempt < RETRIES && (e.is_retryable() || matches!(e, Error::Transport(_))) =>
-            {
-                tokio::time::sleep(backoff(attempt)).await;
-            }
-            Err(e) => return Err(e),
-        }
-        attempt += 1;
+    intent: (usize, SystemTime),
+    reserved: f64,
+    error: &Error,
+) -> (Option<Outcome>, String) {
+    let not_sent = |reason: String| {
+        let record = Record::NotSent {
+            line: line.id.clone(),
+            fingerprint: line.fingerprint.clone(),
+            reason,
+        };
+        batch.money.release(reserved);
+        // Without the record the next run reconciles the line instead.
+        let _ = batch.journal.append(&record);
     };
-    let written = image.save(batch.out_dir.join(format!("{}.png", line.id)))?;
-    let mut entry = batch.entry(line, Event::Done);
-    entry.request_id = Some(job.request_id().to_owned());
-    entry.file = written
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned());
-    entry.cost = result
+    match (error.delivery(), error.api_kind()) {
+        (Delivery::NotSent, _) => {
+            not_sent(error.to_string());
+            let outcome = if matches!(error, Error::Interrupted) {
+                Outcome::NotRun
+            } else {
+                Outcome::Failed
+            };
+            (Some(outcome), error.to_string())
+        }
+        (_, Some(ApiErrorKind::RateLimited { .. })) => {
+            not_sent(error.to_string());
+            (Some(Outcome::NotRun), format!("rate limited: {error}"))
+        }
+        (_, Some(kind)) if fatal(kind) => {
+            not_sent(error.to_string());
+            batch.halt(Stop::Fatal(error.to_string()));
+            (Some(Outcome::NotRun), error.to_string())
+        }
+        (_, Some(kind)) if refused(kind) => {
+            not_sent(error.to_string());
+            (Some(Outcome::Failed), error.to_string())
+        }
+        // A 5xx, a timeout, a lost connection, an answer that made no
+        // sense: Segmind may have queued (and billed) the job.
+        _ => {
+            batch.lock_uncertain().push(intent);
+            batch.progress.note(&format!(
+                "{}: the submission may have reached Segmind ({error}); the request history decides",
+                line.id
+            ));
+            (None, String::new())
+        }
+    }
+}
+
+/// Follows a job to its end and saves its image. Whatever fails, the job
+/// id stays in the journal: the next run resumes the job.
+async fn follow(batch: &Batch, line: &Line, job: &Job, reserved: f64) -> (Option<Outcome>, String) {
+    let trouble = |error: &Error| {
+        let record = Record::Trouble {
+            line: line.id.clone(),
+            fingerprint: line.fingerprint.clone(),
+            request_id: job.request_id().to_owned(),
+            error: error.to_string(),
+        };
+        let _ = batch.journal.append(&record);
+        if error.api_kind().is_some_and(fatal) {
+            batch.halt(Stop::Fatal(error.to_string()));
+        }
+        (
+            Some(Outcome::Pending),
+            format!("job {}: {error}", job.request_id()),
+        )
+    };
+    batch.progress.in_flight(1);
+    let waited = {
+        let mut stop = batch.stop.subscribe();
+        tokio::select! {
+            waited = job.wait_with(batch.wait.clone()) => Some(waited),
+            _ = stop.wait_for(Option::is_some) => None,
+        }
+    };
+    batch.progress.in_flight(-1);
+    let result = match waited {
+        None => {
+            return (
+                Some(Outcome::Pending),
+                format!("job {} (interrupted)", job.request_id()),
+            );
+        }
+        Some(Ok(result)) => result,
+        Some(Err(Error::JobFailed { message, .. })) => {
+            batch.money.release(reserved);
+            let record = Record::JobFailed {
+                line: line.id.clone(),
+                fingerprint: line.fingerprint.clone(),
+                request_id: job.request_id().to_owned(),
+                error: message.clone(),
+            };
+            let _ = batch.journal.append(&record);
+            return (
+                Some(Outcome::Failed),
+                format!("job failed (not billed): {message}"),
+            );
+        }
+        Some(Err(Error::JobExpired { .. })) => match expired_result(batch, job).await {
+            Some(result) => result,
+            None => {
+                return trouble(&Error::JobExpired {
+                    request_id: job.request_id().to_owned(),
+                });
+            }
+        },
+        Some(Err(e)) => return trouble(&e),
+    };
+    let image = match job.output_image(&result).await {
+        Ok(image) => image,
+        Err(e) => return trouble(&e),
+    };
+    let written = match image.save(batch.out_dir.join(format!("{}.png", line.id))) {
+        Ok(path) => path,
+        Err(e) => return trouble(&e),
+    };
+    let cost = result
         .metrics
         .as_ref()
         .and_then(|m| m.cost)
-        .or(image.metadata().cost)
-        .or(line.info.price_usd.map(|p| p.min_usd));
-    Ok(entry)
+        .or(image.metadata().cost);
+    batch.money.settle(reserved, cost);
+    let record = Record::Done {
+        line: line.id.clone(),
+        fingerprint: line.fingerprint.clone(),
+        request_id: job.request_id().to_owned(),
+        file: written
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        cost_usd: cost,
+    };
+    if let Err(e) = batch.journal.append(&record) {
+        batch.halt(Stop::Fatal(format!(
+            "cannot write the journal {}: {e}",
+            batch.journal.path().display()
+        )));
+    }
+    (Some(Outcome::Done), written.display().to_string())
 }
 
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(100 * 2u64.pow(attempt.min(6)))
+/// A completed job whose result expired: its output, from the history.
+async fn expired_result(batch: &Batch, job: &Job) -> Option<JobResult> {
+    let record = batch.client.request(job.request_id()).await.ok()?;
+    let url = record.output_url()?;
+    Some(JobResult::new(JobStatus::Completed).output(serde_json::json!(url)))
 }
 
-/// The input's lines, and the ids and reasons of the ones that cannot run.
-#[allow(clippy::type_complexity)]
-fn read_lines(path: &Path) -> Result<(Vec<Line>, Vec<(String, String)>), Failure> {
-    let file = File::open(path)
-        .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
-    let mut lines = Vec::new();
-    let mut invalid = Vec::new();
-    let mut seen = HashMap::new();
-    for (index, text) in BufReader::new(file).lines().enumerate() {
-        let text =
-            text.map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
-        if text.trim().is_empty() {
-            continue;
+/// What became of dangling submissions, as decided from the history.
+enum Settled {
+    Follow(String),
+    Submit,
+    Unresolved(String),
+}
+
+async fn settle_dangling(
+    batch: &Batch,
+    lines: &[Line],
+    dangling: &[(usize, SystemTime, f64)],
+    args: &BatchArgs,
+) -> Vec<Settled> {
+    if dangling.is_empty() {
+        return Vec::new();
+    }
+    let queries: Vec<Dangling> = dangling
+        .iter()
+        .map(|(i, at, _)| Dangling {
+            slug: lines[*i].info.slug,
+            payload: lines[*i].payload.clone(),
+            at: *at,
+        })
+        .collect();
+    let verdicts = reconcile(&batch.client, &queries, args.history_grace).await;
+    dangling
+        .iter()
+        .zip(verdicts)
+        .map(|((i, _, _), verdict)| {
+            let line = &lines[*i];
+            match verdict {
+                Verdict::Found { request_id } => {
+                    let record = Record::Submitted {
+                        line: line.id.clone(),
+                        fingerprint: line.fingerprint.clone(),
+                        request_id: request_id.clone(),
+                        reconciled: true,
+                    };
+                    let _ = batch.journal.append(&record);
+                    batch
+                        .progress
+                        .counts
+                        .reconciled
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    batch.progress.note(&format!(
+                        "{}: found in Segmind's request history as job {request_id}; resuming it",
+                        line.id
+                    ));
+                    Settled::Follow(request_id)
+                }
+                Verdict::Absent => {
+                    let record = Record::NotSent {
+                        line: line.id.clone(),
+                        fingerprint: line.fingerprint.clone(),
+                        reason: "not in Segmind's request history".into(),
+                    };
+                    let _ = batch.journal.append(&record);
+                    Settled::Submit
+                }
+                Verdict::Unknown { reason } if args.resubmit_unresolved => {
+                    let record = Record::NotSent {
+                        line: line.id.clone(),
+                        fingerprint: line.fingerprint.clone(),
+                        reason: format!("resubmitted on request: {reason}"),
+                    };
+                    let _ = batch.journal.append(&record);
+                    Settled::Submit
+                }
+                Verdict::Unknown { reason } => Settled::Unresolved(reason),
+            }
+        })
+        .collect()
+}
+
+fn unresolved_advice(reason: &str) -> String {
+    format!(
+        "{reason}; not submitted again. To submit it anyway (this may pay twice), rerun with --resubmit-unresolved"
+    )
+}
+
+/// Refuses to start when the batch's estimate is more than the credits.
+async fn check_credits(batch: &Batch, estimate: f64) -> Result<(), Failure> {
+    match batch.client.credits().await {
+        Ok(credits) => {
+            let available = credits.credits.unwrap_or(0.0) + credits.free_credits.unwrap_or(0.0);
+            batch.money.set_credits(available);
+            if estimate > available + 1e-9 {
+                return Err(Failure::new(
+                    Exit::Budget,
+                    format!(
+                        "the batch's estimated cost ${estimate:.3} is more than the account's \
+                         ${available:.3} of credits; nothing was submitted (--no-credit-check skips this check)"
+                    ),
+                ));
+            }
+            Ok(())
         }
-        let number = index + 1;
-        let parsed = parse_line(number, &text);
-        let id = match &parsed {
-            Ok(line) => line.id.clone(),
-            Err((id, _)) => id.clone(),
-        };
-        if let Some(first) = seen.insert(id.clone(), number) {
-            return Err(Failure::input(format!(
-                "{}: lines {first} and {number} share the id `{id}`",
-                path.display()
-            )));
-        }
-        match parsed {
-            Ok(line) => lines.push(line),
-            Err(problem) => invalid.push(problem),
+        Err(e) if e.api_kind().is_some_and(fatal) => Err(e.into()),
+        Err(e) => {
+            batch.progress.note(&format!(
+                "could not read the account's credits ({e}); going on without the credit check"
+            ));
+            Ok(())
         }
     }
-    Ok((lines, invalid))
 }
 
-fn parse_line(number: usize, text: &str) -> Result<Line, (String, String)> {
-    let default_id = format!("line-{number:05}");
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| (default_id.clone(), format!("not valid JSON: {e}")))?;
-    let id = match value.get("id") {
-        None => default_id,
-        Some(Value::String(s)) if is_safe_file_stem(s) => s.clone(),
-        Some(other) => {
-            return Err((
-                default_id,
-                format!("`id` must be a simple file name, found {other}"),
+/// Statuses that will be the same for every line: stop the batch.
+fn fatal(kind: ApiErrorKind) -> bool {
+    matches!(
+        kind,
+        ApiErrorKind::Unauthorized
+            | ApiErrorKind::Forbidden
+            | ApiErrorKind::InsufficientCredits
+            | ApiErrorKind::Gone
+    )
+}
+
+/// Statuses that refuse this request without billing it.
+fn refused(kind: ApiErrorKind) -> bool {
+    matches!(
+        kind,
+        ApiErrorKind::BadRequest
+            | ApiErrorKind::NotFound
+            | ApiErrorKind::MethodNotAllowed
+            | ApiErrorKind::Unprocessable
+    )
+}
+
+impl Batch {
+    fn stopped(&self) -> Option<Stop> {
+        self.stop.borrow().clone()
+    }
+
+    /// Stops the batch: nothing new is submitted, and every wait ends.
+    fn halt(&self, why: Stop) {
+        self.stop.send_if_modified(|stop| {
+            if stop.is_none() {
+                *stop = Some(why);
+                true
+            } else {
+                false
+            }
+        });
+        self.pacer.stop();
+    }
+
+    fn lock_uncertain(&self) -> std::sync::MutexGuard<'_, Vec<(usize, SystemTime)>> {
+        self.uncertain.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sleeps unless stopped first.
+    async fn sleep(&self, span: Duration) -> Result<(), ()> {
+        let mut stop = self.stop.subscribe();
+        tokio::select! {
+            () = tokio::time::sleep(span) => Ok(()),
+            _ = stop.wait_for(Option::is_some) => Err(()),
+        }
+    }
+
+    fn summary(&self) -> Result<(), Failure> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let c = &self.progress.counts;
+        let get = |a: &std::sync::atomic::AtomicU64| a.load(Relaxed);
+        let (done, skipped, failed, pending, unresolved, over, not_run) = (
+            get(&c.done),
+            get(&c.skipped),
+            get(&c.failed),
+            get(&c.pending),
+            get(&c.unresolved),
+            get(&c.over_budget),
+            get(&c.not_run),
+        );
+        let money = self.money.snapshot();
+        println!(
+            "batch: {} done ({skipped} from an earlier run), {failed} failed, {pending} pending, \
+             {unresolved} unresolved, {over} over the budget, {not_run} not submitted; \
+             {} reconciled from Segmind's request history; {}",
+            done + skipped,
+            get(&c.reconciled),
+            money_text(&money)
+        );
+        match self.stopped() {
+            Some(Stop::Interrupted) => {
+                return Err(Failure::new(
+                    Exit::Interrupted,
+                    "interrupted: rerun the same command to resume",
+                ));
+            }
+            Some(Stop::Fatal(reason)) => {
+                return Err(Failure::new(Exit::Api, format!("batch stopped: {reason}")));
+            }
+            None => {}
+        }
+        if over > 0 {
+            let max = money.max.unwrap_or_default();
+            return Err(Failure::new(
+                Exit::Budget,
+                format!("{over} line(s) left unsubmitted by the ${max:.2} budget (listed above)"),
             ));
         }
-    };
-    let name = value
-        .get("endpoint")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let info =
-        resolve_endpoint(name).ok_or_else(|| (id.clone(), format!("unknown endpoint `{name}`")))?;
-    let payload = value.get("request").cloned().unwrap_or(Value::Null);
-    let request = validate(info, payload.clone()).map_err(|f| (id.clone(), f.message))?;
-    let fingerprint = format!(
-        "{:016x}",
-        fnv1a(format!("{}\n{payload}", info.slug).as_bytes())
-    );
-    Ok(Line {
-        id,
-        fingerprint,
-        info,
-        request,
-    })
-}
-
-fn is_safe_file_stem(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 128
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && !s.starts_with('.')
-}
-
-/// A stable hash (unlike `DefaultHasher`), so manifests survive upgrades.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
+        let open = failed + pending + unresolved + not_run;
+        if open > 0 {
+            return Err(Failure::new(
+                Exit::BatchFailures,
+                format!("{open} line(s) not done (listed above); rerun to resume or retry them"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Ctrl-C, or SIGTERM where there is one.

@@ -17,8 +17,10 @@ pub enum Exit {
     Network = 4,
     /// A job did not finish in time.
     Timeout = 5,
-    /// A batch finished with failed lines.
+    /// A batch finished with lines not done.
     BatchFailures = 6,
+    /// Stopped by a budget (`--max-spend`) or the credit check.
+    Budget = 7,
     /// Interrupted (Ctrl-C or SIGTERM); a rerun resumes.
     Interrupted = 130,
 }

@@ -12,6 +12,7 @@ use crate::args::{ConnectionArgs, EndpointArgs, WaitArgs};
 use crate::command::short_name;
 use crate::connect::connect;
 use crate::failure::Failure;
+use crate::paths::check_output_file;
 use crate::payload::{estimated_cost, for_display, request_from_matches};
 
 pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Failure> {
@@ -32,10 +33,12 @@ pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Fail
         );
         return Ok(());
     }
-    let connection = connect(&connection_args).await?;
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from(format!("{}.png", short_name(info.slug))));
+    // A paid image that cannot be saved is money thrown away.
+    check_output_file(&out)?;
+    let connection = connect(&connection_args).await?;
     let image = if sync {
         connection.client.run_any(&request).await?
     } else {

@@ -4,6 +4,7 @@ use crate::args::{JobStatusArgs, JobWaitArgs};
 use crate::connect::connect;
 use crate::failure::Failure;
 use crate::generate::{save, wait_options, wait_with_progress};
+use crate::paths::check_output_file;
 
 pub async fn status(args: JobStatusArgs) -> Result<(), Failure> {
     let connection = connect(&args.connection).await?;
@@ -16,6 +17,7 @@ pub async fn status(args: JobStatusArgs) -> Result<(), Failure> {
 }
 
 pub async fn wait(args: JobWaitArgs) -> Result<(), Failure> {
+    check_output_file(&args.out)?;
     let connection = connect(&args.connection).await?;
     let job = connection.client.job(args.id.trim())?;
     let image = wait_with_progress(&job, wait_options(&connection.client, &args.wait)).await?;

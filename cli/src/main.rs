@@ -4,11 +4,18 @@ mod args;
 mod batch;
 mod command;
 mod connect;
+mod credits;
 mod failure;
 mod generate;
 mod jobs;
+mod journal;
+mod lines;
 mod list;
+mod money;
+mod paths;
 mod payload;
+mod progress;
+mod reconcile;
 mod serve;
 
 use std::process::ExitCode;
@@ -66,6 +73,7 @@ async fn dispatch(matches: &clap::ArgMatches) -> Result<(), Failure> {
         args::Static::Jobs(args::JobsCommand::Status(a)) => jobs::status(a).await,
         args::Static::Jobs(args::JobsCommand::Wait(a)) => jobs::wait(a).await,
         args::Static::List(a) => list::run(&a.what),
+        args::Static::Credits(a) => credits::run(a).await,
         args::Static::Mock(args::MockCommand::Serve(a)) => serve::run(a).await,
     }
 }

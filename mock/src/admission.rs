@@ -55,14 +55,17 @@ pub(crate) async fn admit(
         return Err(reply::retired_model(slug));
     }
     if let Err(wait) = state.take_rate_slot(Instant::now()) {
+        state.note_rate_limited();
         let mut response = reply::error(
             StatusCode::TOO_MANY_REQUESTS,
             "Rate limit exceeded, please retry later",
         );
+        let headers = response.headers_mut();
         if let Ok(reset) = clock::http_date_in(wait).parse() {
-            response
-                .headers_mut()
-                .insert("x-rate-limit-reset-at-utc", reset);
+            headers.insert(segmind_ideogram::API.rate_limit_reset_header, reset);
+        }
+        if let Some(Ok(value)) = state.config.faults.retry_after.as_deref().map(str::parse) {
+            headers.insert(header::RETRY_AFTER, value);
         }
         return Err(response);
     }

@@ -164,6 +164,19 @@ impl MockBuilder {
         self
     }
 
+    /// Answer this share of status and result requests with an HTML page
+    /// and status 200, where JSON belongs.
+    pub fn garbage_poll_rate(mut self, rate: f64) -> Self {
+        self.config.faults.garbage_poll_rate = rate.clamp(0.0, 1.0);
+        self
+    }
+
+    /// Send `Retry-After: value` with every 429, whatever it says.
+    pub fn retry_after(mut self, value: impl Into<String>) -> Self {
+        self.config.faults.retry_after = Some(value.into());
+        self
+    }
+
     /// Binds 127.0.0.1 and starts serving in the background.
     pub async fn start(self) -> io::Result<MockServer> {
         MockServer::spawn(self.config).await

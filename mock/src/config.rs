@@ -128,6 +128,12 @@ pub struct Faults {
     pub history_lag: Duration,
     /// The request history answers 503, as an outage would.
     pub history_outage: bool,
+    /// Share (0.0–1.0) of status and result answers that are an HTML page
+    /// with status 200, as a misbehaving gateway serves.
+    pub garbage_poll_rate: f64,
+    /// A `Retry-After` header to send with every 429, as given (absurd
+    /// values included: `999999999`, `1e19`).
+    pub retry_after: Option<String>,
 }
 
 impl Default for Faults {
@@ -141,6 +147,8 @@ impl Default for Faults {
             drop_rate: 0.0,
             history_lag: Duration::ZERO,
             history_outage: false,
+            garbage_poll_rate: 0.0,
+            retry_after: None,
         }
     }
 }

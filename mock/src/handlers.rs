@@ -203,6 +203,9 @@ impl JobView {
     async fn find(state: &State, id: String, headers: &HeaderMap) -> Result<Self, Response> {
         let (job, now) = find_job(state, &id, headers).await?;
         state.note_poll(&id, now);
+        if state.garbage_answer() {
+            return Err(reply::html_page());
+        }
         let status = job_status(state, &job, now);
         let failed = status == JobStatus::Failed;
         Ok(Self {

@@ -34,6 +34,20 @@ pub(crate) fn retired_model(slug: &str) -> Response {
     )
 }
 
+/// A 200 HTML page where JSON belongs, as a misbehaving gateway serves.
+pub(crate) fn html_page() -> Response {
+    let mut response = (
+        StatusCode::OK,
+        "<html><body><h1>Service temporarily unavailable</h1></body></html>",
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
 /// Segmind answers a wrong method with an HTML page.
 pub(crate) fn method_not_allowed() -> Response {
     let mut response = (

@@ -106,6 +106,11 @@ impl MockServer {
         self.state.job_stats()
     }
 
+    /// How many requests were answered 429.
+    pub fn rate_limited(&self) -> u64 {
+        self.state.rate_limited()
+    }
+
     /// Credits left on the mock account.
     pub fn credits(&self) -> f64 {
         self.state.credits()

@@ -79,6 +79,7 @@ struct Inner {
     history: History,
     storage: Storage,
     requests: u64,
+    rate_limited: u64,
 }
 
 impl State {
@@ -93,6 +94,7 @@ impl State {
             history: History::default(),
             storage: Storage::default(),
             requests: 0,
+            rate_limited: 0,
         };
         Self {
             config,
@@ -112,6 +114,22 @@ impl State {
         inner.requests += 1;
         let rate = self.config.faults.server_error_rate;
         (rate > 0.0 && inner.rng.f64() < rate).then(|| [500, 502, 503, 504][inner.rng.usize(..4)])
+    }
+
+    /// Counts a 429.
+    pub fn note_rate_limited(&self) {
+        let mut inner = self.lock();
+        inner.rate_limited = inner.rate_limited.saturating_add(1);
+    }
+
+    pub fn rate_limited(&self) -> u64 {
+        self.lock().rate_limited
+    }
+
+    /// Whether to answer this poll with an HTML page.
+    pub fn garbage_answer(&self) -> bool {
+        let rate = self.config.faults.garbage_poll_rate;
+        rate > 0.0 && self.lock().rng.f64() < rate
     }
 
     /// Whether to cut this image answer short.

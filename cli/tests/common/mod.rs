@@ -1,0 +1,144 @@
+//! Shared pieces of the CLI's batch tests: input files, the command, and
+//! what the server and the output folder say afterwards.
+
+#![allow(dead_code)] // Each test file uses a different part.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command as Process;
+
+use segmind_ideogram_mock::{MockServer, Mode};
+use serde_json::{Value, json};
+
+pub const KEY: &str = "batch-key";
+
+/// `n` lines over every kind of endpoint, short names and full slugs, some
+/// with explicit ids.
+pub fn write_lines(path: &Path, n: usize) {
+    let mut text = String::new();
+    for i in 0..n {
+        let line = match i % 4 {
+            0 => json!({"endpoint": "txt-2-img", "request": {"prompt": format!("line {i}")}}),
+            1 => {
+                json!({"endpoint": "ideogram-turbo-img-2-img", "request": {"prompt": format!("line {i}"), "image_file": "https://example.com/in.png"}})
+            }
+            2 => {
+                json!({"id": format!("reframe-{i}"), "endpoint": "3-reframe", "request": {"image": format!("https://example.com/line-{i}.png")}})
+            }
+            _ => {
+                json!({"endpoint": "2a-img-2-img", "request": {"prompt": format!("line {i}"), "image_file": "https://example.com/in.png", "seed": 100 + i}})
+            }
+        };
+        text.push_str(&line.to_string());
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// `n` text-to-image lines, one endpoint and price.
+pub fn write_prompts(path: &Path, n: usize) {
+    let text: String = (0..n)
+        .map(|i| {
+            json!({"endpoint": "txt-2-img", "request": {"prompt": format!("prompt {i}")}})
+                .to_string()
+                + "\n"
+        })
+        .collect();
+    std::fs::write(path, text).unwrap();
+}
+
+/// How many times each distinct body was queued.
+pub fn submissions(server: &MockServer) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for accepted in server
+        .accepted()
+        .into_iter()
+        .filter(|a| a.mode == Mode::Queued)
+    {
+        *counts.entry(accepted.body.to_string()).or_default() += 1;
+    }
+    counts
+}
+
+/// Asserts that no body was queued twice, and returns how many were queued.
+pub fn each_once(server: &MockServer) -> usize {
+    let counts = submissions(server);
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "submitted more than once: {twice:?}");
+    counts.len()
+}
+
+/// The journal's records of this kind.
+pub fn records(dir: &Path, kind: &str) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("journal.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["record"] == kind)
+        .collect()
+}
+
+/// Real PNG files in `dir`.
+pub fn pngs(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter(|e| {
+                    let path = e.as_ref().unwrap().path();
+                    path.extension().is_some_and(|x| x == "png")
+                        && std::fs::read(&path).is_ok_and(|b| b.starts_with(b"\x89PNG"))
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// `ideogram batch LINES --out-dir OUT` against `base`, quick to poll and
+/// quick to decide from the history; `extra` flags appended.
+pub fn batch_command(lines: &Path, out: &Path, base: &str, extra: &[&str]) -> Process {
+    let mut cmd = Process::new(assert_cmd::cargo::cargo_bin("ideogram"));
+    cmd.env("SEGMIND_API_KEY", KEY)
+        .env_remove("NO_COLOR")
+        .args(["batch"])
+        .arg(lines)
+        .arg("--out-dir")
+        .arg(out)
+        .args([
+            "--poll-interval",
+            "0.02",
+            "--history-grace",
+            "0.3",
+            "--base-url",
+            base,
+        ])
+        .args(extra);
+    cmd
+}
+
+/// Runs the batch to completion off the async threads (the mock lives on them).
+pub async fn run_batch(
+    server: &MockServer,
+    lines: &Path,
+    out: &Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let base = server.base_url().to_owned();
+    let (lines, out) = (lines.to_owned(), out.to_owned());
+    let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        batch_command(&lines, &out, &base, &extra).output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// stdout and stderr, for assertion messages.
+pub fn text(output: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
