@@ -26,8 +26,11 @@ pub struct Line {
     pub payload: Value,
 }
 
-/// The lines that can run, and the ids and reasons of the ones that cannot.
-pub fn read(path: &Path) -> Result<(Vec<Line>, Vec<(String, String)>), Failure> {
+/// A line that cannot run: its id and why.
+pub type Invalid = (String, String);
+
+/// The lines that can run, and the ones that cannot.
+pub fn read(path: &Path) -> Result<(Vec<Line>, Vec<Invalid>), Failure> {
     let file = File::open(path)
         .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
     let mut lines = Vec::new();

@@ -149,7 +149,9 @@ fn bad_lines_fail_alone_and_the_exit_code_says_so() {
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("line-00004: failed: invalid request (1 violation): seed: must be at least 100"),
+        stderr.contains(
+            "line-00004: failed: invalid request (1 violation): seed: must be at least 100"
+        ),
         "{stderr}"
     );
     assert!(stderr.contains("unknown endpoint `4-magic`"), "{stderr}");

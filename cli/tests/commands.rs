@@ -606,3 +606,69 @@ async fn wait_timeout_holds_when_a_status_request_hangs() {
     // One second of waiting, one interval, and the process's start and end.
     assert!(took < std::time::Duration::from_secs(6), "{took:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_that_cannot_be_written_is_refused_before_paying() {
+    let server = MockServer::builder().api_key("k").start().await.unwrap();
+    let base = server.base_url().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().to_path_buf();
+    let outputs = tokio::task::spawn_blocking(move || {
+        let run = |args: &[&str], out: &std::path::Path| {
+            ideogram()
+                .env("SEGMIND_API_KEY", "k")
+                .args(args)
+                .args(["--base-url", &base, "--out"])
+                .arg(out)
+                .output()
+                .unwrap()
+        };
+        let missing = folder.join("missing/dir/x.png");
+        vec![
+            run(&["txt-2-img", "--prompt", "x"], &missing),
+            run(&["txt-2-img", "--prompt", "x", "--sync"], &missing),
+            run(&["txt-2-img", "--prompt", "x"], &folder),
+            run(&["jobs", "wait", "some-job"], &missing),
+        ]
+    })
+    .await
+    .unwrap();
+    for output in outputs {
+        assert_eq!(output.status.code(), Some(2));
+        let line = one_line(&output.stderr);
+        assert!(line.contains("nothing was sent"), "{line}");
+    }
+    assert_eq!(server.requests_received(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_serve_limits_the_rate_it_is_given() {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ideogram"))
+        .args(["mock", "serve", "--rate-limit", "2", "--rate-window", "60"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let base = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line.trim().to_owned()
+    })
+    .await
+    .unwrap();
+    let client = segmind_ideogram::Client::builder()
+        .api_key("any")
+        .base_url(&base)
+        .retry_policy(segmind_ideogram::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let request = segmind_ideogram::IdeogramTxt2ImgRequest::new("x");
+    assert!(client.submit(&request).await.is_ok());
+    assert!(client.submit(&request).await.is_ok());
+    let third = client.submit(&request).await.unwrap_err();
+    assert_eq!(third.status(), Some(429), "{third}");
+    child.kill().unwrap();
+    let _ = child.wait();
+}

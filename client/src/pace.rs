@@ -16,9 +16,15 @@ use tokio::time::Instant;
 /// The window Segmind counts a rate limit over.
 const MINUTE: Duration = Duration::from_secs(60);
 
-/// Spacing is this much wider than the limit allows, so that network
-/// jitter between two submissions cannot make the server see them closer.
+/// Each window is this much longer than the limit's, so that network
+/// jitter cannot make the server see `limit + 1` submissions in one window:
+/// 1.5 % of it (98.5 % of the rate at Segmind's minute), and at least
+/// [`MIN_SLACK`].
 const MARGIN: f64 = 0.985;
+
+/// The least slack per window, for short windows where 1.5 % is less than
+/// a loaded machine's jitter.
+const MIN_SLACK: Duration = Duration::from_millis(100);
 
 /// How long a 429 without a reset time pauses submissions.
 const DEFAULT_PAUSE: Duration = Duration::from_secs(2);
@@ -250,8 +256,9 @@ impl Pacer {
 
 /// The time between submissions for `limit` per `window`, with the margin.
 fn spacing(limit: u32, window: Duration) -> Duration {
-    Duration::try_from_secs_f64(window.as_secs_f64() / f64::from(limit) / MARGIN)
-        .unwrap_or(Duration::MAX)
+    let widened =
+        (window.as_secs_f64() / MARGIN).max(window.as_secs_f64() + MIN_SLACK.as_secs_f64());
+    Duration::try_from_secs_f64(widened / f64::from(limit)).unwrap_or(Duration::MAX)
 }
 
 #[cfg(test)]
