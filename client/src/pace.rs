@@ -24,7 +24,7 @@ const MARGIN: f64 = 0.985;
 
 /// The least slack per window, for short windows where 1.5 % is less than
 /// a loaded machine's jitter.
-const MIN_SLACK: Duration = Duration::from_millis(100);
+const MIN_SLACK: Duration = Duration::from_millis(250);
 
 /// How long a 429 without a reset time pauses submissions.
 const DEFAULT_PAUSE: Duration = Duration::from_secs(2);
