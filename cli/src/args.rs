@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
-/// The subcommands that are not endpoints.
+// The subcommands that are not endpoints. (A doc comment here would become
+// the root command's description.)
 #[derive(Debug, Subcommand)]
 pub enum Static {
     /// Run many requests from a JSONL file through the queue, resumably and
@@ -25,6 +26,17 @@ pub enum Static {
     /// The local Segmind stand-in
     #[command(subcommand)]
     Mock(MockCommand),
+    /// Print a shell completion script (e.g. `ideogram completions bash > ~/.local/share/bash-completion/completions/ideogram`)
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `ideogram man > ideogram.1`
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_name = "SHELL", ignore_case = true)]
+    pub shell: clap_complete::Shell,
 }
 
 const BATCH_ABOUT: &str = "Run many requests from a JSONL file: one {\"endpoint\": \"txt-2-img\", \
@@ -36,7 +48,8 @@ A rerun skips finished lines and resumes submitted ones; a line whose submission
 reached Segmind without its id being recorded is looked up in Segmind's request history \
 before anything is decided. Only one batch runs in a folder at a time.";
 
-/// Where to connect: Segmind with a key, or an embedded mock.
+// Where to connect: Segmind with a key, or an embedded mock. (Not a doc comment: that would become
+// the description of every command the group is added to.)
 #[derive(Debug, Clone, Default, Args)]
 pub struct ConnectionArgs {
     /// Start an embedded mock Segmind server and use it (offline, no key, no cost)
@@ -51,9 +64,14 @@ pub struct ConnectionArgs {
     /// Timeout of each HTTP request, in seconds [default: 120]
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub request_timeout: Option<Duration>,
+    /// Allow a plain http:// --base-url to a host that is not this machine,
+    /// which sends the API key in clear text
+    #[arg(long)]
+    pub allow_insecure_http: bool,
 }
 
-/// How to wait for a queued job.
+// How to wait for a queued job. (Not a doc comment: that would become
+// the description of every command the group is added to.)
 #[derive(Debug, Clone, Args)]
 pub struct WaitArgs {
     /// Seconds between status checks of a queued job [default: adaptive: the
@@ -67,7 +85,8 @@ pub struct WaitArgs {
     pub wait_timeout: Duration,
 }
 
-/// What an endpoint subcommand does besides its request members.
+// What an endpoint subcommand does besides its request members. (Not a doc comment: that would become
+// the description of every command the group is added to.)
 #[derive(Debug, Clone, Args)]
 pub struct EndpointArgs {
     /// Read the request from a JSON file (flags given too override its members); - reads stdin
@@ -87,6 +106,10 @@ pub struct EndpointArgs {
     /// Print the validated JSON payload and the estimated cost; send nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Send local image files inline as data: URIs instead of uploading them
+    /// to Segmind's storage first (Segmind documents the upload)
+    #[arg(long)]
+    pub inline_images: bool,
 }
 
 #[derive(Debug, Args)]

@@ -108,7 +108,10 @@ fn typed(arg: Arg, shape: &'static FieldShape, help: &mut String, name: &str) ->
         }
         FieldShape::Number => arg.value_parser(value_parser!(f64)),
         FieldShape::Choice(values) => {
-            let arg = arg.value_parser(PossibleValuesParser::new(values.iter().copied()));
+            // Any case is accepted; the request gets the wire value.
+            let arg = arg
+                .value_parser(PossibleValuesParser::new(values.iter().copied()))
+                .ignore_case(true);
             if values.len() > LONG_CHOICE {
                 help.push_str(&format!(
                     " ({} values, e.g. {}; see `ideogram list {}s`)",
@@ -152,6 +155,33 @@ mod tests {
     #[test]
     fn command_tree_is_consistent() {
         command().debug_assert();
+    }
+
+    #[test]
+    fn every_argument_and_subcommand_says_what_it_is_for() {
+        fn walk(cmd: &Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id != "help"
+                    && id != "version"
+                    && arg.get_help().is_none()
+                    && arg.get_long_help().is_none()
+                    && !arg.is_hide_set()
+                {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                let here = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                    missing.push(format!("{here} (about)"));
+                }
+                walk(sub, &here, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&command(), "ideogram", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:?}");
     }
 
     #[test]

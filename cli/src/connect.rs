@@ -47,6 +47,7 @@ pub async fn connect_with(
     if let Some(timeout) = args.request_timeout {
         builder = builder.timeout(timeout);
     }
+    builder = builder.allow_insecure_http(args.allow_insecure_http);
     Ok(Connection {
         client: settings(builder).build()?,
         _mock: mock,

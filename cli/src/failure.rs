@@ -58,7 +58,14 @@ impl fmt::Display for Failure {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        Self::new(exit_for(&error), error.to_string())
+        let message = match &error {
+            // The library names its setting; the command line has a flag.
+            Error::InsecureBaseUrl { url } => format!(
+                "refusing to send the API key in clear text to {url}; use https, or pass --allow-insecure-http"
+            ),
+            _ => error.to_string(),
+        };
+        Self::new(exit_for(&error), message)
     }
 }
 

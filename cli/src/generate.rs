@@ -13,18 +13,18 @@ use crate::command::short_name;
 use crate::connect::connect;
 use crate::failure::Failure;
 use crate::paths::check_output_file;
-use crate::payload::{estimated_cost, for_display, request_from_matches};
+use crate::payload::{Draft, estimated_cost};
 
 pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Failure> {
     let parse = |e: clap::Error| Failure::input(e.to_string());
     let args = EndpointArgs::from_arg_matches(m).map_err(parse)?;
     let wait = WaitArgs::from_arg_matches(m).map_err(parse)?;
     let connection_args = ConnectionArgs::from_arg_matches(m).map_err(parse)?;
-    let request = request_from_matches(info, args.json.as_deref(), m)?;
+    let draft = Draft::from_matches(info, args.json.as_deref(), m)?;
     let sync = args.sync;
     if args.dry_run {
-        let payload = serde_json::to_value(&request).map_err(|e| Failure::input(e.to_string()))?;
-        let shown = serde_json::to_string_pretty(&for_display(&payload)).unwrap_or_default();
+        let shown = serde_json::to_string_pretty(&draft.for_display(args.inline_images))
+            .unwrap_or_default();
         let version = if sync { "v1" } else { "v2" };
         println!(
             "POST /{version}/{}\n{shown}\nestimated cost: {}",
@@ -39,6 +39,9 @@ pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Fail
     // A paid image that cannot be saved is money thrown away.
     check_output_file(&out)?;
     let connection = connect(&connection_args).await?;
+    let request = draft
+        .resolve(&connection.client, args.inline_images)
+        .await?;
     let image = if sync {
         connection.client.run_any(&request).await?
     } else {
@@ -79,19 +82,22 @@ pub async fn wait_with_progress(job: &Job, options: WaitOptions) -> Result<Gener
     let mut last = None;
     let outcome = job
         .wait_with_progress(options, |update: &JobUpdate| {
-            spinner.set_message(format!(
-                "job {} {} ({} checks)",
+            let mut message = format!(
+                "job {} {} ({} check{}",
                 job.request_id(),
                 update.status,
-                update.polls
-            ));
+                update.polls,
+                if update.polls == 1 { "" } else { "s" }
+            );
+            if let Some(cost) = update.metrics.as_ref().and_then(|m| m.cost) {
+                message.push_str(&format!(", ${cost:.3}"));
+            }
+            message.push(')');
+            spinner.set_message(message.clone());
+            // Without a terminal the spinner draws nothing: each change of
+            // state is a plain line instead.
             if spinner.is_hidden() && last.as_ref() != Some(&update.status) {
-                eprintln!(
-                    "job {} {} after {:.1}s",
-                    job.request_id(),
-                    update.status,
-                    update.elapsed.as_secs_f64()
-                );
+                eprintln!("{message} after {:.1}s", update.elapsed.as_secs_f64());
             }
             last = Some(update.status.clone());
         })

@@ -1,12 +1,13 @@
 //! `ideogram jobs status|wait ID`: queued jobs submitted earlier, by id.
 
-use crate::args::{JobStatusArgs, JobWaitArgs};
+use crate::args::{ConnectionArgs, JobStatusArgs, JobWaitArgs};
 use crate::connect::connect;
 use crate::failure::Failure;
 use crate::generate::{save, wait_options, wait_with_progress};
 use crate::paths::check_output_file;
 
 pub async fn status(args: JobStatusArgs) -> Result<(), Failure> {
+    refuse_fresh_mock(&args.connection)?;
     let connection = connect(&args.connection).await?;
     let status = connection.client.job(args.id.trim())?.status().await?;
     println!(
@@ -17,9 +18,21 @@ pub async fn status(args: JobStatusArgs) -> Result<(), Failure> {
 }
 
 pub async fn wait(args: JobWaitArgs) -> Result<(), Failure> {
+    refuse_fresh_mock(&args.connection)?;
     check_output_file(&args.out)?;
     let connection = connect(&args.connection).await?;
     let job = connection.client.job(args.id.trim())?;
     let image = wait_with_progress(&job, wait_options(&connection.client, &args.wait)).await?;
     save(&image, &args.out)
+}
+
+/// `--mock` starts a fresh mock server, which knows no job: following one
+/// by id there cannot succeed.
+fn refuse_fresh_mock(connection: &ConnectionArgs) -> Result<(), Failure> {
+    if connection.mock {
+        return Err(Failure::input(
+            "--mock starts a fresh mock server that knows no job; run `ideogram mock serve` and pass its URL with --base-url",
+        ));
+    }
+    Ok(())
 }

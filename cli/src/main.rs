@@ -17,12 +17,14 @@ mod payload;
 mod progress;
 mod reconcile;
 mod serve;
+mod shorthand;
 
 use std::process::ExitCode;
 
 use failure::Failure;
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let matches = match command::command().try_get_matches() {
         Ok(m) => m,
         // --help and --version print in full and succeed.
@@ -30,11 +32,10 @@ fn main() -> ExitCode {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
+        // A usage error: clap's whole message, with its tips ("a similar
+        // argument exists") and possible values.
         Err(e) => {
-            // clap's message, on one line: the first line, without its `error: ` tag.
-            let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            eprintln!("ideogram: {}", first.trim_start_matches("error: "));
+            let _ = e.print();
             return ExitCode::from(failure::Exit::InvalidInput as u8);
         }
     };
@@ -74,6 +75,37 @@ async fn dispatch(matches: &clap::ArgMatches) -> Result<(), Failure> {
         args::Static::Jobs(args::JobsCommand::Wait(a)) => jobs::wait(a).await,
         args::Static::List(a) => list::run(&a.what),
         args::Static::Credits(a) => credits::run(a).await,
+        args::Static::Completions(a) => {
+            let mut script = Vec::new();
+            clap_complete::generate(a.shell, &mut command::command(), "ideogram", &mut script);
+            print_bytes(&script)
+        }
+        args::Static::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(command::command())
+                .render(&mut page)
+                .map_err(|e| Failure::input(format!("cannot render the man page: {e}")))?;
+            print_bytes(&page)
+        }
         args::Static::Mock(args::MockCommand::Serve(a)) => serve::run(a).await,
+    }
+}
+
+fn print_bytes(bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::input(format!("cannot write to stdout: {e}")))
+}
+
+/// A closed pipe (`ideogram list resolutions | head -1`) ends the process
+/// quietly, as it does other Unix tools, instead of panicking in a print.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to its default, before any
+    // thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -43,6 +43,21 @@ fn one_line(stderr: &[u8]) -> String {
     text
 }
 
+/// The reason of an input error: clap's whole message for a usage error
+/// (its tips and possible values), else the project's one line.
+fn input_error(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr).trim().to_owned();
+    if text.starts_with("error: ") {
+        assert!(
+            text.ends_with("For more information, try '--help'."),
+            "{text}"
+        );
+        text
+    } else {
+        one_line(stderr)
+    }
+}
+
 #[test]
 fn main_command_writes_a_real_image_offline() {
     let dir = tempfile::tempdir().unwrap();
@@ -92,56 +107,73 @@ fn every_endpoint_runs_offline_from_its_example_and_by_full_slug() {
     }
 }
 
-#[test]
-fn local_image_files_are_sent_inline() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_image_files_are_uploaded_to_storage_or_sent_inline() {
+    let server = MockServer::builder().api_key("k").start().await.unwrap();
+    let base = server.base_url().to_owned();
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("input.png");
-    let out = dir.path().join("out.png");
-    ideogram()
-        .args([
+    let (input, out) = (dir.path().join("input.png"), dir.path().join("out.png"));
+    let folder = dir.path().to_path_buf();
+    let saved = out.clone();
+    let (dry, inline, sent, missing) = tokio::task::spawn_blocking(move || {
+        let run = |args: &[&str]| {
+            ideogram()
+                .env("SEGMIND_API_KEY", "k")
+                .args(args)
+                .args(["--base-url", &base])
+                .output()
+                .unwrap()
+        };
+        let made = run(&[
             "txt-2-img",
-            "--mock",
             "--prompt",
             "p",
-            "--resolution",
-            "RESOLUTION_512_1536",
             "--out",
-        ])
-        .arg(&input)
-        .assert()
-        .success();
-    let output = ideogram()
-        .args([
+            input.to_str().unwrap(),
+        ]);
+        assert!(made.status.success());
+        let image = ["--prompt", "night", "--image-file", input.to_str().unwrap()];
+        let dry = run(&[&["img-2-img", "--dry-run"][..], &image].concat());
+        let inline = run(&[&["img-2-img", "--dry-run", "--inline-images"][..], &image].concat());
+        let sent = run(&[&["img-2-img", "--out", out.to_str().unwrap()][..], &image].concat());
+        let missing_file = folder.join("no-such.png");
+        let missing = run(&[
             "img-2-img",
-            "--dry-run",
             "--prompt",
-            "night",
+            "x",
             "--image-file",
-        ])
-        .arg(&input)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+            missing_file.to_str().unwrap(),
+        ]);
+        (dry, inline, sent, missing)
+    })
+    .await
+    .unwrap();
+    let shown = String::from_utf8_lossy(&dry.stdout);
     assert!(
-        stdout.contains("\"image_file\": \"data:image/png;base64,"),
-        "{stdout}"
+        shown.contains("uploaded to Segmind's storage when sent"),
+        "{shown}"
     );
-    ideogram()
-        .args([
-            "img-2-img",
-            "--mock",
-            "--prompt",
-            "night",
-            "--image-weight",
-            "70",
-            "--image-file",
-        ])
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
-    assert!(is_png(&out));
+    let shown = String::from_utf8_lossy(&inline.stdout);
+    assert!(
+        shown.contains("\"image_file\": \"data:image/png;base64,"),
+        "{shown}"
+    );
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert!(is_png(&saved));
+    // The job was sent the storage URL of the uploaded file.
+    let body = server.accepted().last().unwrap().body.clone();
+    let url = body["image_file"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!("{}/files/", server.base_url())),
+        "{url}"
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    let line = one_line(&missing.stderr);
+    assert!(line.contains("no such file"), "{line}");
 }
 
 #[test]
@@ -278,7 +310,7 @@ fn invalid_input_is_one_line_and_exit_code_2() {
     for (args, expected) in cases {
         let output = ideogram().args(*args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let line = one_line(&output.stderr);
+        let line = input_error(&output.stderr);
         assert!(line.contains(expected), "{args:?}: {line}");
         assert!(output.stdout.is_empty(), "{args:?} printed to stdout");
     }
@@ -425,7 +457,7 @@ fn durations_that_are_not_durations_are_input_errors() {
             .output()
             .unwrap();
         assert_eq!(output.status.code(), Some(2), "{flag} {value}");
-        let line = one_line(&output.stderr);
+        let line = input_error(&output.stderr);
         assert!(line.contains(value), "{line}");
     }
 }
