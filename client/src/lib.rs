@@ -116,6 +116,7 @@
 //! - `schemars`: JSON Schemas of the generated types.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Layers, each using only those above it: error, api_key, protocol,
 // retry, wait, pace, config, body, image, decode, transport, session,
@@ -123,6 +124,7 @@
 mod account;
 mod api_key;
 #[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 mod body;
 mod client;
