@@ -2,7 +2,9 @@
 //! caps, retries and poll defaults. `build()` lives beside the client, so
 //! that this module depends on nothing above it.
 
+use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
@@ -47,6 +49,23 @@ pub struct ClientBuilder {
     pub(crate) history_base_url: Option<String>,
     pub(crate) storage_base_url: Option<String>,
     pub(crate) pacer: Option<Pacer>,
+    pub(crate) http: Option<HttpBuilder>,
+}
+
+/// Where the client's HTTP clients start from, when not reqwest's defaults.
+#[derive(Clone)]
+pub(crate) struct HttpBuilder(Arc<dyn Fn() -> reqwest::ClientBuilder + Send + Sync>);
+
+impl HttpBuilder {
+    pub(crate) fn make(&self) -> reqwest::ClientBuilder {
+        (self.0)()
+    }
+}
+
+impl fmt::Debug for HttpBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("HttpBuilder(custom)")
+    }
 }
 
 impl Default for ClientBuilder {
@@ -67,6 +86,7 @@ impl Default for ClientBuilder {
             history_base_url: None,
             storage_base_url: None,
             pacer: None,
+            http: None,
         }
     }
 }
@@ -181,6 +201,34 @@ impl ClientBuilder {
     /// [`RetryPolicy`] allows.
     pub fn pacer(mut self, pacer: Pacer) -> Self {
         self.pacer = Some(pacer);
+        self
+    }
+
+    /// Builds the client's HTTP clients from `make` instead of reqwest's
+    /// defaults: for custom root certificates, a proxy, or connector
+    /// middleware (`connector_layer`). `make` is called for each HTTP client
+    /// the client needs (one that sends the key, one for downloads).
+    ///
+    /// The client then sets, on top of what `make` returns, the redirect
+    /// policy, the user agent and the timeouts: the key is only ever sent
+    /// to the origin of the request that carries it, whatever `make` does.
+    /// (A ready-made `reqwest::Client` cannot be taken: one that follows a
+    /// redirect to another host would take the key along.)
+    ///
+    /// ```
+    /// use segmind_ideogram::Client;
+    ///
+    /// let client = Client::builder()
+    ///     .api_key("k")
+    ///     .http_client_builder(|| reqwest::Client::builder().https_only(true))
+    ///     .build()?;
+    /// # Ok::<(), segmind_ideogram::Error>(())
+    /// ```
+    pub fn http_client_builder(
+        mut self,
+        make: impl Fn() -> reqwest::ClientBuilder + Send + Sync + 'static,
+    ) -> Self {
+        self.http = Some(HttpBuilder(Arc::new(make)));
         self
     }
 

@@ -150,7 +150,11 @@ impl Transport {
             }
         });
         let http = |policy| {
-            let mut http = reqwest::Client::builder()
+            let start = match &builder.http {
+                Some(custom) => custom.make(),
+                None => reqwest::Client::builder(),
+            };
+            let mut http = start
                 .user_agent(builder.user_agent.clone())
                 .redirect(policy)
                 .pool_idle_timeout(builder.pool_idle_timeout);

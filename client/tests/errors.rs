@@ -173,3 +173,39 @@ async fn an_api_redirect_to_another_host_is_not_followed_with_the_key() {
     assert_eq!(err.api_kind(), Some(ApiErrorKind::Other(307)));
     assert!(elsewhere.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_custom_http_client_builder_is_used_but_cannot_take_the_key_elsewhere() {
+    let server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(wiremock::matchers::header("x-corporate-proxy", "yes"))
+        .respond_with(
+            ResponseTemplate::new(307)
+                .insert_header("location", format!("{}/v1/steal", elsewhere.uri()).as_str()),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    // A builder that would follow any redirect: the client's policy wins.
+    let client = segmind_ideogram::Client::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .retry_policy(segmind_ideogram::RetryPolicy::none())
+        .http_client_builder(|| {
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert("x-corporate-proxy", "yes".parse().unwrap());
+            reqwest::Client::builder()
+                .default_headers(headers)
+                .redirect(reqwest::redirect::Policy::limited(10))
+        })
+        .build()
+        .unwrap();
+    let err = client
+        .run(&IdeogramTxt2ImgRequest::new("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.api_kind(), Some(ApiErrorKind::Other(307)));
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+    server.verify().await;
+}
