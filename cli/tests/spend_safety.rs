@@ -32,8 +32,7 @@ fn stdout(output: &std::process::Output) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_while_saving_keeps_the_job_and_the_rerun_pays_nothing() {
     let server = mock().start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (lines, out) = (dir.path().join("lines.jsonl"), dir.path().join("out"));
+    let (_dir, lines, out) = common::folder();
     write_prompts(&lines, 12);
     std::fs::create_dir_all(&out).unwrap();
     // Writing these images fails as a full disk does: ENOSPC.
@@ -72,8 +71,7 @@ async fn a_full_disk_while_saving_keeps_the_job_and_the_rerun_pays_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn html_where_json_belongs_never_costs_a_second_job() {
     let server = mock().garbage_poll_rate(0.5).seed(3).start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (lines, out) = (dir.path().join("lines.jsonl"), dir.path().join("out"));
+    let (_dir, lines, out) = common::folder();
     write_lines(&lines, 20);
     let mut runs = 0;
     loop {
@@ -97,8 +95,7 @@ async fn two_batches_on_one_folder_the_second_refuses() {
         .start()
         .await
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (lines, out) = (dir.path().join("lines.jsonl"), dir.path().join("out"));
+    let (_dir, lines, out) = common::folder();
     write_prompts(&lines, 8);
     let mut first = batch_command(&lines, &out, server.base_url(), &["--concurrency", "8"])
         .stdout(Stdio::null())
@@ -132,8 +129,7 @@ async fn two_batches_on_one_folder_the_second_refuses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kills_at_random_moments_then_a_rerun_submit_each_line_once() {
     let server = mock().start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (lines, out) = (dir.path().join("lines.jsonl"), dir.path().join("out"));
+    let (_dir, lines, out) = common::folder();
     write_lines(&lines, 80);
     // A fixed sequence of "random" moments, so a failure repeats.
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -167,8 +163,7 @@ async fn kills_at_random_moments_then_a_rerun_submit_each_line_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_intent_without_its_job_id_is_reconciled_from_the_history() {
     let server = mock().start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (lines, out) = (dir.path().join("lines.jsonl"), dir.path().join("out"));
+    let (_dir, lines, out) = common::folder();
     write_prompts(&lines, 3);
     let first = run_batch(&server, &lines, &out, &[]).await;
     assert!(first.status.success(), "{}", text(&first));
@@ -232,8 +227,7 @@ fn keep_only_intents(out: &std::path::Path) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_torn_journal_tail_swallows_nothing() {
     let server = mock().start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (lines, out) = (dir.path().join("lines.jsonl"), dir.path().join("out"));
+    let (_dir, lines, out) = common::folder();
     write_prompts(&lines, 3);
     assert!(run_batch(&server, &lines, &out, &[]).await.status.success());
     // A kill in the middle of a write, then a new line in the input.
@@ -263,8 +257,7 @@ async fn a_torn_journal_tail_swallows_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_budget_is_never_passed_and_the_lines_it_leaves_are_listed() {
     let server = mock().start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (lines, out) = (dir.path().join("lines.jsonl"), dir.path().join("out"));
+    let (_dir, lines, out) = common::folder();
     write_prompts(&lines, 10);
     let budget = 0.35;
     let output = run_batch(
@@ -299,8 +292,7 @@ async fn a_budget_is_never_passed_and_the_lines_it_leaves_are_listed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_credit_check_refuses_a_batch_the_account_cannot_pay() {
     let server = mock().initial_credits(0.2).start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (lines, out) = (dir.path().join("lines.jsonl"), dir.path().join("out"));
+    let (_dir, lines, out) = common::folder();
     write_prompts(&lines, 10);
     let output = run_batch(&server, &lines, &out, &[]).await;
     assert_eq!(output.status.code(), Some(7), "{}", text(&output));
@@ -330,8 +322,7 @@ async fn a_paced_batch_sees_no_429() {
         .start()
         .await
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (lines, out) = (dir.path().join("lines.jsonl"), dir.path().join("out"));
+    let (_dir, lines, out) = common::folder();
     write_lines(&lines, 12);
     let output = run_batch(
         &server,
@@ -359,8 +350,7 @@ async fn a_wrong_key_stops_the_batch_at_the_first_answer() {
         .start()
         .await
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (lines, out) = (dir.path().join("lines.jsonl"), dir.path().join("out"));
+    let (_dir, lines, out) = common::folder();
     write_prompts(&lines, 30);
     let output = run_batch(&server, &lines, &out, &[]).await;
     assert_eq!(output.status.code(), Some(3), "{}", text(&output));
@@ -397,8 +387,7 @@ async fn an_absurd_retry_after_is_capped_and_ctrl_c_ends_the_wait() {
             .start()
             .await
             .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let (lines, out) = (dir.path().join("lines.jsonl"), dir.path().join("out"));
+        let (_dir, lines, out) = common::folder();
         write_prompts(&lines, 6);
         let child = batch_command(&lines, &out, server.base_url(), &["--concurrency", "2"])
             .stdout(Stdio::piped())

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, LOCATION};
-use reqwest::{Method, StatusCode, Url, redirect};
+use reqwest::{Method, Url, redirect};
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
@@ -225,16 +225,18 @@ impl Transport {
     ) -> Result<T, Error> {
         let mut attempt = 1;
         loop {
-            let pacer = self.pacer.as_ref().filter(|_| exchange.paced);
-            if let Some(pacer) = pacer {
-                pacer.turn().await.map_err(|_| Error::Interrupted)?;
-            }
+            let turn = match self.pacer.as_ref().filter(|_| exchange.paced) {
+                Some(pacer) => Some(pacer.turn().await.map_err(|_| Error::Interrupted)?),
+                None => None,
+            };
             let outcome = self.attempt(exchange, attempt).await;
-            if let (Some(pacer), Ok(answer)) = (pacer, &outcome) {
-                if answer.status == StatusCode::TOO_MANY_REQUESTS {
-                    pacer.rate_limited_for(retry::server_delay(&answer.headers, SystemTime::now()));
-                } else {
-                    pacer.accepted();
+            if let Some(turn) = turn {
+                match &outcome {
+                    Ok(answer) => turn.end(
+                        Some(answer.status),
+                        retry::server_delay(&answer.headers, SystemTime::now()),
+                    ),
+                    Err(_) => turn.end(None, None),
                 }
             }
             let error = match outcome {

@@ -187,35 +187,19 @@ fn router(state: Arc<State>) -> Router {
             );
         }
     }
+    let operations = [
+        (API.job_status, get(handlers::status)),
+        (API.job_result, get(handlers::result)),
+        (API.job_poll_legacy, get(handlers::status)),
+        (API.credits, get(account::credits)),
+        (API.request_history, get(account::history)),
+        (API.request_record, get(account::record)),
+        (API.upload_asset, post(account::upload)),
+    ];
+    for (operation, handler) in operations {
+        router = router.route(operation.path, handler.fallback(handlers::wrong_method));
+    }
     router
-        .route(
-            API.job_status.path,
-            get(handlers::status).fallback(handlers::wrong_method),
-        )
-        .route(
-            API.job_result.path,
-            get(handlers::result).fallback(handlers::wrong_method),
-        )
-        .route(
-            API.job_poll_legacy.path,
-            get(handlers::status).fallback(handlers::wrong_method),
-        )
-        .route(
-            API.credits.path,
-            get(account::credits).fallback(handlers::wrong_method),
-        )
-        .route(
-            API.request_history.path,
-            get(account::history).fallback(handlers::wrong_method),
-        )
-        .route(
-            API.request_record.path,
-            get(account::record).fallback(handlers::wrong_method),
-        )
-        .route(
-            API.upload_asset.path,
-            post(account::upload).fallback(handlers::wrong_method),
-        )
         .route("/outputs/{file}", get(handlers::output))
         .route("/files/{name}", get(account::file))
         .fallback(handlers::not_found)

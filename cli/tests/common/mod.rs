@@ -4,7 +4,7 @@
 #![allow(dead_code)] // Each test file uses a different part.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 use segmind_ideogram_mock::{MockServer, Mode};
@@ -45,6 +45,14 @@ pub fn write_prompts(path: &Path, n: usize) {
         })
         .collect();
     std::fs::write(path, text).unwrap();
+}
+
+/// A scratch folder with the input file's and the output folder's paths;
+/// the folder lives as long as the first element.
+pub fn folder() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let (lines, out) = (dir.path().join("lines.jsonl"), dir.path().join("out"));
+    (dir, lines, out)
 }
 
 /// How many times each distinct body was queued.
