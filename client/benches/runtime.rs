@@ -23,8 +23,22 @@
 //!   client-thread CPU time per call, and the paired ratios.
 //! - `RUNTIME_PROFILE=client:<calls>` (or `raw:<calls>`) runs one side
 //!   alone, for `perf record` or `valgrind --tool=callgrind`.
+//!
+//! Two more modes look at how bodies are read:
+//!
+//! - `RUNTIME_BODY_AB=<rounds>`: reading the same 1 MB body with
+//!   reqwest's `Response::bytes()` against the client's capped stream
+//!   reader (`__private::read_capped`, 64 MiB cap), interleaved as above,
+//!   from a bare HTTP/1.1 server that sends it with a `Content-Length` and
+//!   chunked (no length).
+//! - `RUNTIME_MEMORY=client` (or `bytes`): a hostile server sends
+//!   `RUNTIME_MEMORY_MIB` (default 1536) MiB with no `Content-Length`;
+//!   `client.run` with the default image cap (or, for reference, a bare
+//!   `bytes()`) reads it, and the process's peak memory (`VmHWM`) is
+//!   printed. One side per process, since the peak only grows.
 
 use std::hint::black_box;
+use std::io::{Read as _, Write as _};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,6 +50,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use segmind_ideogram::{Client, IdeogramTxt2ImgRequest, ImageInput, Seed, V2Resolution};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
 
@@ -202,6 +217,15 @@ fn thread_cpu_ns() -> Option<u64> {
     text.split_whitespace().next()?.parse().ok()
 }
 
+/// Minor page faults of the calling thread so far (Linux only).
+fn thread_minflt() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // After the command name (which ends at the last ')'): state, ppid,
+    // pgrp, session, tty_nr, tpgid, flags, minflt.
+    let (_, rest) = text.rsplit_once(')')?;
+    rest.split_whitespace().nth(7)?.parse().ok()
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
@@ -334,9 +358,299 @@ fn profile(spec: &str) {
     );
 }
 
+/// The client's default image cap: what `read_capped` is given.
+const IMAGE_CAP: u64 = 64 * 1024 * 1024;
+
+/// The chunk size of the chunked answer.
+const CHUNK: usize = 16 * 1024;
+
+/// A bare HTTP/1.1 server on a runtime of its own (1 worker thread): it
+/// answers `GET /len` with `body` and a `Content-Length`, and any other
+/// path with `body` in 16 KiB chunks (`Transfer-Encoding: chunked`),
+/// keeping connections open. Each answer is built once.
+fn start_body_server(body: &[u8]) -> (Runtime, SocketAddr) {
+    let head = |extra: &str| format!("HTTP/1.1 200 OK\r\ncontent-type: image/png\r\n{extra}\r\n");
+    let mut with_len = head(&format!("content-length: {}\r\n", body.len())).into_bytes();
+    with_len.extend_from_slice(body);
+    let mut chunked = head("transfer-encoding: chunked\r\n").into_bytes();
+    for chunk in body.chunks(CHUNK) {
+        chunked.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        chunked.extend_from_slice(chunk);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let (with_len, chunked) = (Bytes::from(with_len), Bytes::from(chunked));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("server runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    runtime.spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = socket.set_nodelay(true);
+            let (with_len, chunked) = (with_len.clone(), chunked.clone());
+            tokio::spawn(async move {
+                let mut buffer = Vec::with_capacity(4096);
+                let mut read = [0u8; 4096];
+                loop {
+                    // One request head (GETs only: no request body).
+                    let end = loop {
+                        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break at + 4;
+                        }
+                        match socket.read(&mut read).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buffer.extend_from_slice(&read[..n]),
+                        }
+                    };
+                    let answer = if buffer.starts_with(b"GET /len ") {
+                        &with_len
+                    } else {
+                        &chunked
+                    };
+                    buffer.drain(..end);
+                    if socket.write_all(answer).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (runtime, addr)
+}
+
+/// `RUNTIME_BODY_AB=<rounds>`: `bytes()` against `read_capped` on the same
+/// answers, interleaved in blocks (which side goes first alternates),
+/// with and without a `Content-Length`, at concurrency 1 and 64. Prints
+/// median wall and client-thread CPU time per body and the median of the
+/// per-round ratios (streamed / `bytes()`).
+fn body_interleaved(rounds: usize) {
+    let body = noisy_png(600, 580);
+    let (_server, addr) = start_body_server(&body);
+    let client_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("client runtime");
+    let http = reqwest::Client::new();
+    println!(
+        "interleaved A/B, bytes() vs read_capped, {} KB body, {rounds} rounds",
+        body.len() / 1024
+    );
+    let batch = |url: &reqwest::Url, concurrency: usize, streamed: bool| {
+        client_rt.block_on(async {
+            let mut set = JoinSet::new();
+            for _ in 0..concurrency {
+                let (http, url) = (http.clone(), url.clone());
+                set.spawn(async move {
+                    let mut response = http.get(url).send().await.expect("send");
+                    let read = if streamed {
+                        segmind_ideogram::__private::read_capped(&mut response, IMAGE_CAP)
+                            .await
+                            .expect("body")
+                    } else {
+                        response.bytes().await.expect("body")
+                    };
+                    black_box(read.len())
+                });
+            }
+            while let Some(done) = set.join_next().await {
+                assert_eq!(done.expect("task"), body.len());
+            }
+        })
+    };
+    for (variant, path) in [("content-length", "len"), ("chunked", "chunked")] {
+        let url = reqwest::Url::parse(&format!("http://{addr}/{path}")).expect("url");
+        for (concurrency, batches) in [(1usize, 200usize), (64, 4)] {
+            let calls = (concurrency * batches) as f64;
+            for _ in 0..batches {
+                batch(&url, concurrency, true);
+                batch(&url, concurrency, false);
+            }
+            let measure = |streamed: bool| {
+                let (cpu, faults) = (thread_cpu_ns(), thread_minflt());
+                let started = Instant::now();
+                for _ in 0..batches {
+                    batch(&url, concurrency, streamed);
+                }
+                let wall = started.elapsed().as_nanos() as f64 / calls;
+                let cpu = thread_cpu_ns()
+                    .zip(cpu)
+                    .map_or(f64::NAN, |(end, start)| (end - start) as f64 / calls);
+                let faults = thread_minflt()
+                    .zip(faults)
+                    .map_or(f64::NAN, |(end, start)| (end - start) as f64 / calls);
+                (wall, cpu, faults)
+            };
+            let (mut wall_s, mut wall_b, mut cpu_s, mut cpu_b) = (vec![], vec![], vec![], vec![]);
+            let (mut faults_s, mut faults_b) = (vec![], vec![]);
+            let (mut wall_ratio, mut cpu_ratio) = (vec![], vec![]);
+            for round in 0..rounds {
+                let (streamed, bytes) = if round % 2 == 0 {
+                    let streamed = measure(true);
+                    (streamed, measure(false))
+                } else {
+                    let bytes = measure(false);
+                    (measure(true), bytes)
+                };
+                wall_s.push(streamed.0);
+                wall_b.push(bytes.0);
+                cpu_s.push(streamed.1);
+                cpu_b.push(bytes.1);
+                faults_s.push(streamed.2);
+                faults_b.push(bytes.2);
+                wall_ratio.push(streamed.0 / bytes.0);
+                cpu_ratio.push(streamed.1 / bytes.1);
+            }
+            println!(
+                "{variant:<14} c={concurrency:<3} wall/body: read_capped {:7.1} µs  bytes() {:7.1} µs  ratio {:.3} (median of paired {:.3})",
+                median(&mut wall_s) / 1e3,
+                median(&mut wall_b) / 1e3,
+                median(&mut wall_s) / median(&mut wall_b),
+                median(&mut wall_ratio),
+            );
+            println!(
+                "{:<14}       cpu/body:  read_capped {:7.1} µs  bytes() {:7.1} µs  ratio {:.3} (median of paired {:.3})",
+                "",
+                median(&mut cpu_s) / 1e3,
+                median(&mut cpu_b) / 1e3,
+                median(&mut cpu_s) / median(&mut cpu_b),
+                median(&mut cpu_ratio),
+            );
+            println!(
+                "{:<14}       minor page faults/body: read_capped {:.0}  bytes() {:.0}",
+                "",
+                median(&mut faults_s),
+                median(&mut faults_b),
+            );
+        }
+    }
+}
+
+/// The process's peak and current resident memory (`VmHWM`, `VmRSS`), in KiB.
+fn memory_kib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+/// A hostile server on a thread of its own: to each connection, a 200
+/// with no `Content-Length` (`Connection: close`), a PNG signature, then
+/// `mib` MiB of noise. Returns its address and the count of body bytes it
+/// managed to write (it stops when the client hangs up).
+fn start_hostile_server(mib: u64) -> (SocketAddr, Arc<std::sync::atomic::AtomicU64>) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let written = Arc::new(AtomicU64::new(0));
+    let count = Arc::clone(&written);
+    std::thread::spawn(move || {
+        let mut chunk = vec![0u8; 1024 * 1024];
+        fastrand::Rng::with_seed(11).fill(&mut chunk);
+        for socket in listener.incoming() {
+            let Ok(mut socket) = socket else { continue };
+            let mut head = [0u8; 16 * 1024];
+            let _ = socket.read(&mut head);
+            let start = b"HTTP/1.1 200 OK\r\ncontent-type: image/png\r\nconnection: close\r\n\r\n\x89PNG\r\n\x1a\n";
+            if socket.write_all(start).is_err() {
+                continue;
+            }
+            for _ in 0..mib {
+                if socket.write_all(&chunk).is_err() {
+                    break;
+                }
+                count.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            }
+        }
+    });
+    (addr, written)
+}
+
+/// `RUNTIME_MEMORY=client|bytes`: the peak memory of reading a hostile
+/// answer of `RUNTIME_MEMORY_MIB` MiB without a `Content-Length`.
+fn memory(side: &str) {
+    let mib: u64 = std::env::var("RUNTIME_MEMORY_MIB")
+        .ok()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(1536);
+    let (addr, written) = start_hostile_server(mib);
+    let base = format!("http://{addr}");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(&base)
+        .build()
+        .expect("client");
+    let raw = reqwest::Client::new();
+    let request = request();
+    let before = memory_kib();
+    let started = Instant::now();
+    let outcome = runtime.block_on(async {
+        match side {
+            "client" => match client.run(&request).await {
+                Ok(image) => format!("Ok: {} bytes", image.bytes().len()),
+                Err(e) => format!("Err: {e}"),
+            },
+            "bytes" => {
+                let url = format!("{base}/v1/ideogram-txt-2-img");
+                let response = raw.post(url).body("{}").send().await.expect("send");
+                match response.bytes().await {
+                    Ok(body) => format!("Ok: {} bytes", body.len()),
+                    Err(e) => format!("Err: {e}"),
+                }
+            }
+            other => panic!("RUNTIME_MEMORY: unknown side {other:?} (client or bytes)"),
+        }
+    });
+    let elapsed = started.elapsed();
+    let after = memory_kib();
+    // An error may quote the start of the body: keep the line short.
+    let outcome: String = outcome.chars().take(120).collect();
+    // Let the server notice the hang-up before reading its count.
+    std::thread::sleep(Duration::from_millis(200));
+    println!(
+        "{side}: hostile body of {mib} MiB, no Content-Length: {outcome}\n\
+         \x20 in {:.2} s; server wrote {} MiB before the client stopped reading\n\
+         \x20 VmHWM {} MiB before, {} MiB after (peak grew {} MiB); VmRSS {} MiB after",
+        elapsed.as_secs_f64(),
+        written.load(std::sync::atomic::Ordering::Relaxed) >> 20,
+        before.0 >> 10,
+        after.0 >> 10,
+        after.0.saturating_sub(before.0) >> 10,
+        after.1 >> 10,
+    );
+}
+
 fn main() {
     if let Ok(spec) = std::env::var("RUNTIME_PROFILE") {
         profile(&spec);
+        return;
+    }
+    if let Ok(side) = std::env::var("RUNTIME_MEMORY") {
+        memory(&side);
+        return;
+    }
+    if let Some(rounds) = std::env::var("RUNTIME_BODY_AB")
+        .ok()
+        .and_then(|r| r.parse().ok())
+    {
+        body_interleaved(rounds);
         return;
     }
     if let Some(rounds) = std::env::var("RUNTIME_AB")
