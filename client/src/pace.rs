@@ -398,11 +398,10 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(3)).await;
         }
         assert_eq!(pacer.per_minute_now(), None);
-        pacer
-            .turn()
-            .await
-            .unwrap()
-            .end(Some(StatusCode::TOO_MANY_REQUESTS), Some(Duration::from_secs(30)));
+        pacer.turn().await.unwrap().end(
+            Some(StatusCode::TOO_MANY_REQUESTS),
+            Some(Duration::from_secs(30)),
+        );
         assert_eq!(pacer.per_minute_now(), Some(10.0));
         assert_eq!(pacer.rate_limited(), 1);
         let start = Instant::now();
