@@ -30,12 +30,12 @@ use tokio::sync::{Semaphore, watch};
 use crate::args::BatchArgs;
 use crate::connect::connect_with;
 use crate::failure::{Exit, Failure};
-use crate::journal::{Journal, LineState, Record, unix_now};
 use crate::lines::{self, Line};
 use crate::money::{Money, reservation};
 use crate::paths;
 use crate::progress::{BatchProgress, Outcome, money_text};
 use crate::reconcile::{Dangling, Verdict, reconcile};
+use ideogram_cli::journal::{Journal, LineState, Record, unix_now};
 
 /// Attempts the client makes of one call (connection failures, 429s, GETs).
 const ATTEMPTS: u32 = 6;

@@ -8,7 +8,6 @@ mod credits;
 mod failure;
 mod generate;
 mod jobs;
-mod journal;
 mod lines;
 mod list;
 mod money;

@@ -34,6 +34,8 @@ pub struct Accepted {
     pub user_agent: Option<String>,
     /// Who sent it: the fingerprint of its API key, never the key.
     pub key: KeyFingerprint,
+    /// When it was accepted.
+    pub at: std::time::SystemTime,
 }
 
 /// The most accepted requests remembered; older ones are dropped so a
@@ -127,6 +129,7 @@ mod tests {
             body,
             user_agent: None,
             key: KeyFingerprint::of("k"),
+            at: std::time::SystemTime::now(),
         }
     }
 

@@ -300,6 +300,7 @@ fn accepted(admitted: Admitted, mode: Mode, id: &str, headers: &HeaderMap) -> Ac
         body: admitted.body,
         user_agent: user_agent(headers),
         key: admitted.owner,
+        at: std::time::SystemTime::now(),
     }
 }
 

@@ -375,6 +375,7 @@ mod tests {
             body: Value::Null,
             user_agent: None,
             key: KeyFingerprint::of(OWNER),
+            at: std::time::SystemTime::now(),
         }
     }
 
