@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use segmind_ideogram_codegen::model::{
     Api, Doc, EndpointDef, EnumDef, FieldDef, ResponseKind, ScalarDef, ScalarKind, StructDef,
-    StructRule, TypeRef, UnionDef,
+    StructRule, TypeRef, UnionDef, integer_is_u32,
 };
 
 /// Semver class of a change, ordered from least to most severe.
@@ -377,7 +377,7 @@ fn reordered(old: &[&str], new: &[&str]) -> bool {
 
 /// The type an integer newtype wraps (see `codegen/src/emit/scalars.rs`).
 fn integer_inner(min: Option<i64>, max: Option<i64>) -> &'static str {
-    if min.is_some_and(|lo| lo >= 0) && max.is_some_and(|hi| hi <= i64::from(u32::MAX)) {
+    if integer_is_u32(min, max) {
         "u32"
     } else {
         "i64"

@@ -1,0 +1,173 @@
+//! Accessors for the members marked with `x-segmind-member` (prompt, seed,
+//! output size), on each request type and on `AnyRequest`, so code that
+//! handles any endpoint (the mock server) reads a request through them
+//! instead of digging member names out of raw JSON.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::ident;
+use super::registry::any_variant;
+use crate::error::{CodegenError, Result};
+use crate::members::default_variant;
+use crate::model::*;
+
+/// An `impl` block with one accessor per marked member of request `s`.
+pub(super) fn request(api: &Api, s: &StructDef) -> Result<TokenStream> {
+    let mut methods = Vec::new();
+    for &member in Member::ALL {
+        let Some(f) = s.member(member) else { continue };
+        methods.push(match member {
+            Member::Prompt => prompt(f),
+            Member::Seed => seed(api, f),
+            Member::OutputSize => output_size(api, f)?,
+        });
+    }
+    let name = format_ident!("{}", s.name);
+    Ok(quote! {
+        impl #name {
+            #(#methods)*
+        }
+    })
+}
+
+fn prompt(f: &FieldDef) -> TokenStream {
+    let id = ident(&f.ident);
+    let doc = format!(" The prompt (`{}`): the text the request is known by.", f.wire);
+    if f.required {
+        quote! {
+            #[doc = #doc]
+            pub fn prompt_text(&self) -> &str {
+                &self.#id
+            }
+        }
+    } else {
+        quote! {
+            #[doc = #doc]
+            pub fn prompt_text(&self) -> Option<&str> {
+                self.#id.as_deref()
+            }
+        }
+    }
+}
+
+fn seed(api: &Api, f: &FieldDef) -> TokenStream {
+    let id = ident(&f.ident);
+    let doc = format!(" The seed (`{}`), as a `u64`.", f.wire);
+    // The parser checked that the seed's minimum is 0 or more.
+    let is_u32 = match &f.ty {
+        TypeRef::Named { name, .. } => api
+            .scalar_def(name)
+            .is_some_and(|s| matches!(s.kind, ScalarKind::Integer { min, max } if integer_is_u32(min, max))),
+        _ => false,
+    };
+    let widen = |value: TokenStream| {
+        if is_u32 {
+            quote!(u64::from(#value.get()))
+        } else {
+            quote!(#value.get().unsigned_abs())
+        }
+    };
+    if f.required {
+        let value = widen(quote!(self.#id));
+        quote! {
+            #[doc = #doc]
+            pub fn seed_value(&self) -> u64 {
+                #value
+            }
+        }
+    } else {
+        let value = widen(quote!(seed));
+        quote! {
+            #[doc = #doc]
+            pub fn seed_value(&self) -> Option<u64> {
+                self.#id.map(|seed| #value)
+            }
+        }
+    }
+}
+
+fn output_size(api: &Api, f: &FieldDef) -> Result<TokenStream> {
+    let id = ident(&f.ident);
+    let (size, doc) = if f.required {
+        (
+            quote!(self.#id),
+            format!(
+                " Width and height in pixels of the image this request asks for (`{}`).",
+                f.wire
+            ),
+        )
+    } else {
+        // The parser checked that an optional size has a default.
+        let (e, variant) = match &f.ty {
+            TypeRef::Named { name, .. } => api
+                .enum_def(name)
+                .and_then(|e| Some((e, default_variant(f, e)?))),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            CodegenError::at("", format!("internal error: `{}` has no default size", f.wire))
+        })?;
+        let (ty, fallback) = (format_ident!("{}", e.name), format_ident!("{}", variant.ident));
+        (
+            quote!(self.#id.unwrap_or(#ty::#fallback)),
+            format!(
+                " Width and height in pixels of the image this request asks for: `{}`, or the server's default `{}` when it is unset.",
+                f.wire, variant.wire
+            ),
+        )
+    };
+    Ok(quote! {
+        #[doc = #doc]
+        pub fn output_size(&self) -> (u32, u32) {
+            let size = #size;
+            (size.width(), size.height())
+        }
+    })
+}
+
+/// The same accessors on `AnyRequest`: `None` where the endpoint has no
+/// such member (every request has an output size).
+pub(super) fn any_request(api: &Api) -> TokenStream {
+    let arms = |member: Member| {
+        api.endpoints.iter().filter_map(move |e| {
+            let s = api.struct_def(&e.request)?;
+            let variant = any_variant(e);
+            let accessor = format_ident!("{}", member.accessor());
+            Some(match s.member(member) {
+                None => quote!(Self::#variant(_) => None,),
+                Some(f) if f.required => quote!(Self::#variant(request) => Some(request.#accessor()),),
+                Some(_) => quote!(Self::#variant(request) => request.#accessor(),),
+            })
+        })
+    };
+    let prompt = arms(Member::Prompt);
+    let seed = arms(Member::Seed);
+    let sizes = api.endpoints.iter().map(|e| {
+        let variant = any_variant(e);
+        quote!(Self::#variant(request) => request.output_size(),)
+    });
+    quote! {
+        /// The prompt, when the endpoint takes one: the text the request is known by.
+        pub fn prompt_text(&self) -> Option<&str> {
+            match self {
+                #(#prompt)*
+            }
+        }
+
+        /// The seed, when the endpoint takes one and it is set.
+        pub fn seed_value(&self) -> Option<u64> {
+            match self {
+                #(#seed)*
+            }
+        }
+
+        /// Width and height in pixels of the image the request asks for (the
+        /// server's default when its size member is unset).
+        pub fn output_size(&self) -> (u32, u32) {
+            match self {
+                #(#sizes)*
+            }
+        }
+    }
+}
