@@ -48,6 +48,7 @@ pub(crate) fn check(api: &Api, schemas: &At<'_>) -> Result<()> {
                     s.name
                 )));
             }
+            check_type(api, f, member).map_err(|message| marker.err(message))?;
             if let Some(first) = s.fields.iter().find(|g| g.member == Some(member))
                 && first.wire != f.wire
             {
@@ -57,7 +58,6 @@ pub(crate) fn check(api: &Api, schemas: &At<'_>) -> Result<()> {
                     member.name()
                 )));
             }
-            check_type(api, f, member).map_err(|message| marker.err(message))?;
         }
     }
     for e in &api.endpoints {

@@ -185,8 +185,9 @@ fn no_input_panics_the_generator() {
         }
     }
     collect(&original, String::new(), &mut pointers);
-    let mut rejected = 0;
+    let (mut tried, mut rejected) = (0, 0);
     for (i, pointer) in pointers.iter().enumerate().step_by(7) {
+        tried += 1;
         let mut spec = original.clone();
         let replacement = [json!(null), json!(42), json!("x"), json!([]), json!({})][i % 5].clone();
         if let Some(node) = spec.pointer_mut(pointer) {
@@ -207,5 +208,70 @@ fn no_input_panics_the_generator() {
             Err(_) => panic!("generator panicked when {pointer} was replaced"),
         }
     }
-    assert!(rejected > 50, "only {rejected} mutations rejected");
+    // Many wrong-typed nodes are refused (most others are prose), whatever
+    // the spec's size.
+    assert!(
+        rejected * 4 > tried,
+        "only {rejected} of {tried} mutations rejected"
+    );
+}
+
+#[test]
+fn member_markers_are_checked_where_they_stand() {
+    let txt = "/components/schemas/IdeogramTxt2ImgRequest/properties";
+    let mark = |member: &str, marker: &str| {
+        let (member, marker) = (member.to_owned(), marker.to_owned());
+        move |s: &mut Value| {
+            s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["properties"][&member]
+                ["x-segmind-member"] = json!(marker);
+        }
+    };
+    for (member, marker, message) in [
+        ("negative_prompt", "negative-prompt", "unknown member `negative-prompt` (prompt, seed, output-size)"),
+        ("negative_prompt", "prompt", "`prompt` is marked `prompt` too; a request has one"),
+        ("prompt", "seed", "a seed must be a named integer schema"),
+        ("seed", "prompt", "a prompt must be a string"),
+        ("style_type", "output-size", "an output size must be a closed string enum whose every value names a width and a height"),
+    ] {
+        let e = error_for(mark(member, marker));
+        assert_eq!(e.pointer, format!("{txt}/{member}/x-segmind-member"));
+        assert!(e.message.contains(message), "{member}: {e}");
+    }
+}
+
+#[test]
+fn member_markers_belong_to_requests_with_a_known_size() {
+    let e = error_for(|s| {
+        s["components"]["schemas"]["ColorPaletteMember"]["properties"]["color_hex"]
+            ["x-segmind-member"] = json!("prompt");
+    });
+    assert_eq!(
+        e.pointer,
+        "/components/schemas/ColorPaletteMember/properties/color_hex/x-segmind-member"
+    );
+    assert!(e.message.contains("no endpoint's request"), "{e}");
+    // An optional size with no default: what would the server render?
+    let e = error_for(|s| {
+        let schemas = &mut s["components"]["schemas"];
+        schemas["V2Resolution"].as_object_mut().unwrap().remove("default");
+        schemas["IdeogramTxt2ImgRequest"]["properties"]["resolution"]
+            .as_object_mut()
+            .unwrap()
+            .remove("default");
+    });
+    assert_eq!(
+        e.pointer,
+        "/components/schemas/IdeogramTxt2ImgRequest/properties/resolution/x-segmind-member"
+    );
+    assert!(e.message.contains("needs a `default`"), "{e}");
+    // A member whose setter would be the accessor's name.
+    let e = error_for(|s| {
+        s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["properties"]["output_size"] =
+            json!({"type": "string"});
+    });
+    assert_eq!(
+        e.pointer,
+        "/components/schemas/IdeogramTxt2ImgRequest/properties/output_size"
+    );
+    assert!(e.message.contains("accessor `output_size()`"), "{e}");
 }
