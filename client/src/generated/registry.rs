@@ -611,7 +611,7 @@ impl AnyRequest {
         }
     }
 
-    /// The seed, when the endpoint takes one and it is set.
+    /// The seed, when the endpoint takes one and it is set (and not negative).
     pub fn seed_value(&self) -> Option<u64> {
         match self {
             Self::IdeogramTxt2Img(request) => request.seed_value(),

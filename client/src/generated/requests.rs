@@ -180,7 +180,7 @@ impl IdeogramTxt2ImgRequest {
         &self.prompt
     }
 
-    /// The seed (`seed`), as a `u64`.
+    /// The seed (`seed`), when set.
     pub fn seed_value(&self) -> Option<u64> {
         self.seed.map(|seed| u64::from(seed.get()))
     }
@@ -399,7 +399,7 @@ impl IdeogramImg2ImgRequest {
         &self.prompt
     }
 
-    /// The seed (`seed`), as a `u64`.
+    /// The seed (`seed`), when set.
     pub fn seed_value(&self) -> Option<u64> {
         self.seed.map(|seed| u64::from(seed.get()))
     }
@@ -618,7 +618,7 @@ impl IdeogramTurboImg2ImgRequest {
         &self.prompt
     }
 
-    /// The seed (`seed`), as a `u64`.
+    /// The seed (`seed`), when set.
     pub fn seed_value(&self) -> Option<u64> {
         self.seed.map(|seed| u64::from(seed.get()))
     }
@@ -817,7 +817,7 @@ impl Ideogram2aImg2ImgRequest {
         &self.prompt
     }
 
-    /// The seed (`seed`), as a `u64`.
+    /// The seed (`seed`), when set.
     pub fn seed_value(&self) -> Option<u64> {
         self.seed.map(|seed| u64::from(seed.get()))
     }
@@ -1029,7 +1029,7 @@ impl FromJson for Ideogram3ReframeRequest {
 }
 
 impl Ideogram3ReframeRequest {
-    /// The seed (`seed`), as a `u64`.
+    /// The seed (`seed`), when set.
     pub fn seed_value(&self) -> Option<u64> {
         self.seed.map(|seed| u64::from(seed.get()))
     }

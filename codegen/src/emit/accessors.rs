@@ -51,38 +51,53 @@ fn prompt(f: &FieldDef) -> TokenStream {
     }
 }
 
+/// Whether `seed_value()` always has a value: a required seed whose type
+/// holds no negative number (a `u32` newtype). Otherwise it is an `Option`,
+/// `None` when unset or negative.
+pub(crate) fn seed_is_total(api: &Api, f: &FieldDef) -> bool {
+    f.required && unsigned_seed(api, f)
+}
+
+fn unsigned_seed(api: &Api, f: &FieldDef) -> bool {
+    match &f.ty {
+        TypeRef::Named { name, .. } => api.scalar_def(name).is_some_and(
+            |s| matches!(s.kind, ScalarKind::Integer { min, max } if integer_is_u32(min, max)),
+        ),
+        _ => false,
+    }
+}
+
 fn seed(api: &Api, f: &FieldDef) -> TokenStream {
     let id = ident(&f.ident);
-    let doc = format!(" The seed (`{}`), as a `u64`.", f.wire);
-    // The parser checked that the seed's minimum is 0 or more.
-    let is_u32 = match &f.ty {
-        TypeRef::Named { name, .. } => api
-            .scalar_def(name)
-            .is_some_and(|s| matches!(s.kind, ScalarKind::Integer { min, max } if integer_is_u32(min, max))),
-        _ => false,
-    };
-    let widen = |value: TokenStream| {
-        if is_u32 {
-            quote!(u64::from(#value.get()))
-        } else {
-            quote!(#value.get().unsigned_abs())
-        }
-    };
-    if f.required {
-        let value = widen(quote!(self.#id));
-        quote! {
-            #[doc = #doc]
-            pub fn seed_value(&self) -> u64 {
-                #value
-            }
-        }
+    let unsigned = unsigned_seed(api, f);
+    let raw = if matches!(f.ty, TypeRef::Integer) {
+        quote!(seed)
     } else {
-        let value = widen(quote!(seed));
-        quote! {
-            #[doc = #doc]
-            pub fn seed_value(&self) -> Option<u64> {
-                self.#id.map(|seed| #value)
-            }
+        quote!(seed.get())
+    };
+    let body = match (f.required, unsigned) {
+        (true, true) => quote!(u64::from(self.#id.get())),
+        (false, true) => quote!(self.#id.map(|seed| u64::from(seed.get()))),
+        (true, false) => quote! {
+            let seed = self.#id;
+            u64::try_from(#raw).ok()
+        },
+        (false, false) => quote!(self.#id.and_then(|seed| u64::try_from(#raw).ok())),
+    };
+    let (ret, doc) = if seed_is_total(api, f) {
+        (quote!(u64), format!(" The seed (`{}`).", f.wire))
+    } else if unsigned {
+        (quote!(Option<u64>), format!(" The seed (`{}`), when set.", f.wire))
+    } else {
+        (
+            quote!(Option<u64>),
+            format!(" The seed (`{}`), when set and not negative.", f.wire),
+        )
+    };
+    quote! {
+        #[doc = #doc]
+        pub fn seed_value(&self) -> #ret {
+            #body
         }
     }
 }
@@ -127,16 +142,34 @@ fn output_size(api: &Api, f: &FieldDef) -> Result<TokenStream> {
 }
 
 /// The same accessors on `AnyRequest`: `None` where the endpoint has no
-/// such member (every request has an output size).
-pub(super) fn any_request(api: &Api) -> TokenStream {
+/// such member. Every request must mark its output size: the mock server
+/// renders it, and would otherwise have to guess.
+pub(super) fn any_request(api: &Api) -> Result<TokenStream> {
+    if let Some(e) = api.endpoints.iter().find(|e| {
+        api.struct_def(&e.request)
+            .is_none_or(|s| s.member(Member::OutputSize).is_none())
+    }) {
+        return Err(CodegenError::at(
+            format!("/components/schemas/{}", e.request),
+            format!(
+                "the request of `{}` marks no output size: add `\"x-segmind-member\": \"output-size\"` to the member that sets it. An endpoint whose output size is not a member cannot be expressed yet (the mock server could not render it)",
+                e.slug
+            ),
+        ));
+    }
+    // Each request's accessor, wrapped in `Some` where it always has a value.
     let arms = |member: Member| {
         api.endpoints.iter().filter_map(move |e| {
             let s = api.struct_def(&e.request)?;
             let variant = any_variant(e);
             let accessor = format_ident!("{}", member.accessor());
+            let total = |f: &FieldDef| match member {
+                Member::Seed => seed_is_total(api, f),
+                _ => f.required,
+            };
             Some(match s.member(member) {
                 None => quote!(Self::#variant(_) => None,),
-                Some(f) if f.required => quote!(Self::#variant(request) => Some(request.#accessor()),),
+                Some(f) if total(f) => quote!(Self::#variant(request) => Some(request.#accessor()),),
                 Some(_) => quote!(Self::#variant(request) => request.#accessor(),),
             })
         })
@@ -147,7 +180,7 @@ pub(super) fn any_request(api: &Api) -> TokenStream {
         let variant = any_variant(e);
         quote!(Self::#variant(request) => request.output_size(),)
     });
-    quote! {
+    Ok(quote! {
         /// The prompt, when the endpoint takes one: the text the request is known by.
         pub fn prompt_text(&self) -> Option<&str> {
             match self {
@@ -155,7 +188,7 @@ pub(super) fn any_request(api: &Api) -> TokenStream {
             }
         }
 
-        /// The seed, when the endpoint takes one and it is set.
+        /// The seed, when the endpoint takes one and it is set (and not negative).
         pub fn seed_value(&self) -> Option<u64> {
             match self {
                 #(#seed)*
@@ -169,5 +202,5 @@ pub(super) fn any_request(api: &Api) -> TokenStream {
                 #(#sizes)*
             }
         }
-    }
+    })
 }

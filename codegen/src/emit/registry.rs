@@ -94,7 +94,7 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
         slugs.push(slug.clone());
     }
     let slug_docs = slugs.iter().map(|s| format!(" `{s}`"));
-    let accessors = accessors::any_request(api);
+    let accessors = accessors::any_request(api)?;
     let for_each = for_each_endpoint(&requests);
     let api = api_info(&api.protocol)?;
     Ok(quote! {

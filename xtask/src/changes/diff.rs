@@ -14,8 +14,8 @@
 use std::collections::BTreeMap;
 
 use segmind_ideogram_codegen::model::{
-    Api, Doc, EndpointDef, EnumDef, FieldDef, ResponseKind, ScalarDef, ScalarKind, StructDef,
-    StructRule, TypeRef, UnionDef, integer_is_u32,
+    Api, Doc, EndpointDef, EnumDef, FieldDef, Member, ResponseKind, ScalarDef, ScalarKind,
+    StructDef, StructRule, TypeRef, UnionDef, integer_is_u32,
 };
 
 /// Semver class of a change, ordered from least to most severe.
@@ -580,6 +580,7 @@ fn struct_changes(out: &mut Changes, o: &StructDef, n: &StructDef) {
             );
         }
     }
+    member_changes(out, name, o, n);
     fn wires(s: &StructDef) -> Vec<&str> {
         s.fields.iter().map(|f| f.wire.as_str()).collect()
     }
@@ -630,6 +631,44 @@ fn struct_changes(out: &mut Changes, o: &StructDef, n: &StructDef) {
             format!("rule removed: {rule}"),
             "every request valid before still is",
         );
+    }
+}
+
+/// The accessors of a request's marked members (`x-segmind-member`):
+/// `prompt_text()` and `seed_value()` return `&str` / `u64` for a required
+/// member and an `Option` for an optional one; `output_size()` is always
+/// `(u32, u32)`.
+fn member_changes(out: &mut Changes, name: &str, o: &StructDef, n: &StructDef) {
+    for &member in Member::ALL {
+        let accessor = format!("{}()", member.accessor());
+        match (o.member(member), n.member(member)) {
+            (None, Some(f)) => out.push(
+                Class::Minor,
+                name,
+                format!("{accessor} added (reads {})", f.wire),
+                "a new method; `AnyRequest`'s returns this endpoint's value instead of `None`",
+            ),
+            (Some(f), None) => out.push(
+                Class::Major,
+                name,
+                format!("{accessor} removed (read {})", f.wire),
+                "code calling it no longer compiles",
+            ),
+            (Some(a), Some(b)) if a.wire != b.wire => {
+                let retyped = member != Member::OutputSize && a.required != b.required;
+                out.push(
+                    if retyped { Class::Major } else { Class::Minor },
+                    name,
+                    format!("{accessor} reads {} instead of {}", b.wire, a.wire),
+                    if retyped {
+                        "its return type follows the member's requiredness, which differs"
+                    } else {
+                        "the same signature returns another member's value"
+                    },
+                )
+            }
+            _ => {}
+        }
     }
 }
 
