@@ -222,16 +222,28 @@ fn member_markers_are_checked_where_they_stand() {
     let mark = |member: &str, marker: &str| {
         let (member, marker) = (member.to_owned(), marker.to_owned());
         move |s: &mut Value| {
-            s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["properties"][&member]
-                ["x-segmind-member"] = json!(marker);
+            s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["properties"][&member]["x-segmind-member"] =
+                json!(marker);
         }
     };
     for (member, marker, message) in [
-        ("negative_prompt", "negative-prompt", "unknown member `negative-prompt` (prompt, seed, output-size)"),
-        ("negative_prompt", "prompt", "`prompt` is marked `prompt` too; a request has one"),
+        (
+            "negative_prompt",
+            "negative-prompt",
+            "unknown member `negative-prompt` (prompt, seed, output-size)",
+        ),
+        (
+            "negative_prompt",
+            "prompt",
+            "`prompt` is marked `prompt` too; a request has one",
+        ),
         ("prompt", "seed", "a seed must be a named integer schema"),
         ("seed", "prompt", "a prompt must be a string"),
-        ("style_type", "output-size", "an output size must be a closed string enum whose every value names a width and a height"),
+        (
+            "style_type",
+            "output-size",
+            "an output size must be a closed string enum whose every value names a width and a height",
+        ),
     ] {
         let e = error_for(mark(member, marker));
         assert_eq!(e.pointer, format!("{txt}/{member}/x-segmind-member"));
@@ -242,8 +254,8 @@ fn member_markers_are_checked_where_they_stand() {
 #[test]
 fn member_markers_belong_to_requests_with_a_known_size() {
     let e = error_for(|s| {
-        s["components"]["schemas"]["ColorPaletteMember"]["properties"]["color_hex"]
-            ["x-segmind-member"] = json!("prompt");
+        s["components"]["schemas"]["ColorPaletteMember"]["properties"]["color_hex"]["x-segmind-member"] =
+            json!("prompt");
     });
     assert_eq!(
         e.pointer,
@@ -253,7 +265,10 @@ fn member_markers_belong_to_requests_with_a_known_size() {
     // An optional size with no default: what would the server render?
     let e = error_for(|s| {
         let schemas = &mut s["components"]["schemas"];
-        schemas["V2Resolution"].as_object_mut().unwrap().remove("default");
+        schemas["V2Resolution"]
+            .as_object_mut()
+            .unwrap()
+            .remove("default");
         schemas["IdeogramTxt2ImgRequest"]["properties"]["resolution"]
             .as_object_mut()
             .unwrap()

@@ -68,7 +68,7 @@ fn spec_with_a_new_endpoint() -> Value {
     spec
 }
 
-fn file<'a>(files: &'a [GeneratedFile], name: &str) -> syn::File {
+fn file(files: &[GeneratedFile], name: &str) -> syn::File {
     let text = &files.iter().find(|f| f.name == name).unwrap().contents;
     syn::parse_file(text).unwrap_or_else(|e| panic!("{name} does not parse: {e}"))
 }
@@ -90,9 +90,7 @@ fn methods(file: &syn::File, type_name: &str) -> Vec<String> {
     file.items
         .iter()
         .filter_map(|item| match item {
-            syn::Item::Impl(i) if i.trait_.is_none() && tokens(&i.self_ty) == type_name => {
-                Some(i)
-            }
+            syn::Item::Impl(i) if i.trait_.is_none() && tokens(&i.self_ty) == type_name => Some(i),
             _ => None,
         })
         .flat_map(|i| &i.items)
@@ -139,9 +137,15 @@ fn one_more_endpoint_in_the_spec_is_one_more_endpoint_in_the_code() {
         "pub fn seed_value (& self) -> Option < u64 >",
         "pub fn output_size (& self) -> (u32 , u32)",
     ] {
-        assert!(methods.contains(&signature.to_owned()), "{signature} not in {methods:#?}");
+        assert!(
+            methods.contains(&signature.to_owned()),
+            "{signature} not in {methods:#?}"
+        );
     }
-    let accessors = item_starting(&requests, &format!("impl {REQUEST} {{ # [doc = \" The prompt"));
+    let accessors = item_starting(
+        &requests,
+        &format!("impl {REQUEST} {{ # [doc = \" The prompt"),
+    );
     assert!(
         accessors.contains("self . resolution . unwrap_or (V3Resolution :: Size1024x1024)"),
         "the default size applies when unset: {accessors}"
@@ -158,7 +162,8 @@ fn one_more_endpoint_in_the_spec_is_one_more_endpoint_in_the_code() {
     assert!(struct_named(&scalars, "NumImages").is_some());
     let bounds = item_starting(&scalars, "impl NumImages {");
     assert!(
-        bounds.contains("pub const MIN : u32 = 1 ;") && bounds.contains("pub const MAX : u32 = 8 ;"),
+        bounds.contains("pub const MIN : u32 = 1 ;")
+            && bounds.contains("pub const MAX : u32 = 8 ;"),
         "{bounds}"
     );
 
@@ -174,14 +179,25 @@ fn one_more_endpoint_in_the_spec_is_one_more_endpoint_in_the_code() {
         "{entry}"
     );
     item_starting(&registry, &format!("impl Endpoint for {REQUEST}"));
-    item_starting(&registry, &format!("impl From < {REQUEST} > for AnyRequest"));
+    item_starting(
+        &registry,
+        &format!("impl From < {REQUEST} > for AnyRequest"),
+    );
     let endpoints = item_starting(&registry, "# [doc = \" Every endpoint of the spec");
-    assert!(endpoints.ends_with("& IDEOGRAM_3_TXT_2_IMG ,] ;"), "{endpoints}");
+    assert!(
+        endpoints.ends_with("& IDEOGRAM_3_TXT_2_IMG ,] ;"),
+        "{endpoints}"
+    );
     let any = item_starting(&registry, "# [doc = \" A request for any endpoint");
-    assert!(any.contains(&format!("Ideogram3Txt2Img ({REQUEST})")), "{any}");
+    assert!(
+        any.contains(&format!("Ideogram3Txt2Img ({REQUEST})")),
+        "{any}"
+    );
     let any_impl = item_starting(&registry, "impl AnyRequest {");
     for arm in [
-        format!("\"{SLUG}\" => {{ {REQUEST} :: from_json (value) . map (Self :: Ideogram3Txt2Img) }}"),
+        format!(
+            "\"{SLUG}\" => {{ {REQUEST} :: from_json (value) . map (Self :: Ideogram3Txt2Img) }}"
+        ),
         "Self :: Ideogram3Txt2Img (_) => & IDEOGRAM_3_TXT_2_IMG".to_owned(),
         "Self :: Ideogram3Txt2Img (request) => request . validate ()".to_owned(),
         "Self :: Ideogram3Txt2Img (request) => Some (request . prompt_text ())".to_owned(),
@@ -191,7 +207,10 @@ fn one_more_endpoint_in_the_spec_is_one_more_endpoint_in_the_code() {
         assert!(any_impl.contains(&arm), "`{arm}` not in {any_impl}");
     }
     let for_each = item_starting(&registry, "# [doc = \" Expands `callback!");
-    assert!(for_each.contains(&format!("$ crate :: {REQUEST} }}")), "{for_each}");
+    assert!(
+        for_each.contains(&format!("$ crate :: {REQUEST} }}")),
+        "{for_each}"
+    );
 }
 
 #[test]
@@ -225,7 +244,10 @@ fn the_new_endpoint_changes_no_other_generated_item() {
 fn a_new_endpoint_must_mark_its_output_size() {
     let mut spec = spec_with_a_new_endpoint();
     let resolution = &mut spec["components"]["schemas"][REQUEST]["properties"]["resolution"];
-    resolution.as_object_mut().unwrap().remove("x-segmind-member");
+    resolution
+        .as_object_mut()
+        .unwrap()
+        .remove("x-segmind-member");
     // The model still parses (`xtask changes` reads specs from before the
     // markers); the code cannot be generated.
     assert!(segmind_ideogram_codegen::parse(&spec.to_string()).is_ok());

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use segmind_ideogram::{AnyRequest, Endpoint, FromJson};
+use segmind_ideogram::{AnyRequest, Endpoint};
 use segmind_ideogram_tests::corpus::corpus;
 use segmind_ideogram_tests::{pointer_to_path, request_schema_name, spec, spec_validator};
 use serde_json::Value;

@@ -6,8 +6,7 @@ use std::collections::BTreeSet;
 
 use segmind_ideogram::{AnyRequest, Endpoint, FromJson, IdeogramImg2ImgRequest};
 use segmind_ideogram_tests::{
-    default_of, examples, marked_member, pointer_to_path, request_schema_name, spec,
-    spec_validator,
+    default_of, examples, marked_member, pointer_to_path, request_schema_name, spec, spec_validator,
 };
 use serde_json::Value;
 
@@ -117,8 +116,16 @@ fn accessors_read_the_members_the_spec_marks() {
             let (name, _) = marked_member(&spec, &schema, role)?;
             example.request.get(&name).cloned()
         };
-        assert_eq!(request.prompt_text().map(Value::from), sent("prompt"), "{label}");
-        assert_eq!(request.seed_value().map(Value::from), sent("seed"), "{label}");
+        assert_eq!(
+            request.prompt_text().map(Value::from),
+            sent("prompt"),
+            "{label}"
+        );
+        assert_eq!(
+            request.seed_value().map(Value::from),
+            sent("seed"),
+            "{label}"
+        );
         // The size the member names (`1280x800`, `RESOLUTION_1280_800`), or its default.
         let (_, size) = marked_member(&spec, &schema, "output-size")
             .unwrap_or_else(|| panic!("{label}: no output size marked"));
@@ -131,7 +138,11 @@ fn accessors_read_the_members_the_spec_marks() {
             .split(|c: char| !c.is_ascii_digit())
             .filter_map(|n| n.parse().ok())
             .collect();
-        assert_eq!([request.output_size().0, request.output_size().1], numbers[..], "{label}");
+        assert_eq!(
+            [request.output_size().0, request.output_size().1],
+            numbers[..],
+            "{label}"
+        );
     }
 }
 

@@ -143,7 +143,10 @@ fn every_request_type_matches_the_spec() {
         );
     }
     // Not vacuous: the canonical forms keep the rules that matter.
-    let text: String = sides.iter().map(|(_, _, declared)| declared.to_string()).collect();
+    let text: String = sides
+        .iter()
+        .map(|(_, _, declared)| declared.to_string())
+        .collect();
     assert!(
         text.contains("\"enum\"") && text.contains("\"maximum\""),
         "{text}"

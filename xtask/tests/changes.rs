@@ -404,18 +404,31 @@ fn marking_members_adds_their_accessors() {
     let new = spec();
     let mut old = new.clone();
     let mut markers = 0;
-    for schema in old["components"]["schemas"].as_object_mut().unwrap().values_mut() {
+    for schema in old["components"]["schemas"]
+        .as_object_mut()
+        .unwrap()
+        .values_mut()
+    {
         let props = schema.get_mut("properties").and_then(Value::as_object_mut);
         for prop in props.into_iter().flat_map(|p| p.values_mut()) {
-            let marker = prop.as_object_mut().unwrap().shift_remove("x-segmind-member");
+            let marker = prop
+                .as_object_mut()
+                .unwrap()
+                .shift_remove("x-segmind-member");
             markers += usize::from(marker.is_some());
         }
     }
     let changes = changes::compare(&old.to_string(), &new.to_string()).unwrap();
     assert_eq!(changes.len(), markers, "{changes:#?}");
     assert!(markers > 0);
-    assert!(changes.iter().all(|c| c.class == Class::Minor && c.what.contains("() added (reads ")), "{changes:#?}");
-    assert!(changes.iter().any(|c| c.item == "Ideogram3ReframeRequest" && c.what == "output_size() added (reads resolution)"));
+    assert!(
+        changes
+            .iter()
+            .all(|c| c.class == Class::Minor && c.what.contains("() added (reads ")),
+        "{changes:#?}"
+    );
+    assert!(changes.iter().any(|c| c.item == "Ideogram3ReframeRequest"
+        && c.what == "output_size() added (reads resolution)"));
 }
 
 #[test]

@@ -4,7 +4,9 @@
 
 use serde_json::Value;
 
-use super::checks::{Path, integer_from_json, number_from_json, record, string_from_json, type_error};
+use super::checks::{
+    Path, integer_from_json, number_from_json, record, string_from_json, type_error,
+};
 use super::violation::{Rule, ValidationErrors, Violation};
 
 /// Rules a value's Rust type cannot carry: formats, array lengths and

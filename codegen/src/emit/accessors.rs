@@ -33,7 +33,10 @@ pub(super) fn request(api: &Api, s: &StructDef) -> Result<TokenStream> {
 
 fn prompt(f: &FieldDef) -> TokenStream {
     let id = ident(&f.ident);
-    let doc = format!(" The prompt (`{}`): the text the request is known by.", f.wire);
+    let doc = format!(
+        " The prompt (`{}`): the text the request is known by.",
+        f.wire
+    );
     if f.required {
         quote! {
             #[doc = #doc]
@@ -87,7 +90,10 @@ fn seed(api: &Api, f: &FieldDef) -> TokenStream {
     let (ret, doc) = if seed_is_total(api, f) {
         (quote!(u64), format!(" The seed (`{}`).", f.wire))
     } else if unsigned {
-        (quote!(Option<u64>), format!(" The seed (`{}`), when set.", f.wire))
+        (
+            quote!(Option<u64>),
+            format!(" The seed (`{}`), when set.", f.wire),
+        )
     } else {
         (
             quote!(Option<u64>),
@@ -121,9 +127,15 @@ fn output_size(api: &Api, f: &FieldDef) -> Result<TokenStream> {
             _ => None,
         }
         .ok_or_else(|| {
-            CodegenError::at("", format!("internal error: `{}` has no default size", f.wire))
+            CodegenError::at(
+                "",
+                format!("internal error: `{}` has no default size", f.wire),
+            )
         })?;
-        let (ty, fallback) = (format_ident!("{}", e.name), format_ident!("{}", variant.ident));
+        let (ty, fallback) = (
+            format_ident!("{}", e.name),
+            format_ident!("{}", variant.ident),
+        );
         (
             quote!(self.#id.unwrap_or(#ty::#fallback)),
             format!(
@@ -169,7 +181,9 @@ pub(super) fn any_request(api: &Api) -> Result<TokenStream> {
             };
             Some(match s.member(member) {
                 None => quote!(Self::#variant(_) => None,),
-                Some(f) if total(f) => quote!(Self::#variant(request) => Some(request.#accessor()),),
+                Some(f) if total(f) => {
+                    quote!(Self::#variant(request) => Some(request.#accessor()),)
+                }
                 Some(_) => quote!(Self::#variant(request) => request.#accessor(),),
             })
         })

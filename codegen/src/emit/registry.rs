@@ -165,7 +165,10 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
 
 /// The `AnyRequest` variant of an endpoint: its request type without `Request`.
 pub(super) fn any_variant(e: &EndpointDef) -> proc_macro2::Ident {
-    format_ident!("{}", e.request.strip_suffix("Request").unwrap_or(&e.request))
+    format_ident!(
+        "{}",
+        e.request.strip_suffix("Request").unwrap_or(&e.request)
+    )
 }
 
 /// `for_each_endpoint!`: the request type of every endpoint, for code that

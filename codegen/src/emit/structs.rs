@@ -285,9 +285,7 @@ fn input_struct(api: &Api, s: &StructDef) -> TokenStream {
     let name = format_ident!("{}", s.name);
     let fields = s.fields.iter().map(|f| field_decl(f, true));
     // Unknown members are refused by `FromJson`; the schema says so too.
-    let deny = s
-        .closed
-        .then(|| schemars_attr(quote!(deny_unknown_fields)));
+    let deny = s.closed.then(|| schemars_attr(quote!(deny_unknown_fields)));
     let deserialize = deserialize_via_from_json(&name);
     let derive_schemars = schemars_derive();
     let ctor = constructor_and_setters(s);
