@@ -237,7 +237,7 @@ fn member_markers_are_checked_where_they_stand() {
             "prompt",
             "`prompt` is marked `prompt` too; a request has one",
         ),
-        ("prompt", "seed", "a seed must be a named integer schema"),
+        ("prompt", "seed", "a seed must be an integer"),
         ("seed", "prompt", "a prompt must be a string"),
         (
             "style_type",

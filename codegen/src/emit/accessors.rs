@@ -57,7 +57,7 @@ fn prompt(f: &FieldDef) -> TokenStream {
 /// Whether `seed_value()` always has a value: a required seed whose type
 /// holds no negative number (a `u32` newtype). Otherwise it is an `Option`,
 /// `None` when unset or negative.
-pub(crate) fn seed_is_total(api: &Api, f: &FieldDef) -> bool {
+fn seed_is_total(api: &Api, f: &FieldDef) -> bool {
     f.required && unsigned_seed(api, f)
 }
 

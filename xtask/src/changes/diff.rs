@@ -60,6 +60,21 @@ impl Changes {
             reason: reason.to_owned(),
         });
     }
+
+    /// Major with the first reason when `breaking`, else minor with the second.
+    fn push_major_if(
+        &mut self,
+        breaking: bool,
+        item: &str,
+        what: String,
+        (major, minor): (&str, &str),
+    ) {
+        if breaking {
+            self.push(Class::Major, item, what, major);
+        } else {
+            self.push(Class::Minor, item, what, minor);
+        }
+    }
 }
 
 /// Every user-visible change from `old` to `new`, endpoints first, then
@@ -129,16 +144,14 @@ fn endpoint(out: &mut Changes, item: &str, o: &EndpointDef, e: &EndpointDef) {
         _ => {}
     }
     if o.response != e.response {
-        let widened = e.response == ResponseKind::JsonOrImage;
-        out.push(
-            if widened { Class::Minor } else { Class::Major },
+        out.push_major_if(
+            e.response != ResponseKind::JsonOrImage,
             item,
             format!("response {:?} → {:?}", o.response, e.response),
-            if widened {
-                "the client also accepts a JSON answer"
-            } else {
-                "a JSON answer, accepted before, is now an error"
-            },
+            (
+                "a JSON answer, accepted before, is now an error",
+                "the client also accepts a JSON answer",
+            ),
         );
     }
     let metadata =
@@ -654,19 +667,15 @@ fn member_changes(out: &mut Changes, name: &str, o: &StructDef, n: &StructDef) {
                 format!("{accessor} removed (read {})", f.wire),
                 "code calling it no longer compiles",
             ),
-            (Some(a), Some(b)) if a.wire != b.wire => {
-                let retyped = member != Member::OutputSize && a.required != b.required;
-                out.push(
-                    if retyped { Class::Major } else { Class::Minor },
-                    name,
-                    format!("{accessor} reads {} instead of {}", b.wire, a.wire),
-                    if retyped {
-                        "its return type follows the member's requiredness, which differs"
-                    } else {
-                        "the same signature returns another member's value"
-                    },
-                )
-            }
+            (Some(a), Some(b)) if a.wire != b.wire => out.push_major_if(
+                member != Member::OutputSize && a.required != b.required,
+                name,
+                format!("{accessor} reads {} instead of {}", b.wire, a.wire),
+                (
+                    "its return type follows the member's requiredness, which differs",
+                    "the same signature returns another member's value",
+                ),
+            ),
             _ => {}
         }
     }
