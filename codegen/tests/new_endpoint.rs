@@ -1,15 +1,21 @@
 //! A new endpoint is the spec and nothing else: a copy of the spec with one
-//! more endpoint (`ideogram-3-txt-2-img`, with a new enum and a new integer
+//! more endpoint (a text-to-image one, with a new enum and a new integer
 //! bound) yields, from `generate` alone, its request type with accessors,
 //! the new types, its registry entry, its `AnyRequest` variant and its place
-//! in every per-endpoint list of the generated code.
+//! in every per-endpoint list of the generated code. Its names are made up,
+//! so that the real spec can gain any endpoint (`ideogram-3-txt-2-img`, say)
+//! without touching this test.
 
 use quote::ToTokens;
 use segmind_ideogram_codegen::{GeneratedFile, generate};
 use serde_json::{Value, json};
 
-const SLUG: &str = "ideogram-3-txt-2-img";
-const REQUEST: &str = "Ideogram3Txt2ImgRequest";
+const SLUG: &str = "ideogram-fixture-txt-2-img";
+const REQUEST: &str = "IdeogramFixtureTxt2ImgRequest";
+const VARIANT: &str = "IdeogramFixtureTxt2Img";
+const STATIC: &str = "IDEOGRAM_FIXTURE_TXT_2_IMG";
+const ENUM: &str = "FixtureStylePreset";
+const BOUNDED: &str = "FixtureImageCount";
 
 fn spec() -> Value {
     let path = concat!(
@@ -19,19 +25,22 @@ fn spec() -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// The spec with `ideogram-3-txt-2-img`: its request schema, a new enum
-/// (`StylePreset`) and a new bounded integer (`NumImages`, 1 to 8), and its
-/// `/v1` and `/v2` operations copied from reframe's.
+/// The spec with one more endpoint: its request schema, a new enum (1 of 3
+/// presets) and a new bounded integer (1 to 8 images), and its `/v1` and
+/// `/v2` operations copied from reframe's.
 fn spec_with_a_new_endpoint() -> Value {
     let mut spec = spec();
     let schemas = &mut spec["components"]["schemas"];
-    schemas["StylePreset"] = json!({
+    for name in [REQUEST, ENUM, BOUNDED] {
+        assert!(schemas.get(name).is_none(), "the spec has a {name} already");
+    }
+    schemas[ENUM] = json!({
         "title": "Style preset",
         "type": "string",
         "enum": ["AUTO", "WATERCOLOR", "OIL_PAINTING"],
         "default": "AUTO"
     });
-    schemas["NumImages"] = json!({
+    schemas[BOUNDED] = json!({
         "title": "Number of images",
         "type": "integer",
         "minimum": 1,
@@ -42,8 +51,8 @@ fn spec_with_a_new_endpoint() -> Value {
         "type": "object",
         "properties": {
             "prompt": {"type": "string", "description": "What the image should show.", "x-segmind-member": "prompt"},
-            "num_images": {"$ref": "#/components/schemas/NumImages", "default": 1},
-            "style_preset": {"$ref": "#/components/schemas/StylePreset"},
+            "num_images": {"$ref": format!("#/components/schemas/{BOUNDED}"), "default": 1},
+            "style_preset": {"$ref": format!("#/components/schemas/{ENUM}")},
             "resolution": {"$ref": "#/components/schemas/V3Resolution", "default": "1024x1024", "x-segmind-member": "output-size"},
             "seed": {"$ref": "#/components/schemas/Seed", "x-segmind-member": "seed"}
         },
@@ -53,13 +62,13 @@ fn spec_with_a_new_endpoint() -> Value {
     let paths = &mut spec["paths"];
     let mut sync = paths["/v1/ideogram-3-reframe"].clone();
     let post = &mut sync["post"];
-    post["operationId"] = json!("ideogram3Txt2Img");
+    post["operationId"] = json!("ideogramFixtureTxt2Img");
     post["x-segmind-endpoint"]["slug"] = json!(SLUG);
-    post["x-segmind-endpoint"]["title"] = json!("Ideogram 3 Text to Image");
+    post["x-segmind-endpoint"]["title"] = json!("Ideogram Fixture Text to Image");
     post["requestBody"]["content"]["application/json"] =
         json!({"schema": {"$ref": format!("#/components/schemas/{REQUEST}")}});
     let mut queued = paths["/v2/ideogram-3-reframe"].clone();
-    queued["post"]["operationId"] = json!("ideogram3Txt2ImgQueued");
+    queued["post"]["operationId"] = json!("ideogramFixtureTxt2ImgQueued");
     queued["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"] =
         json!(format!("#/components/schemas/{REQUEST}"));
     let paths = paths.as_object_mut().unwrap();
@@ -118,27 +127,25 @@ fn one_more_endpoint_in_the_spec_is_one_more_endpoint_in_the_code() {
     let requests = file(&files, "requests.rs");
     let request = struct_named(&requests, REQUEST).expect("the request type");
     let fields: Vec<String> = request.fields.iter().map(|f| tokens(&f.ty)).collect();
-    assert_eq!(
-        fields,
-        [
-            "String",
-            "Option < NumImages >",
-            "Option < StylePreset >",
-            "Option < V3Resolution >",
-            "Option < Seed >"
-        ]
-    );
+    let expected = [
+        "String".to_owned(),
+        format!("Option < {BOUNDED} >"),
+        format!("Option < {ENUM} >"),
+        "Option < V3Resolution >".to_owned(),
+        "Option < Seed >".to_owned(),
+    ];
+    assert_eq!(fields, expected);
     let methods = methods(&requests, REQUEST);
     for signature in [
-        "pub fn new (prompt : impl Into < String >) -> Self",
-        "pub fn num_images (mut self , num_images : NumImages) -> Self",
-        "pub fn style_preset (mut self , style_preset : StylePreset) -> Self",
-        "pub fn prompt_text (& self) -> & str",
-        "pub fn seed_value (& self) -> Option < u64 >",
-        "pub fn output_size (& self) -> (u32 , u32)",
+        "pub fn new (prompt : impl Into < String >) -> Self".to_owned(),
+        format!("pub fn num_images (mut self , num_images : {BOUNDED}) -> Self"),
+        format!("pub fn style_preset (mut self , style_preset : {ENUM}) -> Self"),
+        "pub fn prompt_text (& self) -> & str".to_owned(),
+        "pub fn seed_value (& self) -> Option < u64 >".to_owned(),
+        "pub fn output_size (& self) -> (u32 , u32)".to_owned(),
     ] {
         assert!(
-            methods.contains(&signature.to_owned()),
+            methods.contains(&signature),
             "{signature} not in {methods:#?}"
         );
     }
@@ -154,13 +161,13 @@ fn one_more_endpoint_in_the_spec_is_one_more_endpoint_in_the_code() {
     // The new enum and the new bound.
     let enums = file(&files, "enums.rs");
     let preset = item_starting(&enums, "# [doc = \" Style preset\"]");
-    assert!(preset.contains("pub enum StylePreset"), "{preset}");
+    assert!(preset.contains(&format!("pub enum {ENUM}")), "{preset}");
     for variant in ["Auto", "Watercolor", "OilPainting"] {
         assert!(preset.contains(variant), "{variant} not in {preset}");
     }
     let scalars = file(&files, "scalars.rs");
-    assert!(struct_named(&scalars, "NumImages").is_some());
-    let bounds = item_starting(&scalars, "impl NumImages {");
+    assert!(struct_named(&scalars, BOUNDED).is_some());
+    let bounds = item_starting(&scalars, &format!("impl {BOUNDED} {{"));
     assert!(
         bounds.contains("pub const MIN : u32 = 1 ;")
             && bounds.contains("pub const MAX : u32 = 8 ;"),
@@ -169,15 +176,16 @@ fn one_more_endpoint_in_the_spec_is_one_more_endpoint_in_the_code() {
 
     // The registry: its entry, its `Endpoint` impl, its place in every list.
     let registry = file(&files, "registry.rs");
-    let entry = item_starting(&registry, "# [doc = \" `POST /v1/ideogram-3-txt-2-img`");
-    assert!(
-        entry.contains("pub static IDEOGRAM_3_TXT_2_IMG : EndpointInfo")
-            && entry.contains(&format!("slug : \"{SLUG}\""))
-            && entry.contains("submit_path : Some (\"/v2/ideogram-3-txt-2-img\")")
-            && entry.contains("name : \"num_images\"")
-            && entry.contains("FieldShape :: Integer { min : Some (1) , max : Some (8) , }"),
-        "{entry}"
-    );
+    let entry = item_starting(&registry, &format!("# [doc = \" `POST /v1/{SLUG}`"));
+    for part in [
+        format!("pub static {STATIC} : EndpointInfo"),
+        format!("slug : \"{SLUG}\""),
+        format!("submit_path : Some (\"/v2/{SLUG}\")"),
+        "name : \"num_images\"".to_owned(),
+        "FieldShape :: Integer { min : Some (1) , max : Some (8) , }".to_owned(),
+    ] {
+        assert!(entry.contains(&part), "`{part}` not in {entry}");
+    }
     item_starting(&registry, &format!("impl Endpoint for {REQUEST}"));
     item_starting(
         &registry,
@@ -185,24 +193,19 @@ fn one_more_endpoint_in_the_spec_is_one_more_endpoint_in_the_code() {
     );
     let endpoints = item_starting(&registry, "# [doc = \" Every endpoint of the spec");
     assert!(
-        endpoints.ends_with("& IDEOGRAM_3_TXT_2_IMG ,] ;"),
+        endpoints.ends_with(&format!("& {STATIC} ,] ;")),
         "{endpoints}"
     );
     let any = item_starting(&registry, "# [doc = \" A request for any endpoint");
-    assert!(
-        any.contains(&format!("Ideogram3Txt2Img ({REQUEST})")),
-        "{any}"
-    );
+    assert!(any.contains(&format!("{VARIANT} ({REQUEST})")), "{any}");
     let any_impl = item_starting(&registry, "impl AnyRequest {");
     for arm in [
-        format!(
-            "\"{SLUG}\" => {{ {REQUEST} :: from_json (value) . map (Self :: Ideogram3Txt2Img) }}"
-        ),
-        "Self :: Ideogram3Txt2Img (_) => & IDEOGRAM_3_TXT_2_IMG".to_owned(),
-        "Self :: Ideogram3Txt2Img (request) => request . validate ()".to_owned(),
-        "Self :: Ideogram3Txt2Img (request) => Some (request . prompt_text ())".to_owned(),
-        "Self :: Ideogram3Txt2Img (request) => request . seed_value ()".to_owned(),
-        "Self :: Ideogram3Txt2Img (request) => request . output_size ()".to_owned(),
+        format!("\"{SLUG}\" => {{ {REQUEST} :: from_json (value) . map (Self :: {VARIANT}) }}"),
+        format!("Self :: {VARIANT} (_) => & {STATIC}"),
+        format!("Self :: {VARIANT} (request) => request . validate ()"),
+        format!("Self :: {VARIANT} (request) => Some (request . prompt_text ())"),
+        format!("Self :: {VARIANT} (request) => request . seed_value ()"),
+        format!("Self :: {VARIANT} (request) => request . output_size ()"),
     ] {
         assert!(any_impl.contains(&arm), "`{arm}` not in {any_impl}");
     }
@@ -255,7 +258,7 @@ fn a_new_endpoint_must_mark_its_output_size() {
     assert_eq!(e.pointer, format!("/components/schemas/{REQUEST}"));
     assert!(
         e.message
-            .contains("the request of `ideogram-3-txt-2-img` marks no output size"),
+            .contains(&format!("the request of `{SLUG}` marks no output size")),
         "{e}"
     );
 }

@@ -254,24 +254,25 @@ const CASES: &[Case] = &[
         )],
     ),
     (
+        // A made-up slug, so that the real spec can gain any endpoint.
         "new endpoint",
         |s| {
             let request = schema(s, "IdeogramTxt2ImgRequest").clone();
-            s["components"]["schemas"]["Ideogram3Txt2ImgRequest"] = request;
+            s["components"]["schemas"]["IdeogramFixtureTxt2ImgRequest"] = request;
             let mut sync = s["paths"]["/v1/ideogram-txt-2-img"].clone();
-            sync["post"]["x-segmind-endpoint"]["slug"] = json!("ideogram-3-txt-2-img");
-            sync["post"]["operationId"] = json!("ideogram3Txt2Img");
+            sync["post"]["x-segmind-endpoint"]["slug"] = json!("ideogram-fixture-txt-2-img");
+            sync["post"]["operationId"] = json!("ideogramFixtureTxt2Img");
             sync["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"] =
-                json!("#/components/schemas/Ideogram3Txt2ImgRequest");
-            s["paths"]["/v1/ideogram-3-txt-2-img"] = sync;
+                json!("#/components/schemas/IdeogramFixtureTxt2ImgRequest");
+            s["paths"]["/v1/ideogram-fixture-txt-2-img"] = sync;
         },
         &[
             (
                 Class::Minor,
-                "endpoint ideogram-3-txt-2-img",
-                "added (request type Ideogram3Txt2ImgRequest)",
+                "endpoint ideogram-fixture-txt-2-img",
+                "added (request type IdeogramFixtureTxt2ImgRequest)",
             ),
-            (Class::Minor, "Ideogram3Txt2ImgRequest", "new struct"),
+            (Class::Minor, "IdeogramFixtureTxt2ImgRequest", "new struct"),
         ],
     ),
     (
