@@ -160,8 +160,14 @@ fn one_more_endpoint_in_the_spec_is_one_more_endpoint_in_the_code() {
 
     // The new enum and the new bound.
     let enums = file(&files, "enums.rs");
-    let preset = item_starting(&enums, "# [doc = \" Style preset\"]");
-    assert!(preset.contains(&format!("pub enum {ENUM}")), "{preset}");
+    let preset = enums
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Enum(e) if e.ident == ENUM => Some(tokens(e)),
+            _ => None,
+        })
+        .expect("the new enum");
     for variant in ["Auto", "Watercolor", "OilPainting"] {
         assert!(preset.contains(variant), "{variant} not in {preset}");
     }

@@ -73,19 +73,17 @@ fn unsigned_seed(api: &Api, f: &FieldDef) -> bool {
 fn seed(api: &Api, f: &FieldDef) -> TokenStream {
     let id = ident(&f.ident);
     let unsigned = unsigned_seed(api, f);
-    let raw = if matches!(f.ty, TypeRef::Integer) {
-        quote!(seed)
+    // A newtype's value is `.get()`; a plain integer is the value.
+    let get = if matches!(f.ty, TypeRef::Integer) {
+        quote!()
     } else {
-        quote!(seed.get())
+        quote!(.get())
     };
     let body = match (f.required, unsigned) {
         (true, true) => quote!(u64::from(self.#id.get())),
         (false, true) => quote!(self.#id.map(|seed| u64::from(seed.get()))),
-        (true, false) => quote! {
-            let seed = self.#id;
-            u64::try_from(#raw).ok()
-        },
-        (false, false) => quote!(self.#id.and_then(|seed| u64::try_from(#raw).ok())),
+        (true, false) => quote!(u64::try_from(self.#id #get).ok()),
+        (false, false) => quote!(self.#id.and_then(|seed| u64::try_from(seed #get).ok())),
     };
     let (ret, doc) = if seed_is_total(api, f) {
         (quote!(u64), format!(" The seed (`{}`).", f.wire))
