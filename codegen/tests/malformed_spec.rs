@@ -18,6 +18,13 @@ fn error_for(mutate: impl FnOnce(&mut Value)) -> CodegenError {
     generate(&spec.to_string()).expect_err("the broken spec must be rejected")
 }
 
+/// The spec edited by `mutate` is refused at `pointer`, saying `message`.
+fn assert_refused(mutate: impl FnOnce(&mut Value), pointer: &str, message: &str) {
+    let e = error_for(mutate);
+    assert_eq!(e.pointer, pointer, "{e}");
+    assert!(e.message.contains(message), "{e}");
+}
+
 #[test]
 fn the_real_spec_generates() {
     assert_eq!(generate(&spec().to_string()).unwrap().len(), 7);
@@ -55,15 +62,14 @@ fn foreign_ref_is_unsupported() {
 
 #[test]
 fn unknown_type_names_its_location() {
-    let e = error_for(|s| {
-        s["components"]["schemas"]["Ideogram3ReframeRequest"]["properties"]["style_codes"]["type"] =
-            json!("list");
-    });
-    assert_eq!(
-        e.pointer,
-        "/components/schemas/Ideogram3ReframeRequest/properties/style_codes/type"
+    assert_refused(
+        |s| {
+            s["components"]["schemas"]["Ideogram3ReframeRequest"]["properties"]["style_codes"]["type"] =
+                json!("list");
+        },
+        "/components/schemas/Ideogram3ReframeRequest/properties/style_codes/type",
+        "unknown type `list`",
     );
-    assert!(e.message.contains("unknown type `list`"), "{e}");
 }
 
 #[test]
@@ -245,48 +251,48 @@ fn member_markers_are_checked_where_they_stand() {
             "an output size must be a closed string enum whose every value names a width and a height",
         ),
     ] {
-        let e = error_for(mark(member, marker));
-        assert_eq!(e.pointer, format!("{txt}/{member}/x-segmind-member"));
-        assert!(e.message.contains(message), "{member}: {e}");
+        assert_refused(
+            mark(member, marker),
+            &format!("{txt}/{member}/x-segmind-member"),
+            message,
+        );
     }
 }
 
 #[test]
 fn member_markers_belong_to_requests_with_a_known_size() {
-    let e = error_for(|s| {
-        s["components"]["schemas"]["ColorPaletteMember"]["properties"]["color_hex"]["x-segmind-member"] =
-            json!("prompt");
-    });
-    assert_eq!(
-        e.pointer,
-        "/components/schemas/ColorPaletteMember/properties/color_hex/x-segmind-member"
+    let txt = "/components/schemas/IdeogramTxt2ImgRequest/properties";
+    assert_refused(
+        |s| {
+            s["components"]["schemas"]["ColorPaletteMember"]["properties"]["color_hex"]["x-segmind-member"] =
+                json!("prompt");
+        },
+        "/components/schemas/ColorPaletteMember/properties/color_hex/x-segmind-member",
+        "no endpoint's request",
     );
-    assert!(e.message.contains("no endpoint's request"), "{e}");
     // An optional size with no default: what would the server render?
-    let e = error_for(|s| {
-        let schemas = &mut s["components"]["schemas"];
-        schemas["V2Resolution"]
-            .as_object_mut()
-            .unwrap()
-            .remove("default");
-        schemas["IdeogramTxt2ImgRequest"]["properties"]["resolution"]
-            .as_object_mut()
-            .unwrap()
-            .remove("default");
-    });
-    assert_eq!(
-        e.pointer,
-        "/components/schemas/IdeogramTxt2ImgRequest/properties/resolution/x-segmind-member"
+    assert_refused(
+        |s| {
+            let schemas = &mut s["components"]["schemas"];
+            schemas["V2Resolution"]
+                .as_object_mut()
+                .unwrap()
+                .remove("default");
+            schemas["IdeogramTxt2ImgRequest"]["properties"]["resolution"]
+                .as_object_mut()
+                .unwrap()
+                .remove("default");
+        },
+        &format!("{txt}/resolution/x-segmind-member"),
+        "needs a `default`",
     );
-    assert!(e.message.contains("needs a `default`"), "{e}");
     // A member whose setter would be the accessor's name.
-    let e = error_for(|s| {
-        s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["properties"]["output_size"] =
-            json!({"type": "string"});
-    });
-    assert_eq!(
-        e.pointer,
-        "/components/schemas/IdeogramTxt2ImgRequest/properties/output_size"
+    assert_refused(
+        |s| {
+            s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["properties"]["output_size"] =
+                json!({"type": "string"});
+        },
+        &format!("{txt}/output_size"),
+        "accessor `output_size()`",
     );
-    assert!(e.message.contains("accessor `output_size()`"), "{e}");
 }
