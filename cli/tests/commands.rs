@@ -545,7 +545,10 @@ fn list_shows_every_resolution_and_endpoint() {
         69
     );
     let output = ideogram().args(["list", "endpoints"]).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 5);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).lines().count(),
+        segmind_ideogram::ENDPOINTS.len()
+    );
     let output = ideogram().args(["list", "colours"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
 }

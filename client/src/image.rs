@@ -438,7 +438,7 @@ mod tests {
             "data:image/png;base64,iVBORw0KGgo="
         );
         assert_eq!(png.to_base64().unwrap(), "iVBORw0KGgo=");
-        assert!(crate::validation::check_uri(&png.to_data_uri().unwrap()).is_ok());
+        assert!(crate::__private::check_uri(&png.to_data_uri().unwrap()).is_ok());
         assert!(matches!(
             ImageInput::bytes(&b"GIF89a"[..]).to_data_uri(),
             Err(Error::ImageInput(_))

@@ -172,6 +172,8 @@ pub use wait::{JobUpdate, WaitOptions};
 /// public API, and may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::validation::checks::*;
+
     /// Reads a response body as the client does: streamed against `cap`.
     pub async fn read_capped(
         response: &mut reqwest::Response,

@@ -11,6 +11,7 @@
 
 mod emit;
 mod error;
+mod members;
 pub mod model;
 mod naming;
 mod node;

@@ -24,6 +24,14 @@ impl Api {
     pub fn union_def(&self, name: &str) -> Option<&UnionDef> {
         self.unions.iter().find(|u| u.name == name)
     }
+
+    pub fn enum_def(&self, name: &str) -> Option<&EnumDef> {
+        self.enums.iter().find(|e| e.name == name)
+    }
+
+    pub fn scalar_def(&self, name: &str) -> Option<&ScalarDef> {
+        self.scalars.iter().find(|s| s.name == name)
+    }
 }
 
 /// Which way a named type travels; decides derives, builders and validation.
@@ -80,6 +88,12 @@ pub enum ScalarKind {
     },
 }
 
+/// Whether an integer newtype with these bounds wraps `u32` (both bounds
+/// exist and fit it, which keeps the API natural) rather than `i64`.
+pub fn integer_is_u32(min: Option<i64>, max: Option<i64>) -> bool {
+    min.is_some_and(|lo| lo >= 0) && max.is_some_and(|hi| hi <= i64::from(u32::MAX))
+}
+
 /// String formats the generator checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -105,6 +119,13 @@ pub struct StructDef {
     pub usage: Usage,
 }
 
+impl StructDef {
+    /// The field marked as `member`, if any.
+    pub fn member(&self, member: Member) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.member == Some(member))
+    }
+}
+
 /// Cross-field rules, from JSON Schema constructs the generator recognises.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StructRule {
@@ -128,6 +149,47 @@ pub struct FieldDef {
     pub default: Option<Value>,
     pub min_items: Option<u64>,
     pub max_items: Option<u64>,
+    /// `x-segmind-member`: what the runtime reads this member as.
+    pub member: Option<Member>,
+}
+
+/// What a request member means to code that handles any request (the mock
+/// server, logs): marked in the spec with `x-segmind-member`, read through
+/// the generated accessors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Member {
+    /// The text the request is known by.
+    Prompt,
+    /// The seed of the random generator.
+    Seed,
+    /// The size of the output image.
+    OutputSize,
+}
+
+impl Member {
+    pub const ALL: &'static [Member] = &[Member::Prompt, Member::Seed, Member::OutputSize];
+
+    /// The name in the spec (`output-size`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Member::Prompt => "prompt",
+            Member::Seed => "seed",
+            Member::OutputSize => "output-size",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|m| m.name() == name)
+    }
+
+    /// The generated accessor that reads it (`output_size`).
+    pub fn accessor(self) -> &'static str {
+        match self {
+            Member::Prompt => "prompt_text",
+            Member::Seed => "seed_value",
+            Member::OutputSize => "output_size",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -89,6 +89,7 @@ pub fn parse_value(value: &Value) -> Result<Api> {
     check_field_defaults(&api, &schemas)?;
 
     api.endpoints = parse_endpoints(&root, &kinds)?;
+    crate::members::check(&api, &schemas)?;
     api.protocol = crate::protocol::parse_protocol(&root)?;
     mark_usage(&mut api, &root)?;
     Ok(api)
@@ -349,6 +350,7 @@ fn parse_struct(
                 default: prop.get("default")?.map(|d| d.value.clone()),
                 min_items: opt_u64(&prop, "minItems")?,
                 max_items: opt_u64(&prop, "maxItems")?,
+                member: crate::members::parse_member(&prop)?,
             });
         }
     }
@@ -541,11 +543,7 @@ fn check_field_defaults(api: &Api, schemas: &At<'_>) -> Result<()> {
             else {
                 continue;
             };
-            let e = api
-                .enums
-                .iter()
-                .find(|e| &e.name == name)
-                .expect("classified as enum");
+            let e = api.enum_def(name).expect("classified as enum");
             if !default
                 .as_str()
                 .is_some_and(|d| e.variants.iter().any(|v| v.wire == d))

@@ -18,6 +18,13 @@ fn error_for(mutate: impl FnOnce(&mut Value)) -> CodegenError {
     generate(&spec.to_string()).expect_err("the broken spec must be rejected")
 }
 
+/// The spec edited by `mutate` is refused at `pointer`, saying `message`.
+fn assert_refused(mutate: impl FnOnce(&mut Value), pointer: &str, message: &str) {
+    let e = error_for(mutate);
+    assert_eq!(e.pointer, pointer, "{e}");
+    assert!(e.message.contains(message), "{e}");
+}
+
 #[test]
 fn the_real_spec_generates() {
     assert_eq!(generate(&spec().to_string()).unwrap().len(), 7);
@@ -55,15 +62,14 @@ fn foreign_ref_is_unsupported() {
 
 #[test]
 fn unknown_type_names_its_location() {
-    let e = error_for(|s| {
-        s["components"]["schemas"]["Ideogram3ReframeRequest"]["properties"]["style_codes"]["type"] =
-            json!("list");
-    });
-    assert_eq!(
-        e.pointer,
-        "/components/schemas/Ideogram3ReframeRequest/properties/style_codes/type"
+    assert_refused(
+        |s| {
+            s["components"]["schemas"]["Ideogram3ReframeRequest"]["properties"]["style_codes"]["type"] =
+                json!("list");
+        },
+        "/components/schemas/Ideogram3ReframeRequest/properties/style_codes/type",
+        "unknown type `list`",
     );
-    assert!(e.message.contains("unknown type `list`"), "{e}");
 }
 
 #[test]
@@ -185,8 +191,9 @@ fn no_input_panics_the_generator() {
         }
     }
     collect(&original, String::new(), &mut pointers);
-    let mut rejected = 0;
+    let (mut tried, mut rejected) = (0, 0);
     for (i, pointer) in pointers.iter().enumerate().step_by(7) {
+        tried += 1;
         let mut spec = original.clone();
         let replacement = [json!(null), json!(42), json!("x"), json!([]), json!({})][i % 5].clone();
         if let Some(node) = spec.pointer_mut(pointer) {
@@ -207,5 +214,85 @@ fn no_input_panics_the_generator() {
             Err(_) => panic!("generator panicked when {pointer} was replaced"),
         }
     }
-    assert!(rejected > 50, "only {rejected} mutations rejected");
+    // Many wrong-typed nodes are refused (most others are prose), whatever
+    // the spec's size.
+    assert!(
+        rejected * 4 > tried,
+        "only {rejected} of {tried} mutations rejected"
+    );
+}
+
+#[test]
+fn member_markers_are_checked_where_they_stand() {
+    let txt = "/components/schemas/IdeogramTxt2ImgRequest/properties";
+    let mark = |member: &str, marker: &str| {
+        let (member, marker) = (member.to_owned(), marker.to_owned());
+        move |s: &mut Value| {
+            s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["properties"][&member]["x-segmind-member"] =
+                json!(marker);
+        }
+    };
+    for (member, marker, message) in [
+        (
+            "negative_prompt",
+            "negative-prompt",
+            "unknown member `negative-prompt` (prompt, seed, output-size)",
+        ),
+        (
+            "negative_prompt",
+            "prompt",
+            "`prompt` is marked `prompt` too; a request has one",
+        ),
+        ("prompt", "seed", "a seed must be an integer"),
+        ("seed", "prompt", "a prompt must be a string"),
+        (
+            "style_type",
+            "output-size",
+            "an output size must be a closed string enum whose every value names a width and a height",
+        ),
+    ] {
+        assert_refused(
+            mark(member, marker),
+            &format!("{txt}/{member}/x-segmind-member"),
+            message,
+        );
+    }
+}
+
+#[test]
+fn member_markers_belong_to_requests_with_a_known_size() {
+    let txt = "/components/schemas/IdeogramTxt2ImgRequest/properties";
+    assert_refused(
+        |s| {
+            s["components"]["schemas"]["ColorPaletteMember"]["properties"]["color_hex"]["x-segmind-member"] =
+                json!("prompt");
+        },
+        "/components/schemas/ColorPaletteMember/properties/color_hex/x-segmind-member",
+        "no endpoint's request",
+    );
+    // An optional size with no default: what would the server render?
+    assert_refused(
+        |s| {
+            let schemas = &mut s["components"]["schemas"];
+            schemas["V2Resolution"]
+                .as_object_mut()
+                .unwrap()
+                .remove("default");
+            schemas["IdeogramTxt2ImgRequest"]["properties"]["resolution"]
+                .as_object_mut()
+                .unwrap()
+                .remove("default");
+        },
+        &format!("{txt}/resolution/x-segmind-member"),
+        "needs a `default`",
+    );
+    // A member whose setter would be the accessor's name.
+    assert_refused(
+        |s| {
+            s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["properties"]["output_size"] =
+                json!({"type": "string"});
+        },
+        &format!("{txt}/output_size"),
+        "accessor `output_size()`",
+    );
 }

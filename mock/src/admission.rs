@@ -6,7 +6,7 @@
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use segmind_ideogram::{AnyRequest, EndpointInfo};
+use segmind_ideogram::{API, AnyRequest, EndpointInfo};
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -62,7 +62,7 @@ pub(crate) async fn admit(
         );
         let headers = response.headers_mut();
         if let Ok(reset) = clock::http_date_in(wait).parse() {
-            headers.insert(segmind_ideogram::API.rate_limit_reset_header, reset);
+            headers.insert(API.rate_limit_reset_header, reset);
         }
         if let Some(Ok(value)) = state.config.faults.retry_after.as_deref().map(str::parse) {
             headers.insert(header::RETRY_AFTER, value);
@@ -81,8 +81,8 @@ pub(crate) async fn admit(
             format!("Request body is not valid JSON: {e}"),
         )
     })?;
-    match AnyRequest::from_json(slug, &body) {
-        Some(Ok(_)) => {}
+    let request = match AnyRequest::from_json(slug, &body) {
+        Some(Ok(request)) => request,
         Some(Err(errors)) => {
             return Err(reply::error(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -90,17 +90,12 @@ pub(crate) async fn admit(
             ));
         }
         None => return Err(reply::unknown_model(slug)),
-    }
-    let text = ["prompt", "image"]
-        .iter()
-        .find_map(|k| body.get(*k).and_then(Value::as_str))
-        .unwrap_or_default()
-        .to_owned();
-    let seed = body
-        .get("seed")
-        .and_then(Value::as_u64)
+    };
+    let text = identity(&request);
+    let seed = request
+        .seed_value()
         .unwrap_or_else(|| 100 + stable_hash(&[text.as_bytes()]) % 999_900);
-    let (width, height) = size(info, &body);
+    let (width, height) = request.output_size();
     let failure = state
         .config
         .faults
@@ -153,20 +148,14 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// Width and height from the request's `resolution` (or the endpoint's
-/// default): the two numbers in `RESOLUTION_W_H` or `WxH`.
-fn size(info: &EndpointInfo, body: &Value) -> (u32, u32) {
-    let resolution = body
-        .get("resolution")
-        .and_then(Value::as_str)
-        .or_else(|| info.field("resolution").and_then(|f| f.default))
-        .unwrap_or("1024x1024");
-    let numbers: Vec<u32> = resolution
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|n| n.parse().ok())
-        .collect();
-    match numbers[..] {
-        [w, h] if w > 0 && h > 0 && w <= 4096 && h <= 4096 => (w, h),
-        _ => (1024, 1024),
+/// The text a request is known by, which its picture, its default seed
+/// and the fail word go by: the prompt, or for an endpoint without one the
+/// whole request as JSON (canonical: the typed request's member order).
+fn identity(request: &AnyRequest) -> String {
+    match request.prompt_text() {
+        Some(prompt) => prompt.to_owned(),
+        // A validated request always serializes; an empty identity would
+        // still be deterministic.
+        None => serde_json::to_string(request).unwrap_or_default(),
     }
 }

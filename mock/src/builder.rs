@@ -138,7 +138,8 @@ impl MockBuilder {
         self
     }
 
-    /// Fail jobs and calls whose prompt contains `word`.
+    /// Fail jobs and calls whose prompt contains `word` (for an endpoint
+    /// without a prompt, whose request as JSON contains it).
     pub fn fail_word(mut self, word: impl Into<String>) -> Self {
         self.config.faults.fail_word = Some(word.into());
         self

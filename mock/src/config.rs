@@ -119,7 +119,8 @@ pub struct Faults {
     /// Delay added before every API answer.
     pub added_latency: Duration,
     /// Jobs (and sync calls) whose prompt contains this word fail, as a
-    /// content block would.
+    /// content block would (for an endpoint without a prompt: whose
+    /// request as JSON contains it).
     pub fail_word: Option<String>,
     /// Share (0.0–1.0) of image answers whose connection is cut mid-body.
     pub drop_rate: f64,

@@ -10,7 +10,8 @@ The key comes from SEGMIND_API_KEY (default "sdk-check-key").
 For each endpoint of the spec (its x-segmind-endpoint slugs), with a valid payload from
 spec/examples/<slug>/ (an example whose "violations" is empty):
   - `client.run_sync(slug, **payload)`: the raw httpx.Response is a 200 PNG
-    of the requested resolution, with `x-remaining-credits`;
+    of the requested size (the member the spec marks `x-segmind-member:
+    output-size`, or its default), with `x-remaining-credits`;
   - `client.run(slug, **payload)` (v2 submit, then the SDK's own wait at its
     fixed 1 s cadence; all run in parallel threads): a dict with status
     COMPLETED, metrics and an `output` URL that serves a PNG;
@@ -20,7 +21,7 @@ spec/examples/<slug>/ (an example whose "violations" is empty):
     with status 422 (or 400) from both run_sync and run, carrying the
     server's message in `detail`.
 And once: an unknown slug is SegmindError 404; with --fail-word, a job whose
-prompt contains WORD raises InferenceFailed (and run_sync a 422); with
+prompt (on the first endpoint that marks one) contains WORD raises InferenceFailed (and run_sync a 422); with
 --wrong-key (the server must accept only SEGMIND_API_KEY), a wrong key is 401.
 
 Prints one summary line; exits 1 on any failure, 2 on bad usage.
@@ -46,15 +47,32 @@ SPEC_DIR = Path(__file__).resolve().parents[2] / "spec"
 EXAMPLES = SPEC_DIR / "examples"
 
 
+SPEC = json.loads((SPEC_DIR / "segmind-ideogram.openapi.json").read_text())
+
+
+def resolve(schema: dict) -> dict:
+    """`schema`, or the component schema its `$ref` names."""
+    ref = schema.get("$ref", "")
+    return SPEC["components"]["schemas"][ref.rsplit("/", 1)[-1]] if ref else schema
+
+
 def spec_slugs() -> tuple[str, ...]:
     """Every endpoint of the spec: the slug of each x-segmind-endpoint, in order."""
-    spec = json.loads((SPEC_DIR / "segmind-ideogram.openapi.json").read_text())
     return tuple(
         op["x-segmind-endpoint"]["slug"]
-        for item in spec["paths"].values()
+        for item in SPEC["paths"].values()
         for op in item.values()
         if isinstance(op, dict) and "x-segmind-endpoint" in op
     )
+
+
+def marked_member(slug: str, role: str) -> tuple[str, dict] | None:
+    """(name, schema) of the request member of `slug` marked x-segmind-member `role`."""
+    body = SPEC["paths"][f"/v1/{slug}"]["post"]["requestBody"]["content"]["application/json"]
+    for name, prop in resolve(body["schema"])["properties"].items():
+        if prop.get("x-segmind-member") == role:
+            return name, prop
+    return None
 
 
 SLUGS = spec_slugs()
@@ -84,9 +102,16 @@ def examples(slug: str) -> tuple[dict, dict]:
     return valid, invalid
 
 
-def expected_size(payload: dict) -> tuple[int, int]:
-    numbers = [int(n) for n in re.findall(r"\d+", payload.get("resolution", "1024x1024"))]
-    return (numbers[0], numbers[1]) if len(numbers) == 2 else (1024, 1024)
+def expected_size(slug: str, payload: dict) -> tuple[int, int] | None:
+    """The size the spec's output-size member asks for: the payload's value,
+    else the member's or its enum's default (the two numbers it names)."""
+    marked = marked_member(slug, "output-size")
+    if marked is None:
+        return None
+    name, prop = marked
+    value = payload.get(name, prop.get("default", resolve(prop).get("default", "")))
+    numbers = [int(n) for n in re.findall(r"\d+", value)]
+    return (numbers[0], numbers[1]) if len(numbers) == 2 else None
 
 
 def png_size(body: bytes) -> tuple[int, int] | None:
@@ -95,12 +120,15 @@ def png_size(body: bytes) -> tuple[int, int] | None:
     return struct.unpack(">II", body[16:24])
 
 
-def check_png(label: str, body: bytes, payload: dict) -> None:
+def check_png(label: str, body: bytes, slug: str, payload: dict) -> None:
     size = png_size(body)
+    expected = expected_size(slug, payload)
     if size is None:
         fail(f"{label}: not a PNG (first bytes {body[:16]!r})")
-    elif size != expected_size(payload):
-        fail(f"{label}: PNG is {size[0]}x{size[1]}, asked for {expected_size(payload)}")
+    elif expected is None:
+        fail(f"{label}: the spec marks no output size for {slug}")
+    elif size != expected:
+        fail(f"{label}: PNG is {size[0]}x{size[1]}, asked for {expected}")
 
 
 def check_run_sync(client: SegmindClient, slug: str, payload: dict) -> None:
@@ -120,10 +148,12 @@ def check_run_sync(client: SegmindClient, slug: str, payload: dict) -> None:
         fail(f"{label}: content-type {content_type!r}")
     if "x-remaining-credits" not in response.headers:
         fail(f"{label}: no x-remaining-credits header")
-    check_png(label, response.content, payload)
+    check_png(label, response.content, slug, payload)
 
 
-def check_result(label: str, result: object, payload: dict, http: httpx.Client) -> None:
+def check_result(
+    label: str, result: object, slug: str, payload: dict, http: httpx.Client
+) -> None:
     if not isinstance(result, dict):
         fail(f"{label}: returned {type(result).__name__}, not dict")
         return
@@ -140,7 +170,7 @@ def check_result(label: str, result: object, payload: dict, http: httpx.Client) 
     if image.status_code != 200:
         fail(f"{label}: GET output {output}: HTTP {image.status_code}")
         return
-    check_png(f"{label} output", image.content, payload)
+    check_png(f"{label} output", image.content, slug, payload)
 
 
 def check_run(client: SegmindClient, slug: str, payload: dict, http: httpx.Client) -> None:
@@ -150,7 +180,7 @@ def check_run(client: SegmindClient, slug: str, payload: dict, http: httpx.Clien
     except SegmindError as e:
         fail(f"{label}: {e!r}")
         return
-    check_result(label, result, payload, http)
+    check_result(label, result, slug, payload, http)
 
 
 def check_submit_async(
@@ -170,7 +200,7 @@ def check_submit_async(
     except SegmindError as e:
         fail(f"{label}: {e!r}")
         return
-    check_result(label, result, payload, http)
+    check_result(label, result, slug, payload, http)
     if job.status().get("status") != "COMPLETED":
         fail(f"{label}: status after wait is not COMPLETED")
 
@@ -189,9 +219,14 @@ def expect_error(label: str, call, statuses: tuple[int, ...]) -> None:
         fail(f"{label}: no error raised (got {outcome!r:.80})")
 
 
-def check_failed_job(client: SegmindClient, word: str) -> None:
-    payload = {"prompt": f"a poster that says {word}"}
-    slug = "ideogram-txt-2-img"
+def check_failed_job(client: SegmindClient, word: str, valid: dict[str, dict]) -> None:
+    """A job whose prompt holds `word`, on the first endpoint with a prompt."""
+    slug, prompt = next(
+        (slug, marked[0])
+        for slug in SLUGS
+        if (marked := marked_member(slug, "prompt")) is not None
+    )
+    payload = {**valid[slug], prompt: f"a poster that says {word}"}
     expect_error(f"{slug} run_sync with {word!r}", lambda: client.run_sync(slug, **payload), (422,))
     label = f"{slug} submit_async with {word!r}"
     job = client.submit_async(slug, **payload)
@@ -243,7 +278,7 @@ def main() -> int:
     )
     extra = []
     if args.fail_word:
-        check_failed_job(client, args.fail_word)
+        check_failed_job(client, args.fail_word, {s: v for s, (v, _) in payloads.items()})
         extra.append("failed job")
     if args.wrong_key:
         wrong = SegmindClient(api_key="not-" + key, base_url=args.base_v1_url)

@@ -125,3 +125,21 @@ pub fn pointer_to_path(pointer: &str) -> String {
     }
     out
 }
+
+/// The member of request schema `schema_name` marked `x-segmind-member:
+/// role` (`prompt`, `seed`, `output-size`): its name and its schema.
+pub fn marked_member(spec: &Value, schema_name: &str, role: &str) -> Option<(String, Value)> {
+    spec["components"]["schemas"][schema_name]["properties"]
+        .as_object()?
+        .iter()
+        .find(|(_, prop)| prop["x-segmind-member"] == role)
+        .map(|(name, prop)| (name.clone(), prop.clone()))
+}
+
+/// A property's default: its own, else that of the schema it refers to.
+pub fn default_of(spec: &Value, prop: &Value) -> Option<Value> {
+    prop.get("default").cloned().or_else(|| {
+        let target = prop.get("$ref")?.as_str()?.trim_start_matches('#');
+        spec.pointer(target)?.get("default").cloned()
+    })
+}

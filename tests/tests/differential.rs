@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use segmind_ideogram::AnyRequest;
+use segmind_ideogram::{AnyRequest, Endpoint};
 use segmind_ideogram_tests::corpus::corpus;
 use segmind_ideogram_tests::{pointer_to_path, request_schema_name, spec, spec_validator};
 use serde_json::Value;
@@ -92,20 +92,50 @@ fn varied_member(base: &Value, payload: &Value) -> Option<String> {
     differing.all(|k| k == first).then(|| first.clone())
 }
 
-#[test]
-fn typed_deserialization_accepts_only_what_the_validators_accept_on_valid_shapes() {
-    // serde is the typed path (newtypes re-validate on Deserialize); on every
-    // payload the collecting validator accepts, serde must accept it too and
-    // produce the same request.
-    let spec = spec();
-    for info in segmind_ideogram::ENDPOINTS {
-        let schema_name = request_schema_name(&spec, info.slug);
-        for payload in corpus(&spec, &schema_name) {
-            if let Some(Ok(request)) = AnyRequest::from_json(info.slug, &payload) {
-                let again = serde_json::to_value(&request).unwrap();
-                let reparsed = AnyRequest::from_json(info.slug, &again).unwrap().unwrap();
-                assert_eq!(reparsed, request);
+/// serde and `FromJson` are one parser: on every payload of `T`'s corpus
+/// they give the same verdict, the same request and the same violations,
+/// and an accepted request serializes to a payload that parses back to it.
+fn serde_agrees_with_from_json<T: Endpoint + PartialEq>(spec: &Value) -> usize {
+    let payloads = corpus(spec, T::INFO.request_type);
+    for payload in &payloads {
+        let ours = T::from_json(payload);
+        let theirs = serde_json::from_value::<T>(payload.clone());
+        match (&ours, &theirs) {
+            (Ok(ours), Ok(theirs)) => {
+                assert_eq!(ours, theirs, "{payload}");
+                let again = serde_json::to_value(ours).unwrap();
+                assert_eq!(T::from_json(&again).as_ref(), Ok(ours), "{again}");
             }
+            (Err(errors), Err(message)) => {
+                let message = message.to_string();
+                for v in errors.violations() {
+                    assert!(
+                        message.contains(&v.rule.to_string()) && message.contains(&v.path),
+                        "{}: serde says `{message}`, from_json {v} for {payload}",
+                        T::INFO.slug
+                    );
+                }
+            }
+            _ => panic!(
+                "{}: from_json says {:?}, serde says {:?} for {payload}",
+                T::INFO.slug,
+                ours.as_ref().map(|_| "ok").map_err(ToString::to_string),
+                theirs.as_ref().map(|_| "ok").map_err(ToString::to_string),
+            ),
         }
     }
+    payloads.len()
+}
+
+macro_rules! serde_agrees_on_every_request_type {
+    ($($request:ty),* $(,)?) => {
+        [$(serde_agrees_with_from_json::<$request>(&spec())),*]
+    };
+}
+
+#[test]
+fn serde_and_from_json_are_one_parser() {
+    let checked = segmind_ideogram::for_each_endpoint!(serde_agrees_on_every_request_type);
+    assert_eq!(checked.len(), segmind_ideogram::ENDPOINTS.len());
+    assert!(checked.iter().all(|&n| n > 0), "empty corpus: {checked:?}");
 }

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 
 use segmind_ideogram::{AnyRequest, Endpoint, FromJson, IdeogramImg2ImgRequest};
 use segmind_ideogram_tests::{
-    examples, pointer_to_path, request_schema_name, spec, spec_validator,
+    default_of, examples, marked_member, pointer_to_path, request_schema_name, spec, spec_validator,
 };
+use serde_json::Value;
 
 #[test]
 fn examples_exist_for_every_endpoint_both_valid_and_invalid() {
@@ -25,7 +26,14 @@ fn examples_exist_for_every_endpoint_both_valid_and_invalid() {
             info.slug
         );
     }
-    assert!(all.len() >= 30, "only {} examples", all.len());
+    // And no example for a slug the registry lacks.
+    for example in &all {
+        assert!(
+            segmind_ideogram::endpoint(&example.slug).is_some(),
+            "spec/examples/{}: no such endpoint",
+            example.slug
+        );
+    }
 }
 
 #[test]
@@ -91,6 +99,49 @@ fn valid_examples_round_trip_through_the_typed_request() {
             serialized, example.request,
             "{}/{}",
             example.slug, example.name
+        );
+    }
+}
+
+#[test]
+fn accessors_read_the_members_the_spec_marks() {
+    let spec = spec();
+    for example in examples().into_iter().filter(|e| e.violations.is_empty()) {
+        let label = format!("{}/{}", example.slug, example.name);
+        let request = AnyRequest::from_json(&example.slug, &example.request)
+            .unwrap()
+            .unwrap();
+        let schema = request_schema_name(&spec, &example.slug);
+        let sent = |role: &str| {
+            let (name, _) = marked_member(&spec, &schema, role)?;
+            example.request.get(&name).cloned()
+        };
+        assert_eq!(
+            request.prompt_text().map(Value::from),
+            sent("prompt"),
+            "{label}"
+        );
+        assert_eq!(
+            request.seed_value().map(Value::from),
+            sent("seed"),
+            "{label}"
+        );
+        // The size the member names (`1280x800`, `RESOLUTION_1280_800`), or its default.
+        let (_, size) = marked_member(&spec, &schema, "output-size")
+            .unwrap_or_else(|| panic!("{label}: no output size marked"));
+        let named = sent("output-size")
+            .or_else(|| default_of(&spec, &size))
+            .unwrap_or_else(|| panic!("{label}: no size and no default"));
+        let numbers: Vec<u32> = named
+            .as_str()
+            .unwrap()
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        assert_eq!(
+            [request.output_size().0, request.output_size().1],
+            numbers[..],
+            "{label}"
         );
     }
 }

@@ -117,59 +117,40 @@ fn spec_canon(name: &str) -> Value {
     })
 }
 
-fn assert_faithful<T: JsonSchema + Endpoint>() {
-    let derived = schemars_canon::<T>();
-    let declared = spec_canon(T::INFO.request_type);
-    assert_eq!(
-        derived,
-        declared,
-        "{}: schemars and the spec disagree\n derived: {derived:#}\n spec: {declared:#}",
-        T::INFO.request_type
-    );
-    // Not vacuous: the canonical form keeps the rules that matter.
-    let text = declared.to_string();
+/// Request type `T`'s name, and its canonical schema as derived and as declared.
+fn both_sides<T: JsonSchema + Endpoint>() -> (&'static str, Value, Value) {
+    let name = T::INFO.request_type;
+    (name, schemars_canon::<T>(), spec_canon(name))
+}
+
+/// Every request type of the registry, whatever the spec holds.
+macro_rules! every_request_type {
+    ($($request:ty),* $(,)?) => {
+        vec![$(both_sides::<$request>()),*]
+    };
+}
+
+#[test]
+fn every_request_type_matches_the_spec() {
+    let sides = segmind_ideogram::for_each_endpoint!(every_request_type);
+    let names: Vec<&str> = sides.iter().map(|(name, ..)| *name).collect();
+    let registry: Vec<&str> = ENDPOINTS.iter().map(|e| e.request_type).collect();
+    assert_eq!(names, registry, "for_each_endpoint! covers the registry");
+    for (name, derived, declared) in &sides {
+        assert_eq!(
+            derived, declared,
+            "{name}: schemars and the spec disagree\n derived: {derived:#}\n spec: {declared:#}"
+        );
+    }
+    // Not vacuous: the canonical forms keep the rules that matter.
+    let text: String = sides
+        .iter()
+        .map(|(_, _, declared)| declared.to_string())
+        .collect();
     assert!(
         text.contains("\"enum\"") && text.contains("\"maximum\""),
         "{text}"
     );
-}
-
-#[test]
-fn txt_2_img_matches_the_spec() {
-    assert_faithful::<IdeogramTxt2ImgRequest>();
-}
-
-#[test]
-fn img_2_img_matches_the_spec() {
-    assert_faithful::<IdeogramImg2ImgRequest>();
-}
-
-#[test]
-fn turbo_img_2_img_matches_the_spec() {
-    assert_faithful::<IdeogramTurboImg2ImgRequest>();
-}
-
-#[test]
-fn two_a_img_2_img_matches_the_spec() {
-    assert_faithful::<Ideogram2aImg2ImgRequest>();
-}
-
-#[test]
-fn reframe_matches_the_spec() {
-    assert_faithful::<Ideogram3ReframeRequest>();
-}
-
-#[test]
-fn every_endpoint_is_covered_above() {
-    let covered = [
-        IdeogramTxt2ImgRequest::INFO.slug,
-        IdeogramImg2ImgRequest::INFO.slug,
-        IdeogramTurboImg2ImgRequest::INFO.slug,
-        Ideogram2aImg2ImgRequest::INFO.slug,
-        Ideogram3ReframeRequest::INFO.slug,
-    ];
-    let all: Vec<&str> = ENDPOINTS.iter().map(|e| e.slug).collect();
-    assert_eq!(all, covered, "a new endpoint needs a fidelity test line");
 }
 
 #[test]

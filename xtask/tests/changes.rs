@@ -254,25 +254,57 @@ const CASES: &[Case] = &[
         )],
     ),
     (
+        // A made-up slug, so that the real spec can gain any endpoint.
         "new endpoint",
         |s| {
             let request = schema(s, "IdeogramTxt2ImgRequest").clone();
-            s["components"]["schemas"]["Ideogram3Txt2ImgRequest"] = request;
+            s["components"]["schemas"]["IdeogramFixtureTxt2ImgRequest"] = request;
             let mut sync = s["paths"]["/v1/ideogram-txt-2-img"].clone();
-            sync["post"]["x-segmind-endpoint"]["slug"] = json!("ideogram-3-txt-2-img");
-            sync["post"]["operationId"] = json!("ideogram3Txt2Img");
+            sync["post"]["x-segmind-endpoint"]["slug"] = json!("ideogram-fixture-txt-2-img");
+            sync["post"]["operationId"] = json!("ideogramFixtureTxt2Img");
             sync["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"] =
-                json!("#/components/schemas/Ideogram3Txt2ImgRequest");
-            s["paths"]["/v1/ideogram-3-txt-2-img"] = sync;
+                json!("#/components/schemas/IdeogramFixtureTxt2ImgRequest");
+            s["paths"]["/v1/ideogram-fixture-txt-2-img"] = sync;
         },
         &[
             (
                 Class::Minor,
-                "endpoint ideogram-3-txt-2-img",
-                "added (request type Ideogram3Txt2ImgRequest)",
+                "endpoint ideogram-fixture-txt-2-img",
+                "added (request type IdeogramFixtureTxt2ImgRequest)",
             ),
-            (Class::Minor, "Ideogram3Txt2ImgRequest", "new struct"),
+            (Class::Minor, "IdeogramFixtureTxt2ImgRequest", "new struct"),
         ],
+    ),
+    (
+        "prompt no longer marked",
+        |s| {
+            props(s, "IdeogramTxt2ImgRequest")["prompt"]
+                .as_object_mut()
+                .unwrap()
+                .shift_remove("x-segmind-member");
+        },
+        &[(
+            Class::Major,
+            "IdeogramTxt2ImgRequest",
+            "prompt_text() removed (read prompt)",
+        )],
+    ),
+    (
+        "prompt marker moved to an optional member",
+        |s| {
+            let props = props(s, "IdeogramTxt2ImgRequest");
+            let marker = props["prompt"]
+                .as_object_mut()
+                .unwrap()
+                .shift_remove("x-segmind-member")
+                .unwrap();
+            props["negative_prompt"]["x-segmind-member"] = marker;
+        },
+        &[(
+            Class::Major,
+            "IdeogramTxt2ImgRequest",
+            "prompt_text() reads negative_prompt instead of prompt",
+        )],
     ),
     (
         "endpoint removed",
@@ -313,18 +345,6 @@ const CASES: &[Case] = &[
             "endpoint ideogram-turbo-img-2-img",
             "price $0.063 → $0.07",
         )],
-    ),
-    (
-        "a resolution that names no size",
-        |s| list(schema(s, "V2Resolution"), "enum").push(json!("AUTO")),
-        &[
-            (Class::Minor, "V2Resolution", "value AUTO added"),
-            (
-                Class::Major,
-                "V2Resolution",
-                "values no longer all name a size",
-            ),
-        ],
     ),
     (
         "union variant added",
@@ -379,6 +399,40 @@ fn each_spec_edit_gets_its_classes() {
 }
 
 #[test]
+fn marking_members_adds_their_accessors() {
+    // A spec from before `x-segmind-member` still parses, and the markers
+    // read as one new accessor each.
+    let new = spec();
+    let mut old = new.clone();
+    let mut markers = 0;
+    for schema in old["components"]["schemas"]
+        .as_object_mut()
+        .unwrap()
+        .values_mut()
+    {
+        let props = schema.get_mut("properties").and_then(Value::as_object_mut);
+        for prop in props.into_iter().flat_map(|p| p.values_mut()) {
+            let marker = prop
+                .as_object_mut()
+                .unwrap()
+                .shift_remove("x-segmind-member");
+            markers += usize::from(marker.is_some());
+        }
+    }
+    let changes = changes::compare(&old.to_string(), &new.to_string()).unwrap();
+    assert_eq!(changes.len(), markers, "{changes:#?}");
+    assert!(markers > 0);
+    assert!(
+        changes
+            .iter()
+            .all(|c| c.class == Class::Minor && c.what.contains("() added (reads ")),
+        "{changes:#?}"
+    );
+    assert!(changes.iter().any(|c| c.item == "Ideogram3ReframeRequest"
+        && c.what == "output_size() added (reads resolution)"));
+}
+
+#[test]
 fn the_report_gives_a_verdict_a_version_and_a_changelog_entry() {
     let old = spec();
     let mut new = old.clone();
@@ -425,6 +479,17 @@ fn a_spec_that_does_not_parse_is_named() {
     let error = changes::compare(&old, "{").unwrap_err().to_string();
     assert!(
         error.starts_with("the new spec: spec error at (document root): not valid JSON"),
+        "{error}"
+    );
+    // A resolution that names no size is no change to classify: the
+    // output size read from it would be unknown.
+    let mut sizeless = spec();
+    list(schema(&mut sizeless, "V2Resolution"), "enum").push(json!("AUTO"));
+    let error = changes::compare(&old, &sizeless.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("the new spec: spec error at /components/schemas/IdeogramTxt2ImgRequest/properties/resolution/x-segmind-member: an output size must be"),
         "{error}"
     );
     let mut bad = spec();

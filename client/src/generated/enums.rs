@@ -6,7 +6,8 @@ use std::fmt;
 use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use crate::validation::{FromJson, ParseEnumError, Path, Violation};
+use crate::__private::Path;
+use crate::validation::{FromJson, ParseEnumError, Violation};
 
 /// Ideogram 2 output resolution
 ///
@@ -15,7 +16,7 @@ use crate::validation::{FromJson, ParseEnumError, Path, Violation};
 /// 78 values.
 ///
 /// The server's default is `RESOLUTION_1024_1024`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub enum V2Resolution {
@@ -768,13 +769,21 @@ impl FromStr for V2Resolution {
     }
 }
 
+impl<'de> Deserialize<'de> for V2Resolution {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::__private::deserialize_via_from_json(deserializer)
+    }
+}
+
 impl FromJson for V2Resolution {
     fn from_json_at(
         value: &Value,
         path: &Path<'_>,
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
-        crate::validation::enum_from_json(value, path, errors)
+        crate::__private::enum_from_json(value, path, errors)
     }
 }
 
@@ -785,7 +794,7 @@ impl FromJson for V2Resolution {
 /// 69 values.
 ///
 /// The server's default is `1024x1024`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub enum V3Resolution {
@@ -1457,13 +1466,21 @@ impl FromStr for V3Resolution {
     }
 }
 
+impl<'de> Deserialize<'de> for V3Resolution {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::__private::deserialize_via_from_json(deserializer)
+    }
+}
+
 impl FromJson for V3Resolution {
     fn from_json_at(
         value: &Value,
         path: &Path<'_>,
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
-        crate::validation::enum_from_json(value, path, errors)
+        crate::__private::enum_from_json(value, path, errors)
     }
 }
 
@@ -1474,7 +1491,7 @@ impl FromJson for V3Resolution {
 /// 5 values.
 ///
 /// The server's default is `GENERAL`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub enum StyleType {
@@ -1548,13 +1565,21 @@ impl FromStr for StyleType {
     }
 }
 
+impl<'de> Deserialize<'de> for StyleType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::__private::deserialize_via_from_json(deserializer)
+    }
+}
+
 impl FromJson for StyleType {
     fn from_json_at(
         value: &Value,
         path: &Path<'_>,
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
-        crate::validation::enum_from_json(value, path, errors)
+        crate::__private::enum_from_json(value, path, errors)
     }
 }
 
@@ -1565,7 +1590,7 @@ impl FromJson for StyleType {
 /// 3 values.
 ///
 /// The server's default is `AUTO`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub enum MagicPromptOption {
@@ -1617,13 +1642,21 @@ impl FromStr for MagicPromptOption {
     }
 }
 
+impl<'de> Deserialize<'de> for MagicPromptOption {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::__private::deserialize_via_from_json(deserializer)
+    }
+}
+
 impl FromJson for MagicPromptOption {
     fn from_json_at(
         value: &Value,
         path: &Path<'_>,
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
-        crate::validation::enum_from_json(value, path, errors)
+        crate::__private::enum_from_json(value, path, errors)
     }
 }
 
@@ -1634,7 +1667,7 @@ impl FromJson for MagicPromptOption {
 /// 3 values.
 ///
 /// The server's default is `DEFAULT`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub enum RenderingSpeed {
@@ -1686,13 +1719,21 @@ impl FromStr for RenderingSpeed {
     }
 }
 
+impl<'de> Deserialize<'de> for RenderingSpeed {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::__private::deserialize_via_from_json(deserializer)
+    }
+}
+
 impl FromJson for RenderingSpeed {
     fn from_json_at(
         value: &Value,
         path: &Path<'_>,
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
-        crate::validation::enum_from_json(value, path, errors)
+        crate::__private::enum_from_json(value, path, errors)
     }
 }
 
@@ -1701,7 +1742,7 @@ impl FromJson for RenderingSpeed {
 /// A named colour palette provided by Ideogram.
 ///
 /// 8 values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub enum PalettePresetName {
@@ -1795,13 +1836,21 @@ impl FromStr for PalettePresetName {
     }
 }
 
+impl<'de> Deserialize<'de> for PalettePresetName {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::__private::deserialize_via_from_json(deserializer)
+    }
+}
+
 impl FromJson for PalettePresetName {
     fn from_json_at(
         value: &Value,
         path: &Path<'_>,
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
-        crate::validation::enum_from_json(value, path, errors)
+        crate::__private::enum_from_json(value, path, errors)
     }
 }
 
@@ -1923,6 +1972,6 @@ impl FromJson for JobStatus {
         path: &Path<'_>,
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
-        crate::validation::string_from_json(value, path, errors).map(Self::from)
+        crate::__private::string_from_json(value, path, errors).map(Self::from)
     }
 }

@@ -4,21 +4,22 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use crate::validation::{FromJson, Path, Validate, Violation};
+use crate::__private::Path;
+use crate::validation::{FromJson, Validate, Violation};
 use super::*;
 
 /// Palette colour
 ///
 /// One colour of a custom palette.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", schemars(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct ColorPaletteMember {
     /// The colour.
     pub color_hex: ColorHex,
     /// Share of this colour in the image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub color_weight: Option<ColorWeight>,
 }
 
@@ -42,6 +43,14 @@ impl ColorPaletteMember {
     }
 }
 
+impl<'de> Deserialize<'de> for ColorPaletteMember {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::__private::deserialize_via_from_json(deserializer)
+    }
+}
+
 impl Validate for ColorPaletteMember {
     fn validate_at(&self, _path: &Path<'_>, _errors: &mut Vec<Violation>) {}
 }
@@ -52,12 +61,12 @@ impl FromJson for ColorPaletteMember {
         path: &Path<'_>,
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
-        let object = crate::validation::object_from_json(value, path, errors)?;
-        crate::validation::reject_unknown_fields(object, Self::FIELDS, path, errors);
-        let color_hex = crate::validation::required::<
+        let object = crate::__private::object_from_json(value, path, errors)?;
+        crate::__private::reject_unknown_fields(object, Self::FIELDS, path, errors);
+        let color_hex = crate::__private::required::<
             ColorHex,
         >(object, "color_hex", path, errors);
-        let color_weight = crate::validation::optional::<
+        let color_weight = crate::__private::optional::<
             ColorWeight,
         >(object, "color_weight", path, errors);
         let parsed = Self {
@@ -72,9 +81,9 @@ impl FromJson for ColorPaletteMember {
 /// Preset colour palette
 ///
 /// A palette chosen by name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", schemars(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct PresetColorPalette {
     /// The preset's name.
@@ -91,6 +100,14 @@ impl PresetColorPalette {
     }
 }
 
+impl<'de> Deserialize<'de> for PresetColorPalette {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::__private::deserialize_via_from_json(deserializer)
+    }
+}
+
 impl Validate for PresetColorPalette {
     fn validate_at(&self, _path: &Path<'_>, _errors: &mut Vec<Violation>) {}
 }
@@ -101,9 +118,9 @@ impl FromJson for PresetColorPalette {
         path: &Path<'_>,
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
-        let object = crate::validation::object_from_json(value, path, errors)?;
-        crate::validation::reject_unknown_fields(object, Self::FIELDS, path, errors);
-        let name = crate::validation::required::<
+        let object = crate::__private::object_from_json(value, path, errors)?;
+        crate::__private::reject_unknown_fields(object, Self::FIELDS, path, errors);
+        let name = crate::__private::required::<
             PalettePresetName,
         >(object, "name", path, errors);
         let parsed = Self { name: name? };
@@ -115,9 +132,9 @@ impl FromJson for PresetColorPalette {
 /// Custom colour palette
 ///
 /// A palette of one to eight colours, each with an optional weight.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", schemars(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct CustomColorPalette {
     /// The palette's colours, most important first.
@@ -139,13 +156,21 @@ impl CustomColorPalette {
     }
 }
 
+impl<'de> Deserialize<'de> for CustomColorPalette {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::__private::deserialize_via_from_json(deserializer)
+    }
+}
+
 impl Validate for CustomColorPalette {
     fn validate_at(&self, path: &Path<'_>, errors: &mut Vec<Violation>) {
         {
             let value = &self.members;
             let field_path = path.field("members");
-            crate::validation::record(
-                crate::validation::check_items(value.len(), Some(1), Some(8)),
+            crate::__private::record(
+                crate::__private::check_items(value.len(), Some(1), Some(8)),
                 &field_path,
                 errors,
             );
@@ -159,9 +184,9 @@ impl FromJson for CustomColorPalette {
         path: &Path<'_>,
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
-        let object = crate::validation::object_from_json(value, path, errors)?;
-        crate::validation::reject_unknown_fields(object, Self::FIELDS, path, errors);
-        let members = crate::validation::required::<
+        let object = crate::__private::object_from_json(value, path, errors)?;
+        crate::__private::reject_unknown_fields(object, Self::FIELDS, path, errors);
+        let members = crate::__private::required::<
             Vec<ColorPaletteMember>,
         >(object, "members", path, errors);
         let parsed = Self { members: members? };
@@ -173,9 +198,9 @@ impl FromJson for CustomColorPalette {
 /// Storage upload
 ///
 /// Images to store, as `data:` URIs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", schemars(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct UploadAssetRequest {
     /// The images, each a `data:image/...;base64,...` URI.
@@ -198,20 +223,28 @@ impl UploadAssetRequest {
     }
 }
 
+impl<'de> Deserialize<'de> for UploadAssetRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::__private::deserialize_via_from_json(deserializer)
+    }
+}
+
 impl Validate for UploadAssetRequest {
     fn validate_at(&self, path: &Path<'_>, errors: &mut Vec<Violation>) {
         {
             let value = &self.data_urls;
             let field_path = path.field("data_urls");
-            crate::validation::record(
-                crate::validation::check_items(value.len(), Some(1), None),
+            crate::__private::record(
+                crate::__private::check_items(value.len(), Some(1), None),
                 &field_path,
                 errors,
             );
             for (index, item) in value.iter().enumerate() {
                 let item_path = field_path.index(index);
-                crate::validation::record(
-                    crate::validation::check_uri(item),
+                crate::__private::record(
+                    crate::__private::check_uri(item),
                     &item_path,
                     errors,
                 );
@@ -226,9 +259,9 @@ impl FromJson for UploadAssetRequest {
         path: &Path<'_>,
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
-        let object = crate::validation::object_from_json(value, path, errors)?;
-        crate::validation::reject_unknown_fields(object, Self::FIELDS, path, errors);
-        let data_urls = crate::validation::required::<
+        let object = crate::__private::object_from_json(value, path, errors)?;
+        crate::__private::reject_unknown_fields(object, Self::FIELDS, path, errors);
+        let data_urls = crate::__private::required::<
             Vec<String>,
         >(object, "data_urls", path, errors);
         let parsed = Self { data_urls: data_urls? };
@@ -243,7 +276,7 @@ impl FromJson for UploadAssetRequest {
 ///
 /// Exactly one of the variants must match; on the wire the variant is
 /// told apart by its members (no tag).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -266,6 +299,14 @@ impl From<CustomColorPalette> for ColorPalette {
     }
 }
 
+impl<'de> Deserialize<'de> for ColorPalette {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::__private::deserialize_via_from_json(deserializer)
+    }
+}
+
 impl Validate for ColorPalette {
     fn validate_at(&self, path: &Path<'_>, errors: &mut Vec<Violation>) {
         match self {
@@ -281,7 +322,7 @@ impl FromJson for ColorPalette {
         path: &Path<'_>,
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
-        crate::validation::one_of(
+        crate::__private::one_of(
             value,
             path,
             errors,

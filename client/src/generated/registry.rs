@@ -599,4 +599,62 @@ impl AnyRequest {
             Self::Ideogram3Reframe(request) => request.validate(),
         }
     }
+
+    /// The prompt, when the endpoint takes one: the text the request is known by.
+    pub fn prompt_text(&self) -> Option<&str> {
+        match self {
+            Self::IdeogramTxt2Img(request) => Some(request.prompt_text()),
+            Self::IdeogramImg2Img(request) => Some(request.prompt_text()),
+            Self::IdeogramTurboImg2Img(request) => Some(request.prompt_text()),
+            Self::Ideogram2aImg2Img(request) => Some(request.prompt_text()),
+            Self::Ideogram3Reframe(_) => None,
+        }
+    }
+
+    /// The seed, when the endpoint takes one and it is set (and not negative).
+    pub fn seed_value(&self) -> Option<u64> {
+        match self {
+            Self::IdeogramTxt2Img(request) => request.seed_value(),
+            Self::IdeogramImg2Img(request) => request.seed_value(),
+            Self::IdeogramTurboImg2Img(request) => request.seed_value(),
+            Self::Ideogram2aImg2Img(request) => request.seed_value(),
+            Self::Ideogram3Reframe(request) => request.seed_value(),
+        }
+    }
+
+    /// Width and height in pixels of the image the request asks for (the
+    /// server's default when its size member is unset).
+    pub fn output_size(&self) -> (u32, u32) {
+        match self {
+            Self::IdeogramTxt2Img(request) => request.output_size(),
+            Self::IdeogramImg2Img(request) => request.output_size(),
+            Self::IdeogramTurboImg2Img(request) => request.output_size(),
+            Self::Ideogram2aImg2Img(request) => request.output_size(),
+            Self::Ideogram3Reframe(request) => request.output_size(),
+        }
+    }
+}
+
+/// Expands `callback! { Type, Type, ... }` with the request type of
+/// every endpoint, in the spec's order: for code that needs each
+/// endpoint's type, such as a test generic over [`Endpoint`] that
+/// must cover endpoints added to the spec later.
+///
+/// ```
+/// macro_rules! slugs {
+///     ($($request:ty),* $(,)?) => {
+///         [$(<$request as segmind_ideogram::Endpoint>::INFO.slug),*]
+///     };
+/// }
+/// let slugs = segmind_ideogram::for_each_endpoint!(slugs);
+/// let registry: Vec<&str> = segmind_ideogram::ENDPOINTS.iter().map(|e| e.slug).collect();
+/// assert_eq!(slugs.as_slice(), registry.as_slice());
+/// ```
+#[macro_export]
+macro_rules! for_each_endpoint {
+    ($callback:ident) => {
+        $callback! { $crate::IdeogramTxt2ImgRequest, $crate::IdeogramImg2ImgRequest,
+        $crate::IdeogramTurboImg2ImgRequest, $crate::Ideogram2aImg2ImgRequest,
+        $crate::Ideogram3ReframeRequest }
+    };
 }

@@ -8,7 +8,8 @@ use std::sync::LazyLock;
 use regex_lite::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use crate::validation::{FromJson, InvalidValue, Path, Rule, Violation};
+use crate::__private::Path;
+use crate::validation::{FromJson, InvalidValue, Rule, Violation};
 
 /// Seed
 ///
@@ -43,7 +44,7 @@ impl Seed {
     }
 
     fn check(value: i128) -> Result<(), Rule> {
-        crate::validation::check_integer(value, Some(100), Some(999999))
+        crate::__private::check_integer(value, Some(100), Some(999999))
     }
 }
 
@@ -71,7 +72,7 @@ impl<'de> Deserialize<'de> for Seed {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        Self::new(u32::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+        crate::__private::deserialize_via_from_json(deserializer)
     }
 }
 
@@ -96,8 +97,8 @@ impl FromJson for Seed {
         path: &Path<'_>,
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
-        let number = crate::validation::integer_from_json(value, path, errors)?;
-        crate::validation::record(Self::check(number), path, errors)?;
+        let number = crate::__private::integer_from_json(value, path, errors)?;
+        crate::__private::record(Self::check(number), path, errors)?;
         u32::try_from(number).ok().map(Self)
     }
 }
@@ -135,7 +136,7 @@ impl ImageWeight {
     }
 
     fn check(value: i128) -> Result<(), Rule> {
-        crate::validation::check_integer(value, Some(1), Some(100))
+        crate::__private::check_integer(value, Some(1), Some(100))
     }
 }
 
@@ -163,7 +164,7 @@ impl<'de> Deserialize<'de> for ImageWeight {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        Self::new(u32::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+        crate::__private::deserialize_via_from_json(deserializer)
     }
 }
 
@@ -194,8 +195,8 @@ impl FromJson for ImageWeight {
         path: &Path<'_>,
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
-        let number = crate::validation::integer_from_json(value, path, errors)?;
-        crate::validation::record(Self::check(number), path, errors)?;
+        let number = crate::__private::integer_from_json(value, path, errors)?;
+        crate::__private::record(Self::check(number), path, errors)?;
         u32::try_from(number).ok().map(Self)
     }
 }
@@ -238,7 +239,7 @@ impl ColorHex {
     }
 
     fn check(value: &str) -> Result<(), Rule> {
-        crate::validation::check_pattern(
+        crate::__private::check_pattern(
             value,
             &COLOR_HEX_PATTERN,
             "^#(?:[0-9a-fA-F]{3}){1,2}$",
@@ -301,7 +302,7 @@ impl<'de> Deserialize<'de> for ColorHex {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        Self::new(String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+        crate::__private::deserialize_via_from_json(deserializer)
     }
 }
 
@@ -311,8 +312,8 @@ impl FromJson for ColorHex {
         path: &Path<'_>,
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
-        let text = crate::validation::string_from_json(value, path, errors)?;
-        crate::validation::record(Self::check(text), path, errors)?;
+        let text = crate::__private::string_from_json(value, path, errors)?;
+        crate::__private::record(Self::check(text), path, errors)?;
         Some(Self(text.to_owned()))
     }
 }
@@ -350,7 +351,7 @@ impl ColorWeight {
     }
 
     fn check(value: f64) -> Result<(), Rule> {
-        crate::validation::check_number(value, Some(0.05), Some(1.0))
+        crate::__private::check_number(value, Some(0.05), Some(1.0))
     }
 }
 
@@ -378,7 +379,7 @@ impl<'de> Deserialize<'de> for ColorWeight {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        Self::new(f64::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+        crate::__private::deserialize_via_from_json(deserializer)
     }
 }
 
@@ -403,8 +404,8 @@ impl FromJson for ColorWeight {
         path: &Path<'_>,
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
-        let number = crate::validation::number_from_json(value, path, errors)?;
-        crate::validation::record(Self::check(number), path, errors)?;
+        let number = crate::__private::number_from_json(value, path, errors)?;
+        crate::__private::record(Self::check(number), path, errors)?;
         Some(Self(number))
     }
 }
@@ -444,11 +445,7 @@ impl StyleCode {
     }
 
     fn check(value: &str) -> Result<(), Rule> {
-        crate::validation::check_pattern(
-            value,
-            &STYLE_CODE_PATTERN,
-            "^[0-9a-fA-F]{8}$",
-        )?;
+        crate::__private::check_pattern(value, &STYLE_CODE_PATTERN, "^[0-9a-fA-F]{8}$")?;
         Ok(())
     }
 }
@@ -507,7 +504,7 @@ impl<'de> Deserialize<'de> for StyleCode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        Self::new(String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+        crate::__private::deserialize_via_from_json(deserializer)
     }
 }
 
@@ -517,8 +514,8 @@ impl FromJson for StyleCode {
         path: &Path<'_>,
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
-        let text = crate::validation::string_from_json(value, path, errors)?;
-        crate::validation::record(Self::check(text), path, errors)?;
+        let text = crate::__private::string_from_json(value, path, errors)?;
+        crate::__private::record(Self::check(text), path, errors)?;
         Some(Self(text.to_owned()))
     }
 }

@@ -4,7 +4,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::{doc_lines, schemars_derive};
+use super::{deserialize_via_from_json, doc_lines, schemars_derive};
 use crate::model::*;
 
 pub(super) fn emit(api: &Api) -> TokenStream {
@@ -21,7 +21,8 @@ pub(super) fn emit(api: &Api) -> TokenStream {
         use serde::{Deserialize, Serialize};
         use serde_json::Value;
 
-        use crate::validation::{FromJson, ParseEnumError, Path, Violation};
+        use crate::__private::Path;
+        use crate::validation::{FromJson, ParseEnumError, Violation};
 
         #(#enums)*
     }
@@ -81,6 +82,7 @@ fn closed_enum(e: &EnumDef) -> TokenStream {
         docs,
     } = Parts::of(e);
     let derive_schemars = schemars_derive();
+    let deserialize = deserialize_via_from_json(&name);
     let derive_default = e.default.map(|_| quote!(Default,));
     let default_attrs =
         (0..e.variants.len()).map(|i| (e.default == Some(i)).then(|| quote!(#[default])));
@@ -105,7 +107,7 @@ fn closed_enum(e: &EnumDef) -> TokenStream {
     });
     quote! {
         #doc
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, #derive_default Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, #derive_default Serialize)]
         #derive_schemars
         #[non_exhaustive]
         pub enum #name {
@@ -151,9 +153,11 @@ fn closed_enum(e: &EnumDef) -> TokenStream {
             }
         }
 
+        #deserialize
+
         impl FromJson for #name {
             fn from_json_at(value: &Value, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<Self> {
-                crate::validation::enum_from_json(value, path, errors)
+                crate::__private::enum_from_json(value, path, errors)
             }
         }
     }
@@ -255,7 +259,7 @@ fn open_enum(e: &EnumDef) -> TokenStream {
 
         impl FromJson for #name {
             fn from_json_at(value: &Value, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<Self> {
-                crate::validation::string_from_json(value, path, errors).map(Self::from)
+                crate::__private::string_from_json(value, path, errors).map(Self::from)
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The intermediate model to Rust tokens, one module per generated file.
 
+mod accessors;
 mod enums;
 mod registry;
 mod scalars;
@@ -40,7 +41,7 @@ pub(crate) fn files(api: &Api) -> Result<Vec<GeneratedFile>> {
     let enums = enums::emit(api);
     let scalars = scalars::emit(api);
     let models = structs::emit_models(api, &models);
-    let requests = structs::emit_requests(api, &requests);
+    let requests = structs::emit_requests(api, &requests)?;
     let responses = structs::emit_responses(&responses);
     let registry = registry::emit(api)?;
 
@@ -96,8 +97,15 @@ fn format_file(name: &str, tokens: TokenStream) -> Result<String> {
     })?;
     Ok(format!(
         "{PREAMBLE}\n\n{}",
-        space_items(&prettyplease::unparse(&file))
+        space_items(&tidy_macro_calls(&prettyplease::unparse(&file)))
     ))
+}
+
+/// prettyplease prints a macro call inside `macro_rules!` as `$callback ! {`;
+/// hand-written Rust says `$callback! {`.
+fn tidy_macro_calls(text: &str) -> String {
+    let call = regex_lite::Regex::new(r"(\$[A-Za-z_][A-Za-z0-9_]*) !").expect("a valid pattern");
+    call.replace_all(text, "$1!").into_owned()
 }
 
 /// prettyplease packs items together; put one blank line between items (and
@@ -191,4 +199,16 @@ pub(crate) fn schemars_attr(inner: TokenStream) -> TokenStream {
 
 pub(crate) fn schemars_derive() -> TokenStream {
     quote! { #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))] }
+}
+
+/// `Deserialize` through the type's `FromJson`, so serde and `from_json`
+/// are one parser (as typify routes `Deserialize` through `TryFrom`).
+pub(crate) fn deserialize_via_from_json(name: &Ident) -> TokenStream {
+    quote! {
+        impl<'de> Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                crate::__private::deserialize_via_from_json(deserializer)
+            }
+        }
+    }
 }

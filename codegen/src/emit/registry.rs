@@ -6,7 +6,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::doc_lines;
+use super::{accessors, doc_lines};
 use crate::error::{CodegenError, Result};
 use crate::model::*;
 
@@ -22,10 +22,7 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
         })?;
         let static_name = format_ident!("{}", e.slug.to_ascii_uppercase().replace('-', "_"));
         let request_ident = format_ident!("{}", e.request);
-        let variant = format_ident!(
-            "{}",
-            e.request.strip_suffix("Request").unwrap_or(&e.request)
-        );
+        let variant = any_variant(e);
         let slug = &e.slug;
         let title = &e.title;
         let summary = &e.summary;
@@ -97,6 +94,8 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
         slugs.push(slug.clone());
     }
     let slug_docs = slugs.iter().map(|s| format!(" `{s}`"));
+    let accessors = accessors::any_request(api)?;
+    let for_each = for_each_endpoint(&requests);
     let api = api_info(&api.protocol)?;
     Ok(quote! {
         //! Which endpoints exist, what they take and what they cost.
@@ -156,8 +155,48 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
                     #(Self::#variants(request) => request.validate(),)*
                 }
             }
+
+            #accessors
         }
+
+        #for_each
     })
+}
+
+/// The `AnyRequest` variant of an endpoint: its request type without `Request`.
+pub(super) fn any_variant(e: &EndpointDef) -> proc_macro2::Ident {
+    format_ident!(
+        "{}",
+        e.request.strip_suffix("Request").unwrap_or(&e.request)
+    )
+}
+
+/// `for_each_endpoint!`: the request type of every endpoint, for code that
+/// needs each endpoint's type (tests generic over `Endpoint` and more).
+fn for_each_endpoint(requests: &[proc_macro2::Ident]) -> TokenStream {
+    quote! {
+        /// Expands `callback! { Type, Type, ... }` with the request type of
+        /// every endpoint, in the spec's order: for code that needs each
+        /// endpoint's type, such as a test generic over [`Endpoint`] that
+        /// must cover endpoints added to the spec later.
+        ///
+        /// ```
+        /// macro_rules! slugs {
+        ///     ($($request:ty),* $(,)?) => {
+        ///         [$(<$request as segmind_ideogram::Endpoint>::INFO.slug),*]
+        ///     };
+        /// }
+        /// let slugs = segmind_ideogram::for_each_endpoint!(slugs);
+        /// let registry: Vec<&str> = segmind_ideogram::ENDPOINTS.iter().map(|e| e.slug).collect();
+        /// assert_eq!(slugs.as_slice(), registry.as_slice());
+        /// ```
+        #[macro_export]
+        macro_rules! for_each_endpoint {
+            ($callback:ident) => {
+                $callback! { #($crate::#requests),* }
+            };
+        }
+    }
 }
 
 /// `API`: the protocol facts of the spec, one `Operation` per role.

@@ -1,11 +1,11 @@
 //! Constrained scalars as newtypes with a private field: the only ways in
-//! (`new`, `TryFrom`, `FromStr`, `Deserialize`) check the rule, so an invalid
+//! (`new`, `TryFrom`, `FromStr`, `FromJson` and `Deserialize` through it) check the rule, so an invalid
 //! value cannot exist.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::{doc_lines, schemars_attr, schemars_derive};
+use super::{deserialize_via_from_json, doc_lines, schemars_attr, schemars_derive};
 use crate::model::*;
 use crate::naming::screaming;
 
@@ -41,7 +41,8 @@ pub(super) fn emit(api: &Api) -> TokenStream {
         use serde::{Deserialize, Serialize};
         use serde_json::Value;
 
-        use crate::validation::{FromJson, InvalidValue, Path, Rule, Violation};
+        use crate::__private::Path;
+        use crate::validation::{FromJson, InvalidValue, Rule, Violation};
 
         #(#scalars)*
     }
@@ -91,8 +92,9 @@ fn bound_consts(
 }
 
 /// Conversions every numeric newtype has: checked in, unchecked out, shown
-/// as the number, and deserialized through the check.
+/// as the number, and deserialized through `FromJson`.
 fn numeric_conversions(name: &proc_macro2::Ident, inner: &TokenStream) -> TokenStream {
+    let deserialize = deserialize_via_from_json(name);
     quote! {
         impl TryFrom<#inner> for #name {
             type Error = InvalidValue;
@@ -114,19 +116,14 @@ fn numeric_conversions(name: &proc_macro2::Ident, inner: &TokenStream) -> TokenS
             }
         }
 
-        impl<'de> Deserialize<'de> for #name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                Self::new(#inner::deserialize(deserializer)?).map_err(serde::de::Error::custom)
-            }
-        }
+        #deserialize
     }
 }
 
 fn integer(s: &ScalarDef, min: Option<i64>, max: Option<i64>) -> TokenStream {
     let name = format_ident!("{}", s.name);
     let type_name = &s.name;
-    // The narrowest unsigned type that holds every valid value keeps the API natural.
-    let fits_u32 = min.is_some_and(|lo| lo >= 0) && max.is_some_and(|hi| hi <= i64::from(u32::MAX));
+    let fits_u32 = integer_is_u32(min, max);
     let inner = if fits_u32 { quote!(u32) } else { quote!(i64) };
     let lit = |v: i64| {
         if fits_u32 {
@@ -174,7 +171,7 @@ fn integer(s: &ScalarDef, min: Option<i64>, max: Option<i64>) -> TokenStream {
             }
 
             fn check(value: i128) -> Result<(), Rule> {
-                crate::validation::check_integer(value, #min_check, #max_check)
+                crate::__private::check_integer(value, #min_check, #max_check)
             }
         }
 
@@ -198,8 +195,8 @@ fn integer(s: &ScalarDef, min: Option<i64>, max: Option<i64>) -> TokenStream {
 
         impl FromJson for #name {
             fn from_json_at(value: &Value, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<Self> {
-                let number = crate::validation::integer_from_json(value, path, errors)?;
-                crate::validation::record(Self::check(number), path, errors)?;
+                let number = crate::__private::integer_from_json(value, path, errors)?;
+                crate::__private::record(Self::check(number), path, errors)?;
                 #inner::try_from(number).ok().map(Self)
             }
         }
@@ -246,7 +243,7 @@ fn number(s: &ScalarDef, min: Option<f64>, max: Option<f64>) -> TokenStream {
             }
 
             fn check(value: f64) -> Result<(), Rule> {
-                crate::validation::check_number(value, #min_check, #max_check)
+                crate::__private::check_number(value, #min_check, #max_check)
             }
         }
 
@@ -267,8 +264,8 @@ fn number(s: &ScalarDef, min: Option<f64>, max: Option<f64>) -> TokenStream {
 
         impl FromJson for #name {
             fn from_json_at(value: &Value, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<Self> {
-                let number = crate::validation::number_from_json(value, path, errors)?;
-                crate::validation::record(Self::check(number), path, errors)?;
+                let number = crate::__private::number_from_json(value, path, errors)?;
+                crate::__private::record(Self::check(number), path, errors)?;
                 Some(Self(number))
             }
         }
@@ -290,20 +287,21 @@ fn string(s: &ScalarDef, pattern: Option<&str>, format: Option<Format>) -> Token
                 LazyLock::new(|| Regex::new(#p).expect("pattern checked by the generator"));
         };
         rules.push(quote! {
-            crate::validation::check_pattern(value, &#pattern_static, #p)?;
+            crate::__private::check_pattern(value, &#pattern_static, #p)?;
         });
         schemars_attrs.push(schemars_attr(quote!(regex(pattern = #p))));
         doc_rules.push(format!("Must match `{p}`."));
     }
     if let Some(Format::Uri) = format {
         rules.push(quote! {
-            crate::validation::check_uri(value)?;
+            crate::__private::check_uri(value)?;
         });
         schemars_attrs.push(schemars_attr(quote!(url)));
         doc_rules.push("Must be an absolute URI.".to_owned());
     }
     let doc = rule_doc(s, doc_rules.join(" "));
     let derive_schemars = schemars_derive();
+    let deserialize = deserialize_via_from_json(&name);
     quote! {
         #statics
 
@@ -387,16 +385,12 @@ fn string(s: &ScalarDef, pattern: Option<&str>, format: Option<Format>) -> Token
             }
         }
 
-        impl<'de> Deserialize<'de> for #name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                Self::new(String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
-            }
-        }
+        #deserialize
 
         impl FromJson for #name {
             fn from_json_at(value: &Value, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<Self> {
-                let text = crate::validation::string_from_json(value, path, errors)?;
-                crate::validation::record(Self::check(text), path, errors)?;
+                let text = crate::__private::string_from_json(value, path, errors)?;
+                crate::__private::record(Self::check(text), path, errors)?;
                 Some(Self(text.to_owned()))
             }
         }

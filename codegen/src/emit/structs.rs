@@ -10,7 +10,11 @@ use std::collections::BTreeSet;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::{doc_lines, ident, rust_type, schemars_attr, schemars_derive};
+use super::{
+    accessors, deserialize_via_from_json, doc_lines, ident, rust_type, schemars_attr,
+    schemars_derive,
+};
+use crate::error::Result;
 use crate::model::*;
 
 fn imports() -> TokenStream {
@@ -18,21 +22,27 @@ fn imports() -> TokenStream {
         use serde::{Deserialize, Serialize};
         use serde_json::Value;
 
-        use crate::validation::{FromJson, Path, Validate, Violation};
+        use crate::__private::Path;
+        use crate::validation::{FromJson, Validate, Violation};
         use super::*;
     }
 }
 
-pub(super) fn emit_requests(api: &Api, structs: &[&StructDef]) -> TokenStream {
+pub(super) fn emit_requests(api: &Api, structs: &[&StructDef]) -> Result<TokenStream> {
     let imports = imports();
-    let items = structs.iter().map(|s| input_struct(api, s));
-    quote! {
-        //! Request bodies, one per endpoint.
+    let mut items = Vec::new();
+    for s in structs {
+        items.push(input_struct(api, s));
+        items.push(accessors::request(api, s)?);
+    }
+    Ok(quote! {
+        //! Request bodies, one per endpoint, with accessors for the members
+        //! code handling any endpoint reads (prompt, seed, output size).
 
         #imports
 
         #(#items)*
-    }
+    })
 }
 
 pub(super) fn emit_models(api: &Api, structs: &[&StructDef]) -> TokenStream {
@@ -115,7 +125,10 @@ fn field_schemars_attrs(f: &FieldDef) -> TokenStream {
     attrs
 }
 
-fn field_decl(f: &FieldDef) -> TokenStream {
+/// A field; `Option` when optional, left out of the JSON when unset. Input
+/// types deserialize through `FromJson`, so only output types need serde's
+/// `default`.
+fn field_decl(f: &FieldDef, input: bool) -> TokenStream {
     let id = ident(&f.ident);
     let wire = &f.wire;
     let doc = field_doc(f);
@@ -131,10 +144,15 @@ fn field_decl(f: &FieldDef) -> TokenStream {
             pub #id: #ty,
         }
     } else {
+        let serde = if input {
+            quote!(#[serde(skip_serializing_if = "Option::is_none")])
+        } else {
+            quote!(#[serde(default, skip_serializing_if = "Option::is_none")])
+        };
         quote! {
             #doc
             #rename
-            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #serde
             #schemars_attrs
             pub #id: Option<#ty>,
         }
@@ -265,8 +283,10 @@ fn has_extra(s: &StructDef) -> bool {
 
 fn input_struct(api: &Api, s: &StructDef) -> TokenStream {
     let name = format_ident!("{}", s.name);
-    let fields = s.fields.iter().map(field_decl);
-    let deny = s.closed.then(|| quote!(#[serde(deny_unknown_fields)]));
+    let fields = s.fields.iter().map(|f| field_decl(f, true));
+    // Unknown members are refused by `FromJson`; the schema says so too.
+    let deny = s.closed.then(|| schemars_attr(quote!(deny_unknown_fields)));
+    let deserialize = deserialize_via_from_json(&name);
     let derive_schemars = schemars_derive();
     let ctor = constructor_and_setters(s);
     let default = derive_default(s);
@@ -286,7 +306,7 @@ fn input_struct(api: &Api, s: &StructDef) -> TokenStream {
     let doc = doc_lines(&paragraphs);
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq, #default Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, #default Serialize)]
         #derive_schemars
         #deny
         #[non_exhaustive]
@@ -298,6 +318,7 @@ fn input_struct(api: &Api, s: &StructDef) -> TokenStream {
             #ctor
         }
 
+        #deserialize
         #validate
         #from_json
     }
@@ -306,7 +327,7 @@ fn input_struct(api: &Api, s: &StructDef) -> TokenStream {
 fn output_struct(s: &StructDef) -> TokenStream {
     let name = format_ident!("{}", s.name);
     let doc = doc_lines(&s.doc.paragraphs());
-    let fields = s.fields.iter().map(field_decl);
+    let fields = s.fields.iter().map(|f| field_decl(f, false));
     let derive_schemars = schemars_derive();
     let extra = has_extra(s).then(|| {
         quote! {
@@ -383,7 +404,7 @@ fn check_value(api: &Api, ty: &TypeRef, value: TokenStream, path: TokenStream) -
         TypeRef::String {
             format: Some(Format::Uri),
         } => quote! {
-            crate::validation::record(crate::validation::check_uri(#value), &#path, errors);
+            crate::__private::record(crate::__private::check_uri(#value), &#path, errors);
         },
         TypeRef::Named {
             kind: NamedKind::Struct | NamedKind::Union,
@@ -415,7 +436,7 @@ fn validate_impl(api: &Api, s: &StructDef) -> TokenStream {
             let lo = opt_usize(f.min_items);
             let hi = opt_usize(f.max_items);
             checks.extend(quote! {
-                crate::validation::record(crate::validation::check_items(value.len(), #lo, #hi), &field_path, errors);
+                crate::__private::record(crate::__private::check_items(value.len(), #lo, #hi), &field_path, errors);
             });
         }
         checks.extend(check_value(api, &f.ty, quote!(value), quote!(field_path)));
@@ -456,9 +477,11 @@ fn validate_impl(api: &Api, s: &StructDef) -> TokenStream {
         };
         let (a, b) = (non_empty(first), non_empty(second));
         body.extend(quote! {
-            if #a && #b {
-                errors.push(Violation::new(path, crate::validation::Rule::NotBothNonEmpty { first: #first, second: #second }));
-            }
+            crate::__private::record(
+                crate::__private::check_not_both_non_empty(#a, #b, #first, #second),
+                path,
+                errors,
+            );
         });
     }
     let (path_arg, errors_arg) = if body.is_empty() {
@@ -478,16 +501,16 @@ fn validate_impl(api: &Api, s: &StructDef) -> TokenStream {
 fn from_json_impl(s: &StructDef) -> TokenStream {
     let name = format_ident!("{}", s.name);
     let reject_unknown = s.closed.then(|| {
-        quote! { crate::validation::reject_unknown_fields(object, Self::FIELDS, path, errors); }
+        quote! { crate::__private::reject_unknown_fields(object, Self::FIELDS, path, errors); }
     });
     let lets = s.fields.iter().map(|f| {
         let id = ident(&f.ident);
         let wire = &f.wire;
         let ty = rust_type(&f.ty);
         if f.required {
-            quote! { let #id = crate::validation::required::<#ty>(object, #wire, path, errors); }
+            quote! { let #id = crate::__private::required::<#ty>(object, #wire, path, errors); }
         } else {
-            quote! { let #id = crate::validation::optional::<#ty>(object, #wire, path, errors); }
+            quote! { let #id = crate::__private::optional::<#ty>(object, #wire, path, errors); }
         }
     });
     let inits = s.fields.iter().map(|f| {
@@ -497,7 +520,7 @@ fn from_json_impl(s: &StructDef) -> TokenStream {
     quote! {
         impl FromJson for #name {
             fn from_json_at(value: &Value, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<Self> {
-                let object = crate::validation::object_from_json(value, path, errors)?;
+                let object = crate::__private::object_from_json(value, path, errors)?;
                 #reject_unknown
                 #(#lets)*
                 let parsed = Self { #(#inits,)* };
@@ -551,12 +574,13 @@ fn union(api: &Api, u: &UnionDef) -> TokenStream {
     } else {
         (quote!(_path), quote!(_errors))
     };
+    let deserialize = deserialize_via_from_json(&name);
     quote! {
         #doc
         ///
         /// Exactly one of the variants must match; on the wire the variant is
         /// told apart by its members (no tag).
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Serialize)]
         #derive_schemars
         #[serde(untagged)]
         #[non_exhaustive]
@@ -575,6 +599,8 @@ fn union(api: &Api, u: &UnionDef) -> TokenStream {
             }
         )*
 
+        #deserialize
+
         impl Validate for #name {
             fn validate_at(&self, #path_arg: &Path<'_>, #errors_arg: &mut Vec<Violation>) {
                 #validate_body
@@ -583,7 +609,7 @@ fn union(api: &Api, u: &UnionDef) -> TokenStream {
 
         impl FromJson for #name {
             fn from_json_at(value: &Value, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<Self> {
-                crate::validation::one_of(
+                crate::__private::one_of(
                     value,
                     path,
                     errors,

@@ -14,8 +14,8 @@
 use std::collections::BTreeMap;
 
 use segmind_ideogram_codegen::model::{
-    Api, Doc, EndpointDef, EnumDef, FieldDef, ResponseKind, ScalarDef, ScalarKind, StructDef,
-    StructRule, TypeRef, UnionDef,
+    Api, Doc, EndpointDef, EnumDef, FieldDef, Member, ResponseKind, ScalarDef, ScalarKind,
+    StructDef, StructRule, TypeRef, UnionDef, integer_is_u32,
 };
 
 /// Semver class of a change, ordered from least to most severe.
@@ -59,6 +59,21 @@ impl Changes {
             what,
             reason: reason.to_owned(),
         });
+    }
+
+    /// Major with the first reason when `breaking`, else minor with the second.
+    fn push_major_if(
+        &mut self,
+        breaking: bool,
+        item: &str,
+        what: String,
+        (major, minor): (&str, &str),
+    ) {
+        if breaking {
+            self.push(Class::Major, item, what, major);
+        } else {
+            self.push(Class::Minor, item, what, minor);
+        }
     }
 }
 
@@ -129,16 +144,14 @@ fn endpoint(out: &mut Changes, item: &str, o: &EndpointDef, e: &EndpointDef) {
         _ => {}
     }
     if o.response != e.response {
-        let widened = e.response == ResponseKind::JsonOrImage;
-        out.push(
-            if widened { Class::Minor } else { Class::Major },
+        out.push_major_if(
+            e.response != ResponseKind::JsonOrImage,
             item,
             format!("response {:?} → {:?}", o.response, e.response),
-            if widened {
-                "the client also accepts a JSON answer"
-            } else {
-                "a JSON answer, accepted before, is now an error"
-            },
+            (
+                "a JSON answer, accepted before, is now an error",
+                "the client also accepts a JSON answer",
+            ),
         );
     }
     let metadata =
@@ -377,7 +390,7 @@ fn reordered(old: &[&str], new: &[&str]) -> bool {
 
 /// The type an integer newtype wraps (see `codegen/src/emit/scalars.rs`).
 fn integer_inner(min: Option<i64>, max: Option<i64>) -> &'static str {
-    if min.is_some_and(|lo| lo >= 0) && max.is_some_and(|hi| hi <= i64::from(u32::MAX)) {
+    if integer_is_u32(min, max) {
         "u32"
     } else {
         "i64"
@@ -580,6 +593,7 @@ fn struct_changes(out: &mut Changes, o: &StructDef, n: &StructDef) {
             );
         }
     }
+    member_changes(out, name, o, n);
     fn wires(s: &StructDef) -> Vec<&str> {
         s.fields.iter().map(|f| f.wire.as_str()).collect()
     }
@@ -630,6 +644,40 @@ fn struct_changes(out: &mut Changes, o: &StructDef, n: &StructDef) {
             format!("rule removed: {rule}"),
             "every request valid before still is",
         );
+    }
+}
+
+/// The accessors of a request's marked members (`x-segmind-member`):
+/// `prompt_text()` and `seed_value()` return `&str` / `u64` for a required
+/// member and an `Option` for an optional one; `output_size()` is always
+/// `(u32, u32)`.
+fn member_changes(out: &mut Changes, name: &str, o: &StructDef, n: &StructDef) {
+    for &member in Member::ALL {
+        let accessor = format!("{}()", member.accessor());
+        match (o.member(member), n.member(member)) {
+            (None, Some(f)) => out.push(
+                Class::Minor,
+                name,
+                format!("{accessor} added (reads {})", f.wire),
+                "a new method; `AnyRequest`'s returns this endpoint's value instead of `None`",
+            ),
+            (Some(f), None) => out.push(
+                Class::Major,
+                name,
+                format!("{accessor} removed (read {})", f.wire),
+                "code calling it no longer compiles",
+            ),
+            (Some(a), Some(b)) if a.wire != b.wire => out.push_major_if(
+                member != Member::OutputSize && a.required != b.required,
+                name,
+                format!("{accessor} reads {} instead of {}", b.wire, a.wire),
+                (
+                    "its return type follows the member's requiredness, which differs",
+                    "the same signature returns another member's value",
+                ),
+            ),
+            _ => {}
+        }
     }
 }
 

@@ -1,0 +1,218 @@
+//! Accessors for the members marked with `x-segmind-member` (prompt, seed,
+//! output size), on each request type and on `AnyRequest`, so code that
+//! handles any endpoint (the mock server) reads a request through them
+//! instead of digging member names out of raw JSON.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::ident;
+use super::registry::any_variant;
+use crate::error::{CodegenError, Result};
+use crate::members::default_variant;
+use crate::model::*;
+
+/// An `impl` block with one accessor per marked member of request `s`.
+pub(super) fn request(api: &Api, s: &StructDef) -> Result<TokenStream> {
+    let mut methods = Vec::new();
+    for &member in Member::ALL {
+        let Some(f) = s.member(member) else { continue };
+        methods.push(match member {
+            Member::Prompt => prompt(f),
+            Member::Seed => seed(api, f),
+            Member::OutputSize => output_size(api, f)?,
+        });
+    }
+    let name = format_ident!("{}", s.name);
+    Ok(quote! {
+        impl #name {
+            #(#methods)*
+        }
+    })
+}
+
+fn prompt(f: &FieldDef) -> TokenStream {
+    let id = ident(&f.ident);
+    let doc = format!(
+        " The prompt (`{}`): the text the request is known by.",
+        f.wire
+    );
+    if f.required {
+        quote! {
+            #[doc = #doc]
+            pub fn prompt_text(&self) -> &str {
+                &self.#id
+            }
+        }
+    } else {
+        quote! {
+            #[doc = #doc]
+            pub fn prompt_text(&self) -> Option<&str> {
+                self.#id.as_deref()
+            }
+        }
+    }
+}
+
+/// Whether `seed_value()` always has a value: a required seed whose type
+/// holds no negative number (a `u32` newtype). Otherwise it is an `Option`,
+/// `None` when unset or negative.
+fn seed_is_total(api: &Api, f: &FieldDef) -> bool {
+    f.required && unsigned_seed(api, f)
+}
+
+fn unsigned_seed(api: &Api, f: &FieldDef) -> bool {
+    match &f.ty {
+        TypeRef::Named { name, .. } => api.scalar_def(name).is_some_and(
+            |s| matches!(s.kind, ScalarKind::Integer { min, max } if integer_is_u32(min, max)),
+        ),
+        _ => false,
+    }
+}
+
+fn seed(api: &Api, f: &FieldDef) -> TokenStream {
+    let id = ident(&f.ident);
+    let unsigned = unsigned_seed(api, f);
+    // A newtype's value is `.get()`; a plain integer is the value.
+    let get = if matches!(f.ty, TypeRef::Integer) {
+        quote!()
+    } else {
+        quote!(.get())
+    };
+    let body = match (f.required, unsigned) {
+        (true, true) => quote!(u64::from(self.#id.get())),
+        (false, true) => quote!(self.#id.map(|seed| u64::from(seed.get()))),
+        (true, false) => quote!(u64::try_from(self.#id #get).ok()),
+        (false, false) => quote!(self.#id.and_then(|seed| u64::try_from(seed #get).ok())),
+    };
+    let (ret, doc) = if seed_is_total(api, f) {
+        (quote!(u64), format!(" The seed (`{}`).", f.wire))
+    } else if unsigned {
+        (
+            quote!(Option<u64>),
+            format!(" The seed (`{}`), when set.", f.wire),
+        )
+    } else {
+        (
+            quote!(Option<u64>),
+            format!(" The seed (`{}`), when set and not negative.", f.wire),
+        )
+    };
+    quote! {
+        #[doc = #doc]
+        pub fn seed_value(&self) -> #ret {
+            #body
+        }
+    }
+}
+
+fn output_size(api: &Api, f: &FieldDef) -> Result<TokenStream> {
+    let id = ident(&f.ident);
+    let (size, doc) = if f.required {
+        (
+            quote!(self.#id),
+            format!(
+                " Width and height in pixels of the image this request asks for (`{}`).",
+                f.wire
+            ),
+        )
+    } else {
+        // The parser checked that an optional size has a default.
+        let (e, variant) = match &f.ty {
+            TypeRef::Named { name, .. } => api
+                .enum_def(name)
+                .and_then(|e| Some((e, default_variant(f, e)?))),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            CodegenError::at(
+                "",
+                format!("internal error: `{}` has no default size", f.wire),
+            )
+        })?;
+        let (ty, fallback) = (
+            format_ident!("{}", e.name),
+            format_ident!("{}", variant.ident),
+        );
+        (
+            quote!(self.#id.unwrap_or(#ty::#fallback)),
+            format!(
+                " Width and height in pixels of the image this request asks for: `{}`, or the server's default `{}` when it is unset.",
+                f.wire, variant.wire
+            ),
+        )
+    };
+    Ok(quote! {
+        #[doc = #doc]
+        pub fn output_size(&self) -> (u32, u32) {
+            let size = #size;
+            (size.width(), size.height())
+        }
+    })
+}
+
+/// The same accessors on `AnyRequest`: `None` where the endpoint has no
+/// such member. Every request must mark its output size: the mock server
+/// renders it, and would otherwise have to guess.
+pub(super) fn any_request(api: &Api) -> Result<TokenStream> {
+    if let Some(e) = api.endpoints.iter().find(|e| {
+        api.struct_def(&e.request)
+            .is_none_or(|s| s.member(Member::OutputSize).is_none())
+    }) {
+        return Err(CodegenError::at(
+            format!("/components/schemas/{}", e.request),
+            format!(
+                "the request of `{}` marks no output size: add `\"x-segmind-member\": \"output-size\"` to the member that sets it. An endpoint whose output size is not a member cannot be expressed yet (the mock server could not render it)",
+                e.slug
+            ),
+        ));
+    }
+    // Each request's accessor, wrapped in `Some` where it always has a value.
+    let arms = |member: Member| {
+        api.endpoints.iter().filter_map(move |e| {
+            let s = api.struct_def(&e.request)?;
+            let variant = any_variant(e);
+            let accessor = format_ident!("{}", member.accessor());
+            let total = |f: &FieldDef| match member {
+                Member::Seed => seed_is_total(api, f),
+                _ => f.required,
+            };
+            Some(match s.member(member) {
+                None => quote!(Self::#variant(_) => None,),
+                Some(f) if total(f) => {
+                    quote!(Self::#variant(request) => Some(request.#accessor()),)
+                }
+                Some(_) => quote!(Self::#variant(request) => request.#accessor(),),
+            })
+        })
+    };
+    let prompt = arms(Member::Prompt);
+    let seed = arms(Member::Seed);
+    let sizes = api.endpoints.iter().map(|e| {
+        let variant = any_variant(e);
+        quote!(Self::#variant(request) => request.output_size(),)
+    });
+    Ok(quote! {
+        /// The prompt, when the endpoint takes one: the text the request is known by.
+        pub fn prompt_text(&self) -> Option<&str> {
+            match self {
+                #(#prompt)*
+            }
+        }
+
+        /// The seed, when the endpoint takes one and it is set (and not negative).
+        pub fn seed_value(&self) -> Option<u64> {
+            match self {
+                #(#seed)*
+            }
+        }
+
+        /// Width and height in pixels of the image the request asks for (the
+        /// server's default when its size member is unset).
+        pub fn output_size(&self) -> (u32, u32) {
+            match self {
+                #(#sizes)*
+            }
+        }
+    })
+}
