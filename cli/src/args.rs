@@ -247,6 +247,24 @@ pub struct ServeArgs {
     /// Seed of injected faults and ids
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Send this Retry-After with every 429, whatever it says (e.g. 999999999)
+    #[arg(long, value_name = "VALUE")]
+    pub retry_after: Option<String>,
+    /// Share (0 to 1) of status and result answers that are an HTML page with status 200
+    #[arg(long, value_name = "SHARE", value_parser = share)]
+    pub garbage_poll_rate: Option<f64>,
+    /// How long a request takes to appear in the request history, in milliseconds
+    #[arg(long, value_name = "MS")]
+    pub history_lag_ms: Option<u64>,
+    /// Answer the request history with 503, as an outage would
+    #[arg(long)]
+    pub history_outage: bool,
+    /// Answer 410 Gone to this endpoint's slug (repeat for several), as for a retired model
+    #[arg(long, value_name = "SLUG")]
+    pub retired: Vec<String>,
+    /// Refuse calls with 406 once this many US dollars are spent (a team spend limit)
+    #[arg(long, value_name = "USD", value_parser = dollars)]
+    pub spend_limit: Option<f64>,
 }
 
 /// The longest duration a flag takes: a year.

@@ -40,6 +40,22 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
     }
+    if let Some(value) = args.retry_after {
+        builder = builder.retry_after(value);
+    }
+    if let Some(rate) = args.garbage_poll_rate {
+        builder = builder.garbage_poll_rate(rate);
+    }
+    if let Some(lag) = args.history_lag_ms {
+        builder = builder.history_lag(ms(lag));
+    }
+    if let Some(limit) = args.spend_limit {
+        builder = builder.spend_limit(limit);
+    }
+    for slug in args.retired {
+        builder = builder.retired(slug);
+    }
+    builder = builder.history_outage(args.history_outage);
     let server = builder
         .start()
         .await

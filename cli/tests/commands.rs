@@ -681,6 +681,12 @@ async fn mock_serve_limits_the_rate_it_is_given() {
     use std::io::{BufRead, BufReader};
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ideogram"))
         .args(["mock", "serve", "--rate-limit", "2", "--rate-window", "60"])
+        .args([
+            "--retry-after",
+            "999999999",
+            "--retired",
+            "ideogram-3-reframe",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -704,6 +710,18 @@ async fn mock_serve_limits_the_rate_it_is_given() {
     assert!(client.submit(&request).await.is_ok());
     let third = client.submit(&request).await.unwrap_err();
     assert_eq!(third.status(), Some(429), "{third}");
+    // The absurd wait the server names is reported capped, not waited.
+    assert_eq!(
+        third.retry_after(),
+        Some(segmind_ideogram::MAX_REPORTED_SERVER_DELAY)
+    );
+    let retired = client
+        .submit(&segmind_ideogram::Ideogram3ReframeRequest::new(
+            "https://e.com/a.png",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(retired.status(), Some(410), "{retired}");
     child.kill().unwrap();
     let _ = child.wait();
 }
