@@ -19,8 +19,9 @@
 //! one side's run and the other's; two more modes are for that:
 //!
 //! - `RUNTIME_AB=<rounds> cargo bench … --bench runtime` runs both sides
-//!   in alternating blocks and prints medians of wall time and of
-//!   client-thread CPU time per call, and the paired ratios.
+//!   in alternating blocks and prints medians of wall time, of
+//!   client-thread CPU time and of minor page faults per call, and the
+//!   paired ratios.
 //! - `RUNTIME_PROFILE=client:<calls>` (or `raw:<calls>`) runs one side
 //!   alone, for `perf record` or `valgrind --tool=callgrind`.
 //!
@@ -239,8 +240,8 @@ fn median(values: &mut [f64]) -> f64 {
 /// `RUNTIME_AB=<rounds>`: the same comparison as `run_vs_raw`, but with the
 /// two sides interleaved in short blocks (alternating which goes first), so
 /// that load from other processes hits both alike. Prints, per concurrency,
-/// the median wall time and client-thread CPU time per call of each side,
-/// and the median of the per-round ratios.
+/// the median wall time, client-thread CPU time and minor page faults per
+/// call of each side, and the median of the per-round ratios.
 fn interleaved(rounds: usize) {
     let fixture = Fixture::new();
     println!(
@@ -254,7 +255,7 @@ fn interleaved(rounds: usize) {
             fixture.raw_batch(concurrency);
         }
         let measure = |client: bool| {
-            let cpu = thread_cpu_ns();
+            let (cpu, faults) = (thread_cpu_ns(), thread_minflt());
             let started = Instant::now();
             for _ in 0..batches {
                 if client {
@@ -267,9 +268,13 @@ fn interleaved(rounds: usize) {
             let cpu = thread_cpu_ns()
                 .zip(cpu)
                 .map_or(f64::NAN, |(end, start)| (end - start) as f64 / calls);
-            (wall, cpu)
+            let faults = thread_minflt()
+                .zip(faults)
+                .map_or(f64::NAN, |(end, start)| (end - start) as f64 / calls);
+            (wall, cpu, faults)
         };
         let (mut wall_c, mut wall_r, mut cpu_c, mut cpu_r) = (vec![], vec![], vec![], vec![]);
+        let (mut faults_c, mut faults_r) = (vec![], vec![]);
         let (mut wall_ratio, mut cpu_ratio) = (vec![], vec![]);
         for round in 0..rounds {
             let (client, raw) = if round % 2 == 0 {
@@ -283,6 +288,8 @@ fn interleaved(rounds: usize) {
             wall_r.push(raw.0);
             cpu_c.push(client.1);
             cpu_r.push(raw.1);
+            faults_c.push(client.2);
+            faults_r.push(raw.2);
             wall_ratio.push(client.0 / raw.0);
             cpu_ratio.push(client.1 / raw.1);
         }
@@ -299,6 +306,11 @@ fn interleaved(rounds: usize) {
             median(&mut cpu_r) / 1e3,
             median(&mut cpu_c) / median(&mut cpu_r),
             median(&mut cpu_ratio),
+        );
+        println!(
+            "      minor page faults/call: client {:.0}  raw {:.0}",
+            median(&mut faults_c),
+            median(&mut faults_r),
         );
     }
 }
