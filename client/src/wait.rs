@@ -241,8 +241,8 @@ impl Schedule {
                 match (estimate, submitted) {
                     (Some(estimate), Some(origin)) => {
                         // Nine polls across the window: about half the
-                        // SDK's requests, and a fifth of the window's width
-                        // between completion and notice on average.
+                        // SDK's requests, and half a step (1/18 of the
+                        // window) between completion and notice on average.
                         let spread = estimate.high.saturating_sub(estimate.low);
                         let step = (spread / STEPS_PER_WINDOW).clamp(MIN_STEP, MAX_FINE_STEP);
                         Plan::Window {

@@ -86,9 +86,8 @@ pub(crate) async fn submit(
     if let Err(refusal) = state.charge(admitted.cost()) {
         return refused(refusal);
     }
-    let id = state.new_id();
+    let (id, processing) = state.new_job_draw();
     let now = Instant::now();
-    let processing = state.draw_processing();
     let ends = clock::after(now, state.config.queued_for.saturating_add(processing));
     let output = format!("{}/outputs/{id}.png", state.base_url);
     state.add_history(history_row(&state, &admitted, &id, now, ends, Some(output)));

@@ -179,19 +179,15 @@ impl State {
 
     /// A fresh id, UUID-shaped, from the seeded source.
     pub fn new_id(&self) -> String {
+        uuid_from(&mut self.lock().rng)
+    }
+
+    /// A new job's id and processing time, drawn together, so that
+    /// concurrent submissions cannot swap draws of the seeded source.
+    pub fn new_job_draw(&self) -> (String, Duration) {
         let mut inner = self.lock();
-        let (a, b, c, d) = (
-            inner.rng.u32(..),
-            inner.rng.u16(..),
-            inner.rng.u16(..),
-            inner.rng.u64(..),
-        );
-        format!(
-            "{a:08x}-{b:04x}-4{:03x}-{:04x}-{:012x}",
-            c & 0x0fff,
-            0x8000 | (d >> 48) as u16 & 0x3fff,
-            d & 0xffff_ffff_ffff
-        )
+        let id = uuid_from(&mut inner.rng);
+        (id, self.processing_from(&mut inner.rng))
     }
 
     pub fn record(&self, accepted: Accepted) {
@@ -282,14 +278,13 @@ impl State {
         clock::after(self.started_at(job)?, job.processing)
     }
 
-    /// A processing time drawn from the configured range.
-    pub fn draw_processing(&self) -> Duration {
+    fn processing_from(&self, rng: &mut fastrand::Rng) -> Duration {
         let spread = self.config.processing_spread;
         if spread.is_zero() {
             return self.config.processing_for;
         }
         let nanos = u64::try_from(spread.as_nanos()).unwrap_or(u64::MAX);
-        let extra = Duration::from_nanos(self.lock().rng.u64(0..=nanos));
+        let extra = Duration::from_nanos(rng.u64(0..=nanos));
         self.config.processing_for.saturating_add(extra)
     }
 
@@ -341,6 +336,17 @@ impl State {
     pub fn requests(&self) -> u64 {
         self.lock().requests
     }
+}
+
+/// A UUID-shaped id from `rng`.
+fn uuid_from(rng: &mut fastrand::Rng) -> String {
+    let (a, b, c, d) = (rng.u32(..), rng.u16(..), rng.u16(..), rng.u64(..));
+    format!(
+        "{a:08x}-{b:04x}-4{:03x}-{:04x}-{:012x}",
+        c & 0x0fff,
+        0x8000 | (d >> 48) as u16 & 0x3fff,
+        d & 0xffff_ffff_ffff
+    )
 }
 
 #[cfg(test)]
@@ -423,7 +429,7 @@ mod tests {
         let owner = KeyFingerprint::of(OWNER);
         let start = Instant::now();
         let mut long = job(start);
-        long.processing = state.draw_processing();
+        long.processing = state.new_job_draw().1;
         assert_eq!(long.processing, Duration::MAX);
         for n in 0..SWEEP_EVERY {
             state.record(queued(n));
