@@ -84,6 +84,34 @@ fn variant_names_keep_digit_groups_apart_and_sizes_are_right() {
 }
 
 #[test]
+fn sizes_find_their_resolution_and_absent_sizes_none() {
+    for r in V2Resolution::ALL {
+        assert_eq!(V2Resolution::from_size(r.width(), r.height()), Some(*r));
+    }
+    for r in V3Resolution::ALL {
+        assert_eq!(V3Resolution::from_size(r.width(), r.height()), Some(*r));
+    }
+    // 1280x720 exists only in Ideogram 2, 800x1280 only in Ideogram 3.
+    assert_eq!(
+        V2Resolution::from_size(1280, 720),
+        Some(V2Resolution::Resolution1280_720)
+    );
+    assert_eq!(V3Resolution::from_size(1280, 720), None);
+    assert_eq!(V2Resolution::from_size(800, 1280), None);
+    assert_eq!(
+        V3Resolution::from_size(800, 1280),
+        Some(V3Resolution::Size800x1280)
+    );
+    for (width, height) in [(0, 0), (1024, 0), (1, 1), (u32::MAX, u32::MAX)] {
+        assert_eq!(V2Resolution::from_size(width, height), None);
+        assert_eq!(V3Resolution::from_size(width, height), None);
+    }
+    // A `const fn`, like `width()` and `height()`.
+    const SQUARE: Option<V3Resolution> = V3Resolution::from_size(1024, 1024);
+    assert_eq!(SQUARE, Some(V3Resolution::default()));
+}
+
+#[test]
 fn job_status_tolerates_unknown_values() {
     let known: JobStatus = serde_json::from_str("\"COMPLETED\"").unwrap();
     assert_eq!(known, JobStatus::Completed);

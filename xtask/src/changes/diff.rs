@@ -365,13 +365,13 @@ fn enum_changes(out: &mut Changes, o: &EnumDef, n: &EnumDef) {
             Class::Major,
             item,
             "values no longer all name a size".into(),
-            "`width()` and `height()` are no longer generated",
+            "`width()`, `height()` and `from_size()` are no longer generated",
         ),
         (None, Some(_)) => out.push(
             Class::Minor,
             item,
             "every value now names a size".into(),
-            "`width()` and `height()` are generated",
+            "`width()`, `height()` and `from_size()` are generated",
         ),
         _ => {}
     }
