@@ -173,14 +173,17 @@ fn closed_enum(e: &EnumDef) -> TokenStream {
 /// second arm would be unreachable).
 fn from_size(e: &EnumDef, dims: &[(u32, u32)]) -> TokenStream {
     let mut seen = BTreeSet::new();
-    let arms = e.variants.iter().zip(dims).filter_map(|(v, &(w, h))| {
-        seen.insert((w, h)).then(|| {
+    let arms: Vec<TokenStream> = e
+        .variants
+        .iter()
+        .zip(dims)
+        .filter(|(_, size)| seen.insert(**size))
+        .map(|(v, &(w, h))| {
             let ident = format_ident!("{}", v.ident);
             let (w, h) = (Literal::u32_unsuffixed(w), Literal::u32_unsuffixed(h));
             quote!((#w, #h) => Some(Self::#ident),)
         })
-    });
-    let arms: Vec<TokenStream> = arms.collect();
+        .collect();
     let (name, first, (w, h)) = (&e.name, &e.variants[0].ident, dims[0]);
     let mut example = format!(
         "```\nuse segmind_ideogram::{name};\n\nassert_eq!({name}::from_size({w}, {h}), Some({name}::{first}));"
@@ -314,5 +317,43 @@ fn open_enum(e: &EnumDef) -> TokenStream {
                 crate::__private::string_from_json(value, path, errors).map(Self::from)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_size_keeps_the_first_value_of_a_size() {
+        let variant = |wire: &str, ident: &str| Variant {
+            wire: wire.to_owned(),
+            ident: ident.to_owned(),
+        };
+        let e = EnumDef {
+            name: "Size".to_owned(),
+            doc: Doc::default(),
+            variants: vec![
+                variant("1024x1024", "Square"),
+                variant("RESOLUTION_1024_1024", "AlsoSquare"),
+                variant("1280x720", "Wide"),
+            ],
+            default: None,
+            open: false,
+            dimensions: Some(vec![(1024, 1024), (1024, 1024), (1280, 720)]),
+            usage: Usage::default(),
+        };
+        let code = from_size(&e, e.dimensions.as_deref().unwrap()).to_string();
+        assert!(
+            code.contains("(1024 , 1024) => Some (Self :: Square)"),
+            "{code}"
+        );
+        assert!(!code.contains("AlsoSquare"), "{code}");
+        assert!(
+            code.contains("(1280 , 720) => Some (Self :: Wide)"),
+            "{code}"
+        );
+        assert!(code.contains("the first in the spec's order"), "{code}");
+        assert!(code.contains("Size::from_size(0, 0), None"), "{code}");
     }
 }
