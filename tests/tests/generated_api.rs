@@ -266,3 +266,76 @@ fn accessors_read_prompt_seed_and_size_with_the_default_size_when_unset() {
     assert_eq!(any.prompt_text(), Some("a panda"));
     assert_eq!(any.seed_value(), Some(4242));
 }
+
+#[test]
+fn image_members_hold_urls_files_or_bytes() {
+    // A string is a URL, as it was when the members were strings.
+    let url = "https://example.com/in.png";
+    let from_str = IdeogramImg2ImgRequest::new(url, "at night");
+    assert_eq!(from_str.image_file, ImageInput::url(url));
+    assert_eq!(
+        IdeogramImg2ImgRequest::new(url.to_owned(), "at night"),
+        from_str
+    );
+    assert_eq!(from_str.image_file.as_url(), Some(url));
+
+    // Files and bytes are checked when they are loaded, not by `validate`:
+    // a path is no URI, and the file need not exist yet.
+    let dir = std::env::temp_dir().join("segmind-ideogram-no-such-dir");
+    let file = ImageInput::file(dir.join("in.png"));
+    let request = Ideogram3ReframeRequest::new(file.clone())
+        .style_reference_images([ImageInput::bytes(&b"not even an image"[..])]);
+    assert!(request.validate().is_ok());
+    assert_eq!(request.images().len(), 2);
+    assert_eq!(request.image.as_file(), Some(dir.join("in.png").as_path()));
+    // ... and serializing one reads it: a missing file is an error, not a path.
+    let err = serde_json::to_string(&request).unwrap_err();
+    assert!(err.to_string().contains("in.png"), "{err}");
+
+    // A URL is checked as a URI, wherever it stands.
+    let errors = Ideogram3ReframeRequest::new(file)
+        .style_reference_images([url, "a/b.png"])
+        .validate()
+        .unwrap_err();
+    assert_eq!(errors.violations().len(), 1);
+    assert_eq!(errors.violations()[0].path, "style_reference_images[1]");
+
+    // JSON strings read as URLs, and serialize back as they were.
+    let payload = serde_json::json!({"image": url, "style_reference_images": [url]});
+    let parsed = Ideogram3ReframeRequest::from_json(&payload).unwrap();
+    assert_eq!(
+        parsed.images(),
+        [&ImageInput::url(url), &ImageInput::url(url)]
+    );
+    assert_eq!(serde_json::to_value(&parsed).unwrap(), payload);
+    let deserialized: Ideogram3ReframeRequest = serde_json::from_value(payload).unwrap();
+    assert_eq!(deserialized, parsed);
+    let errors =
+        IdeogramImg2ImgRequest::from_json(&serde_json::json!({"image_file": 7, "prompt": "p"}))
+            .unwrap_err();
+    assert_eq!(
+        errors.to_string(),
+        "invalid request (1 violation): image_file: must be a string"
+    );
+
+    // Bytes serialize as a `data:` URI; the debug form does not dump them.
+    let png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let inline = IdeogramImg2ImgRequest::new(ImageInput::bytes(png), "p");
+    assert_eq!(
+        serde_json::to_value(&inline).unwrap()["image_file"],
+        "data:image/png;base64,iVBORw0KGgo="
+    );
+    assert!(format!("{inline:?}").contains("Bytes(8 bytes)"));
+
+    // Every endpoint's images are reachable, through `AnyRequest` too.
+    let mut any = AnyRequest::from(inline);
+    for image in any.images_mut() {
+        *image = ImageInput::url(url);
+    }
+    assert_eq!(any.images(), [&ImageInput::url(url)]);
+    assert!(
+        AnyRequest::from(IdeogramTxt2ImgRequest::new("p"))
+            .images()
+            .is_empty()
+    );
+}
