@@ -65,7 +65,8 @@ async fn retry_after_as_an_http_date_is_waited_out() {
         .unwrap()
         .as_secs()
         + 1;
-    let at = httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(next_second + 30));
+    let at =
+        httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(next_second + 30));
     let waited = waited_out(&server, "retry-after", &at).await;
     assert!(
         waited > Duration::from_secs(25) && waited <= Duration::from_secs(31),
