@@ -37,6 +37,15 @@ mod tests {
     use segmind_ideogram::{Error, IdeogramTxt2ImgRequest};
     use segmind_ideogram_mock::MockServer;
 
+    /// A client of `mock`, polling at the pace of its jobs.
+    fn connect(mock: &MockServer) -> Result<Client> {
+        Ok(Client::builder()
+            .api_key("test-key")
+            .base_url(mock.base_url())
+            .wait_options(mock.wait_options())
+            .build()?)
+    }
+
     /// Width and height from a PNG's header.
     fn png_size(png: &[u8]) -> (u32, u32) {
         let be = |at: usize| u32::from_be_bytes([png[at], png[at + 1], png[at + 2], png[at + 3]]);
@@ -46,11 +55,7 @@ mod tests {
     #[tokio::test]
     async fn restyle_uploads_the_picture_and_returns_a_png_of_the_size() -> Result<()> {
         let mock = MockServer::builder().api_key("test-key").start().await?;
-        let client = Client::builder()
-            .api_key("test-key")
-            .base_url(mock.base_url())
-            .wait_options(mock.wait_options())
-            .build()?;
+        let client = connect(&mock)?;
         let dir = tempfile::tempdir()?;
         let picture = dir.path().join("in.png");
         let source = client
@@ -76,10 +81,7 @@ mod tests {
     #[tokio::test]
     async fn restyle_refuses_what_cannot_be_sent_before_sending_it() -> Result<()> {
         let mock = MockServer::builder().api_key("test-key").start().await?;
-        let client = Client::builder()
-            .api_key("test-key")
-            .base_url(mock.base_url())
-            .build()?;
+        let client = connect(&mock)?;
         let dir = tempfile::tempdir()?;
         let missing = dir.path().join("missing.png");
 

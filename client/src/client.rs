@@ -114,16 +114,20 @@ impl Client {
     /// because a generation may have been billed; [`Error::delivery`] says
     /// whether the request was sent.
     pub async fn run<E: Endpoint>(&self, request: &E) -> Result<GeneratedImage, Error> {
-        self.run_json(E::INFO, self.body(request).await?).await
+        self.run_request(E::INFO, request).await
     }
 
     /// [`run`](Self::run) for a request whose endpoint is chosen at run time.
     pub async fn run_any(&self, request: &AnyRequest) -> Result<GeneratedImage, Error> {
-        self.run_json(request.info(), self.body(request).await?)
-            .await
+        self.run_request(request.info(), request).await
     }
 
-    async fn run_json(&self, info: &EndpointInfo, body: Bytes) -> Result<GeneratedImage, Error> {
+    async fn run_request<R: Outgoing>(
+        &self,
+        info: &EndpointInfo,
+        request: &R,
+    ) -> Result<GeneratedImage, Error> {
+        let body = self.body(request).await?;
         let transport = &self.session.transport;
         let url = transport.url(info.sync_path, &[])?;
         let exchange = Exchange::submission(info.slug, url, body, BodyKind::Image);
@@ -148,13 +152,12 @@ impl Client {
     /// is known before the job can cost anything. Validated, its local
     /// images sent, and repeated only, as in [`run`](Self::run).
     pub async fn submit<E: Endpoint>(&self, request: &E) -> Result<Job, Error> {
-        self.submit_json(E::INFO, self.body(request).await?).await
+        self.submit_request(E::INFO, request).await
     }
 
     /// [`submit`](Self::submit) for a request whose endpoint is chosen at run time.
     pub async fn submit_any(&self, request: &AnyRequest) -> Result<Job, Error> {
-        self.submit_json(request.info(), self.body(request).await?)
-            .await
+        self.submit_request(request.info(), request).await
     }
 
     /// The JSON body of `request`: validated, then with every local image
@@ -182,13 +185,19 @@ impl Client {
         serialize(&resolved)
     }
 
-    async fn submit_json(&self, info: &'static EndpointInfo, body: Bytes) -> Result<Job, Error> {
+    async fn submit_request<R: Outgoing>(
+        &self,
+        info: &'static EndpointInfo,
+        request: &R,
+    ) -> Result<Job, Error> {
+        // Before anything is uploaded for it.
         let Some(path) = info.submit_path else {
             return Err(Error::Unsupported(format!(
                 "{} has no queued (v2) API",
                 info.slug
             )));
         };
+        let body = self.body(request).await?;
         let transport = &self.session.transport;
         let url = transport.url(path, &[])?;
         let exchange = Exchange::submission(info.slug, url, body, BodyKind::Json);

@@ -876,7 +876,7 @@ pub struct Ideogram3ReframeRequest {
     pub style_codes: Option<Vec<StyleCode>>,
     /// URLs of images whose style to follow (JPEG, PNG or WebP, at most 10 MB in total). Cannot be combined with non-empty `style_codes`.
     ///
-    /// A URL, or a local file or bytes that the client uploads to Segmind's storage (or inlines) when it sends the request: see [`ImageInput`].
+    /// Each a URL, or a local file or bytes that the client uploads to Segmind's storage (or inlines) when it sends the request: see [`ImageInput`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub style_reference_images: Option<Vec<ImageInput>>,
 }

@@ -84,10 +84,14 @@ pub(super) fn emit_responses(structs: &[&StructDef]) -> TokenStream {
 fn field_doc(f: &FieldDef) -> TokenStream {
     let mut paragraphs = f.doc.paragraphs();
     if f.member == Some(Member::Image) {
-        paragraphs.push(
-            "A URL, or a local file or bytes that the client uploads to Segmind's storage (or inlines) when it sends the request: see [`ImageInput`]."
-                .to_owned(),
-        );
+        let each = if matches!(f.ty, TypeRef::Array(_)) {
+            "Each a URL"
+        } else {
+            "A URL"
+        };
+        paragraphs.push(format!(
+            "{each}, or a local file or bytes that the client uploads to Segmind's storage (or inlines) when it sends the request: see [`ImageInput`]."
+        ));
     }
     if let Some(d) = &f.default {
         let shown = d.as_str().map_or_else(|| d.to_string(), str::to_owned);
