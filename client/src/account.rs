@@ -5,17 +5,16 @@
 
 use std::time::SystemTime;
 
-use bytes::Bytes;
 use serde_json::Value;
 
 use crate::client::Client;
 use crate::decode::Answer;
-use crate::error::{BodyKind, Error};
-use crate::generated::{API, RequestRecord, UploadAssetRequest, UploadAssetResponse, UserCredits};
-use crate::image::{ImageEncoding, ImageInput};
+use crate::error::Error;
+use crate::generated::{API, RequestRecord, UserCredits};
+use crate::input::ImageInput;
 use crate::retry;
 use crate::transport::Exchange;
-use crate::validation::{InvalidValue, Rule, Validate as _};
+use crate::validation::{InvalidValue, Rule};
 
 /// Where the rows of a history page may be: the wrapper is not documented.
 const ROW_KEYS: &[&str] = &[
@@ -213,42 +212,18 @@ impl Client {
     }
 
     /// Stores a local image in Segmind's storage and returns its persistent
-    /// URL, for `image_file`, `image` or `style_reference_images`. A URL
+    /// URL, to use in many requests without uploading it for each. A URL
     /// input is returned as it is, without a request.
+    ///
+    /// [`run`](Self::run), [`submit`](Self::submit) and
+    /// [`generate`](Self::generate) upload the files and bytes of a request
+    /// themselves; this is for a file sent more than once.
     pub async fn upload(&self, image: &ImageInput) -> Result<String, Error> {
         if let Some(url) = image.as_url() {
             return Ok(url.to_owned());
         }
-        let data_uri = image.encode(ImageEncoding::DataUri)?;
-        let request = UploadAssetRequest::new([data_uri]);
-        request.validate()?;
-        let body = serde_json::to_vec(&request)
-            .map(Bytes::from)
-            .map_err(|e| Error::ImageInput(format!("could not encode the upload: {e}")))?;
-        let transport = &self.session.transport;
-        let url = transport.operation_url(&API.upload_asset, &[])?;
-        let exchange = Exchange::post("upload", url, body, BodyKind::Json);
-        transport
-            .execute(&exchange, |answer: Answer| {
-                if !answer.status.is_success() {
-                    return Err(answer.into_api_error());
-                }
-                let stored: UploadAssetResponse = answer.json()?;
-                let first = stored
-                    .file_urls
-                    .iter()
-                    .chain(stored.urls.iter())
-                    .flatten()
-                    .find(|u| !u.trim().is_empty());
-                match first {
-                    Some(url) => Ok(url.trim().to_owned()),
-                    None => Err(answer.decode_error(
-                        Some("file_urls".into()),
-                        "the upload's answer names no URL",
-                    )),
-                }
-            })
-            .await
+        let (bytes, format) = image.load()?;
+        crate::upload::upload(&self.session.transport, &bytes, format).await
     }
 }
 

@@ -24,7 +24,8 @@ use crate::config::ClientBuilder;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::generated::{AnyRequest, JobResult, JobStatusResponse, RequestRecord, UserCredits};
-use crate::image::{GeneratedImage, ImageInput};
+use crate::image::GeneratedImage;
+use crate::input::ImageInput;
 use crate::poll::JobHandle;
 use crate::wait::{JobUpdate, WaitOptions};
 

@@ -16,10 +16,12 @@ use crate::endpoint::{Endpoint, EndpointInfo};
 use crate::error::{BodyKind, Error};
 use crate::generated::{AnyRequest, JobSubmitted};
 use crate::image::GeneratedImage;
+use crate::input::ImageInput;
 use crate::poll::{Job, JobHandle, check_job_id};
 use crate::retry::RetryPolicy;
 use crate::session::Session;
 use crate::transport::{Exchange, Transport};
+use crate::upload;
 use crate::validation::{Path, Rule, ValidationErrors, Violation};
 use crate::wait::{LatencyBook, WaitOptions};
 
@@ -53,6 +55,7 @@ impl ClientBuilder {
                 transport,
                 latency: LatencyBook::default(),
                 wait: self.wait,
+                inline_images: self.inline_images,
             }),
         })
     }
@@ -97,6 +100,11 @@ impl Client {
     ///
     /// The request is validated first; an invalid one is
     /// [`Error::InvalidRequest`] with every violation, and nothing is sent.
+    /// Then its local images ([`ImageInput`] files and bytes) are read,
+    /// checked and uploaded to Segmind's storage, or inlined as `data:` URIs
+    /// ([`ClientBuilder::inline_images`]): a file that cannot be read or is
+    /// no image Segmind takes is [`Error::Io`] or [`Error::ImageInput`], and
+    /// a failed upload [`Error::Upload`], with no generation sent.
     /// The answer may be the image bytes or the JSON form (base64, `data:`
     /// URI, or a URL that is then downloaded).
     ///
@@ -106,17 +114,20 @@ impl Client {
     /// because a generation may have been billed; [`Error::delivery`] says
     /// whether the request was sent.
     pub async fn run<E: Endpoint>(&self, request: &E) -> Result<GeneratedImage, Error> {
-        request.validate()?;
-        self.run_json(E::INFO, serialize(request)?).await
+        self.run_request(E::INFO, request).await
     }
 
     /// [`run`](Self::run) for a request whose endpoint is chosen at run time.
     pub async fn run_any(&self, request: &AnyRequest) -> Result<GeneratedImage, Error> {
-        request.validate()?;
-        self.run_json(request.info(), serialize(request)?).await
+        self.run_request(request.info(), request).await
     }
 
-    async fn run_json(&self, info: &EndpointInfo, body: Bytes) -> Result<GeneratedImage, Error> {
+    async fn run_request<R: Outgoing>(
+        &self,
+        info: &EndpointInfo,
+        request: &R,
+    ) -> Result<GeneratedImage, Error> {
+        let body = self.body(request).await?;
         let transport = &self.session.transport;
         let url = transport.url(info.sync_path, &[])?;
         let exchange = Exchange::submission(info.slug, url, body, BodyKind::Image);
@@ -138,26 +149,55 @@ impl Client {
     }
 
     /// Queues a generation (`POST /v2/{slug}`) and returns its job, whose id
-    /// is known before the job can cost anything. Validated first, and
-    /// repeated only as [`run`](Self::run) is.
+    /// is known before the job can cost anything. Validated, its local
+    /// images sent, and repeated only, as in [`run`](Self::run).
     pub async fn submit<E: Endpoint>(&self, request: &E) -> Result<Job, Error> {
-        request.validate()?;
-        self.submit_json(E::INFO, serialize(request)?).await
+        self.submit_request(E::INFO, request).await
     }
 
     /// [`submit`](Self::submit) for a request whose endpoint is chosen at run time.
     pub async fn submit_any(&self, request: &AnyRequest) -> Result<Job, Error> {
-        request.validate()?;
-        self.submit_json(request.info(), serialize(request)?).await
+        self.submit_request(request.info(), request).await
     }
 
-    async fn submit_json(&self, info: &'static EndpointInfo, body: Bytes) -> Result<Job, Error> {
+    /// The JSON body of `request`: validated, then with every local image
+    /// resolved on a copy (uploaded, or inlined), so that what is sent holds
+    /// URLs only. Validating first means an invalid request costs no
+    /// upload; the URLs put in are URIs (`data:` ones, or the checked
+    /// answer of an upload), so the copy is as valid as the request.
+    async fn body<R: Outgoing>(&self, request: &R) -> Result<Bytes, Error> {
+        request.check()?;
+        if request
+            .images()
+            .iter()
+            .all(|image| image.as_url().is_some())
+        {
+            return serialize(request);
+        }
+        let mut resolved = request.clone();
+        let session = &self.session;
+        upload::resolve(
+            &session.transport,
+            session.inline_images,
+            resolved.images_mut(),
+        )
+        .await?;
+        serialize(&resolved)
+    }
+
+    async fn submit_request<R: Outgoing>(
+        &self,
+        info: &'static EndpointInfo,
+        request: &R,
+    ) -> Result<Job, Error> {
+        // Before anything is uploaded for it.
         let Some(path) = info.submit_path else {
             return Err(Error::Unsupported(format!(
                 "{} has no queued (v2) API",
                 info.slug
             )));
         };
+        let body = self.body(request).await?;
         let transport = &self.session.transport;
         let url = transport.url(path, &[])?;
         let exchange = Exchange::submission(info.slug, url, body, BodyKind::Json);
@@ -238,7 +278,43 @@ impl fmt::Debug for Client {
     }
 }
 
-/// The JSON body of a validated request.
+/// What `run`, `submit` and `generate` send: a request of one endpoint,
+/// or an [`AnyRequest`].
+trait Outgoing: Serialize + Clone + Send + Sync {
+    fn check(&self) -> Result<(), ValidationErrors>;
+    fn images(&self) -> Vec<&ImageInput>;
+    fn images_mut(&mut self) -> Vec<&mut ImageInput>;
+}
+
+impl<E: Endpoint> Outgoing for E {
+    fn check(&self) -> Result<(), ValidationErrors> {
+        self.validate()
+    }
+
+    fn images(&self) -> Vec<&ImageInput> {
+        Endpoint::images(self)
+    }
+
+    fn images_mut(&mut self) -> Vec<&mut ImageInput> {
+        Endpoint::images_mut(self)
+    }
+}
+
+impl Outgoing for AnyRequest {
+    fn check(&self) -> Result<(), ValidationErrors> {
+        self.validate()
+    }
+
+    fn images(&self) -> Vec<&ImageInput> {
+        AnyRequest::images(self)
+    }
+
+    fn images_mut(&mut self) -> Vec<&mut ImageInput> {
+        AnyRequest::images_mut(self)
+    }
+}
+
+/// The JSON body of a validated request whose images are URLs.
 fn serialize(request: &impl Serialize) -> Result<Bytes, Error> {
     serde_json::to_vec(request).map(Bytes::from).map_err(|e| {
         let violation = Violation::new(

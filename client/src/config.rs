@@ -50,6 +50,7 @@ pub struct ClientBuilder {
     pub(crate) storage_base_url: Option<String>,
     pub(crate) pacer: Option<Pacer>,
     pub(crate) http: Option<HttpBuilder>,
+    pub(crate) inline_images: bool,
 }
 
 /// Where the client's HTTP clients start from, when not reqwest's defaults.
@@ -87,6 +88,7 @@ impl Default for ClientBuilder {
             storage_base_url: None,
             pacer: None,
             http: None,
+            inline_images: false,
         }
     }
 }
@@ -192,6 +194,20 @@ impl ClientBuilder {
     /// [`history_base_url`](Self::history_base_url) does.
     pub fn storage_base_url(mut self, url: impl Into<String>) -> Self {
         self.storage_base_url = Some(url.into());
+        self
+    }
+
+    /// How a request's local images ([`ImageInput::file`] and
+    /// [`ImageInput::bytes`]) are sent: uploaded to Segmind's storage first
+    /// and sent as URLs (`false`, the default, and the route Segmind
+    /// documents), or inlined in the request as `data:` URIs (`true`: one
+    /// request instead of two, but Segmind does not document that these
+    /// endpoints take them, and the request body grows by the image).
+    ///
+    /// [`ImageInput::file`]: crate::ImageInput::file
+    /// [`ImageInput::bytes`]: crate::ImageInput::bytes
+    pub fn inline_images(mut self, inline: bool) -> Self {
+        self.inline_images = inline;
         self
     }
 

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::input::ImageInput;
 use crate::validation::{FromJson, Validate};
 
 /// A request type of one endpoint. Implemented by the generated code for
@@ -14,6 +15,26 @@ pub trait Endpoint:
 {
     /// The endpoint's metadata.
     const INFO: &'static EndpointInfo;
+
+    /// The request's input images (the members the spec marks `image`), in
+    /// field order; empty when the endpoint takes none.
+    ///
+    /// [`Client::run`](crate::Client::run), `submit` and `generate` send a
+    /// copy of the request in which each one that is not a URL is replaced
+    /// by the URL of its upload (or its `data:` URI); the request itself is
+    /// left as it is.
+    ///
+    /// ```
+    /// use segmind_ideogram::{Endpoint, IdeogramImg2ImgRequest, ImageInput};
+    ///
+    /// let request = IdeogramImg2ImgRequest::new(ImageInput::file("in.png"), "at night");
+    /// assert_eq!(request.images(), [&ImageInput::file("in.png")]);
+    /// ```
+    fn images(&self) -> Vec<&ImageInput>;
+
+    /// The request's input images, to replace: with the URL of an image
+    /// uploaded once for many requests, say.
+    fn images_mut(&mut self) -> Vec<&mut ImageInput>;
 }
 
 /// Static metadata of one endpoint, from the spec.

@@ -128,6 +128,14 @@ pub enum Error {
     #[error("invalid image input: {0}")]
     ImageInput(String),
 
+    /// Storing an input image in Segmind's storage failed, while the client
+    /// resolved a request's images: the generation itself was not sent.
+    /// The upload's own error is inside; [`status`](Self::status),
+    /// [`is_retryable`](Self::is_retryable) and
+    /// [`retry_after`](Self::retry_after) answer for it.
+    #[error("uploading an input image to Segmind's storage failed: {0}")]
+    Upload(#[source] Box<Error>),
+
     /// The base URL is plain `http://` to a host that is not loopback, which
     /// would send the API key in clear text.
     #[error(
@@ -161,7 +169,8 @@ pub enum Error {
 #[non_exhaustive]
 pub enum Delivery {
     /// Nothing reached Segmind: an invalid request or setting, or a
-    /// connection that could not be made.
+    /// connection that could not be made. (An input image whose upload
+    /// failed counts too: the generation was not sent.)
     NotSent,
     /// The request may have reached Segmind: it timed out, or the
     /// connection dropped after it was written.
@@ -277,6 +286,7 @@ impl Error {
             | Error::Connect(_)
             | Error::InvalidJobId { .. }
             | Error::ImageInput(_)
+            | Error::Upload(_)
             | Error::InsecureBaseUrl { .. }
             | Error::Unsupported(_)
             | Error::Interrupted
@@ -299,6 +309,7 @@ impl Error {
             | Error::Decode { status, .. }
             | Error::BodyTooLarge { status, .. } => Some(*status),
             Error::JobExpired { .. } => Some(404),
+            Error::Upload(upload) => upload.status(),
             _ => None,
         }
     }
@@ -313,6 +324,7 @@ impl Error {
         match self {
             Error::Api { kind, .. } => kind.is_retryable(),
             Error::Connect(_) | Error::Transport(_) | Error::PollTimeout { .. } => true,
+            Error::Upload(upload) => upload.is_retryable(),
             _ => false,
         }
     }
@@ -323,6 +335,7 @@ impl Error {
         match self {
             Error::Transport(e) | Error::Connect(e) => e.is_timeout(),
             Error::PollTimeout { .. } => true,
+            Error::Upload(upload) => upload.is_timeout(),
             _ => false,
         }
     }
@@ -331,6 +344,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::Api { retry_after, .. } => *retry_after,
+            Error::Upload(upload) => upload.retry_after(),
             _ => None,
         }
     }

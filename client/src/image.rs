@@ -1,5 +1,6 @@
 //! Images in both directions: what a generation returns
-//! ([`GeneratedImage`]), and local files or bytes to send ([`ImageInput`]).
+//! ([`GeneratedImage`]), and the reading, checking and encoding of the local
+//! files or bytes a request sends ([`ImageInput`]).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -7,8 +8,10 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
+use serde::{Serialize, Serializer};
 
 use crate::error::Error;
+use crate::input::{ImageInput, Source};
 
 /// The largest input image Segmind's models take (Ideogram: 10 MB), from
 /// the spec.
@@ -238,54 +241,9 @@ pub enum ImageEncoding {
     RawBase64,
 }
 
-/// An image to send: a URL, a local file, or bytes. Files and bytes are
-/// checked (JPEG, PNG or WebP, at most [`MAX_INPUT_IMAGE_BYTES`]) and
-/// encoded as base64; URLs pass through untouched.
-///
-/// The request setters take a `String`, so the encoded value goes straight
-/// into `image_file`, `image` or `style_reference_images`:
-///
-/// ```no_run
-/// use segmind_ideogram::{IdeogramImg2ImgRequest, ImageInput};
-///
-/// let image = ImageInput::file("sketch.png").to_data_uri()?;
-/// let request = IdeogramImg2ImgRequest::new(image, "the same sketch, in watercolour");
-/// # Ok::<(), segmind_ideogram::Error>(())
-/// ```
-#[derive(Clone, PartialEq)]
-pub struct ImageInput(Source);
-
-#[derive(Clone, PartialEq)]
-enum Source {
-    Url(String),
-    File(PathBuf),
-    Bytes(Bytes),
-}
-
+/// Reading, checking and encoding; the type itself is in `input`, below
+/// the generated requests that hold it.
 impl ImageInput {
-    /// An image Segmind fetches itself.
-    pub fn url(url: impl Into<String>) -> Self {
-        Self(Source::Url(url.into()))
-    }
-
-    /// A local file, read when encoded.
-    pub fn file(path: impl Into<PathBuf>) -> Self {
-        Self(Source::File(path.into()))
-    }
-
-    /// Encoded image bytes (a whole JPEG, PNG or WebP file).
-    pub fn bytes(bytes: impl Into<Bytes>) -> Self {
-        Self(Source::Bytes(bytes.into()))
-    }
-
-    /// The URL, for an image Segmind fetches itself.
-    pub fn as_url(&self) -> Option<&str> {
-        match &self.0 {
-            Source::Url(url) => Some(url),
-            _ => None,
-        }
-    }
-
     /// The value for an image field: the URL as given, or a `data:` URI.
     pub fn to_data_uri(&self) -> Result<String, Error> {
         self.encode(ImageEncoding::DataUri)
@@ -321,12 +279,17 @@ impl ImageInput {
     }
 }
 
-impl fmt::Debug for ImageInput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            Source::Url(url) => f.debug_tuple("Url").field(url).finish(),
-            Source::File(path) => f.debug_tuple("File").field(path).finish(),
-            Source::Bytes(bytes) => write!(f, "Bytes({} bytes)", bytes.len()),
+/// A URL as it is; a file or bytes as a `data:` URI, read and checked now
+/// (an unreadable file or a non-image is a serialization error). The
+/// client never serializes a file or bytes: it resolves them first.
+impl Serialize for ImageInput {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.as_url() {
+            Some(url) => serializer.serialize_str(url),
+            None => {
+                let uri = self.to_data_uri().map_err(serde::ser::Error::custom)?;
+                serializer.serialize_str(&uri)
+            }
         }
     }
 }

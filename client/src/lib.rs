@@ -28,7 +28,9 @@
 //!
 //! # async fn demo() -> Result<(), segmind_ideogram::Error> {
 //! let client = Client::from_env()?;
-//! let sketch = ImageInput::file("sketch.png").to_data_uri()?;
+//! // A local file (or bytes, or a URL); the client uploads it to Segmind's
+//! // storage when it sends the request.
+//! let sketch = ImageInput::file("sketch.png");
 //! let request = IdeogramImg2ImgRequest::new(sketch, "the same sketch as a watercolour")
 //!     .style_type(StyleType::Realistic);
 //! let image = client.run(&request).await?;
@@ -118,9 +120,10 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// Layers, each using only those above it: error, api_key, protocol,
-// retry, wait, pace, config, body, image, decode, transport, session,
-// poll, client, account, blocking. A test (tests/module_graph.rs) keeps it that way.
+// Layers, each using only those above it: input (held by the generated
+// requests), error, api_key, protocol, retry, wait, pace, config, body,
+// image, decode, transport, upload, session, poll, client, account,
+// blocking. A test (tests/module_graph.rs) keeps it that way.
 mod account;
 mod api_key;
 #[cfg(feature = "blocking")]
@@ -136,12 +139,14 @@ mod error;
 #[rustfmt::skip] // Formatted by the generator (prettyplease); `cargo xtask codegen --check` guards it.
 pub mod generated;
 mod image;
+mod input;
 mod pace;
 mod poll;
 mod protocol;
 mod retry;
 mod session;
 mod transport;
+mod upload;
 pub mod validation;
 mod wait;
 
@@ -157,9 +162,8 @@ pub use endpoint::{
 };
 pub use error::{ApiErrorKind, BodyKind, Delivery, Error, TransportError};
 pub use generated::*;
-pub use image::{
-    GeneratedImage, ImageEncoding, ImageFormat, ImageInput, ImageMetadata, MAX_INPUT_IMAGE_BYTES,
-};
+pub use image::{GeneratedImage, ImageEncoding, ImageFormat, ImageMetadata, MAX_INPUT_IMAGE_BYTES};
+pub use input::ImageInput;
 pub use pace::Pacer;
 pub use poll::{Job, JobHandle};
 pub use retry::{MAX_REPORTED_SERVER_DELAY, RetryPolicy};

@@ -9,4 +9,6 @@ pub(crate) struct Session {
     pub transport: Transport,
     pub latency: LatencyBook,
     pub wait: WaitOptions,
+    /// Local input images go inline as `data:` URIs, not through storage.
+    pub inline_images: bool,
 }

@@ -10,7 +10,7 @@ use common::{KEY, Sequence, image, json, png};
 use segmind_ideogram::blocking::Client;
 use segmind_ideogram::{
     AnyRequest, ApiErrorKind, Error, IdeogramImg2ImgRequest, IdeogramTxt2ImgRequest, ImageFormat,
-    JobStatus, RetryPolicy, WaitOptions,
+    ImageInput, JobStatus, RetryPolicy, WaitOptions,
 };
 use serde_json::json;
 use wiremock::matchers::{header, method, path};
@@ -195,4 +195,48 @@ fn builder_settings_carry_over() {
     assert_eq!(client.as_async().base_url(), "http://127.0.0.1:9/proxy");
     assert_eq!(client.as_async().retry_policy().attempts(), 1);
     assert!(format!("{client:?}").contains("ApiKey(***)"));
+}
+
+#[test]
+fn local_images_are_uploaded_or_inlined_as_by_the_async_client() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mock = rt
+        .block_on(segmind_ideogram_mock::MockServer::start())
+        .unwrap();
+    let builder = || {
+        segmind_ideogram::ClientBuilder::new()
+            .api_key(KEY)
+            .base_url(mock.base_url())
+            .wait_options(mock.wait_options())
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("in.png");
+    let pixels = png(2, 3);
+    std::fs::write(&file, &pixels).unwrap();
+    let request = IdeogramImg2ImgRequest::new(ImageInput::file(&file), "at night");
+    let sent = || mock.accepted().last().unwrap().body["image_file"].clone();
+
+    builder().build_blocking().unwrap().run(&request).unwrap();
+    let url = sent().as_str().unwrap().to_owned();
+    assert!(url.starts_with(mock.base_url()), "{url}");
+    let stored = rt.block_on(async { reqwest::get(&url).await?.bytes().await });
+    assert_eq!(stored.unwrap().as_ref(), pixels.as_slice());
+    assert_eq!(
+        mock.requests_received(),
+        2,
+        "an upload, then the generation"
+    );
+
+    let inline = builder().inline_images(true).build_blocking().unwrap();
+    inline.generate(&request).unwrap();
+    assert_eq!(
+        sent(),
+        json!(ImageInput::file(&file).to_data_uri().unwrap())
+    );
+
+    let before = mock.requests_received();
+    let missing = IdeogramImg2ImgRequest::new(ImageInput::file(dir.path().join("no.png")), "x");
+    let err = inline.submit(&missing).unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err:?}");
+    assert_eq!(mock.requests_received(), before);
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{JPEG, KEY, WEBP, client, image, json, png};
+use common::{JPEG, KEY, WEBP, builder, client, image, json, png};
 use segmind_ideogram::{
     AnyRequest, ColorHex, ColorPaletteMember, ColorWeight, CustomColorPalette, Endpoint, Error,
     Ideogram2aImg2ImgRequest, Ideogram3ReframeRequest, IdeogramImg2ImgRequest,
@@ -17,7 +17,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// Runs `request` against a fresh server and checks the request it got:
 /// method, path, headers and the exact JSON body; `run_any` on the same
-/// request sends the same bytes.
+/// request sends the same bytes. Local images go inline (this server has no
+/// storage; `tests/images.rs` uploads them to the mock's).
 async fn assert_wire_format<E: Endpoint + Into<AnyRequest>>(request: E, expected: Value) {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -26,7 +27,7 @@ async fn assert_wire_format<E: Endpoint + Into<AnyRequest>>(request: E, expected
         .expect(2)
         .mount(&server)
         .await;
-    let client = client(&server.uri());
+    let client = builder(&server.uri()).inline_images(true).build().unwrap();
     let image = client.run(&request).await.expect("run");
     assert_eq!(image.format(), ImageFormat::Png);
     client.run_any(&request.into()).await.expect("run_any");
@@ -80,9 +81,10 @@ async fn img_2_img_wire_format_with_a_local_image() {
     let palette =
         CustomColorPalette::new([ColorPaletteMember::new(ColorHex::new("#b470b3").unwrap())
             .color_weight(ColorWeight::new(0.5).unwrap())]);
-    let request = IdeogramImg2ImgRequest::new(data_uri.clone(), "the same, in watercolour")
-        .image_weight(ImageWeight::new(70).unwrap())
-        .color_palette(palette);
+    let request =
+        IdeogramImg2ImgRequest::new(ImageInput::bytes(pixels), "the same, in watercolour")
+            .image_weight(ImageWeight::new(70).unwrap())
+            .color_palette(palette);
     let expected = json!({
         "image_file": data_uri,
         "prompt": "the same, in watercolour",
@@ -127,12 +129,15 @@ async fn two_a_img_2_img_wire_format() {
 
 #[tokio::test]
 async fn reframe_wire_format_with_style_references() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("style.jpg");
+    std::fs::write(&file, JPEG).unwrap();
     let reference = ImageInput::bytes(JPEG).to_data_uri().unwrap();
     let request = Ideogram3ReframeRequest::new("https://example.com/wide.webp")
         .resolution(V3Resolution::Size1280x800)
         .rendering_speed(RenderingSpeed::Quality)
         .seed(Seed::new(999_999).unwrap())
-        .style_reference_images([reference.clone()]);
+        .style_reference_images([ImageInput::file(&file)]);
     let expected = json!({
         "image": "https://example.com/wide.webp",
         "rendering_speed": "QUALITY",
@@ -345,7 +350,7 @@ async fn an_invalid_request_sends_nothing() {
     // Every violation is reported, not just the first.
     let both = Ideogram3ReframeRequest::new("not a uri")
         .style_codes([StyleCode::new("AAFF5733").unwrap()])
-        .style_reference_images(["also not a uri".to_owned()]);
+        .style_reference_images(["also not a uri", "https://example.com/a.png"]);
     let Err(Error::InvalidRequest(errors)) = client.run(&both).await else {
         panic!("expected InvalidRequest");
     };

@@ -1,7 +1,7 @@
 //! `x-segmind-member`: the request members code handling any endpoint
-//! reads (its prompt, seed and output size), checked once the whole model
-//! is known, since the rules depend on the member's type and on which
-//! schemas are request bodies.
+//! reads (its prompt, seed and output size) or resolves (its input images),
+//! checked once the whole model is known, since the rules depend on the
+//! member's type and on which schemas are request bodies.
 
 use crate::error::Result;
 use crate::model::*;
@@ -21,8 +21,28 @@ pub(crate) fn parse_member(prop: &At<'_>) -> Result<Option<Member>> {
     })
 }
 
-/// Every marker sits on a request body, at most once per member, on a type
-/// its accessor can read. (That every request marks its output size is the
+/// The type of a member marked `image`: a `format: uri` string becomes
+/// [`TypeRef::Image`], an array of them an array of images.
+pub(crate) fn image_type(prop: &At<'_>, ty: TypeRef) -> Result<TypeRef> {
+    let uri = |t: &TypeRef| {
+        matches!(
+            t,
+            TypeRef::String {
+                format: Some(Format::Uri)
+            }
+        )
+    };
+    match ty {
+        ref t if uri(t) => Ok(TypeRef::Image),
+        TypeRef::Array(ref inner) if uri(inner) => Ok(TypeRef::Array(Box::new(TypeRef::Image))),
+        _ => Err(prop.req(KEY)?.err(
+            "an image must be a `format: uri` string, or an array of them: a URL on the wire",
+        )),
+    }
+}
+
+/// Every marker sits on a request body, at most once per member (images
+/// excepted), on a type its accessor can read. (That every request marks its output size is the
 /// emitter's rule: `xtask changes` must still parse specs from before the
 /// markers.)
 pub(crate) fn check(api: &Api, schemas: &At<'_>) -> Result<()> {
@@ -30,15 +50,19 @@ pub(crate) fn check(api: &Api, schemas: &At<'_>) -> Result<()> {
         let is_request = api.endpoints.iter().any(|e| e.request == s.name);
         let properties = || schemas.req(&s.name)?.req("properties");
         for f in &s.fields {
-            // A field's setter is named after it, and would clash.
-            if let Some(member) = Member::ALL.iter().find(|m| {
-                m.accessor() == f.ident.trim_start_matches("r#") && s.member(**m).is_some()
-            }) {
+            // A field's setter is named after it, and would clash. Every
+            // request has the image accessors (`Endpoint` requires them).
+            let ident = f.ident.trim_start_matches("r#");
+            let clash = Member::ALL.iter().find_map(|&m| {
+                let generated = s.member(m).is_some() || (m == Member::Image && is_request);
+                let accessor = m.accessors().iter().find(|a| **a == ident)?;
+                generated.then_some((m, accessor))
+            });
+            if let Some((member, accessor)) = clash {
                 return Err(properties()?.req(&f.wire)?.err(format!(
-                    "the field `{}` of `{}` would clash with the accessor `{}()` generated for its `{}` member",
+                    "the field `{}` of `{}` would clash with the accessor `{accessor}()` generated for `{}` members",
                     f.ident,
                     s.name,
-                    member.accessor(),
                     member.name()
                 )));
             }
@@ -51,7 +75,8 @@ pub(crate) fn check(api: &Api, schemas: &At<'_>) -> Result<()> {
                 )));
             }
             check_type(api, f, member).map_err(|message| marker.err(message))?;
-            if let Some(first) = s.fields.iter().find(|g| g.member == Some(member))
+            if member.once_per_request()
+                && let Some(first) = s.fields.iter().find(|g| g.member == Some(member))
                 && first.wire != f.wire
             {
                 return Err(marker.err(format!(
@@ -109,6 +134,8 @@ fn check_type(api: &Api, f: &FieldDef, member: Member) -> std::result::Result<()
             }
             Ok(())
         }
+        // The parser typed it, or refused it (`image_type`).
+        Member::Image => Ok(()),
     }
 }
 

@@ -164,10 +164,18 @@ pub enum Member {
     Seed,
     /// The size of the output image.
     OutputSize,
+    /// An input image: typed [`TypeRef::Image`], which the client resolves
+    /// (uploads or inlines) before sending. Any number per request.
+    Image,
 }
 
 impl Member {
-    pub const ALL: &'static [Member] = &[Member::Prompt, Member::Seed, Member::OutputSize];
+    pub const ALL: &'static [Member] = &[
+        Member::Prompt,
+        Member::Seed,
+        Member::OutputSize,
+        Member::Image,
+    ];
 
     /// The name in the spec (`output-size`).
     pub fn name(self) -> &'static str {
@@ -175,6 +183,7 @@ impl Member {
             Member::Prompt => "prompt",
             Member::Seed => "seed",
             Member::OutputSize => "output-size",
+            Member::Image => "image",
         }
     }
 
@@ -182,13 +191,27 @@ impl Member {
         Self::ALL.iter().copied().find(|m| m.name() == name)
     }
 
-    /// The generated accessor that reads it (`output_size`).
+    /// The generated accessor that reads it (`output_size`); for images,
+    /// the first of [`accessors`](Self::accessors).
     pub fn accessor(self) -> &'static str {
+        self.accessors()[0]
+    }
+
+    /// Every method generated for it. Image accessors are on every request
+    /// (through the `Endpoint` trait), marked members or not.
+    pub fn accessors(self) -> &'static [&'static str] {
         match self {
-            Member::Prompt => "prompt_text",
-            Member::Seed => "seed_value",
-            Member::OutputSize => "output_size",
+            Member::Prompt => &["prompt_text"],
+            Member::Seed => &["seed_value"],
+            Member::OutputSize => &["output_size"],
+            Member::Image => &["images", "images_mut"],
         }
+    }
+
+    /// Whether a request marks at most one member so, and an accessor
+    /// reads that one value. Image members are a list.
+    pub fn once_per_request(self) -> bool {
+        self != Member::Image
     }
 }
 
@@ -207,6 +230,9 @@ pub enum TypeRef {
         kind: NamedKind,
     },
     Array(Box<TypeRef>),
+    /// A `format: uri` string marked `x-segmind-member: image`: an
+    /// `ImageInput` (a URL, a local file or bytes), a URI on the wire.
+    Image,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

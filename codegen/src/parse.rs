@@ -341,16 +341,21 @@ fn parse_struct(
             if !idents.insert(ident.clone()) {
                 return Err(prop.err(format!("two members map to the Rust field `{ident}`")));
             }
+            let member = crate::members::parse_member(&prop)?;
+            let mut ty = type_ref(&prop, kinds)?;
+            if member == Some(Member::Image) {
+                ty = crate::members::image_type(&prop, ty)?;
+            }
             fields.push(FieldDef {
                 wire: wire.to_owned(),
                 ident,
                 doc: doc_of(&prop)?,
-                ty: type_ref(&prop, kinds)?,
+                ty,
                 required: required.contains(wire),
                 default: prop.get("default")?.map(|d| d.value.clone()),
                 min_items: opt_u64(&prop, "minItems")?,
                 max_items: opt_u64(&prop, "maxItems")?,
-                member: crate::members::parse_member(&prop)?,
+                member,
             });
         }
     }

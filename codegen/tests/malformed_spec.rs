@@ -236,7 +236,7 @@ fn member_markers_are_checked_where_they_stand() {
         (
             "negative_prompt",
             "negative-prompt",
-            "unknown member `negative-prompt` (prompt, seed, output-size)",
+            "unknown member `negative-prompt` (prompt, seed, output-size, image)",
         ),
         (
             "negative_prompt",
@@ -244,6 +244,11 @@ fn member_markers_are_checked_where_they_stand() {
             "`prompt` is marked `prompt` too; a request has one",
         ),
         ("prompt", "seed", "a seed must be an integer"),
+        (
+            "negative_prompt",
+            "image",
+            "an image must be a `format: uri` string, or an array of them",
+        ),
         ("seed", "prompt", "a prompt must be a string"),
         (
             "style_type",
@@ -285,6 +290,24 @@ fn member_markers_belong_to_requests_with_a_known_size() {
         },
         &format!("{txt}/resolution/x-segmind-member"),
         "needs a `default`",
+    );
+    // Images are read on request bodies too (the client resolves them).
+    assert_refused(
+        |s| {
+            s["components"]["schemas"]["UploadAssetRequest"]["properties"]["data_urls"]["x-segmind-member"] =
+                json!("image");
+        },
+        "/components/schemas/UploadAssetRequest/properties/data_urls/x-segmind-member",
+        "no endpoint's request",
+    );
+    // Every request has the image accessors, images or not.
+    assert_refused(
+        |s| {
+            s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["properties"]["images_mut"] =
+                json!({"type": "string"});
+        },
+        &format!("{txt}/images_mut"),
+        "accessor `images_mut()`",
     );
     // A member whose setter would be the accessor's name.
     assert_refused(

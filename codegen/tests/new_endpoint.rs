@@ -1,6 +1,6 @@
 //! A new endpoint is the spec and nothing else: a copy of the spec with one
-//! more endpoint (a text-to-image one, with a new enum and a new integer
-//! bound) yields, from `generate` alone, its request type with accessors,
+//! more endpoint (a text-to-image one, with a new enum, a new integer
+//! bound and an optional input image) yields, from `generate` alone, its request type with accessors,
 //! the new types, its registry entry, its `AnyRequest` variant and its place
 //! in every per-endpoint list of the generated code. Its names are made up,
 //! so that the real spec can gain any endpoint (`ideogram-3-txt-2-img`, say)
@@ -53,6 +53,7 @@ fn spec_with_a_new_endpoint() -> Value {
             "prompt": {"type": "string", "description": "What the image should show.", "x-segmind-member": "prompt"},
             "num_images": {"$ref": format!("#/components/schemas/{BOUNDED}"), "default": 1},
             "style_preset": {"$ref": format!("#/components/schemas/{ENUM}")},
+            "character_image": {"type": "string", "format": "uri", "x-segmind-member": "image"},
             "resolution": {"$ref": "#/components/schemas/V3Resolution", "default": "1024x1024", "x-segmind-member": "output-size"},
             "seed": {"$ref": "#/components/schemas/Seed", "x-segmind-member": "seed"}
         },
@@ -131,6 +132,7 @@ fn one_more_endpoint_in_the_spec_is_one_more_endpoint_in_the_code() {
         "String".to_owned(),
         format!("Option < {BOUNDED} >"),
         format!("Option < {ENUM} >"),
+        "Option < ImageInput >".to_owned(),
         "Option < V3Resolution >".to_owned(),
         "Option < Seed >".to_owned(),
     ];
@@ -140,6 +142,8 @@ fn one_more_endpoint_in_the_spec_is_one_more_endpoint_in_the_code() {
         "pub fn new (prompt : impl Into < String >) -> Self".to_owned(),
         format!("pub fn num_images (mut self , num_images : {BOUNDED}) -> Self"),
         format!("pub fn style_preset (mut self , style_preset : {ENUM}) -> Self"),
+        "pub fn character_image (mut self , character_image : impl Into < ImageInput >) -> Self"
+            .to_owned(),
         "pub fn prompt_text (& self) -> & str".to_owned(),
         "pub fn seed_value (& self) -> Option < u64 >".to_owned(),
         "pub fn output_size (& self) -> (u32 , u32)".to_owned(),
@@ -192,7 +196,13 @@ fn one_more_endpoint_in_the_spec_is_one_more_endpoint_in_the_code() {
     ] {
         assert!(entry.contains(&part), "`{part}` not in {entry}");
     }
-    item_starting(&registry, &format!("impl Endpoint for {REQUEST}"));
+    let endpoint = item_starting(&registry, &format!("impl Endpoint for {REQUEST}"));
+    for part in [
+        "images . extend (self . character_image . as_ref ())",
+        "images . extend (self . character_image . as_mut ())",
+    ] {
+        assert!(endpoint.contains(part), "`{part}` not in {endpoint}");
+    }
     item_starting(
         &registry,
         &format!("impl From < {REQUEST} > for AnyRequest"),
@@ -212,6 +222,7 @@ fn one_more_endpoint_in_the_spec_is_one_more_endpoint_in_the_code() {
         format!("Self :: {VARIANT} (request) => Some (request . prompt_text ())"),
         format!("Self :: {VARIANT} (request) => request . seed_value ()"),
         format!("Self :: {VARIANT} (request) => request . output_size ()"),
+        format!("Self :: {VARIANT} (request) => request . images_mut ()"),
     ] {
         assert!(any_impl.contains(&arm), "`{arm}` not in {any_impl}");
     }

@@ -84,6 +84,34 @@ fn variant_names_keep_digit_groups_apart_and_sizes_are_right() {
 }
 
 #[test]
+fn sizes_find_their_resolution_and_absent_sizes_none() {
+    for r in V2Resolution::ALL {
+        assert_eq!(V2Resolution::from_size(r.width(), r.height()), Some(*r));
+    }
+    for r in V3Resolution::ALL {
+        assert_eq!(V3Resolution::from_size(r.width(), r.height()), Some(*r));
+    }
+    // 1280x720 exists only in Ideogram 2, 800x1280 only in Ideogram 3.
+    assert_eq!(
+        V2Resolution::from_size(1280, 720),
+        Some(V2Resolution::Resolution1280_720)
+    );
+    assert_eq!(V3Resolution::from_size(1280, 720), None);
+    assert_eq!(V2Resolution::from_size(800, 1280), None);
+    assert_eq!(
+        V3Resolution::from_size(800, 1280),
+        Some(V3Resolution::Size800x1280)
+    );
+    for (width, height) in [(0, 0), (1024, 0), (1, 1), (u32::MAX, u32::MAX)] {
+        assert_eq!(V2Resolution::from_size(width, height), None);
+        assert_eq!(V3Resolution::from_size(width, height), None);
+    }
+    // A `const fn`, like `width()` and `height()`.
+    const SQUARE: Option<V3Resolution> = V3Resolution::from_size(1024, 1024);
+    assert_eq!(SQUARE, Some(V3Resolution::default()));
+}
+
+#[test]
 fn job_status_tolerates_unknown_values() {
     let known: JobStatus = serde_json::from_str("\"COMPLETED\"").unwrap();
     assert_eq!(known, JobStatus::Completed);
@@ -237,4 +265,77 @@ fn accessors_read_prompt_seed_and_size_with_the_default_size_when_unset() {
     let any = AnyRequest::from(txt);
     assert_eq!(any.prompt_text(), Some("a panda"));
     assert_eq!(any.seed_value(), Some(4242));
+}
+
+#[test]
+fn image_members_hold_urls_files_or_bytes() {
+    // A string is a URL, as it was when the members were strings.
+    let url = "https://example.com/in.png";
+    let from_str = IdeogramImg2ImgRequest::new(url, "at night");
+    assert_eq!(from_str.image_file, ImageInput::url(url));
+    assert_eq!(
+        IdeogramImg2ImgRequest::new(url.to_owned(), "at night"),
+        from_str
+    );
+    assert_eq!(from_str.image_file.as_url(), Some(url));
+
+    // Files and bytes are checked when they are loaded, not by `validate`:
+    // a path is no URI, and the file need not exist yet.
+    let dir = std::env::temp_dir().join("segmind-ideogram-no-such-dir");
+    let file = ImageInput::file(dir.join("in.png"));
+    let request = Ideogram3ReframeRequest::new(file.clone())
+        .style_reference_images([ImageInput::bytes(&b"not even an image"[..])]);
+    assert!(request.validate().is_ok());
+    assert_eq!(request.images().len(), 2);
+    assert_eq!(request.image.as_file(), Some(dir.join("in.png").as_path()));
+    // ... and serializing one reads it: a missing file is an error, not a path.
+    let err = serde_json::to_string(&request).unwrap_err();
+    assert!(err.to_string().contains("in.png"), "{err}");
+
+    // A URL is checked as a URI, wherever it stands.
+    let errors = Ideogram3ReframeRequest::new(file)
+        .style_reference_images([url, "a/b.png"])
+        .validate()
+        .unwrap_err();
+    assert_eq!(errors.violations().len(), 1);
+    assert_eq!(errors.violations()[0].path, "style_reference_images[1]");
+
+    // JSON strings read as URLs, and serialize back as they were.
+    let payload = serde_json::json!({"image": url, "style_reference_images": [url]});
+    let parsed = Ideogram3ReframeRequest::from_json(&payload).unwrap();
+    assert_eq!(
+        parsed.images(),
+        [&ImageInput::url(url), &ImageInput::url(url)]
+    );
+    assert_eq!(serde_json::to_value(&parsed).unwrap(), payload);
+    let deserialized: Ideogram3ReframeRequest = serde_json::from_value(payload).unwrap();
+    assert_eq!(deserialized, parsed);
+    let errors =
+        IdeogramImg2ImgRequest::from_json(&serde_json::json!({"image_file": 7, "prompt": "p"}))
+            .unwrap_err();
+    assert_eq!(
+        errors.to_string(),
+        "invalid request (1 violation): image_file: must be a string"
+    );
+
+    // Bytes serialize as a `data:` URI; the debug form does not dump them.
+    let png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let inline = IdeogramImg2ImgRequest::new(ImageInput::bytes(png), "p");
+    assert_eq!(
+        serde_json::to_value(&inline).unwrap()["image_file"],
+        "data:image/png;base64,iVBORw0KGgo="
+    );
+    assert!(format!("{inline:?}").contains("Bytes(8 bytes)"));
+
+    // Every endpoint's images are reachable, through `AnyRequest` too.
+    let mut any = AnyRequest::from(inline);
+    for image in any.images_mut() {
+        *image = ImageInput::url(url);
+    }
+    assert_eq!(any.images(), [&ImageInput::url(url)]);
+    assert!(
+        AnyRequest::from(IdeogramTxt2ImgRequest::new("p"))
+            .images()
+            .is_empty()
+    );
 }

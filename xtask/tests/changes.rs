@@ -187,14 +187,15 @@ const CASES: &[Case] = &[
     (
         "format removed",
         |s| {
-            props(s, "IdeogramImg2ImgRequest")["image_file"]
+            // (An image member must be a URI: see `a_spec_that_does_not_parse_is_named`.)
+            props(s, "UploadAssetRequest")["data_urls"]["items"]
                 .as_object_mut()
                 .unwrap()
                 .shift_remove("format");
         },
         &[(
             Class::Minor,
-            "IdeogramImg2ImgRequest.image_file",
+            "UploadAssetRequest.data_urls",
             "format uri removed",
         )],
     ),
@@ -400,11 +401,13 @@ fn each_spec_edit_gets_its_classes() {
 
 #[test]
 fn marking_members_adds_their_accessors() {
-    // A spec from before `x-segmind-member` still parses, and the markers
-    // read as one new accessor each.
+    // A spec from before `x-segmind-member` still parses; a prompt, seed or
+    // size marker reads as one new accessor, and an image marker as the
+    // member's new type (`ImageInput`, which breaks code that built it from
+    // a `String` field or read it as one).
     let new = spec();
     let mut old = new.clone();
-    let mut markers = 0;
+    let (mut accessors, mut images) = (0, 0);
     for schema in old["components"]["schemas"]
         .as_object_mut()
         .unwrap()
@@ -412,24 +415,37 @@ fn marking_members_adds_their_accessors() {
     {
         let props = schema.get_mut("properties").and_then(Value::as_object_mut);
         for prop in props.into_iter().flat_map(|p| p.values_mut()) {
-            let marker = prop
+            match prop
                 .as_object_mut()
                 .unwrap()
-                .shift_remove("x-segmind-member");
-            markers += usize::from(marker.is_some());
+                .shift_remove("x-segmind-member")
+            {
+                Some(marker) if marker == "image" => images += 1,
+                Some(_) => accessors += 1,
+                None => {}
+            }
         }
     }
     let changes = changes::compare(&old.to_string(), &new.to_string()).unwrap();
-    assert_eq!(changes.len(), markers, "{changes:#?}");
-    assert!(markers > 0);
+    assert_eq!(changes.len(), accessors + images, "{changes:#?}");
+    assert!(accessors > 0 && images > 0);
+    let (added, typed): (Vec<_>, Vec<_>) = changes
+        .iter()
+        .partition(|c| c.what.contains("() added (reads "));
+    assert!(added.iter().all(|c| c.class == Class::Minor), "{added:#?}");
+    assert_eq!(added.len(), accessors, "{changes:#?}");
     assert!(
-        changes
-            .iter()
-            .all(|c| c.class == Class::Minor && c.what.contains("() added (reads ")),
-        "{changes:#?}"
+        typed.iter().all(
+            |c| c.class == Class::Major && c.what.trim_end_matches('>').ends_with("ImageInput")
+        ),
+        "{typed:#?}"
     );
     assert!(changes.iter().any(|c| c.item == "Ideogram3ReframeRequest"
         && c.what == "output_size() added (reads resolution)"));
+    assert!(changes.iter().any(
+        |c| c.item == "Ideogram3ReframeRequest.style_reference_images"
+            && c.what == "type Vec<String> → Vec<ImageInput>"
+    ));
 }
 
 #[test]
@@ -490,6 +506,19 @@ fn a_spec_that_does_not_parse_is_named() {
         .to_string();
     assert!(
         error.contains("the new spec: spec error at /components/schemas/IdeogramTxt2ImgRequest/properties/resolution/x-segmind-member: an output size must be"),
+        "{error}"
+    );
+    // Nor an image member that is no URI: what would the wire carry?
+    let mut formatless = spec();
+    props(&mut formatless, "IdeogramImg2ImgRequest")["image_file"]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("format");
+    let error = changes::compare(&old, &formatless.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("image_file/x-segmind-member: an image must be a `format: uri` string"),
         "{error}"
     );
     let mut bad = spec();

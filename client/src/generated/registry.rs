@@ -8,6 +8,7 @@ use crate::endpoint::{
     ApiInfo, Endpoint, EndpointInfo, FieldInfo, FieldShape, Operation, Price,
     ResponseKind,
 };
+use crate::input::ImageInput;
 use crate::validation::{FromJson, Validate, ValidationErrors};
 use super::*;
 
@@ -130,6 +131,14 @@ pub static IDEOGRAM_TXT_2_IMG: EndpointInfo = EndpointInfo {
 
 impl Endpoint for IdeogramTxt2ImgRequest {
     const INFO: &'static EndpointInfo = &IDEOGRAM_TXT_2_IMG;
+
+    fn images(&self) -> Vec<&ImageInput> {
+        Vec::new()
+    }
+
+    fn images_mut(&mut self) -> Vec<&mut ImageInput> {
+        Vec::new()
+    }
 }
 
 impl From<IdeogramTxt2ImgRequest> for AnyRequest {
@@ -231,6 +240,14 @@ pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
 
 impl Endpoint for IdeogramImg2ImgRequest {
     const INFO: &'static EndpointInfo = &IDEOGRAM_IMG_2_IMG;
+
+    fn images(&self) -> Vec<&ImageInput> {
+        vec![&self.image_file]
+    }
+
+    fn images_mut(&mut self) -> Vec<&mut ImageInput> {
+        vec![&mut self.image_file]
+    }
 }
 
 impl From<IdeogramImg2ImgRequest> for AnyRequest {
@@ -332,6 +349,14 @@ pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
 
 impl Endpoint for IdeogramTurboImg2ImgRequest {
     const INFO: &'static EndpointInfo = &IDEOGRAM_TURBO_IMG_2_IMG;
+
+    fn images(&self) -> Vec<&ImageInput> {
+        vec![&self.image_file]
+    }
+
+    fn images_mut(&mut self) -> Vec<&mut ImageInput> {
+        vec![&mut self.image_file]
+    }
 }
 
 impl From<IdeogramTurboImg2ImgRequest> for AnyRequest {
@@ -423,6 +448,14 @@ pub static IDEOGRAM_2A_IMG_2_IMG: EndpointInfo = EndpointInfo {
 
 impl Endpoint for Ideogram2aImg2ImgRequest {
     const INFO: &'static EndpointInfo = &IDEOGRAM_2A_IMG_2_IMG;
+
+    fn images(&self) -> Vec<&ImageInput> {
+        vec![&self.image_file]
+    }
+
+    fn images_mut(&mut self) -> Vec<&mut ImageInput> {
+        vec![&mut self.image_file]
+    }
 }
 
 impl From<Ideogram2aImg2ImgRequest> for AnyRequest {
@@ -507,6 +540,18 @@ pub static IDEOGRAM_3_REFRAME: EndpointInfo = EndpointInfo {
 
 impl Endpoint for Ideogram3ReframeRequest {
     const INFO: &'static EndpointInfo = &IDEOGRAM_3_REFRAME;
+
+    fn images(&self) -> Vec<&ImageInput> {
+        let mut images = vec![&self.image];
+        images.extend(self.style_reference_images.iter().flatten());
+        images
+    }
+
+    fn images_mut(&mut self) -> Vec<&mut ImageInput> {
+        let mut images = vec![&mut self.image];
+        images.extend(self.style_reference_images.iter_mut().flatten());
+        images
+    }
 }
 
 impl From<Ideogram3ReframeRequest> for AnyRequest {
@@ -597,6 +642,28 @@ impl AnyRequest {
             Self::IdeogramTurboImg2Img(request) => request.validate(),
             Self::Ideogram2aImg2Img(request) => request.validate(),
             Self::Ideogram3Reframe(request) => request.validate(),
+        }
+    }
+
+    /// The request's input images; see [`Endpoint::images`].
+    pub fn images(&self) -> Vec<&ImageInput> {
+        match self {
+            Self::IdeogramTxt2Img(request) => request.images(),
+            Self::IdeogramImg2Img(request) => request.images(),
+            Self::IdeogramTurboImg2Img(request) => request.images(),
+            Self::Ideogram2aImg2Img(request) => request.images(),
+            Self::Ideogram3Reframe(request) => request.images(),
+        }
+    }
+
+    /// The request's input images, to replace; see [`Endpoint::images_mut`].
+    pub fn images_mut(&mut self) -> Vec<&mut ImageInput> {
+        match self {
+            Self::IdeogramTxt2Img(request) => request.images_mut(),
+            Self::IdeogramImg2Img(request) => request.images_mut(),
+            Self::IdeogramTurboImg2Img(request) => request.images_mut(),
+            Self::Ideogram2aImg2Img(request) => request.images_mut(),
+            Self::Ideogram3Reframe(request) => request.images_mut(),
         }
     }
 

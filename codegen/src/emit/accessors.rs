@@ -1,7 +1,9 @@
 //! Accessors for the members marked with `x-segmind-member` (prompt, seed,
 //! output size), on each request type and on `AnyRequest`, so code that
 //! handles any endpoint (the mock server) reads a request through them
-//! instead of digging member names out of raw JSON.
+//! instead of digging member names out of raw JSON; and the input images
+//! (`image`), through the `Endpoint` trait, which the client resolves
+//! before sending.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -21,6 +23,8 @@ pub(super) fn request(api: &Api, s: &StructDef) -> Result<TokenStream> {
             Member::Prompt => prompt(f),
             Member::Seed => seed(api, f),
             Member::OutputSize => output_size(api, f)?,
+            // On the `Endpoint` impl: see `endpoint_images`.
+            Member::Image => continue,
         });
     }
     let name = format_ident!("{}", s.name);
@@ -215,4 +219,73 @@ pub(super) fn any_request(api: &Api) -> Result<TokenStream> {
             }
         }
     })
+}
+
+/// `images()` and `images_mut()` of the `Endpoint` impl of request `s`:
+/// every `ImageInput` it holds, in field order.
+pub(super) fn endpoint_images(s: &StructDef) -> TokenStream {
+    let images: Vec<&FieldDef> = s
+        .fields
+        .iter()
+        .filter(|f| f.member == Some(Member::Image))
+        .collect();
+    let body = |mutable: bool| {
+        let (reference, iter, as_ref) = if mutable {
+            (quote!(&mut), quote!(iter_mut), quote!(as_mut))
+        } else {
+            (quote!(&), quote!(iter), quote!(as_ref))
+        };
+        // A required single image is one element; anything else is extended.
+        let single = |f: &FieldDef| f.required && f.ty == TypeRef::Image;
+        let element = |f: &FieldDef| {
+            let id = ident(&f.ident);
+            quote!(#reference self.#id)
+        };
+        let extend = |f: &FieldDef| {
+            let id = ident(&f.ident);
+            match (f.required, &f.ty) {
+                (false, TypeRef::Image) => quote!(self.#id.#as_ref()),
+                (true, _) => quote!(self.#id.#iter()),
+                (false, _) => quote!(self.#id.#iter().flatten()),
+            }
+        };
+        let leading = images.iter().take_while(|f| single(f)).count();
+        let firsts = images[..leading].iter().map(|f| element(f));
+        if leading == images.len() {
+            return quote!(vec![#(#firsts),*]);
+        }
+        let rest = images[leading..].iter().map(|f| {
+            if single(f) {
+                let element = element(f);
+                quote!(images.push(#element);)
+            } else {
+                let items = extend(f);
+                quote!(images.extend(#items);)
+            }
+        });
+        let start = if leading == 0 {
+            quote!(Vec::new())
+        } else {
+            quote!(vec![#(#firsts),*])
+        };
+        quote! {
+            let mut images = #start;
+            #(#rest)*
+            images
+        }
+    };
+    let (read, write) = if images.is_empty() {
+        (quote!(Vec::new()), quote!(Vec::new()))
+    } else {
+        (body(false), body(true))
+    };
+    quote! {
+        fn images(&self) -> Vec<&ImageInput> {
+            #read
+        }
+
+        fn images_mut(&mut self) -> Vec<&mut ImageInput> {
+            #write
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! String enums: one variant per value, with `as_str`, `Display`, `FromStr`,
 //! `ALL`, sizes for resolution enums, and an `Unknown` variant for open enums.
 
+use std::collections::BTreeSet;
+
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
@@ -89,6 +91,7 @@ fn closed_enum(e: &EnumDef) -> TokenStream {
     let dims = e.dimensions.as_ref().map(|dims| {
         let widths = dims.iter().map(|(w, _)| Literal::u32_unsuffixed(*w));
         let heights = dims.iter().map(|(_, h)| Literal::u32_unsuffixed(*h));
+        let from_size = from_size(e, dims);
         quote! {
             /// Width of the output image in pixels.
             pub const fn width(self) -> u32 {
@@ -103,6 +106,8 @@ fn closed_enum(e: &EnumDef) -> TokenStream {
                     #(Self::#idents => #heights,)*
                 }
             }
+
+            #from_size
         }
     });
     quote! {
@@ -158,6 +163,56 @@ fn closed_enum(e: &EnumDef) -> TokenStream {
         impl FromJson for #name {
             fn from_json_at(value: &Value, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<Self> {
                 crate::__private::enum_from_json(value, path, errors)
+            }
+        }
+    }
+}
+
+/// `from_size(width, height)`: the inverse of `width()` and `height()`.
+/// Where two values name one size, the first in the spec's order wins (a
+/// second arm would be unreachable).
+fn from_size(e: &EnumDef, dims: &[(u32, u32)]) -> TokenStream {
+    let mut seen = BTreeSet::new();
+    let arms: Vec<TokenStream> = e
+        .variants
+        .iter()
+        .zip(dims)
+        .filter(|(_, size)| seen.insert(**size))
+        .map(|(v, &(w, h))| {
+            let ident = format_ident!("{}", v.ident);
+            let (w, h) = (Literal::u32_unsuffixed(w), Literal::u32_unsuffixed(h));
+            quote!((#w, #h) => Some(Self::#ident),)
+        })
+        .collect();
+    let (name, first, (w, h)) = (&e.name, &e.variants[0].ident, dims[0]);
+    let mut example = format!(
+        "```\nuse segmind_ideogram::{name};\n\nassert_eq!({name}::from_size({w}, {h}), Some({name}::{first}));"
+    );
+    if let Some((w, h)) = [(0, 0), (u32::MAX, u32::MAX)]
+        .into_iter()
+        .find(|size| !seen.contains(size))
+    {
+        example.push_str(&format!("\nassert_eq!({name}::from_size({w}, {h}), None);"));
+    }
+    example.push_str("\n```");
+    let mut doc = vec![
+        "The value of this width and height in pixels, if there is one.".to_owned(),
+        example,
+    ];
+    if arms.len() < dims.len() {
+        doc.insert(
+            1,
+            "Where several values name the same size, this is the first in the spec's order."
+                .to_owned(),
+        );
+    }
+    let doc = doc_lines(&doc);
+    quote! {
+        #doc
+        pub const fn from_size(width: u32, height: u32) -> Option<Self> {
+            match (width, height) {
+                #(#arms)*
+                _ => None,
             }
         }
     }
@@ -262,5 +317,43 @@ fn open_enum(e: &EnumDef) -> TokenStream {
                 crate::__private::string_from_json(value, path, errors).map(Self::from)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_size_keeps_the_first_value_of_a_size() {
+        let variant = |wire: &str, ident: &str| Variant {
+            wire: wire.to_owned(),
+            ident: ident.to_owned(),
+        };
+        let e = EnumDef {
+            name: "Size".to_owned(),
+            doc: Doc::default(),
+            variants: vec![
+                variant("1024x1024", "Square"),
+                variant("RESOLUTION_1024_1024", "AlsoSquare"),
+                variant("1280x720", "Wide"),
+            ],
+            default: None,
+            open: false,
+            dimensions: Some(vec![(1024, 1024), (1024, 1024), (1280, 720)]),
+            usage: Usage::default(),
+        };
+        let code = from_size(&e, e.dimensions.as_deref().unwrap()).to_string();
+        assert!(
+            code.contains("(1024 , 1024) => Some (Self :: Square)"),
+            "{code}"
+        );
+        assert!(!code.contains("AlsoSquare"), "{code}");
+        assert!(
+            code.contains("(1280 , 720) => Some (Self :: Wide)"),
+            "{code}"
+        );
+        assert!(code.contains("the first in the spec's order"), "{code}");
+        assert!(code.contains("Size::from_size(0, 0), None"), "{code}");
     }
 }

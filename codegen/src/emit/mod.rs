@@ -141,7 +141,7 @@ fn needs_blank(prev: &str, line: &str) -> bool {
     let uses_end =
         prev_trimmed.starts_with("use ") && !trimmed.starts_with("use ") && indent(line) == 0;
     let const_end = prev_trimmed.ends_with(';')
-        && ["pub const ", "pub static ", "type "]
+        && ["pub const ", "const ", "pub static ", "type "]
             .iter()
             .any(|p| prev_trimmed.starts_with(p))
         && !closes;
@@ -189,6 +189,7 @@ pub(crate) fn rust_type(ty: &TypeRef) -> TokenStream {
             let inner = rust_type(inner);
             quote!(Vec<#inner>)
         }
+        TypeRef::Image => quote!(ImageInput),
     }
 }
 

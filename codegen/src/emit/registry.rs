@@ -61,6 +61,7 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
             doc.push(e.summary.clone());
         }
         let doc = doc_lines(&doc);
+        let images = accessors::endpoint_images(request);
         statics.push(quote! {
             #doc
             pub static #static_name: EndpointInfo = EndpointInfo {
@@ -80,6 +81,8 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
 
             impl Endpoint for #request_ident {
                 const INFO: &'static EndpointInfo = &#static_name;
+
+                #images
             }
 
             impl From<#request_ident> for AnyRequest {
@@ -104,6 +107,7 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
         use serde_json::Value;
 
         use crate::endpoint::{ApiInfo, Endpoint, EndpointInfo, FieldInfo, FieldShape, Operation, Price, ResponseKind};
+        use crate::input::ImageInput;
         use crate::validation::{FromJson, Validate, ValidationErrors};
 
         use super::*;
@@ -153,6 +157,20 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
             pub fn validate(&self) -> Result<(), ValidationErrors> {
                 match self {
                     #(Self::#variants(request) => request.validate(),)*
+                }
+            }
+
+            /// The request's input images; see [`Endpoint::images`].
+            pub fn images(&self) -> Vec<&ImageInput> {
+                match self {
+                    #(Self::#variants(request) => request.images(),)*
+                }
+            }
+
+            /// The request's input images, to replace; see [`Endpoint::images_mut`].
+            pub fn images_mut(&mut self) -> Vec<&mut ImageInput> {
+                match self {
+                    #(Self::#variants(request) => request.images_mut(),)*
                 }
             }
 
@@ -297,6 +315,8 @@ fn shape(api: &Api, ty: &TypeRef) -> TokenStream {
             let inner = shape(api, inner);
             quote!(FieldShape::List(&#inner))
         }
+        // What the wire carries: the client resolves a file or bytes to a URL.
+        TypeRef::Image => quote!(FieldShape::Uri),
         TypeRef::Named { name, kind } => {
             let id = format_ident!("{}", name);
             match kind {

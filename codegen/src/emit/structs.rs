@@ -17,19 +17,26 @@ use super::{
 use crate::error::Result;
 use crate::model::*;
 
-fn imports() -> TokenStream {
+/// The imports of a file of input types; `ImageInput` where one holds images.
+fn imports(images: bool) -> TokenStream {
+    let image = images.then(|| {
+        quote!(
+            use crate::input::ImageInput;
+        )
+    });
     quote! {
         use serde::{Deserialize, Serialize};
         use serde_json::Value;
 
         use crate::__private::Path;
+        #image
         use crate::validation::{FromJson, Validate, Violation};
         use super::*;
     }
 }
 
 pub(super) fn emit_requests(api: &Api, structs: &[&StructDef]) -> Result<TokenStream> {
-    let imports = imports();
+    let imports = imports(structs.iter().any(|s| s.member(Member::Image).is_some()));
     let mut items = Vec::new();
     for s in structs {
         items.push(input_struct(api, s));
@@ -37,7 +44,8 @@ pub(super) fn emit_requests(api: &Api, structs: &[&StructDef]) -> Result<TokenSt
     }
     Ok(quote! {
         //! Request bodies, one per endpoint, with accessors for the members
-        //! code handling any endpoint reads (prompt, seed, output size).
+        //! code handling any endpoint reads (prompt, seed, output size). Their
+        //! input images are reached through [`Endpoint`](crate::Endpoint).
 
         #imports
 
@@ -46,7 +54,8 @@ pub(super) fn emit_requests(api: &Api, structs: &[&StructDef]) -> Result<TokenSt
 }
 
 pub(super) fn emit_models(api: &Api, structs: &[&StructDef]) -> TokenStream {
-    let imports = imports();
+    // Image members are request members only.
+    let imports = imports(false);
     let items = structs.iter().map(|s| input_struct(api, s));
     let unions = api.unions.iter().map(|u| union(api, u));
     quote! {
@@ -74,6 +83,16 @@ pub(super) fn emit_responses(structs: &[&StructDef]) -> TokenStream {
 
 fn field_doc(f: &FieldDef) -> TokenStream {
     let mut paragraphs = f.doc.paragraphs();
+    if f.member == Some(Member::Image) {
+        let each = if matches!(f.ty, TypeRef::Array(_)) {
+            "Each a URL"
+        } else {
+            "A URL"
+        };
+        paragraphs.push(format!(
+            "{each}, or a local file or bytes that the client uploads to Segmind's storage (or inlines) when it sends the request: see [`ImageInput`]."
+        ));
+    }
     if let Some(d) = &f.default {
         let shown = d.as_str().map_or_else(|| d.to_string(), str::to_owned);
         paragraphs.push(format!("The server's default is `{shown}`."));
@@ -190,6 +209,14 @@ fn param(ty: &TypeRef, value: &TokenStream) -> (TokenStream, Conversion) {
                 Conversion::Into(quote!(#value.into())),
             )
         }
+        TypeRef::Image => (
+            quote!(impl Into<ImageInput>),
+            Conversion::Into(quote!(#value.into())),
+        ),
+        TypeRef::Array(inner) if **inner == TypeRef::Image => (
+            quote!(impl IntoIterator<Item = impl Into<ImageInput>>),
+            Conversion::Into(quote!(#value.into_iter().map(Into::into).collect())),
+        ),
         TypeRef::Array(inner) => {
             let t = rust_type(inner);
             (
@@ -358,6 +385,7 @@ fn output_struct(s: &StructDef) -> TokenStream {
 pub(crate) fn needs_validation(api: &Api, ty: &TypeRef, seen: &mut BTreeSet<String>) -> bool {
     match ty {
         TypeRef::String { format } => format.is_some(),
+        TypeRef::Image => true,
         TypeRef::Array(inner) => needs_validation(api, inner, seen),
         TypeRef::Named {
             name,
@@ -405,6 +433,12 @@ fn check_value(api: &Api, ty: &TypeRef, value: TokenStream, path: TokenStream) -
             format: Some(Format::Uri),
         } => quote! {
             crate::__private::record(crate::__private::check_uri(#value), &#path, errors);
+        },
+        // Files and bytes are checked when the client loads them.
+        TypeRef::Image => quote! {
+            if let Some(url) = #value.as_url() {
+                crate::__private::record(crate::__private::check_uri(url), &#path, errors);
+            }
         },
         TypeRef::Named {
             kind: NamedKind::Struct | NamedKind::Union,

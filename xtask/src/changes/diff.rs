@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use segmind_ideogram_codegen::model::{
-    Api, Doc, EndpointDef, EnumDef, FieldDef, Member, ResponseKind, ScalarDef, ScalarKind,
+    Api, Doc, EndpointDef, EnumDef, FieldDef, Format, Member, ResponseKind, ScalarDef, ScalarKind,
     StructDef, StructRule, TypeRef, UnionDef, integer_is_u32,
 };
 
@@ -365,13 +365,13 @@ fn enum_changes(out: &mut Changes, o: &EnumDef, n: &EnumDef) {
             Class::Major,
             item,
             "values no longer all name a size".into(),
-            "`width()` and `height()` are no longer generated",
+            "`width()`, `height()` and `from_size()` are no longer generated",
         ),
         (None, Some(_)) => out.push(
             Class::Minor,
             item,
             "every value now names a size".into(),
-            "`width()` and `height()` are generated",
+            "`width()`, `height()` and `from_size()` are generated",
         ),
         _ => {}
     }
@@ -652,7 +652,8 @@ fn struct_changes(out: &mut Changes, o: &StructDef, n: &StructDef) {
 /// member and an `Option` for an optional one; `output_size()` is always
 /// `(u32, u32)`.
 fn member_changes(out: &mut Changes, name: &str, o: &StructDef, n: &StructDef) {
-    for &member in Member::ALL {
+    // Marking a member `image` changes its type, which `field_changes` reports.
+    for &member in Member::ALL.iter().filter(|m| m.once_per_request()) {
         let accessor = format!("{}()", member.accessor());
         match (o.member(member), n.member(member)) {
             (None, Some(f)) => out.push(
@@ -692,12 +693,14 @@ fn rust_shape(ty: &TypeRef) -> String {
         TypeRef::Any => "serde_json::Value".into(),
         TypeRef::Named { name, .. } => name.clone(),
         TypeRef::Array(inner) => format!("Vec<{}>", rust_shape(inner)),
+        TypeRef::Image => "ImageInput".into(),
     }
 }
 
 fn format_of(ty: &TypeRef) -> Option<&'static str> {
     match ty {
         TypeRef::String { format } => format.map(|f| f.as_str()),
+        TypeRef::Image => Some(Format::Uri.as_str()),
         TypeRef::Array(inner) => format_of(inner),
         _ => None,
     }

@@ -7,7 +7,8 @@
 //! same on both sides.
 
 use segmind_ideogram_codegen::model::{
-    Api, EndpointDef, EnumDef, FieldDef, NamedKind, ResponseKind, ScalarKind, StructDef, TypeRef,
+    Api, EndpointDef, EnumDef, FieldDef, Format, NamedKind, ResponseKind, ScalarKind, StructDef,
+    TypeRef,
 };
 use serde_json::{Map, Value};
 
@@ -497,7 +498,7 @@ fn spec_variants(union: &str, api: &Api) -> String {
 /// A spec type in the pages' words: `string`, `integer`, `object[]`, `any | any`.
 pub fn type_words(ty: &TypeRef, api: &Api) -> String {
     match ty {
-        TypeRef::String { .. } => "string".into(),
+        TypeRef::String { .. } | TypeRef::Image => "string".into(),
         TypeRef::Integer => "integer".into(),
         TypeRef::Number => "number".into(),
         TypeRef::Bool => "boolean".into(),
@@ -546,6 +547,7 @@ fn scalar_of<'a>(ty: &'a TypeRef, api: &'a Api) -> (Option<&'a ScalarKind>, &'st
 fn format_of(ty: &TypeRef, api: &Api) -> (Option<&'static str>, &'static str) {
     match ty {
         TypeRef::String { format: Some(f) } => (Some(f.as_str()), ""),
+        TypeRef::Image => (Some(Format::Uri.as_str()), ""),
         TypeRef::Array(inner) => (format_of(inner, api).0, " (each item)"),
         _ => match scalar_of(ty, api) {
             (
