@@ -116,6 +116,16 @@ pub(crate) fn redact<'b>(key: &ApiKey, body: &'b [u8], truncated: bool) -> Cow<'
     out
 }
 
+/// `text` decoded from server JSON with the key redacted again: an escaped
+/// key (`\u0041…`) survives the redaction of the raw body and reappears
+/// when the JSON is decoded.
+pub(crate) fn redact_text(key: &ApiKey, text: String) -> String {
+    match redact(key, text.as_bytes(), false) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
 /// Byte-wise replacement, for bodies that are not UTF-8.
 fn replace_bytes<'b>(body: &'b [u8], secret: &[u8]) -> Cow<'b, [u8]> {
     let Some(first) = body.windows(secret.len()).position(|w| w == secret) else {

@@ -54,7 +54,7 @@ impl Answer {
         let text = self.text();
         let body = body::prefix(&text);
         let message = match serde_json::from_slice::<ErrorBody>(&text) {
-            Ok(parsed) => parsed.error,
+            Ok(parsed) => body::redact_text(&self.key, parsed.error),
             Err(_) if body.trim().is_empty() => self
                 .status
                 .canonical_reason()
@@ -75,8 +75,8 @@ impl Answer {
     pub fn decode_error(&self, path: Option<String>, reason: impl Into<String>) -> Error {
         Error::Decode {
             status: self.status.as_u16(),
-            path,
-            reason: reason.into(),
+            path: path.map(|p| body::redact_text(&self.key, p)),
+            reason: body::redact_text(&self.key, reason.into()),
             body_prefix: body::prefix(&self.text()),
         }
     }

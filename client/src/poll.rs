@@ -331,7 +331,10 @@ impl Job {
     fn failed(&self, error: Option<String>, metrics: Option<JobMetrics>) -> Error {
         Error::JobFailed {
             request_id: self.handle.request_id.clone(),
-            message: error.unwrap_or_else(|| "no reason given".into()),
+            message: error.map_or_else(
+                || "no reason given".into(),
+                |e| body::redact_text(self.session.transport.key(), e),
+            ),
             metrics: metrics.map(Box::new),
         }
     }

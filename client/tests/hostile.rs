@@ -404,3 +404,45 @@ async fn an_html_answer_to_a_submission_is_not_sent_again() {
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     server.verify().await;
 }
+
+#[tokio::test]
+async fn a_key_escaped_in_json_is_redacted_once_decoded() {
+    let key = "sk-CANARY-9f8e7d6c5b4a";
+    // `\u0073` is `s`: the raw body does not hold the key, the decoded one does.
+    let escaped = format!("\\u0073{}", &key[1..]);
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/ideogram-txt-2-img"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_string(format!(r#"{{"error": "bad key {escaped}"}}"#)),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/ideogram-txt-2-img"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(format!(
+            r#"{{"request_id": "a/{escaped}", "status": "QUEUED"}}"#
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(format!(
+            r#"{{"status": "FAILED", "error": "rejected {escaped}"}}"#
+        )))
+        .mount(&server)
+        .await;
+    let client = common::builder(&server.uri()).api_key(key).build().unwrap();
+    let run = client.run(&request()).await.unwrap_err();
+    let submit = client.submit(&request()).await.unwrap_err();
+    let failed = client.job("job-1").unwrap().wait().await.unwrap_err();
+    assert!(matches!(run, Error::Api { status: 401, .. }), "{run:?}");
+    assert!(matches!(submit, Error::Decode { .. }), "{submit:?}");
+    assert!(matches!(failed, Error::JobFailed { .. }), "{failed:?}");
+    for err in [&run, &submit, &failed] {
+        for text in [err.to_string(), format!("{err:?}")] {
+            assert!(!text.contains(key), "the key in: {text}");
+            assert!(text.contains("***"), "the redaction is shown: {text}");
+        }
+    }
+}
