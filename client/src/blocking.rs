@@ -133,6 +133,18 @@ impl Client {
         Ok(self.wrap(job))
     }
 
+    /// See [`crate::Client::submit_any_with_hook`].
+    pub fn submit_any_with_hook(
+        &self,
+        request: &AnyRequest,
+        before_send: &(dyn Fn() -> std::io::Result<()> + Send + Sync),
+    ) -> Result<Job, Error> {
+        let job = self
+            .runtime
+            .block_on(self.inner.submit_any_with_hook(request, before_send))??;
+        Ok(self.wrap(job))
+    }
+
     /// See [`crate::Client::job`].
     pub fn job(&self, request_id: impl Into<String>) -> Result<Job, Error> {
         Ok(self.wrap(self.inner.job(request_id)?))

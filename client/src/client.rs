@@ -20,7 +20,7 @@ use crate::input::ImageInput;
 use crate::poll::{Job, JobHandle, check_job_id};
 use crate::retry::RetryPolicy;
 use crate::session::Session;
-use crate::transport::{Exchange, Transport};
+use crate::transport::{BeforeSend, Exchange, Transport};
 use crate::upload;
 use crate::validation::{Path, Rule, ValidationErrors, Violation};
 use crate::wait::{LatencyBook, WaitOptions};
@@ -152,12 +152,31 @@ impl Client {
     /// is known before the job can cost anything. Validated, its local
     /// images sent, and repeated only, as in [`run`](Self::run).
     pub async fn submit<E: Endpoint>(&self, request: &E) -> Result<Job, Error> {
-        self.submit_request(E::INFO, request).await
+        self.submit_request(E::INFO, request, None).await
     }
 
     /// [`submit`](Self::submit) for a request whose endpoint is chosen at run time.
     pub async fn submit_any(&self, request: &AnyRequest) -> Result<Job, Error> {
-        self.submit_request(request.info(), request).await
+        self.submit_request(request.info(), request, None).await
+    }
+
+    /// [`submit_any`](Self::submit_any) that calls `before_send` right
+    /// before each attempt of the POST is sent (after the validation, the
+    /// uploads and the pacer's turn). When the hook fails, that attempt is
+    /// not made and the call ends with [`Error::BeforeSend`]: nothing was
+    /// sent that Segmind could have acted on.
+    ///
+    /// This is how a caller keeps a write-ahead record whose time is the
+    /// time of sending, not of queueing: `ideogram batch` appends and syncs
+    /// a journal line here, so that a crash between the POST and its answer
+    /// is looked up in the request history from the right moment.
+    pub async fn submit_any_with_hook(
+        &self,
+        request: &AnyRequest,
+        before_send: &(dyn Fn() -> std::io::Result<()> + Send + Sync),
+    ) -> Result<Job, Error> {
+        self.submit_request(request.info(), request, Some(before_send))
+            .await
     }
 
     /// The JSON body of `request`: validated, then with every local image
@@ -189,6 +208,7 @@ impl Client {
         &self,
         info: &'static EndpointInfo,
         request: &R,
+        before_send: Option<&BeforeSend<'_>>,
     ) -> Result<Job, Error> {
         // Before anything is uploaded for it.
         let Some(path) = info.submit_path else {
@@ -200,7 +220,10 @@ impl Client {
         let body = self.body(request).await?;
         let transport = &self.session.transport;
         let url = transport.url(path, &[])?;
-        let exchange = Exchange::submission(info.slug, url, body, BodyKind::Json);
+        let exchange = Exchange {
+            before_send,
+            ..Exchange::submission(info.slug, url, body, BodyKind::Json)
+        };
         let submitted: JobSubmitted = transport
             .execute(&exchange, |answer: Answer| {
                 if !answer.status.is_success() {

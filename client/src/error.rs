@@ -156,6 +156,13 @@ pub enum Error {
     #[error("interrupted: the client was stopped before the request was sent")]
     Interrupted,
 
+    /// The caller's before-send hook (see
+    /// [`Client::submit_any_with_hook`](crate::Client::submit_any_with_hook))
+    /// failed, so the attempt it came before was not made: nothing was
+    /// sent that Segmind could have acted on.
+    #[error("not sent: the before-send hook failed: {0}")]
+    BeforeSend(#[source] std::io::Error),
+
     /// The client is misconfigured (missing key, bad URL, unusable setting).
     #[error("configuration error: {0}")]
     Config(String),
@@ -290,6 +297,7 @@ impl Error {
             | Error::InsecureBaseUrl { .. }
             | Error::Unsupported(_)
             | Error::Interrupted
+            | Error::BeforeSend(_)
             | Error::Config(_) => Delivery::NotSent,
             Error::Transport(_) => Delivery::MaybeSent,
             Error::Api { .. }

@@ -47,7 +47,13 @@ pub(crate) struct Exchange<'a> {
     pub deadline: Option<Instant>,
     /// A submission: it waits for its turn with the client's pacer.
     pub paced: bool,
+    /// Called right before each attempt is sent (after the pacer's turn);
+    /// when it fails, that attempt is not made.
+    pub before_send: Option<&'a BeforeSend<'a>>,
 }
+
+/// A caller's hook run right before each attempt of a request is sent.
+pub(crate) type BeforeSend<'a> = dyn Fn() -> std::io::Result<()> + Send + Sync + 'a;
 
 impl<'a> Exchange<'a> {
     /// A POST of a JSON body with the key.
@@ -61,6 +67,7 @@ impl<'a> Exchange<'a> {
             expect,
             deadline: None,
             paced: false,
+            before_send: None,
         }
     }
 
@@ -83,6 +90,7 @@ impl<'a> Exchange<'a> {
             expect: BodyKind::Json,
             deadline,
             paced: false,
+            before_send: None,
         }
     }
 }
@@ -229,6 +237,10 @@ impl Transport {
                 Some(pacer) => Some(pacer.turn().await.map_err(|_| Error::Interrupted)?),
                 None => None,
             };
+            if let Some(hook) = exchange.before_send {
+                // The turn ends unused when dropped.
+                hook().map_err(Error::BeforeSend)?;
+            }
             let outcome = self.attempt(exchange, attempt).await;
             if let Some(turn) = turn {
                 match &outcome {
@@ -404,6 +416,7 @@ impl Transport {
             expect: BodyKind::Image,
             deadline: None,
             paced: false,
+            before_send: None,
         };
         let decode = |answer: Answer| {
             if !answer.status.is_success() {

@@ -293,3 +293,57 @@ async fn gets_are_repeated_after_server_errors() {
     assert_eq!(status.status.as_str(), "PROCESSING");
     assert_eq!(requests(&server).await, 3);
 }
+
+/// Answers from a sequence and counts the requests it received.
+struct Counted(Sequence, Arc<AtomicUsize>);
+
+impl wiremock::Respond for Counted {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        self.1.fetch_add(1, Ordering::SeqCst);
+        self.0.respond(request)
+    }
+}
+
+#[tokio::test]
+async fn the_before_send_hook_runs_before_each_attempt_and_can_stop_it() {
+    let server = MockServer::start().await;
+    let received = Arc::new(AtomicUsize::new(0));
+    Mock::given(method("POST"))
+        .respond_with(Counted(
+            Sequence::new(vec![
+                rate_limited().insert_header("retry-after", "0"),
+                json(200, json!({"request_id": "job-1", "status": "QUEUED"})),
+            ]),
+            Arc::clone(&received),
+        ))
+        .mount(&server)
+        .await;
+    let client = client(&server.uri());
+    let request = segmind_ideogram::AnyRequest::from(request());
+
+    // Each call of the hook sees the POSTs made before it: none, then the 429.
+    let seen = std::sync::Mutex::new(Vec::new());
+    let hook = || {
+        seen.lock().unwrap().push(received.load(Ordering::SeqCst));
+        Ok(())
+    };
+    let job = client.submit_any_with_hook(&request, &hook).await.unwrap();
+    assert_eq!(job.request_id(), "job-1");
+    assert_eq!(*seen.lock().unwrap(), [0, 1]);
+
+    // A failing hook: that attempt is not made, and the error says so.
+    let calls = AtomicUsize::new(0);
+    let refusing = || {
+        calls.fetch_add(1, Ordering::SeqCst);
+        Err(std::io::Error::other("journal full"))
+    };
+    let err = client
+        .submit_any_with_hook(&request, &refusing)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BeforeSend(_)), "{err:?}");
+    assert_eq!(err.delivery(), Delivery::NotSent);
+    assert!(err.to_string().contains("journal full"), "{err}");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(received.load(Ordering::SeqCst), 2, "nothing more was sent");
+}
