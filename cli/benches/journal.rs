@@ -1,6 +1,6 @@
-//! What the spend journal costs a batch per line: the three records every
-//! line writes (intent, job id, done), each appended and synced to disk
-//! before the batch moves on. Target: under 1 ms per line with fsync.
+//! What the spend journal costs a batch per line: the four records every
+//! line writes (intent, sending, job id, done), each appended and synced
+//! to disk before the batch moves on. Target: under 1 ms per line with fsync.
 //!
 //! ```text
 //! cargo bench -p ideogram-cli --bench journal            # 300 lines, 5 rounds
@@ -40,6 +40,11 @@ fn round(lines: usize) -> Vec<f64> {
                 at: unix_now(),
                 reserved_usd: 0.113,
             },
+            Record::Sending {
+                line: line.clone(),
+                fingerprint: "0123456789abcdef".into(),
+                at: unix_now(),
+            },
             Record::Submitted {
                 line: line.clone(),
                 fingerprint: "0123456789abcdef".into(),
@@ -51,7 +56,8 @@ fn round(lines: usize) -> Vec<f64> {
                 fingerprint: "0123456789abcdef".into(),
                 request_id: format!("9f1c2d3e-0000-4000-8000-{n:012}"),
                 file: format!("{line}.png"),
-                cost_usd: Some(0.08),
+                cost_usd: 0.08,
+                reported: true,
             },
         ];
         let started = Instant::now();
@@ -78,7 +84,7 @@ fn main() {
     }
     synced.sort_by(f64::total_cmp);
     println!(
-        "journal, {lines} lines x {rounds} rounds, 3 synced records per line: \
+        "journal, {lines} lines x {rounds} rounds, 4 synced records per line: \
          median {:.0} us/line, p90 {:.0}, p99 {:.0}, max {:.0}",
         percentile(&synced, 0.5),
         percentile(&synced, 0.9),

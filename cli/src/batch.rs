@@ -1,9 +1,9 @@
 //! `ideogram batch`: many requests from a JSONL file through the queue,
 //! spending the user's money at most once per line.
 //!
-//! - A write-ahead journal (`journal.rs`) records the intent to submit
-//!   before each POST, the job id as soon as Segmind answers, then the
-//!   outcome and the cost. A line whose job id is known is followed, never
+//! - A write-ahead journal (`journal.rs`) records the intent to submit,
+//!   then each attempt right before it is sent, the job id as soon as
+//!   Segmind answers, then the outcome and the cost. A line whose job id is known is followed, never
 //!   submitted again, whatever fails afterwards.
 //! - A line whose intent has no answer (a kill, or an answer that may hide
 //!   a queued job) is looked up in Segmind's request history
@@ -16,7 +16,7 @@
 //! - One retry policy: the client's. The batch only decides what a line
 //!   does next from what the client says happened to it.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -35,7 +35,7 @@ use crate::money::{Money, reservation};
 use crate::paths;
 use crate::progress::{BatchProgress, Outcome, money_text};
 use crate::reconcile::{Dangling, Verdict, reconcile};
-use ideogram_cli::journal::{Journal, LineState, Record, unix_now};
+use ideogram_cli::journal::{Journal, LineState, Record, unix_now, unix_seconds};
 
 /// Attempts the client makes of one call (connection failures, 429s, GETs).
 const ATTEMPTS: u32 = 6;
@@ -43,7 +43,7 @@ const ATTEMPTS: u32 = 6;
 /// How long in-flight submissions may take to be answered and recorded
 /// after an interruption, before the batch exits anyway (their intents are
 /// reconciled next time).
-const STOP_GRACE: Duration = Duration::from_secs(5);
+const STOP_GRACE: Duration = Duration::from_millis(800);
 
 /// Rounds of reconciling the submissions of this run whose answers were lost.
 const ROUNDS: usize = 2;
@@ -68,9 +68,8 @@ struct Batch {
     out_dir: PathBuf,
     wait: WaitOptions,
     stop: watch::Sender<Option<Stop>>,
-    /// Lines of this run whose submission may have reached Segmind, and
-    /// when their intent was recorded.
-    uncertain: Mutex<Vec<(usize, SystemTime)>>,
+    /// Lines of this run whose submission may have reached Segmind.
+    uncertain: Mutex<Vec<Pending>>,
 }
 
 pub async fn run(args: BatchArgs) -> Result<(), Failure> {
@@ -96,34 +95,11 @@ pub async fn run(args: BatchArgs) -> Result<(), Failure> {
     let client = connection.client.clone();
     let wait = crate::generate::wait_options(&client, &args.wait);
 
-    let fingerprints: HashMap<String, String> = lines
-        .iter()
-        .map(|l| (l.id.clone(), l.fingerprint.clone()))
-        .collect();
-    let states = journal.states(&fingerprints);
     let money = Arc::new(Money::new(args.max_spend, journal.spent_usd()));
-    let mut plan = Plan::default();
-    for (index, line) in lines.iter().enumerate() {
-        match states.get(&line.id).cloned().unwrap_or(LineState::Fresh) {
-            LineState::Done { .. } => plan.done.push(index),
-            LineState::Submitted {
-                request_id,
-                reserved_usd,
-            } => {
-                money.hold(reserved_usd);
-                plan.follow.push((index, request_id, reserved_usd));
-            }
-            LineState::Dangling { at, reserved_usd } => {
-                money.hold(reserved_usd);
-                plan.dangling.push((index, at, reserved_usd));
-            }
-            LineState::Fresh => plan.fresh.push(index),
-        }
-    }
-
+    let plan = Plan::new(&journal, &lines, &money);
     let (stop, _) = watch::channel(None);
     let progress = BatchProgress::new(
-        (lines.len() + invalid.len()) as u64,
+        (lines.len() + invalid.len() + plan.orphans) as u64,
         Arc::clone(&money),
         pacer.clone(),
     );
@@ -149,6 +125,14 @@ pub async fn run(args: BatchArgs) -> Result<(), Failure> {
         stop,
         uncertain: Mutex::new(Vec::new()),
     });
+    // From here on a stop ends every wait, the history's included.
+    let interrupt = {
+        let batch = Arc::clone(&batch);
+        tokio::spawn(async move {
+            interrupted().await;
+            batch.halt(Stop::Interrupted);
+        })
+    };
     for (id, error) in &invalid {
         batch.progress.ended(id, Outcome::Failed, error);
     }
@@ -157,48 +141,45 @@ pub async fn run(args: BatchArgs) -> Result<(), Failure> {
             .progress
             .ended(&lines[index].id, Outcome::AlreadyDone, "");
     }
+    for (index, request_id, error) in &plan.lost {
+        batch.progress.ended(
+            &lines[index.to_owned()].id,
+            Outcome::Failed,
+            &lost_advice(request_id, error),
+        );
+    }
+    for note in &plan.notes {
+        batch.progress.note(note);
+    }
     let lines = Arc::new(lines);
 
     // Earlier runs' submissions whose answers were never recorded.
-    let dangling: Vec<(usize, SystemTime, f64)> = std::mem::take(&mut plan.dangling);
-    let verdicts = settle_dangling(&batch, &lines, &dangling, &args).await;
-    for ((index, _, reserved), verdict) in dangling.into_iter().zip(verdicts) {
-        match verdict {
-            Settled::Follow(request_id) => plan.follow.push((index, request_id, reserved)),
-            Settled::Submit => {
-                batch.money.release(reserved);
-                plan.fresh.push(index);
-            }
-            Settled::Unresolved(reason) => {
-                batch.progress.ended(
-                    &lines[index].id,
-                    Outcome::Unresolved,
-                    &unresolved_advice(&reason),
-                );
-            }
-        }
-    }
+    let mut work = settle(&batch, &lines, &plan.dangling, &args).await;
+    work.splice(0..0, plan.follow);
 
-    // The credit check, before anything is submitted.
-    let estimate: f64 = plan.fresh.iter().map(|i| reservation(lines[*i].info)).sum();
-    batch.money.set_estimate(estimate);
-    if !args.no_credit_check {
-        check_credits(&batch, estimate).await?;
-    }
-
-    let interrupt = {
-        let batch = Arc::clone(&batch);
-        tokio::spawn(async move {
-            interrupted().await;
-            batch.halt(Stop::Interrupted);
-        })
-    };
-    let work: Vec<Work> = plan
-        .follow
+    // The credit check, before anything is submitted: what the fresh lines
+    // may cost, as far as the budget lets them.
+    let fresh: Vec<usize> = plan
+        .fresh
         .into_iter()
-        .map(|(i, id, reserved)| Work::Follow(i, id, reserved))
-        .chain(plan.fresh.into_iter().map(Work::Submit))
+        .chain(work.iter().filter_map(|w| match w {
+            Work::Submit(i) => Some(*i),
+            Work::Follow(..) => None,
+        }))
         .collect();
+    work.retain(|w| matches!(w, Work::Follow(..)));
+    let estimate: f64 = fresh.iter().map(|i| reservation(lines[*i].info)).sum();
+    batch.money.set_estimate(estimate);
+    let committed = batch
+        .money
+        .room()
+        .map_or(estimate, |room| estimate.min(room));
+    if !args.no_credit_check
+        && let Some(checked) = batch.unless_stopped(check_credits(&batch, committed)).await
+    {
+        checked?;
+    }
+    work.extend(fresh.into_iter().map(Work::Submit));
     run_all(&batch, &lines, work, args.concurrency as usize).await;
 
     // This run's submissions whose answers were lost: the history decides.
@@ -208,36 +189,20 @@ pub async fn run(args: BatchArgs) -> Result<(), Failure> {
             batch.lock_uncertain().extend(uncertain);
             break;
         }
-        let grace = args.history_grace;
-        if let Err(()) = batch.sleep(grace).await {
+        if batch
+            .unless_stopped(tokio::time::sleep(args.history_grace))
+            .await
+            .is_none()
+        {
             batch.lock_uncertain().extend(uncertain);
             break;
         }
-        let dangling: Vec<(usize, SystemTime, f64)> = uncertain
-            .iter()
-            .map(|(i, at)| (*i, *at, reservation(lines[*i].info)))
-            .collect();
-        let verdicts = settle_dangling(&batch, &lines, &dangling, &args).await;
-        let mut work = Vec::new();
-        for ((index, _, reserved), verdict) in dangling.into_iter().zip(verdicts) {
-            match verdict {
-                Settled::Follow(id) => work.push(Work::Follow(index, id, reserved)),
-                Settled::Submit => {
-                    batch.money.release(reserved);
-                    work.push(Work::Submit(index));
-                }
-                Settled::Unresolved(reason) => batch.progress.ended(
-                    &lines[index].id,
-                    Outcome::Unresolved,
-                    &unresolved_advice(&reason),
-                ),
-            }
-        }
+        let work = settle(&batch, &lines, &uncertain, &args).await;
         run_all(&batch, &lines, work, args.concurrency as usize).await;
     }
-    for (index, _) in std::mem::take(&mut *batch.lock_uncertain()) {
+    for pending in std::mem::take(&mut *batch.lock_uncertain()) {
         batch.progress.ended(
-            &lines[index].id,
+            &lines[pending.index].id,
             Outcome::Unresolved,
             "its submission may have reached Segmind; a rerun looks it up in the request history",
         );
@@ -251,14 +216,131 @@ pub async fn run(args: BatchArgs) -> Result<(), Failure> {
 #[derive(Default)]
 struct Plan {
     done: Vec<usize>,
-    follow: Vec<(usize, String, f64)>,
-    dangling: Vec<(usize, SystemTime, f64)>,
+    /// Billed, with the image lost: the job id and why.
+    lost: Vec<(usize, String, String)>,
+    follow: Vec<Work>,
+    dangling: Vec<Pending>,
     fresh: Vec<usize>,
+    /// Jobs followed for requests no longer in the input.
+    orphans: usize,
+    notes: Vec<String>,
+}
+
+impl Plan {
+    /// Reads the journal's states; holds the money of jobs not yet ended.
+    fn new(journal: &Journal, lines: &[Line], money: &Money) -> Self {
+        let mut states = journal.states();
+        let mut plan = Plan::default();
+        for (index, line) in lines.iter().enumerate() {
+            let key = (line.id.clone(), line.fingerprint.clone());
+            match states.remove(&key).unwrap_or(LineState::Fresh) {
+                LineState::Done { .. } => plan.done.push(index),
+                LineState::Lost { request_id, error } => {
+                    plan.lost.push((index, request_id, error));
+                }
+                LineState::Submitted {
+                    request_id,
+                    reserved_usd,
+                } => {
+                    money.hold(reserved_usd);
+                    plan.follow
+                        .push(Work::Follow(Owner::of(line), request_id, reserved_usd));
+                }
+                LineState::Dangling {
+                    since,
+                    last_sent,
+                    reserved_usd,
+                } => {
+                    money.hold(reserved_usd);
+                    plan.dangling.push(Pending {
+                        index,
+                        since,
+                        last_sent,
+                        reserved: reserved_usd,
+                    });
+                }
+                LineState::Fresh | LineState::Intended { .. } => plan.fresh.push(index),
+            }
+        }
+        // What is left belongs to requests no longer in the input (a line
+        // edited or deleted). Their jobs are paid for: fetch them anyway.
+        let mut rest: Vec<_> = states.into_iter().collect();
+        rest.sort_by(|a, b| a.0.cmp(&b.0));
+        let ids: HashSet<&str> = lines.iter().map(|l| l.id.as_str()).collect();
+        for ((line, fingerprint), state) in rest {
+            match state {
+                LineState::Submitted {
+                    request_id,
+                    reserved_usd,
+                } => {
+                    money.hold(reserved_usd);
+                    plan.orphans += 1;
+                    let stem = if ids.contains(line.as_str()) {
+                        format!("{line}-{}", fingerprint.get(..8).unwrap_or(&fingerprint))
+                    } else {
+                        line.clone()
+                    };
+                    plan.notes.push(format!(
+                        "{line}: job {request_id} was submitted for a request no longer in the \
+                         input; fetching it as {stem}.png"
+                    ));
+                    let owner = Owner {
+                        line,
+                        fingerprint,
+                        stem,
+                    };
+                    plan.follow
+                        .push(Work::Follow(owner, request_id, reserved_usd));
+                }
+                LineState::Dangling { since, .. } => plan.notes.push(format!(
+                    "{line}: a request no longer in the input was sent {:.0} s ago with no \
+                     answer recorded; if Segmind ran it, its job is in the request history",
+                    SystemTime::now()
+                        .duration_since(since)
+                        .unwrap_or_default()
+                        .as_secs_f64()
+                )),
+                _ => {}
+            }
+        }
+        plan
+    }
+}
+
+/// Whose job is followed: the journal's key for it, and the image's name.
+#[derive(Debug, Clone)]
+struct Owner {
+    line: String,
+    fingerprint: String,
+    /// The file stem of its image.
+    stem: String,
+}
+
+impl Owner {
+    fn of(line: &Line) -> Self {
+        Self {
+            line: line.id.clone(),
+            fingerprint: line.fingerprint.clone(),
+            stem: line.id.clone(),
+        }
+    }
 }
 
 enum Work {
     Submit(usize),
-    Follow(usize, String, f64),
+    Follow(Owner, String, f64),
+}
+
+/// A submission that may have reached Segmind, with no job id recorded.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    index: usize,
+    /// When its first attempt was sent.
+    since: SystemTime,
+    /// When its last attempt was sent (or failed, at the latest).
+    last_sent: SystemTime,
+    /// The money held for it.
+    reserved: f64,
 }
 
 /// Runs `work` with at most `concurrency` lines at once; after a stop,
@@ -269,26 +351,26 @@ async fn run_all(batch: &Arc<Batch>, lines: &Arc<Vec<Line>>, work: Vec<Work>, co
     for item in work {
         let (batch, lines, permits) = (Arc::clone(batch), Arc::clone(lines), Arc::clone(&permits));
         tasks.spawn(async move {
-            let index = match &item {
-                Work::Submit(i) | Work::Follow(i, _, _) => *i,
+            let label = match &item {
+                Work::Submit(i) => lines[*i].id.clone(),
+                Work::Follow(owner, _, _) => owner.stem.clone(),
             };
-            let line = &lines[index];
             let Ok(_permit) = permits.acquire().await else {
                 return;
             };
             if batch.stopped().is_some() {
-                batch.progress.ended(&line.id, Outcome::NotRun, "");
+                batch.progress.ended(&label, Outcome::NotRun, "");
                 return;
             }
             let (outcome, detail) = match item {
-                Work::Submit(i) => submit_line(&batch, line, i).await,
-                Work::Follow(_, id, reserved) => match batch.client.job(id.clone()) {
-                    Ok(job) => follow(&batch, line, &job, reserved).await,
+                Work::Submit(i) => submit_line(&batch, &lines[i], i).await,
+                Work::Follow(owner, id, reserved) => match batch.client.job(id.clone()) {
+                    Ok(job) => follow(&batch, &owner, &job, reserved).await,
                     Err(e) => (Some(Outcome::Failed), e.to_string()),
                 },
             };
             if let Some(outcome) = outcome {
-                batch.progress.ended(&line.id, outcome, &detail);
+                batch.progress.ended(&label, outcome, &detail);
             }
         });
     }
@@ -308,8 +390,9 @@ async fn run_all(batch: &Arc<Batch>, lines: &Arc<Vec<Line>>, work: Vec<Work>, co
     tasks.abort_all();
 }
 
-/// Submits one line: reserve, record the intent, POST, record the job id,
-/// then follow the job. `None` when the line is left for a later round.
+/// Submits one line: reserve, record the intent, record each attempt right
+/// before it is sent, record the job id, then follow the job. `None` when
+/// the line is left for a later round.
 async fn submit_line(batch: &Batch, line: &Line, index: usize) -> (Option<Outcome>, String) {
     let reserved = reservation(line.info);
     if !batch.money.try_reserve(reserved) {
@@ -318,7 +401,6 @@ async fn submit_line(batch: &Batch, line: &Line, index: usize) -> (Option<Outcom
             format!("it would reserve ${reserved:.3}"),
         );
     }
-    let at = SystemTime::now();
     let intent = Record::Intent {
         line: line.id.clone(),
         fingerprint: line.fingerprint.clone(),
@@ -334,12 +416,40 @@ async fn submit_line(batch: &Batch, line: &Line, index: usize) -> (Option<Outcom
         )));
         return (Some(Outcome::NotRun), String::new());
     }
+    // The time of sending, not of queueing for a turn: the history's grace
+    // and window count from it.
+    let first_sent = Mutex::new(None::<SystemTime>);
+    let sending = || {
+        let now = SystemTime::now();
+        first_sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(now);
+        batch.journal.append(&Record::Sending {
+            line: line.id.clone(),
+            fingerprint: line.fingerprint.clone(),
+            at: unix_seconds(now),
+        })
+    };
     batch.progress.in_flight(1);
-    let submitted = batch.client.submit_any(&line.request).await;
+    let submitted = batch
+        .client
+        .submit_any_with_hook(&line.request, &sending)
+        .await;
     batch.progress.in_flight(-1);
     let job = match submitted {
         Ok(job) => job,
-        Err(error) => return submission_failed(batch, line, (index, at), reserved, &error),
+        Err(error) => {
+            let now = SystemTime::now();
+            let since = first_sent.lock().unwrap_or_else(|e| e.into_inner());
+            let pending = Pending {
+                index,
+                since: since.unwrap_or(now),
+                last_sent: now,
+                reserved,
+            };
+            return submission_failed(batch, line, pending, &error);
+        }
     };
     let record = Record::Submitted {
         line: line.id.clone(),
@@ -349,24 +459,22 @@ async fn submit_line(batch: &Batch, line: &Line, index: usize) -> (Option<Outcom
     };
     if let Err(e) = batch.journal.append(&record) {
         // The job is paid for: its id must reach the user one way or another.
-        batch.halt(Stop::Fatal(format!(
-            "cannot write the journal {}: {e}; line {} is job {} (`ideogram jobs wait {}` fetches it)",
-            batch.journal.path().display(),
-            line.id,
+        batch.halt(Stop::Fatal(journal_lost_job(
+            batch,
+            &line.id,
             job.request_id(),
-            job.request_id()
+            &e,
         )));
         return (Some(Outcome::Pending), format!("job {}", job.request_id()));
     }
-    follow(batch, line, &job, reserved).await
+    follow(batch, &Owner::of(line), &job, reserved).await
 }
 
 /// What a failed submission means for its line.
 fn submission_failed(
     batch: &Batch,
     line: &Line,
-    intent: (usize, SystemTime),
-    reserved: f64,
+    pending: Pending,
     error: &Error,
 ) -> (Option<Outcome>, String) {
     let not_sent = |reason: String| {
@@ -375,11 +483,19 @@ fn submission_failed(
             fingerprint: line.fingerprint.clone(),
             reason,
         };
-        batch.money.release(reserved);
+        batch.money.release(pending.reserved);
         // Without the record the next run reconciles the line instead.
         let _ = batch.journal.append(&record);
     };
     match (error.delivery(), error.api_kind()) {
+        (_, _) if matches!(error, Error::BeforeSend(_)) => {
+            not_sent(error.to_string());
+            batch.halt(Stop::Fatal(format!(
+                "cannot write the journal {}: {error}; nothing more is submitted",
+                batch.journal.path().display()
+            )));
+            (Some(Outcome::NotRun), error.to_string())
+        }
         (Delivery::NotSent, _) => {
             not_sent(error.to_string());
             let outcome = if matches!(error, Error::Interrupted) {
@@ -405,7 +521,7 @@ fn submission_failed(
         // A 5xx, a timeout, a lost connection, an answer that made no
         // sense: Segmind may have queued (and billed) the job.
         _ => {
-            batch.lock_uncertain().push(intent);
+            batch.lock_uncertain().push(pending);
             batch.progress.note(&format!(
                 "{}: the submission may have reached Segmind ({error}); the request history decides",
                 line.id
@@ -417,11 +533,16 @@ fn submission_failed(
 
 /// Follows a job to its end and saves its image. Whatever fails, the job
 /// id stays in the journal: the next run resumes the job.
-async fn follow(batch: &Batch, line: &Line, job: &Job, reserved: f64) -> (Option<Outcome>, String) {
+async fn follow(
+    batch: &Batch,
+    owner: &Owner,
+    job: &Job,
+    reserved: f64,
+) -> (Option<Outcome>, String) {
     let trouble = |error: &Error| {
         let record = Record::Trouble {
-            line: line.id.clone(),
-            fingerprint: line.fingerprint.clone(),
+            line: owner.line.clone(),
+            fingerprint: owner.fingerprint.clone(),
             request_id: job.request_id().to_owned(),
             error: error.to_string(),
         };
@@ -435,13 +556,9 @@ async fn follow(batch: &Batch, line: &Line, job: &Job, reserved: f64) -> (Option
         )
     };
     batch.progress.in_flight(1);
-    let waited = {
-        let mut stop = batch.stop.subscribe();
-        tokio::select! {
-            waited = job.wait_with(batch.wait.clone()) => Some(waited),
-            _ = stop.wait_for(Option::is_some) => None,
-        }
-    };
+    let waited = batch
+        .unless_stopped(job.wait_with(batch.wait.clone()))
+        .await;
     batch.progress.in_flight(-1);
     let result = match waited {
         None => {
@@ -454,8 +571,8 @@ async fn follow(batch: &Batch, line: &Line, job: &Job, reserved: f64) -> (Option
         Some(Err(Error::JobFailed { message, .. })) => {
             batch.money.release(reserved);
             let record = Record::JobFailed {
-                line: line.id.clone(),
-                fingerprint: line.fingerprint.clone(),
+                line: owner.line.clone(),
+                fingerprint: owner.fingerprint.clone(),
                 request_id: job.request_id().to_owned(),
                 error: message.clone(),
             };
@@ -465,13 +582,27 @@ async fn follow(batch: &Batch, line: &Line, job: &Job, reserved: f64) -> (Option
                 format!("job failed (not billed): {message}"),
             );
         }
-        Some(Err(Error::JobExpired { .. })) => match expired_result(batch, job).await {
-            Some(result) => result,
-            None => {
-                return trouble(&Error::JobExpired {
+        Some(Err(expired @ Error::JobExpired { .. })) => match expired_result(batch, job).await {
+            Ok(Expired::Found(result)) => *result,
+            Ok(Expired::Gone { cost }) => {
+                let cost_usd = batch.money.settle(reserved, cost);
+                let error = expired.to_string();
+                let record = Record::Lost {
+                    line: owner.line.clone(),
+                    fingerprint: owner.fingerprint.clone(),
                     request_id: job.request_id().to_owned(),
-                });
+                    error: error.clone(),
+                    cost_usd,
+                };
+                if let Err(e) = batch.journal.append(&record) {
+                    batch.halt(Stop::Fatal(format!(
+                        "cannot write the journal {}: {e}",
+                        batch.journal.path().display()
+                    )));
+                }
+                return (Some(Outcome::Failed), lost_advice(job.request_id(), &error));
             }
+            Err(e) => return trouble(&e),
         },
         Some(Err(e)) => return trouble(&e),
     };
@@ -479,25 +610,26 @@ async fn follow(batch: &Batch, line: &Line, job: &Job, reserved: f64) -> (Option
         Ok(image) => image,
         Err(e) => return trouble(&e),
     };
-    let written = match image.save(batch.out_dir.join(format!("{}.png", line.id))) {
+    let written = match image.save(batch.out_dir.join(format!("{}.png", owner.stem))) {
         Ok(path) => path,
         Err(e) => return trouble(&e),
     };
-    let cost = result
+    let reported = result
         .metrics
         .as_ref()
         .and_then(|m| m.cost)
-        .or(image.metadata().cost);
-    batch.money.settle(reserved, cost);
+        .or(image.metadata().cost)
+        .filter(|c| c.is_finite() && *c >= 0.0);
     let record = Record::Done {
-        line: line.id.clone(),
-        fingerprint: line.fingerprint.clone(),
+        line: owner.line.clone(),
+        fingerprint: owner.fingerprint.clone(),
         request_id: job.request_id().to_owned(),
         file: written
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        cost_usd: cost,
+        cost_usd: batch.money.settle(reserved, reported),
+        reported: reported.is_some(),
     };
     if let Err(e) = batch.journal.append(&record) {
         batch.halt(Stop::Fatal(format!(
@@ -508,85 +640,134 @@ async fn follow(batch: &Batch, line: &Line, job: &Job, reserved: f64) -> (Option
     (Some(Outcome::Done), written.display().to_string())
 }
 
-/// A completed job whose result expired: its output, from the history.
-async fn expired_result(batch: &Batch, job: &Job) -> Option<JobResult> {
-    let record = batch.client.request(job.request_id()).await.ok()?;
-    let url = record.output_url()?;
-    Some(JobResult::new(JobStatus::Completed).output(serde_json::json!(url)))
+/// What the history says of a completed job whose result expired.
+enum Expired {
+    /// Its output, still there.
+    Found(Box<JobResult>),
+    /// No output any more; what the job cost, when the history says.
+    Gone { cost: Option<f64> },
 }
 
-/// What became of dangling submissions, as decided from the history.
-enum Settled {
-    Follow(String),
-    Submit,
-    Unresolved(String),
+async fn expired_result(batch: &Batch, job: &Job) -> Result<Expired, Error> {
+    let record = batch.client.request(job.request_id()).await?;
+    Ok(match record.output_url() {
+        Some(url) => Expired::Found(Box::new(
+            JobResult::new(JobStatus::Completed).output(serde_json::json!(url)),
+        )),
+        None => Expired::Gone {
+            cost: record.cost(),
+        },
+    })
 }
 
-async fn settle_dangling(
-    batch: &Batch,
-    lines: &[Line],
-    dangling: &[(usize, SystemTime, f64)],
-    args: &BatchArgs,
-) -> Vec<Settled> {
-    if dangling.is_empty() {
+/// Decides each of `pending` from the request history, records the
+/// verdict, and returns the work that follows: the jobs found, and the
+/// lines to submit (certainly absent, or forced). Lines sent too recently
+/// to tell wait for a later round; unresolved lines are reported here.
+async fn settle(batch: &Batch, lines: &[Line], pending: &[Pending], args: &BatchArgs) -> Vec<Work> {
+    if pending.is_empty() {
         return Vec::new();
     }
-    let queries: Vec<Dangling> = dangling
+    let queries: Vec<Dangling> = pending
         .iter()
-        .map(|(i, at, _)| Dangling {
-            slug: lines[*i].info.slug,
-            payload: lines[*i].payload.clone(),
-            at: *at,
+        .map(|p| Dangling {
+            slug: lines[p.index].info.slug,
+            payload: lines[p.index].payload.clone(),
+            since: p.since,
+            last_sent: p.last_sent,
         })
         .collect();
-    let verdicts = reconcile(&batch.client, &queries, args.history_grace).await;
-    dangling
-        .iter()
-        .zip(verdicts)
-        .map(|((i, _, _), verdict)| {
-            let line = &lines[*i];
-            match verdict {
-                Verdict::Found { request_id } => {
-                    let record = Record::Submitted {
-                        line: line.id.clone(),
-                        fingerprint: line.fingerprint.clone(),
-                        request_id: request_id.clone(),
-                        reconciled: true,
-                    };
-                    let _ = batch.journal.append(&record);
-                    batch
-                        .progress
-                        .counts
-                        .reconciled
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    batch.progress.note(&format!(
-                        "{}: found in Segmind's request history as job {request_id}; resuming it",
-                        line.id
-                    ));
-                    Settled::Follow(request_id)
+    let known = batch.journal.known_jobs();
+    let reconciled = reconcile(&batch.client, &queries, args.history_grace, &known);
+    let Some(verdicts) = batch.unless_stopped(reconciled).await else {
+        for p in pending {
+            batch.progress.ended(
+                &lines[p.index].id,
+                Outcome::Unresolved,
+                "the batch stopped before the request history was read; a rerun looks it up",
+            );
+        }
+        return Vec::new();
+    };
+    let mut work = Vec::new();
+    for (p, verdict) in pending.iter().zip(verdicts) {
+        let line = &lines[p.index];
+        match verdict {
+            Verdict::Found { request_id } => {
+                let record = Record::Submitted {
+                    line: line.id.clone(),
+                    fingerprint: line.fingerprint.clone(),
+                    request_id: request_id.clone(),
+                    reconciled: true,
+                };
+                if let Err(e) = batch.journal.append(&record) {
+                    batch.halt(Stop::Fatal(journal_lost_job(
+                        batch,
+                        &line.id,
+                        &request_id,
+                        &e,
+                    )));
                 }
-                Verdict::Absent => {
-                    let record = Record::NotSent {
-                        line: line.id.clone(),
-                        fingerprint: line.fingerprint.clone(),
-                        reason: "not in Segmind's request history".into(),
-                    };
-                    let _ = batch.journal.append(&record);
-                    Settled::Submit
-                }
-                Verdict::Unknown { reason } if args.resubmit_unresolved => {
-                    let record = Record::NotSent {
-                        line: line.id.clone(),
-                        fingerprint: line.fingerprint.clone(),
-                        reason: format!("resubmitted on request: {reason}"),
-                    };
-                    let _ = batch.journal.append(&record);
-                    Settled::Submit
-                }
-                Verdict::Unknown { reason } => Settled::Unresolved(reason),
+                batch
+                    .progress
+                    .counts
+                    .reconciled
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                batch.progress.note(&format!(
+                    "{}: found in Segmind's request history as job {request_id}; resuming it",
+                    line.id
+                ));
+                work.push(Work::Follow(Owner::of(line), request_id, p.reserved));
             }
-        })
-        .collect()
+            Verdict::Absent => {
+                let record = Record::NotSent {
+                    line: line.id.clone(),
+                    fingerprint: line.fingerprint.clone(),
+                    reason: "not in Segmind's request history".into(),
+                };
+                let _ = batch.journal.append(&record);
+                batch.money.release(p.reserved);
+                work.push(Work::Submit(p.index));
+            }
+            // Asked again once the grace has passed, in this run.
+            Verdict::TooSoon => batch.lock_uncertain().push(*p),
+            Verdict::Unknown { reason } if args.resubmit_unresolved => {
+                // It may have been billed: its reservation counts as spent,
+                // and the new submission reserves its own.
+                let record = Record::Abandoned {
+                    line: line.id.clone(),
+                    fingerprint: line.fingerprint.clone(),
+                    reserved_usd: p.reserved,
+                    reason: format!("resubmitted on request: {reason}"),
+                };
+                let _ = batch.journal.append(&record);
+                batch.money.settle(p.reserved, None);
+                work.push(Work::Submit(p.index));
+            }
+            Verdict::Unknown { reason } => {
+                batch
+                    .progress
+                    .ended(&line.id, Outcome::Unresolved, &unresolved_advice(&reason))
+            }
+        }
+    }
+    work
+}
+
+/// The fatal message when a paid job's id cannot be recorded.
+fn journal_lost_job(batch: &Batch, line: &str, request_id: &str, error: &std::io::Error) -> String {
+    format!(
+        "cannot write the journal {}: {error}; line {line} is job {request_id} \
+         (`ideogram jobs wait {request_id}` fetches it)",
+        batch.journal.path().display()
+    )
+}
+
+fn lost_advice(request_id: &str, error: &str) -> String {
+    format!(
+        "job {request_id} was billed but its image can no longer be fetched ({error}); \
+         to generate it again, give the line a new \"id\""
+    )
 }
 
 fn unresolved_advice(reason: &str) -> String {
@@ -662,16 +843,16 @@ impl Batch {
         self.pacer.stop();
     }
 
-    fn lock_uncertain(&self) -> std::sync::MutexGuard<'_, Vec<(usize, SystemTime)>> {
+    fn lock_uncertain(&self) -> std::sync::MutexGuard<'_, Vec<Pending>> {
         self.uncertain.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Sleeps unless stopped first.
-    async fn sleep(&self, span: Duration) -> Result<(), ()> {
+    /// `work`'s output, unless the batch is stopped first.
+    async fn unless_stopped<T>(&self, work: impl std::future::Future<Output = T>) -> Option<T> {
         let mut stop = self.stop.subscribe();
         tokio::select! {
-            () = tokio::time::sleep(span) => Ok(()),
-            _ = stop.wait_for(Option::is_some) => Err(()),
+            done = work => Some(done),
+            _ = stop.wait_for(Option::is_some) => None,
         }
     }
 

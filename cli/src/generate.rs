@@ -42,20 +42,38 @@ pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Fail
     let request = draft
         .resolve(&connection.client, args.inline_images)
         .await?;
-    let image = if sync {
-        connection.client.run_any(&request).await?
-    } else {
-        let options = wait_options(&connection.client, &wait);
-        let job = connection.client.submit_any(&request).await?;
-        // Printed at once: from here on the image can be had by id.
-        eprintln!(
-            "submitted job {id}; if interrupted: ideogram jobs wait {id} --out {}",
+    if sync {
+        let image = connection.client.run_any(&request).await?;
+        return save(&image, &out).map_err(|f| Failure {
+            message: format!("the image was paid for but not saved: {}", f.message),
+            ..f
+        });
+    }
+    let options = wait_options(&connection.client, &wait);
+    let job = connection.client.submit_any(&request).await?;
+    // Printed at once: from here on the image can be had by id.
+    eprintln!(
+        "submitted job {id}; if interrupted: ideogram jobs wait {id} --out {}",
+        out.display(),
+        id = job.request_id()
+    );
+    // Past this point, whatever fails (but the job itself) leaves a paid
+    // job: the one line says how to fetch it.
+    let fetch_it = |failure: Failure| Failure {
+        message: format!(
+            "{}; job {id} may be paid for: `ideogram jobs wait {id} --out {}` fetches its image",
+            failure.message,
             out.display(),
             id = job.request_id()
-        );
-        wait_with_progress(&job, options).await?
+        ),
+        ..failure
     };
-    save(&image, &out)
+    let image = match wait_with_progress(&job, options).await {
+        Ok(image) => image,
+        Err(error @ Error::JobFailed { .. }) => return Err(error.into()),
+        Err(error) => return Err(fetch_it(error.into())),
+    };
+    save(&image, &out).map_err(fetch_it)
 }
 
 /// How to wait for a job: the client's options (adaptive, or the embedded

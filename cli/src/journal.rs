@@ -1,11 +1,16 @@
 //! The batch's write-ahead spend journal: one JSON record per line, each
 //! appended and synced before the batch moves on. Before a submission, the
-//! intent to submit; as soon as Segmind answers, the job id; then the
-//! outcome and the cost. What is recorded is never lost: a torn last
-//! record (a kill in the middle of a write) is cut off on open, before
-//! anything else is appended, so it cannot swallow the next record.
+//! intent to submit; right before each attempt of the POST, that it is
+//! being sent; as soon as Segmind answers, the job id; then the outcome and
+//! the cost. What is recorded is never lost: a torn last record (a kill in
+//! the middle of a write) is cut off on open, before anything else is
+//! appended, so it cannot swallow the next record.
+//!
+//! Records are about a line *and* the request it had (its fingerprint): a
+//! line whose request was edited starts afresh, and the jobs of its earlier
+//! request stay known (see [`Journal::states`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -21,7 +26,8 @@ pub const JOURNAL: &str = "journal.jsonl";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "record", rename_all = "snake_case")]
 pub enum Record {
-    /// About to submit the line (written and synced before the POST).
+    /// About to submit the line: its reservation is taken (written before
+    /// the submission waits for its turn; nothing is sent yet).
     Intent {
         line: String,
         fingerprint: String,
@@ -30,6 +36,14 @@ pub enum Record {
         at: f64,
         /// What the submission may cost, reserved against the budget.
         reserved_usd: f64,
+    },
+    /// An attempt of the POST is being sent now (written and synced right
+    /// before it): from here on Segmind may have the job.
+    Sending {
+        line: String,
+        fingerprint: String,
+        /// Unix time in seconds.
+        at: f64,
     },
     /// Segmind answered with a job id (or reconciliation found it).
     Submitted {
@@ -46,13 +60,26 @@ pub enum Record {
         fingerprint: String,
         reason: String,
     },
+    /// A submission that may have reached Segmind is given up on at the
+    /// user's request (`--resubmit-unresolved`): its reservation counts as
+    /// spent, and the line may be submitted again.
+    Abandoned {
+        line: String,
+        fingerprint: String,
+        reserved_usd: f64,
+        reason: String,
+    },
     /// The image is saved.
     Done {
         line: String,
         fingerprint: String,
         request_id: String,
         file: String,
-        cost_usd: Option<f64>,
+        /// What the job cost: Segmind's figure, or the reservation when
+        /// Segmind reported none (`reported` says which).
+        cost_usd: f64,
+        #[serde(default)]
+        reported: bool,
     },
     /// Segmind ran the job and it failed (not billed): the line may be
     /// submitted again.
@@ -61,6 +88,15 @@ pub enum Record {
         fingerprint: String,
         request_id: String,
         error: String,
+    },
+    /// The job completed (and was billed) but its image can no longer be
+    /// fetched: the result expired and the history has no output. Final.
+    Lost {
+        line: String,
+        fingerprint: String,
+        request_id: String,
+        error: String,
+        cost_usd: f64,
     },
     /// Something went wrong after the job id was known (a poll, the
     /// download, a full disk); the job is resumed next time, never resubmitted.
@@ -72,44 +108,89 @@ pub enum Record {
     },
 }
 
+/// Which line and request a record is about: (line id, fingerprint).
+pub type Key = (String, String);
+
 impl Record {
-    pub fn line(&self) -> &str {
+    pub fn key(&self) -> Key {
+        let (line, fingerprint) = match self {
+            Record::Intent {
+                line, fingerprint, ..
+            }
+            | Record::Sending {
+                line, fingerprint, ..
+            }
+            | Record::Submitted {
+                line, fingerprint, ..
+            }
+            | Record::NotSent {
+                line, fingerprint, ..
+            }
+            | Record::Abandoned {
+                line, fingerprint, ..
+            }
+            | Record::Done {
+                line, fingerprint, ..
+            }
+            | Record::JobFailed {
+                line, fingerprint, ..
+            }
+            | Record::Lost {
+                line, fingerprint, ..
+            }
+            | Record::Trouble {
+                line, fingerprint, ..
+            } => (line, fingerprint),
+        };
+        (line.clone(), fingerprint.clone())
+    }
+
+    /// The job the record names, if any.
+    pub fn request_id(&self) -> Option<&str> {
         match self {
-            Record::Intent { line, .. }
-            | Record::Submitted { line, .. }
-            | Record::NotSent { line, .. }
-            | Record::Done { line, .. }
-            | Record::JobFailed { line, .. }
-            | Record::Trouble { line, .. } => line,
+            Record::Submitted { request_id, .. }
+            | Record::Done { request_id, .. }
+            | Record::JobFailed { request_id, .. }
+            | Record::Lost { request_id, .. }
+            | Record::Trouble { request_id, .. } => Some(request_id),
+            _ => None,
         }
     }
 
-    pub fn fingerprint(&self) -> &str {
+    /// What the record adds to the money spent.
+    fn spent_usd(&self) -> f64 {
         match self {
-            Record::Intent { fingerprint, .. }
-            | Record::Submitted { fingerprint, .. }
-            | Record::NotSent { fingerprint, .. }
-            | Record::Done { fingerprint, .. }
-            | Record::JobFailed { fingerprint, .. }
-            | Record::Trouble { fingerprint, .. } => fingerprint,
+            Record::Done { cost_usd, .. } | Record::Lost { cost_usd, .. } => *cost_usd,
+            Record::Abandoned { reserved_usd, .. } => *reserved_usd,
+            _ => 0.0,
         }
     }
 }
 
-/// What the journal says of a line, folded from its records in order.
+/// What the journal says of a line's request, folded from its records in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LineState {
     /// Never submitted, or submitted without effect: submit it.
     Fresh,
-    /// An intent with no answer recorded: it may have reached Segmind.
-    Dangling { at: SystemTime, reserved_usd: f64 },
+    /// An intent, but no attempt was sent: nothing can be billed; submit it.
+    Intended { reserved_usd: f64 },
+    /// Sent with no answer recorded: it may have reached Segmind.
+    Dangling {
+        /// When the first attempt was sent: a match is not older.
+        since: SystemTime,
+        /// When the last attempt was sent: the history's grace counts from here.
+        last_sent: SystemTime,
+        reserved_usd: f64,
+    },
     /// Segmind has the job: follow it.
     Submitted {
         request_id: String,
         reserved_usd: f64,
     },
     /// Finished.
-    Done { cost_usd: Option<f64> },
+    Done { cost_usd: f64 },
+    /// Billed, and its image can no longer be fetched.
+    Lost { request_id: String, error: String },
 }
 
 /// The journal file, open for appending.
@@ -117,6 +198,9 @@ pub struct Journal {
     path: PathBuf,
     file: Mutex<File>,
     records: Vec<Record>,
+    /// Every job id recorded, this run's included: reconciliation never
+    /// gives a line a job another line owns.
+    known_jobs: Mutex<HashSet<String>>,
     /// Lines that were not records (and not a torn tail), kept and skipped.
     skipped: usize,
     /// Bytes of a torn last record that were cut off on open.
@@ -155,10 +239,16 @@ impl Journal {
                 Err(_) => skipped += 1,
             }
         }
+        let known_jobs = records
+            .iter()
+            .filter_map(Record::request_id)
+            .map(str::to_owned)
+            .collect();
         Ok(Self {
             path,
             file: Mutex::new(file),
             records,
+            known_jobs: Mutex::new(known_jobs),
             skipped,
             repaired,
         })
@@ -177,76 +267,99 @@ impl Journal {
     pub fn append(&self, record: &Record) -> io::Result<()> {
         let mut text = serde_json::to_vec(record).map_err(io::Error::other)?;
         text.push(b'\n');
+        if let Some(id) = record.request_id() {
+            // Known before it is durable: a failed write must not free the id.
+            self.known_jobs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id.to_owned());
+        }
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
         file.write_all(&text)?;
         file.sync_data()
     }
 
-    /// The state of every line the journal knows, for the fingerprint its
-    /// request has now (records about another fingerprint are an earlier
-    /// version of the line, and do not count).
-    pub fn states(&self, fingerprints: &HashMap<String, String>) -> HashMap<String, LineState> {
-        let mut states: HashMap<String, LineState> = HashMap::new();
+    /// Every job id the journal has recorded, this run's included.
+    pub fn known_jobs(&self) -> HashSet<String> {
+        self.known_jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The state of every (line, request) the journal knows, as of opening.
+    /// A line whose request changed has two keys: the current request's,
+    /// and the earlier one's, whose job (if any) is still the user's.
+    pub fn states(&self) -> HashMap<Key, LineState> {
+        let mut states: HashMap<Key, LineState> = HashMap::new();
         for record in &self.records {
-            if fingerprints.get(record.line()).map(String::as_str) != Some(record.fingerprint()) {
-                continue;
-            }
-            let state = states
-                .entry(record.line().to_owned())
-                .or_insert(LineState::Fresh);
+            let state = states.entry(record.key()).or_insert(LineState::Fresh);
             *state = next_state(state, record);
         }
         states
     }
 
-    /// What the journal's finished lines cost, in US dollars.
+    /// What the journal's jobs cost, in US dollars.
     pub fn spent_usd(&self) -> f64 {
-        self.records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Done { cost_usd, .. } => *cost_usd,
-                _ => None,
-            })
-            .sum()
+        self.records.iter().map(Record::spent_usd).sum()
     }
 }
 
 fn next_state(state: &LineState, record: &Record) -> LineState {
+    let reserved = match state {
+        LineState::Intended { reserved_usd }
+        | LineState::Dangling { reserved_usd, .. }
+        | LineState::Submitted { reserved_usd, .. } => *reserved_usd,
+        _ => 0.0,
+    };
     match (state, record) {
         // A finished line stays finished.
-        (LineState::Done { .. }, _) => state.clone(),
-        (
-            _,
-            Record::Intent {
-                at, reserved_usd, ..
-            },
-        ) => LineState::Dangling {
-            at: unix_time(*at),
+        (LineState::Done { .. } | LineState::Lost { .. }, _) => state.clone(),
+        (_, Record::Intent { reserved_usd, .. }) => LineState::Intended {
             reserved_usd: *reserved_usd,
+        },
+        (_, Record::Sending { at, .. }) => LineState::Dangling {
+            since: match state {
+                LineState::Dangling { since, .. } => *since,
+                _ => unix_time(*at),
+            },
+            last_sent: unix_time(*at),
+            reserved_usd: reserved,
         },
         (_, Record::Submitted { request_id, .. }) => LineState::Submitted {
             request_id: request_id.clone(),
-            reserved_usd: match state {
-                LineState::Dangling { reserved_usd, .. }
-                | LineState::Submitted { reserved_usd, .. } => *reserved_usd,
-                _ => 0.0,
-            },
+            reserved_usd: reserved,
         },
-        (_, Record::NotSent { .. } | Record::JobFailed { .. }) => LineState::Fresh,
+        (_, Record::NotSent { .. } | Record::JobFailed { .. } | Record::Abandoned { .. }) => {
+            LineState::Fresh
+        }
         (_, Record::Done { cost_usd, .. }) => LineState::Done {
             cost_usd: *cost_usd,
+        },
+        (
+            _,
+            Record::Lost {
+                request_id, error, ..
+            },
+        ) => LineState::Lost {
+            request_id: request_id.clone(),
+            error: error.clone(),
         },
         // The job id is kept: the line is followed again next time.
         (_, Record::Trouble { .. }) => state.clone(),
     }
 }
 
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> f64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
+/// `at` in seconds since the Unix epoch.
+pub fn unix_seconds(at: SystemTime) -> f64 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default()
         .as_secs_f64()
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> f64 {
+    unix_seconds(SystemTime::now())
 }
 
 fn unix_time(seconds: f64) -> SystemTime {
@@ -260,6 +373,10 @@ fn unix_time(seconds: f64) -> SystemTime {
 mod tests {
     use super::*;
 
+    fn key(line: &str) -> Key {
+        (line.into(), "f".into())
+    }
+
     fn intent(line: &str) -> Record {
         Record::Intent {
             line: line.into(),
@@ -270,8 +387,21 @@ mod tests {
         }
     }
 
-    fn fingerprints(lines: &[&str]) -> HashMap<String, String> {
-        lines.iter().map(|l| ((*l).into(), "f".into())).collect()
+    fn sending(line: &str, at: f64) -> Record {
+        Record::Sending {
+            line: line.into(),
+            fingerprint: "f".into(),
+            at,
+        }
+    }
+
+    fn submitted(line: &str) -> Record {
+        Record::Submitted {
+            line: line.into(),
+            fingerprint: "f".into(),
+            request_id: format!("job-{line}"),
+            reconciled: false,
+        }
     }
 
     #[test]
@@ -279,6 +409,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path()).unwrap();
         journal.append(&intent("a")).unwrap();
+        journal.append(&sending("a", 2.0)).unwrap();
         drop(journal);
         // A kill in the middle of the next write.
         let mut file = OpenOptions::new()
@@ -291,45 +422,38 @@ mod tests {
 
         let journal = Journal::open(dir.path()).unwrap();
         assert_eq!(journal.damage(), (0, torn.len()));
-        journal
-            .append(&Record::Submitted {
-                line: "a".into(),
-                fingerprint: "f".into(),
-                request_id: "job-1".into(),
-                reconciled: false,
-            })
-            .unwrap();
+        journal.append(&submitted("a")).unwrap();
         drop(journal);
         let journal = Journal::open(dir.path()).unwrap();
         assert_eq!(journal.damage(), (0, 0));
         assert_eq!(
-            journal.states(&fingerprints(&["a"]))["a"],
+            journal.states()[&key("a")],
             LineState::Submitted {
-                request_id: "job-1".into(),
+                request_id: "job-a".into(),
                 reserved_usd: 0.1
             }
         );
+        assert!(journal.known_jobs().contains("job-a"));
     }
 
     #[test]
     fn states_fold_in_order_and_a_job_id_is_never_forgotten() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path()).unwrap();
-        let submitted = |line: &str| Record::Submitted {
-            line: line.into(),
-            fingerprint: "f".into(),
-            request_id: format!("job-{line}"),
-            reconciled: false,
-        };
         for record in [
+            intent("queued"),
             intent("dangling"),
+            sending("dangling", 10.0),
+            sending("dangling", 12.0),
             intent("refused"),
+            sending("refused", 10.0),
             Record::NotSent {
                 line: "refused".into(),
                 fingerprint: "f".into(),
                 reason: "401".into(),
             },
             intent("troubled"),
+            sending("troubled", 10.0),
             submitted("troubled"),
             Record::Trouble {
                 line: "troubled".into(),
@@ -344,7 +468,8 @@ mod tests {
                 fingerprint: "f".into(),
                 request_id: "job-done".into(),
                 file: "done.png".into(),
-                cost_usd: Some(0.08),
+                cost_usd: 0.08,
+                reported: true,
             },
             Record::Trouble {
                 line: "done".into(),
@@ -352,27 +477,53 @@ mod tests {
                 request_id: "job-done".into(),
                 error: "late".into(),
             },
+            intent("abandoned"),
+            sending("abandoned", 10.0),
+            Record::Abandoned {
+                line: "abandoned".into(),
+                fingerprint: "f".into(),
+                reserved_usd: 0.1,
+                reason: "forced".into(),
+            },
+            Record::Lost {
+                line: "lost".into(),
+                fingerprint: "f".into(),
+                request_id: "job-lost".into(),
+                error: "expired".into(),
+                cost_usd: 0.06,
+            },
         ] {
             journal.append(&record).unwrap();
         }
         let journal = Journal::open(dir.path()).unwrap();
-        let states = journal.states(&fingerprints(&["dangling", "refused", "troubled", "done"]));
-        assert!(matches!(states["dangling"], LineState::Dangling { .. }));
-        assert_eq!(states["refused"], LineState::Fresh);
-        assert!(
-            matches!(&states["troubled"], LineState::Submitted { request_id, .. } if request_id == "job-troubled")
+        let states = journal.states();
+        assert_eq!(
+            states[&key("queued")],
+            LineState::Intended { reserved_usd: 0.1 }
         );
         assert_eq!(
-            states["done"],
-            LineState::Done {
-                cost_usd: Some(0.08)
+            states[&key("dangling")],
+            LineState::Dangling {
+                since: unix_time(10.0),
+                last_sent: unix_time(12.0),
+                reserved_usd: 0.1
             }
         );
-        assert!((journal.spent_usd() - 0.08).abs() < 1e-12);
-        // A line whose request changed starts afresh.
-        let mut changed = fingerprints(&["done"]);
-        changed.insert("done".into(), "g".into());
-        assert!(journal.states(&changed).is_empty());
+        assert_eq!(states[&key("refused")], LineState::Fresh);
+        assert!(
+            matches!(&states[&key("troubled")], LineState::Submitted { request_id, .. } if request_id == "job-troubled")
+        );
+        assert_eq!(states[&key("done")], LineState::Done { cost_usd: 0.08 });
+        assert_eq!(states[&key("abandoned")], LineState::Fresh);
+        assert!(matches!(states[&key("lost")], LineState::Lost { .. }));
+        // Done, lost and abandoned money all count as spent.
+        assert!((journal.spent_usd() - 0.24).abs() < 1e-12);
+        // Another request of the same line is another key.
+        assert!(!states.contains_key(&("done".to_owned(), "g".to_owned())));
+        let known = journal.known_jobs();
+        for id in ["job-troubled", "job-done", "job-lost"] {
+            assert!(known.contains(id), "{id}");
+        }
     }
 
     #[test]

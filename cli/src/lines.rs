@@ -1,6 +1,11 @@
 //! A batch's input: one `{"endpoint": ..., "request": {...}}` per line,
 //! each validated before anything is sent, with a stable id and a
 //! fingerprint of the request as it will be sent.
+//!
+//! A line without an `"id"` is named after its request
+//! (`txt-2-img-3fa2c1d9e0b4`, then `-2`, `-3` for identical requests), not
+//! its position: deleting or inserting lines must not rename the others,
+//! or a rerun would take finished lines for new ones and pay for them again.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -10,7 +15,7 @@ use std::path::Path;
 use segmind_ideogram::{AnyRequest, EndpointInfo};
 use serde_json::Value;
 
-use crate::command::resolve_endpoint;
+use crate::command::{resolve_endpoint, short_name};
 use crate::failure::Failure;
 use crate::payload::validate;
 
@@ -36,6 +41,7 @@ pub fn read(path: &Path) -> Result<(Vec<Line>, Vec<Invalid>), Failure> {
     let mut lines = Vec::new();
     let mut invalid = Vec::new();
     let mut seen = HashMap::new();
+    let mut occurrences: HashMap<String, usize> = HashMap::new();
     for (index, text) in BufReader::new(file).lines().enumerate() {
         let text =
             text.map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
@@ -43,7 +49,15 @@ pub fn read(path: &Path) -> Result<(Vec<Line>, Vec<Invalid>), Failure> {
             continue;
         }
         let number = index + 1;
-        let parsed = parse(number, &text);
+        let mut parsed = parse(number, &text);
+        if let Ok((line, false)) = &mut parsed {
+            let n = occurrences.entry(line.id.clone()).or_insert(0);
+            *n += 1;
+            if *n > 1 {
+                line.id = format!("{}-{n}", line.id);
+            }
+        }
+        let parsed = parsed.map(|(line, _)| line);
         let id = match &parsed {
             Ok(line) => line.id.clone(),
             Err((id, _)) => id.clone(),
@@ -62,13 +76,15 @@ pub fn read(path: &Path) -> Result<(Vec<Line>, Vec<Invalid>), Failure> {
     Ok((lines, invalid))
 }
 
-fn parse(number: usize, text: &str) -> Result<Line, (String, String)> {
+/// The line, and whether its id was given; or the id it is reported by
+/// (its position, when it has none that can be used) and why it cannot run.
+fn parse(number: usize, text: &str) -> Result<(Line, bool), (String, String)> {
     let default_id = format!("line-{number:05}");
     let value: Value = serde_json::from_str(text)
         .map_err(|e| (default_id.clone(), format!("not valid JSON: {e}")))?;
     let id = match value.get("id") {
-        None => default_id,
-        Some(Value::String(s)) if is_safe_file_stem(s) => s.clone(),
+        None => None,
+        Some(Value::String(s)) if is_safe_file_stem(s) => Some(s.clone()),
         Some(other) => {
             return Err((
                 default_id,
@@ -80,22 +96,28 @@ fn parse(number: usize, text: &str) -> Result<Line, (String, String)> {
         .get("endpoint")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let info =
-        resolve_endpoint(name).ok_or_else(|| (id.clone(), format!("unknown endpoint `{name}`")))?;
+    let label = id.clone().unwrap_or(default_id);
+    let info = resolve_endpoint(name)
+        .ok_or_else(|| (label.clone(), format!("unknown endpoint `{name}`")))?;
     let raw = value.get("request").cloned().unwrap_or(Value::Null);
-    let request = validate(info, raw).map_err(|f| (id.clone(), f.message))?;
-    let payload = serde_json::to_value(&request).map_err(|e| (id.clone(), e.to_string()))?;
+    let request = validate(info, raw).map_err(|f| (label.clone(), f.message))?;
+    let payload = serde_json::to_value(&request).map_err(|e| (label.clone(), e.to_string()))?;
     let fingerprint = format!(
         "{:016x}",
         fnv1a(format!("{}\n{payload}", info.slug).as_bytes())
     );
-    Ok(Line {
-        id,
-        fingerprint,
-        info,
-        request,
-        payload,
-    })
+    let given = id.is_some();
+    let id = id.unwrap_or_else(|| format!("{}-{}", short_name(info.slug), &fingerprint[..12]));
+    Ok((
+        Line {
+            id,
+            fingerprint,
+            info,
+            request,
+            payload,
+        },
+        given,
+    ))
 }
 
 fn is_safe_file_stem(s: &str) -> bool {
@@ -119,18 +141,21 @@ mod tests {
 
     #[test]
     fn lines_get_ids_fingerprints_and_reasons() {
-        let ok = parse(
+        let (ok, given) = parse(
             3,
             r#"{"endpoint": "txt-2-img", "request": {"prompt": "x"}}"#,
         )
         .unwrap();
-        assert_eq!(ok.id, "line-00003");
+        assert!(!given);
+        assert_eq!(ok.id, format!("txt-2-img-{}", &ok.fingerprint[..12]));
         assert_eq!(ok.payload, serde_json::json!({"prompt": "x"}));
-        let same = parse(
+        let (same, given) = parse(
             9,
             r#"{"id": "a", "endpoint": "ideogram-txt-2-img", "request": {"prompt": "x"}}"#,
         )
         .unwrap();
+        assert!(given);
+        assert_eq!(same.id, "a");
         assert_eq!(
             ok.fingerprint, same.fingerprint,
             "short name and slug are one endpoint"
@@ -144,5 +169,29 @@ mod tests {
             .err()
             .unwrap();
         assert!(reason.contains("prompt"), "{reason}");
+    }
+
+    #[test]
+    fn default_ids_follow_the_request_not_the_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lines.jsonl");
+        let line = |prompt: &str| {
+            format!(r#"{{"endpoint": "txt-2-img", "request": {{"prompt": "{prompt}"}}}}"#) + "\n"
+        };
+        let ids = |text: String| {
+            std::fs::write(&path, text).unwrap();
+            let (lines, invalid) = read(&path).unwrap();
+            assert!(invalid.is_empty());
+            lines.into_iter().map(|l| l.id).collect::<Vec<_>>()
+        };
+        let all = ids(line("a") + &line("b") + &line("b") + &line("c"));
+        assert_eq!(
+            all[2],
+            format!("{}-2", all[1]),
+            "identical requests are told apart"
+        );
+        // Deleting a line renames none of the others.
+        let fewer = ids(line("b") + &line("b") + &line("c"));
+        assert_eq!(fewer, all[1..]);
     }
 }

@@ -94,8 +94,8 @@ impl Money {
     }
 
     /// A job ended: its reservation becomes its cost (the reservation
-    /// itself when Segmind reported none).
-    pub fn settle(&self, reserved: f64, cost: Option<f64>) {
+    /// itself when Segmind reported none), which is returned.
+    pub fn settle(&self, reserved: f64, cost: Option<f64>) -> f64 {
         let mut s = self.lock();
         let cost = cost
             .filter(|c| c.is_finite() && *c >= 0.0)
@@ -103,12 +103,20 @@ impl Money {
         s.reserved = (s.reserved - reserved).max(0.0);
         s.spent += cost;
         s.spent_now += cost;
+        cost
     }
 
     /// Nothing was billed: the reservation goes back.
     pub fn release(&self, reserved: f64) {
         let mut s = self.lock();
         s.reserved = (s.reserved - reserved).max(0.0);
+    }
+
+    /// What the budget still allows: `--max-spend` less what is spent and
+    /// reserved (`None` without a budget).
+    pub fn room(&self) -> Option<f64> {
+        let s = self.lock();
+        s.max.map(|max| (max - s.spent - s.reserved).max(0.0))
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -140,6 +148,8 @@ mod tests {
         let s = money.snapshot();
         assert!((s.spent - 0.19).abs() < 1e-12, "{s:?}");
         assert!(s.reserved.abs() < 1e-12, "{s:?}");
+        assert!((money.room().unwrap() - 0.11).abs() < 1e-12);
+        assert_eq!(Money::new(None, 1.0).room(), None);
     }
 
     #[test]

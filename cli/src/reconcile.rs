@@ -23,8 +23,10 @@ pub struct Dangling {
     pub slug: &'static str,
     /// The request body as sent.
     pub payload: Value,
-    /// When the intent was recorded.
-    pub at: SystemTime,
+    /// When its first attempt was sent: the job cannot be older.
+    pub since: SystemTime,
+    /// When its last attempt was sent: late records are waited for from here.
+    pub last_sent: SystemTime,
 }
 
 /// What the history says of a dangling line.
@@ -34,14 +36,23 @@ pub enum Verdict {
     Found { request_id: String },
     /// Segmind certainly does not have it.
     Absent,
+    /// Not found yet, but it was sent less than the grace ago: its record
+    /// may still be on its way. Ask again later.
+    TooSoon,
     /// Neither can be told; why.
     Unknown { reason: String },
 }
 
 /// A verdict for each of `dangling`, in order. `grace` is how long records
-/// may take to land in the history.
-pub async fn reconcile(client: &Client, dangling: &[Dangling], grace: Duration) -> Vec<Verdict> {
-    let Some(oldest) = dangling.iter().map(|d| d.at).min() else {
+/// may take to land in the history; `known` are the jobs other lines own
+/// (the journal's), which no dangling line is given.
+pub async fn reconcile(
+    client: &Client,
+    dangling: &[Dangling],
+    grace: Duration,
+    known: &HashSet<String>,
+) -> Vec<Verdict> {
+    let Some(oldest) = dangling.iter().map(|d| d.since).min() else {
         return Vec::new();
     };
     let records =
@@ -56,7 +67,7 @@ pub async fn reconcile(client: &Client, dangling: &[Dangling], grace: Duration) 
                     .collect();
             }
         };
-    let mut claimed = HashSet::new();
+    let mut claimed = known.clone();
     let now = SystemTime::now();
     dangling
         .iter()
@@ -64,54 +75,90 @@ pub async fn reconcile(client: &Client, dangling: &[Dangling], grace: Duration) 
             let found = records
                 .iter()
                 .filter(|r| matches(r, d))
-                .filter(|r| r.request_id.as_ref().is_some_and(|id| !claimed.contains(id)))
+                .filter(|r| {
+                    r.request_id
+                        .as_ref()
+                        .is_some_and(|id| !claimed.contains(id))
+                })
                 .min_by_key(|r| r.created());
             if let Some(id) = found.and_then(|r| r.request_id.clone()) {
                 claimed.insert(id.clone());
                 return Verdict::Found { request_id: id };
             }
-            let age = now.duration_since(d.at).unwrap_or_default();
+            if records.iter().any(|r| unreadable_and_may_be(r, d)) {
+                return Verdict::Unknown {
+                    reason: "Segmind's request history holds a row from that time it cannot \
+                             read whole (no job id, model or body)"
+                        .into(),
+                };
+            }
+            // A clock set back counts as "just sent".
+            let age = now.duration_since(d.last_sent).unwrap_or_default();
             if age >= grace {
                 Verdict::Absent
             } else {
-                Verdict::Unknown {
-                    reason: format!(
-                        "not in Segmind's request history yet, but records can take {:.0} s to land \
-                         (this one is {:.0} s old); rerun later",
-                        grace.as_secs_f64(),
-                        age.as_secs_f64()
-                    ),
-                }
+                Verdict::TooSoon
             }
         })
         .collect()
 }
 
-/// Whether `record` is the submission of `d`: the same endpoint, the same
-/// body, and not older than the intent.
+/// Whether `record` is the submission of `d`: the same endpoint, the body
+/// as sent (the history may add defaults, and write `5` as `5.0`), and not
+/// older than the first attempt.
 fn matches(record: &RequestRecord, d: &Dangling) -> bool {
     let same_model = record.model_name.as_deref() == Some(d.slug);
-    let same_body = record.inputs().as_ref() == Some(&d.payload);
-    let not_older = record
+    let same_body = record
+        .inputs()
+        .is_some_and(|recorded| contains(&recorded, &d.payload));
+    same_model && same_body && in_window(record, d)
+}
+
+/// A row that could be `d`'s but cannot be read whole: it forbids "absent".
+fn unreadable_and_may_be(record: &RequestRecord, d: &Dangling) -> bool {
+    let model_may_be = record.model_name.as_deref().is_none_or(|m| m == d.slug);
+    let unreadable =
+        record.request_id.is_none() || record.model_name.is_none() || record.inputs().is_none();
+    unreadable && model_may_be && in_window(record, d)
+}
+
+fn in_window(record: &RequestRecord, d: &Dangling) -> bool {
+    record
         .created()
-        .is_none_or(|created| created + CLOCK_SKEW >= d.at);
-    same_model && same_body && not_older
+        .is_none_or(|created| created + CLOCK_SKEW >= d.since)
+}
+
+/// Whether `recorded` holds everything in `sent`, numbers compared by value.
+fn contains(recorded: &Value, sent: &Value) -> bool {
+    match (recorded, sent) {
+        (Value::Object(have), Value::Object(want)) => want
+            .iter()
+            .all(|(k, v)| have.get(k).is_some_and(|h| contains(h, v))),
+        (Value::Array(have), Value::Array(want)) => {
+            have.len() == want.len() && have.iter().zip(want).all(|(h, w)| contains(h, w))
+        }
+        (Value::Number(have), Value::Number(want)) => have.as_f64() == want.as_f64(),
+        _ => recorded == sent,
+    }
 }
 
 /// Every record of the account since `since`, newest first: windows of at
-/// most `API.history_window_days`, each read to its last page. `Err` with
-/// a reason when the history cannot be read whole.
+/// most `API.history_window_days`, each read until a page comes back empty
+/// or the total is reached (a short page proves nothing: the server may cap
+/// `per_page`). `Err` with a reason when the history cannot be read whole.
 async fn history_since(client: &Client, since: SystemTime) -> Result<Vec<RequestRecord>, String> {
     let window = Duration::from_secs(u64::from(API.history_window_days.max(1) - 1) * 86_400);
     let per_page = u32::try_from(API.history_max_per_page.unwrap_or(100)).unwrap_or(100);
     let mut records = Vec::new();
-    let mut to = SystemTime::now();
+    // A day ahead: the history's days are UTC dates, and clocks differ.
+    let mut to = SystemTime::now() + Duration::from_secs(86_400);
     loop {
         let from = to
             .checked_sub(window)
             .unwrap_or(SystemTime::UNIX_EPOCH)
             .max(since);
         let mut page = 1;
+        let mut in_window = 0u64;
         loop {
             let query = HistoryQuery::new()
                 .between(from, to)
@@ -122,12 +169,9 @@ async fn history_since(client: &Client, since: SystemTime) -> Result<Vec<Request
                 .await
                 .map_err(|e| unreachable(&e))?;
             let got = answer.records.len();
+            in_window += got as u64;
             records.extend(answer.records);
-            let seen = u64::from(page) * u64::from(per_page);
-            if got == 0
-                || answer.total.is_some_and(|total| seen >= total)
-                || got < per_page as usize
-            {
+            if got == 0 || answer.total.is_some_and(|total| in_window >= total) {
                 break;
             }
             page += 1;
@@ -169,7 +213,8 @@ mod tests {
         let d = Dangling {
             slug: "ideogram-txt-2-img",
             payload: json!({"prompt": "x", "seed": 100}),
-            at: SystemTime::now() - Duration::from_secs(10),
+            since: SystemTime::now() - Duration::from_secs(10),
+            last_sent: SystemTime::now() - Duration::from_secs(10),
         };
         assert!(matches(
             &record("1", d.slug, json!({"seed": 100, "prompt": "x"})),
@@ -183,5 +228,41 @@ mod tests {
         let mut old = record("4", d.slug, d.payload.clone());
         old.created_at = Some(json!("2001-01-01T00:00:00Z"));
         assert!(!matches(&old, &d), "a record from before the intent");
+        // Defaults the history adds, and numbers written as floats.
+        assert!(matches(
+            &record(
+                "5",
+                d.slug,
+                json!({"prompt": "x", "seed": 100.0, "magic_prompt_option": "AUTO"})
+            ),
+            &d
+        ));
+        assert!(!matches(&record("6", d.slug, json!({"prompt": "x"})), &d));
+    }
+
+    #[test]
+    fn rows_that_cannot_be_read_may_be_the_line() {
+        let d = Dangling {
+            slug: "ideogram-txt-2-img",
+            payload: json!({"prompt": "x"}),
+            since: SystemTime::now() - Duration::from_secs(10),
+            last_sent: SystemTime::now() - Duration::from_secs(10),
+        };
+        let no_body = record("1", d.slug, Value::Null);
+        assert!(unreadable_and_may_be(&no_body, &d));
+        let mut no_id = record("2", d.slug, d.payload.clone());
+        no_id.request_id = None;
+        assert!(unreadable_and_may_be(&no_id, &d));
+        let mut no_model = record("3", d.slug, d.payload.clone());
+        no_model.model_name = None;
+        assert!(unreadable_and_may_be(&no_model, &d));
+        assert!(!unreadable_and_may_be(
+            &record("4", "other", Value::Null),
+            &d
+        ));
+        assert!(!unreadable_and_may_be(
+            &record("5", d.slug, d.payload.clone()),
+            &d
+        ));
     }
 }

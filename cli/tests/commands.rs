@@ -676,6 +676,50 @@ async fn an_output_that_cannot_be_written_is_refused_before_paying() {
     assert_eq!(server.requests_received(), 0);
 }
 
+/// A full disk after paying: the one line names the job and how to fetch it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_image_that_cannot_be_saved_names_its_job() {
+    let server = MockServer::builder()
+        .api_key("k")
+        .job_latency(
+            std::time::Duration::from_millis(10),
+            std::time::Duration::from_millis(10),
+        )
+        .start()
+        .await
+        .unwrap();
+    let base = server.base_url().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("x.png");
+    std::os::unix::fs::symlink("/dev/full", &full).unwrap();
+    let output = tokio::task::spawn_blocking(move || {
+        ideogram()
+            .env("SEGMIND_API_KEY", "k")
+            .args(["txt-2-img", "--prompt", "x", "--poll-interval", "0.02"])
+            .args(["--base-url", &base, "--out"])
+            .arg(&full)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    // The job's progress lines, then the one line of the failure.
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let line = stderr.lines().last().unwrap_or_default();
+    assert!(line.contains("No space left on device"), "{line}");
+    let id = line
+        .split("ideogram jobs wait ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no job id in: {line}"));
+    assert!(
+        line.contains(&format!("job {id} may be paid for")),
+        "{line}"
+    );
+    assert_eq!(server.jobs_submitted(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mock_serve_limits_the_rate_it_is_given() {
     use std::io::{BufRead, BufReader};

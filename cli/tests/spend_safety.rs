@@ -33,11 +33,11 @@ fn stdout(output: &std::process::Output) -> String {
 async fn a_full_disk_while_saving_keeps_the_job_and_the_rerun_pays_nothing() {
     let server = mock().start().await.unwrap();
     let (_dir, lines, out) = common::folder();
-    write_prompts(&lines, 12);
+    common::write_named_prompts(&lines, 12);
     std::fs::create_dir_all(&out).unwrap();
     // Writing these images fails as a full disk does: ENOSPC.
-    for n in [2, 5, 7, 11] {
-        std::os::unix::fs::symlink("/dev/full", out.join(format!("line-{n:05}.png"))).unwrap();
+    for n in [1, 4, 6, 10] {
+        std::os::unix::fs::symlink("/dev/full", out.join(format!("prompt-{n}.png"))).unwrap();
     }
     let first = run_batch(&server, &lines, &out, &["--concurrency", "4"]).await;
     assert_eq!(first.status.code(), Some(6), "{}", text(&first));
@@ -49,8 +49,8 @@ async fn a_full_disk_while_saving_keeps_the_job_and_the_rerun_pays_nothing() {
     assert_eq!(records(&out, "trouble").len(), 4);
     assert_eq!(server.jobs_submitted(), 12);
 
-    for n in [2, 5, 7, 11] {
-        std::fs::remove_file(out.join(format!("line-{n:05}.png"))).unwrap();
+    for n in [1, 4, 6, 10] {
+        std::fs::remove_file(out.join(format!("prompt-{n}.png"))).unwrap();
     }
     let second = run_batch(&server, &lines, &out, &[]).await;
     assert!(second.status.success(), "{}", text(&second));
@@ -167,11 +167,9 @@ async fn an_intent_without_its_job_id_is_reconciled_from_the_history() {
     write_prompts(&lines, 3);
     let first = run_batch(&server, &lines, &out, &[]).await;
     assert!(first.status.success(), "{}", text(&first));
-    // As if the process had died right after each POST: only the intents remain.
-    keep_only_intents(&out);
-    for n in 1..=3 {
-        std::fs::remove_file(out.join(format!("line-{n:05}.png"))).unwrap();
-    }
+    // As if the process had died right after each POST: no answers recorded.
+    keep_only_sent(&out);
+    remove_pngs(&out);
 
     // Found in the history: resumed, not paid again.
     let found = run_batch(&server, &lines, &out, &[]).await;
@@ -186,7 +184,7 @@ async fn an_intent_without_its_job_id_is_reconciled_from_the_history() {
 
     // Another account's history (a fresh server) certainly lacks them: after
     // the grace period they are submitted, once.
-    keep_only_intents(&out);
+    keep_only_sent(&out);
     let empty = mock().start().await.unwrap();
     let absent = run_batch(&empty, &lines, &out, &[]).await;
     assert!(absent.status.success(), "{}", text(&absent));
@@ -194,7 +192,7 @@ async fn an_intent_without_its_job_id_is_reconciled_from_the_history() {
     assert_eq!(each_once(&empty), 3);
 
     // When the history cannot be read, nothing is submitted until the user says so.
-    keep_only_intents(&out);
+    keep_only_sent(&out);
     let down = mock().history_outage(true).start().await.unwrap();
     let unresolved = run_batch(&down, &lines, &out, &[]).await;
     assert_eq!(unresolved.status.code(), Some(6), "{}", text(&unresolved));
@@ -214,14 +212,26 @@ async fn an_intent_without_its_job_id_is_reconciled_from_the_history() {
     assert_eq!(down.jobs_submitted(), 3);
 }
 
-/// Rewrites the journal with only its intent records.
-fn keep_only_intents(out: &std::path::Path) {
+/// The journal a kill right after each POST leaves: the intents and the
+/// attempts, no answers.
+fn keep_only_sent(out: &std::path::Path) {
     let path = out.join("journal.jsonl");
-    let kept: String = records(out, "intent")
-        .into_iter()
-        .map(|r| r.to_string() + "\n")
+    let kept: String = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(r#""record":"intent""#) || l.contains(r#""record":"sending""#))
+        .map(|l| l.to_owned() + "\n")
         .collect();
     std::fs::write(path, kept).unwrap();
+}
+
+fn remove_pngs(out: &std::path::Path) {
+    for entry in std::fs::read_dir(out).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "png") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -313,6 +323,23 @@ async fn a_credit_check_refuses_a_batch_the_account_cannot_pay() {
     assert_eq!(output.status.code(), Some(3), "{}", text(&output));
     assert!(stderr(&output).contains("406"), "{}", text(&output));
     assert!(server.jobs_submitted() <= 4, "{}", server.jobs_submitted());
+
+    // A budget below the credits caps what the batch may commit: it starts.
+    let server = mock().initial_credits(0.2).start().await.unwrap();
+    let (_dir, lines, out) = common::folder();
+    write_prompts(&lines, 10);
+    let output = run_batch(&server, &lines, &out, &["--max-spend", "0.15"]).await;
+    assert_eq!(output.status.code(), Some(7), "{}", text(&output));
+    assert!(
+        stderr(&output).contains("left unsubmitted by the $0.15 budget"),
+        "{}",
+        text(&output)
+    );
+    assert!(
+        (1..=2).contains(&server.jobs_submitted()),
+        "{}",
+        text(&output)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -433,4 +460,222 @@ async fn an_absurd_retry_after_is_capped_and_ctrl_c_ends_the_wait() {
             - records(&out, "not_sent").len();
         assert_eq!(open_intents, 0, "{}", text(&output));
     }
+}
+
+/// Lines without an `"id"` are named after their request: deleting a
+/// finished line, or inserting one, renames no other line, so the rerun
+/// pays only for the new one. (Named by position, every line after the
+/// edit was taken for a new one and paid for again.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editing_the_input_renames_no_line_and_repays_nothing() {
+    let server = mock().start().await.unwrap();
+    let (_dir, lines, out) = common::folder();
+    write_prompts(&lines, 4);
+    let first = run_batch(&server, &lines, &out, &[]).await;
+    assert!(first.status.success(), "{}", text(&first));
+    assert_eq!(server.jobs_submitted(), 4);
+
+    let input = std::fs::read_to_string(&lines).unwrap();
+    let new = serde_json::json!({"endpoint": "txt-2-img", "request": {"prompt": "new"}});
+    let edited: String = std::iter::once(new.to_string())
+        .chain(input.lines().skip(1).map(str::to_owned))
+        .map(|l| l + "\n")
+        .collect();
+    std::fs::write(&lines, edited).unwrap();
+    let second = run_batch(&server, &lines, &out, &[]).await;
+    assert!(second.status.success(), "{}", text(&second));
+    assert!(
+        stdout(&second).contains("4 done (3 from an earlier run)"),
+        "{}",
+        text(&second)
+    );
+    assert_eq!(server.jobs_submitted(), 5, "only the new line was paid for");
+    assert_eq!(each_once(&server), 5);
+    assert_eq!(pngs(&out), 5, "the deleted line's image stays");
+}
+
+/// The history's grace counts from the moment the POST was sent, not from
+/// the intent (written before the submission waited for its turn): a POST
+/// that reached Segmind just before a kill is not "certainly absent" while
+/// its history row may still be on its way; the rerun asks again once the
+/// grace has passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_grace_counts_from_the_post_not_from_the_queueing() {
+    let scratch = mock().start().await.unwrap();
+    let (_dir, lines, out) = common::folder();
+    write_prompts(&lines, 1);
+    let first = run_batch(&scratch, &lines, &out, &[]).await;
+    assert!(first.status.success(), "{}", text(&first));
+    // What a SIGKILL right after the POST leaves: an intent written 20 s
+    // before (the line waited its turn), and the attempt, sent just now.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let mut intent = records(&out, "intent")[0].clone();
+    intent["at"] = serde_json::json!(now - 20.0);
+    let mut sending = records(&out, "sending")[0].clone();
+    sending["at"] = serde_json::json!(now);
+    std::fs::write(out.join("journal.jsonl"), format!("{intent}\n{sending}\n")).unwrap();
+    remove_pngs(&out);
+    // Segmind took that POST; its history row lands 3 s later.
+    let server = mock()
+        .history_lag(Duration::from_secs(3))
+        .start()
+        .await
+        .unwrap();
+    let client = segmind_ideogram::Client::builder()
+        .api_key(common::KEY)
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    client
+        .submit(&segmind_ideogram::IdeogramTxt2ImgRequest::new("prompt 0"))
+        .await
+        .unwrap();
+
+    // The rerun finds it once the grace has passed, and pays nothing.
+    let rerun = run_batch(&server, &lines, &out, &["--history-grace", "5"]).await;
+    assert!(rerun.status.success(), "{}", text(&rerun));
+    assert!(
+        stdout(&rerun).contains("1 reconciled from Segmind's request history"),
+        "{}",
+        text(&rerun)
+    );
+    assert_eq!(server.jobs_submitted(), 1, "the line was paid for twice");
+}
+
+/// Two lines with the same request (variants of one prompt): a line whose
+/// answer was lost is never given the job another line already owns; its
+/// own paid job is found and fetched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_lines_each_keep_their_own_job() {
+    let server = mock().start().await.unwrap();
+    let (_dir, lines, out) = common::folder();
+    let line = |id: &str| {
+        serde_json::json!({"id": id, "endpoint": "txt-2-img", "request": {"prompt": "same"}})
+            .to_string()
+            + "\n"
+    };
+    std::fs::write(&lines, line("a") + &line("b")).unwrap();
+    let first = run_batch(&server, &lines, &out, &["--concurrency", "1"]).await;
+    assert!(first.status.success(), "{}", text(&first));
+    assert_eq!(server.jobs_submitted(), 2);
+    let job_of = |line: &str| {
+        records(&out, "submitted")
+            .into_iter()
+            .find(|r| r["line"] == line)
+            .unwrap()["request_id"]
+            .clone()
+    };
+    let (a_job, b_job) = (job_of("a"), job_of("b"));
+    // As if killed right after b's POST: b keeps only what was sent.
+    let path = out.join("journal.jsonl");
+    let kept: String = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["line"] == "a" || v["record"] == "intent" || v["record"] == "sending"
+        })
+        .map(|l| l.to_owned() + "\n")
+        .collect();
+    std::fs::write(&path, kept).unwrap();
+    std::fs::remove_file(out.join("b.png")).unwrap();
+
+    let rerun = run_batch(&server, &lines, &out, &[]).await;
+    assert!(rerun.status.success(), "{}", text(&rerun));
+    assert_eq!(job_of("b"), b_job, "b was given a's job: {a_job}");
+    assert!(out.join("b.png").exists());
+    assert_eq!(server.jobs_submitted(), 2);
+}
+
+/// A line whose request was edited while its job ran: the job is paid
+/// for, so it is still fetched (under another name), and the edited
+/// request is submitted as a new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_of_an_edited_line_is_still_fetched() {
+    let server = mock().start().await.unwrap();
+    let (_dir, lines, out) = common::folder();
+    let line = |prompt: &str| {
+        serde_json::json!({"id": "a", "endpoint": "txt-2-img", "request": {"prompt": prompt}})
+            .to_string()
+            + "\n"
+    };
+    std::fs::write(&lines, line("first")).unwrap();
+    let first = run_batch(&server, &lines, &out, &[]).await;
+    assert!(first.status.success(), "{}", text(&first));
+    // As if interrupted while the job ran: its id is known, its image not saved.
+    let path = out.join("journal.jsonl");
+    let kept: String = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains(r#""record":"done""#))
+        .map(|l| l.to_owned() + "\n")
+        .collect();
+    std::fs::write(&path, kept).unwrap();
+    remove_pngs(&out);
+    let old = records(&out, "submitted")[0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    std::fs::write(&lines, line("second")).unwrap();
+    let rerun = run_batch(&server, &lines, &out, &[]).await;
+    assert!(rerun.status.success(), "{}", text(&rerun));
+    assert_eq!(server.jobs_submitted(), 2, "one job per request, not more");
+    assert!(out.join("a.png").exists());
+    assert!(
+        out.join(format!("a-{}.png", &old[..8])).exists(),
+        "{}",
+        text(&rerun)
+    );
+    assert!(
+        stderr(&rerun).contains("no longer in the input"),
+        "{}",
+        text(&rerun)
+    );
+}
+
+/// Ctrl-C while a POST hangs: the batch exits promptly (the attempt is in
+/// the journal, so the rerun looks it up instead of paying again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_with_a_post_in_flight_exits_promptly() {
+    let server = mock()
+        .added_latency(Duration::from_secs(30))
+        .start()
+        .await
+        .unwrap();
+    let (_dir, lines, out) = common::folder();
+    write_prompts(&lines, 1);
+    let mut child = batch_command(&lines, &out, server.base_url(), &["--no-credit-check"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while records(&out, "sending").is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "nothing was sent"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let signalled = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let stopped = Instant::now();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(130));
+    // Not a timing target: the request hangs for 30 s, and the old grace was 5 s.
+    assert!(
+        stopped.elapsed() < Duration::from_secs(4),
+        "took {:?}",
+        stopped.elapsed()
+    );
+    assert!(records(&out, "submitted").is_empty());
 }

@@ -47,6 +47,18 @@ pub fn write_prompts(path: &Path, n: usize) {
     std::fs::write(path, text).unwrap();
 }
 
+/// `n` prompts with the ids `prompt-0`, `prompt-1`, ...
+pub fn write_named_prompts(path: &Path, n: usize) {
+    let text: String = (0..n)
+        .map(|i| {
+            json!({"id": format!("prompt-{i}"), "endpoint": "txt-2-img", "request": {"prompt": format!("prompt {i}")}})
+                .to_string()
+                + "\n"
+        })
+        .collect();
+    std::fs::write(path, text).unwrap();
+}
+
 /// A scratch folder with the input file's and the output folder's paths;
 /// the folder lives as long as the first element.
 pub fn folder() -> (tempfile::TempDir, PathBuf, PathBuf) {
@@ -102,7 +114,8 @@ pub fn pngs(dir: &Path) -> usize {
 }
 
 /// `ideogram batch LINES --out-dir OUT` against `base`, quick to poll and
-/// quick to decide from the history; `extra` flags appended.
+/// quick to decide from the history (unless `extra` sets the grace);
+/// `extra` flags appended.
 pub fn batch_command(lines: &Path, out: &Path, base: &str, extra: &[&str]) -> Process {
     let mut cmd = Process::new(assert_cmd::cargo::cargo_bin("ideogram"));
     cmd.env("SEGMIND_API_KEY", KEY)
@@ -111,15 +124,11 @@ pub fn batch_command(lines: &Path, out: &Path, base: &str, extra: &[&str]) -> Pr
         .arg(lines)
         .arg("--out-dir")
         .arg(out)
-        .args([
-            "--poll-interval",
-            "0.02",
-            "--history-grace",
-            "0.3",
-            "--base-url",
-            base,
-        ])
-        .args(extra);
+        .args(["--poll-interval", "0.02", "--base-url", base]);
+    if !extra.contains(&"--history-grace") {
+        cmd.args(["--history-grace", "0.3"]);
+    }
+    cmd.args(extra);
     cmd
 }
 
