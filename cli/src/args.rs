@@ -41,9 +41,11 @@ pub struct CompletionsArgs {
 
 const BATCH_ABOUT: &str = "Run many requests from a JSONL file: one {\"endpoint\": \"txt-2-img\", \
 \"request\": {...}} object per line (an optional \"id\" names the output file). Lines run \
-through the queue (v2) with bounded concurrency.\n\n\
-A spend journal in the output folder records, before each submission, the intent to submit \
-(synced to disk), then the job id as soon as Segmind answers, then the outcome and the cost. \
+through the queue (v2) with bounded concurrency. A line without an \"id\" is named after its \
+request, so editing the file renames no other line.\n\n\
+A spend journal in the output folder records, synced to disk, the intent to submit, each \
+attempt right before it is sent, the job id as soon as Segmind answers, then the outcome and \
+the cost. \
 A rerun skips finished lines and resumes submitted ones; a line whose submission may have \
 reached Segmind without its id being recorded is looked up in Segmind's request history \
 before anything is decided. Only one batch runs in a folder at a time.";
