@@ -1,5 +1,6 @@
 //! The batch's write-ahead spend journal: one JSON record per line, each
-//! appended and synced before the batch moves on. Before a submission, the
+//! appended and synced before the batch moves on (an intent rides on the
+//! sync of the attempt that follows it). Before a submission, the
 //! intent to submit; right before each attempt of the POST, that it is
 //! being sent; as soon as Segmind answers, the job id; then the outcome and
 //! the cost. What is recorded is never lost: a torn last record (a kill in
@@ -263,7 +264,9 @@ impl Journal {
         (self.skipped, self.repaired)
     }
 
-    /// Appends `record` and syncs it to disk before returning.
+    /// Appends `record` and syncs it to disk before returning; an intent
+    /// is not synced on its own (nothing was sent yet, and the record of
+    /// the first attempt, synced before it is sent, makes it durable too).
     pub fn append(&self, record: &Record) -> io::Result<()> {
         let mut text = serde_json::to_vec(record).map_err(io::Error::other)?;
         text.push(b'\n');
@@ -276,7 +279,18 @@ impl Journal {
         }
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
         file.write_all(&text)?;
+        if matches!(record, Record::Intent { .. }) {
+            return Ok(());
+        }
         file.sync_data()
+    }
+
+    /// Syncs what was appended to disk.
+    pub fn sync(&self) -> io::Result<()> {
+        self.file
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .sync_data()
     }
 
     /// Every job id the journal has recorded, this run's included.
