@@ -102,14 +102,7 @@ async fn two_batches_on_one_folder_the_second_refuses() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while records(&out, "intent").is_empty() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the first batch never started"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_recorded(&out, "intent").await;
     let second = run_batch(&server, &lines, &out, &[]).await;
     assert_eq!(second.status.code(), Some(2), "{}", text(&second));
     let line = stderr(&second);
@@ -215,14 +208,31 @@ async fn an_intent_without_its_job_id_is_reconciled_from_the_history() {
 /// The journal a kill right after each POST leaves: the intents and the
 /// attempts, no answers.
 fn keep_only_sent(out: &std::path::Path) {
+    keep_records(out, |r| r["record"] == "intent" || r["record"] == "sending");
+}
+
+/// Rewrites the journal with only the records `keep` accepts.
+fn keep_records(out: &std::path::Path, keep: impl Fn(&serde_json::Value) -> bool) {
     let path = out.join("journal.jsonl");
     let kept: String = std::fs::read_to_string(&path)
         .unwrap()
         .lines()
-        .filter(|l| l.contains(r#""record":"intent""#) || l.contains(r#""record":"sending""#))
+        .filter(|l| keep(&serde_json::from_str(l).unwrap()))
         .map(|l| l.to_owned() + "\n")
         .collect();
     std::fs::write(path, kept).unwrap();
+}
+
+/// Waits until the journal in `out` holds a record of `kind`.
+async fn until_recorded(out: &std::path::Path, kind: &str) {
+    let started = Instant::now();
+    while records(out, kind).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no {kind} record was written"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 fn remove_pngs(out: &std::path::Path) {
@@ -573,17 +583,9 @@ async fn identical_lines_each_keep_their_own_job() {
     };
     let (a_job, b_job) = (job_of("a"), job_of("b"));
     // As if killed right after b's POST: b keeps only what was sent.
-    let path = out.join("journal.jsonl");
-    let kept: String = std::fs::read_to_string(&path)
-        .unwrap()
-        .lines()
-        .filter(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v["line"] == "a" || v["record"] == "intent" || v["record"] == "sending"
-        })
-        .map(|l| l.to_owned() + "\n")
-        .collect();
-    std::fs::write(&path, kept).unwrap();
+    keep_records(&out, |r| {
+        r["line"] == "a" || r["record"] == "intent" || r["record"] == "sending"
+    });
     std::fs::remove_file(out.join("b.png")).unwrap();
 
     let rerun = run_batch(&server, &lines, &out, &[]).await;
@@ -609,14 +611,7 @@ async fn a_job_of_an_edited_line_is_still_fetched() {
     let first = run_batch(&server, &lines, &out, &[]).await;
     assert!(first.status.success(), "{}", text(&first));
     // As if interrupted while the job ran: its id is known, its image not saved.
-    let path = out.join("journal.jsonl");
-    let kept: String = std::fs::read_to_string(&path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.contains(r#""record":"done""#))
-        .map(|l| l.to_owned() + "\n")
-        .collect();
-    std::fs::write(&path, kept).unwrap();
+    keep_records(&out, |r| r["record"] != "done");
     remove_pngs(&out);
     let old = records(&out, "submitted")[0]["fingerprint"]
         .as_str()
@@ -656,14 +651,7 @@ async fn ctrl_c_with_a_post_in_flight_exits_promptly() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while records(&out, "intent").is_empty() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "nothing was sent"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_recorded(&out, "intent").await;
     // The POST is on its way (and hangs for 30 s).
     tokio::time::sleep(Duration::from_millis(300)).await;
     let signalled = std::process::Command::new("kill")
