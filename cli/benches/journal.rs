@@ -47,6 +47,7 @@ fn round(lines: usize, sending: bool) -> Vec<f64> {
                 line: line.clone(),
                 fingerprint: "0123456789abcdef".into(),
                 at: unix_now(),
+                until: Some(unix_now() + 120.0),
             },
             Record::Submitted {
                 line: line.clone(),

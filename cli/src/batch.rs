@@ -96,7 +96,7 @@ pub async fn run(args: BatchArgs) -> Result<(), Failure> {
     let wait = crate::generate::wait_options(&client, &args.wait);
 
     let money = Arc::new(Money::new(args.max_spend, journal.spent_usd()));
-    let plan = Plan::new(&journal, &lines, &money);
+    let plan = Plan::new(&journal, &lines, &money, SystemTime::now());
     let (stop, _) = watch::channel(None);
     let progress = BatchProgress::new(
         (lines.len() + invalid.len() + plan.orphans) as u64,
@@ -150,6 +150,12 @@ pub async fn run(args: BatchArgs) -> Result<(), Failure> {
     }
     for note in &plan.notes {
         batch.progress.note(note);
+    }
+    let done: HashSet<&str> = plan.done.iter().map(|i| lines[*i].id.as_str()).collect();
+    for (line, fingerprint) in &plan.earlier {
+        if !done.contains(line.as_str()) {
+            keep_earlier_image(&batch, line, fingerprint)?;
+        }
     }
     let lines = Arc::new(lines);
 
@@ -223,12 +229,16 @@ struct Plan {
     fresh: Vec<usize>,
     /// Jobs followed for requests no longer in the input.
     orphans: usize,
+    /// Finished earlier requests of a line id the input still uses.
+    earlier: Vec<(String, String)>,
     notes: Vec<String>,
 }
 
 impl Plan {
     /// Reads the journal's states; holds the money of jobs not yet ended.
-    fn new(journal: &Journal, lines: &[Line], money: &Money) -> Self {
+    /// `start` is when this run started: an earlier run's attempt cannot
+    /// reach Segmind after it (that run is gone), nor after its timeout.
+    fn new(journal: &Journal, lines: &[Line], money: &Money, start: SystemTime) -> Self {
         let mut states = journal.states();
         let mut plan = Plan::default();
         for (index, line) in lines.iter().enumerate() {
@@ -248,14 +258,15 @@ impl Plan {
                 }
                 LineState::Dangling {
                     since,
-                    last_sent,
+                    reach_by,
                     reserved_usd,
+                    ..
                 } => {
                     money.hold(reserved_usd);
                     plan.dangling.push(Pending {
                         index,
                         since,
-                        last_sent,
+                        reach_by: reach_by.map_or(start, |by| by.min(start)),
                         reserved: reserved_usd,
                     });
                 }
@@ -292,14 +303,27 @@ impl Plan {
                     plan.follow
                         .push(Work::Follow(owner, request_id, reserved_usd));
                 }
-                LineState::Dangling { since, .. } => plan.notes.push(format!(
-                    "{line}: a request no longer in the input was sent {:.0} s ago with no \
+                // Its image is `{line}.png`, which the current request of
+                // the same id would overwrite: it is moved aside first.
+                LineState::Done { .. } if ids.contains(line.as_str()) => {
+                    plan.earlier.push((line, fingerprint));
+                }
+                LineState::Dangling {
+                    since,
+                    reserved_usd,
+                    ..
+                } => {
+                    // It may have been billed: the budget counts it.
+                    money.hold(reserved_usd);
+                    plan.notes.push(format!(
+                        "{line}: a request no longer in the input was sent {:.0} s ago with no \
                      answer recorded; if Segmind ran it, its job is in the request history",
-                    SystemTime::now()
-                        .duration_since(since)
-                        .unwrap_or_default()
-                        .as_secs_f64()
-                )),
+                        SystemTime::now()
+                            .duration_since(since)
+                            .unwrap_or_default()
+                            .as_secs_f64()
+                    ));
+                }
                 _ => {}
             }
         }
@@ -337,8 +361,9 @@ struct Pending {
     index: usize,
     /// When its first attempt was sent.
     since: SystemTime,
-    /// When its last attempt was sent (or failed, at the latest).
-    last_sent: SystemTime,
+    /// The latest its last attempt may have reached Segmind: the history's
+    /// grace counts from here.
+    reach_by: SystemTime,
     /// The money held for it.
     reserved: f64,
 }
@@ -419,6 +444,7 @@ async fn submit_line(batch: &Batch, line: &Line, index: usize) -> (Option<Outcom
     // The time of sending, not of queueing for a turn: the history's grace
     // and window count from it.
     let first_sent = Mutex::new(None::<SystemTime>);
+    let timeout = batch.client.request_timeout();
     let sending = || {
         let now = SystemTime::now();
         first_sent
@@ -429,6 +455,7 @@ async fn submit_line(batch: &Batch, line: &Line, index: usize) -> (Option<Outcom
             line: line.id.clone(),
             fingerprint: line.fingerprint.clone(),
             at: unix_seconds(now),
+            until: timeout.map(|t| unix_seconds(now) + t.as_secs_f64()),
         })
     };
     batch.progress.in_flight(1);
@@ -442,10 +469,11 @@ async fn submit_line(batch: &Batch, line: &Line, index: usize) -> (Option<Outcom
         Err(error) => {
             let now = SystemTime::now();
             let since = first_sent.lock().unwrap_or_else(|e| e.into_inner());
+            // The attempt has ended: it cannot reach Segmind after now.
             let pending = Pending {
                 index,
                 since: since.unwrap_or(now),
-                last_sent: now,
+                reach_by: now,
                 reserved,
             };
             return submission_failed(batch, line, pending, &error);
@@ -674,7 +702,7 @@ async fn settle(batch: &Batch, lines: &[Line], pending: &[Pending], args: &Batch
             slug: lines[p.index].info.slug,
             payload: lines[p.index].payload.clone(),
             since: p.since,
-            last_sent: p.last_sent,
+            reach_by: p.reach_by,
         })
         .collect();
     let known = batch.journal.known_jobs();
@@ -752,6 +780,31 @@ async fn settle(batch: &Batch, lines: &[Line], pending: &[Pending], args: &Batch
         }
     }
     work
+}
+
+/// Moves the image of an earlier request of `line` out of the way of the
+/// current one's, never over another file.
+fn keep_earlier_image(batch: &Batch, line: &str, fingerprint: &str) -> Result<(), Failure> {
+    let from = batch.out_dir.join(format!("{line}.png"));
+    let to = batch.out_dir.join(format!(
+        "{line}-{}.png",
+        fingerprint.get(..8).unwrap_or(fingerprint)
+    ));
+    if !from.exists() || to.exists() {
+        return Ok(());
+    }
+    std::fs::rename(&from, &to).map_err(|e| {
+        Failure::input(format!(
+            "{line}: its request changed, and the earlier request's image {} cannot be moved \
+             aside ({e}); nothing was submitted",
+            from.display()
+        ))
+    })?;
+    batch.progress.note(&format!(
+        "{line}: its request changed; the earlier request's image is now {}",
+        to.display()
+    ));
+    Ok(())
 }
 
 /// The fatal message when a paid job's id cannot be recorded.
@@ -928,5 +981,56 @@ async fn interrupted() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An earlier run's attempt may have reached Segmind until it was given
+    /// up or that run ended, whichever came first; the grace counts from
+    /// there, never from the moment the attempt started.
+    #[test]
+    fn an_earlier_runs_attempt_counts_until_it_could_no_longer_arrive() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("lines.jsonl");
+        let text: String = ["a", "b", "c"]
+            .iter()
+            .map(|id| {
+                format!(
+                    r#"{{"id": "{id}", "endpoint": "txt-2-img", "request": {{"prompt": "{id}"}}}}"#
+                ) + "\n"
+            })
+            .collect();
+        std::fs::write(&input, text).unwrap();
+        let (lines, _) = lines::read(&input).unwrap();
+        let journal = Journal::open(dir.path()).unwrap();
+        let now = unix_now();
+        // Given up long ago; still in flight when the run died; unbounded.
+        for (line, until) in lines
+            .iter()
+            .zip([Some(now - 880.0), Some(now + 110.0), None])
+        {
+            journal
+                .append(&Record::Sending {
+                    line: line.id.clone(),
+                    fingerprint: line.fingerprint.clone(),
+                    at: now - 1000.0,
+                    until,
+                })
+                .unwrap();
+        }
+        let journal = Journal::open(dir.path()).unwrap();
+        let start = SystemTime::now();
+        let plan = Plan::new(&journal, &lines, &Money::new(None, 0.0), start);
+        let reach_by: Vec<f64> = plan
+            .dangling
+            .iter()
+            .map(|p| unix_seconds(p.reach_by))
+            .collect();
+        assert!((reach_by[0] - (now - 880.0)).abs() < 1e-3, "{reach_by:?}");
+        assert_eq!(plan.dangling[1].reach_by, start);
+        assert_eq!(plan.dangling[2].reach_by, start);
     }
 }

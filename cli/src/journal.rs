@@ -23,6 +23,18 @@ use serde::{Deserialize, Serialize};
 /// The journal's name in the output folder.
 pub const JOURNAL: &str = "journal.jsonl";
 
+/// The journal's first line: what wrote it. Records change meaning between
+/// versions, so a journal without it (an earlier version's) is refused, not
+/// misread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Header {
+    format: String,
+    version: u32,
+}
+
+const FORMAT: &str = "ideogram-batch-journal";
+const VERSION: u32 = 2;
+
 /// One record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "record", rename_all = "snake_case")]
@@ -45,6 +57,10 @@ pub enum Record {
         fingerprint: String,
         /// Unix time in seconds.
         at: f64,
+        /// When the attempt is given up (its timeout): it cannot reach
+        /// Segmind later. Unix time in seconds; absent when unbounded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<f64>,
     },
     /// Segmind answered with a job id (or reconciliation found it).
     Submitted {
@@ -179,8 +195,11 @@ pub enum LineState {
     Dangling {
         /// When the first attempt was sent: a match is not older.
         since: SystemTime,
-        /// When the last attempt was sent: the history's grace counts from here.
+        /// When the last attempt was sent.
         last_sent: SystemTime,
+        /// When the last attempt was given up, so could no longer reach
+        /// Segmind (`None`: no bound was recorded).
+        reach_by: Option<SystemTime>,
         reserved_usd: f64,
     },
     /// Segmind has the job: follow it.
@@ -231,13 +250,45 @@ impl Journal {
         }
         let mut records = Vec::new();
         let mut skipped = 0;
+        let mut header = None;
         for text in bytes[..complete].split(|b| *b == b'\n') {
             if text.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            if let Ok(found) = serde_json::from_slice::<Header>(text) {
+                header.get_or_insert(found);
                 continue;
             }
             match serde_json::from_slice::<Record>(text) {
                 Ok(record) => records.push(record),
                 Err(_) => skipped += 1,
+            }
+        }
+        match header {
+            Some(h) if h.format == FORMAT && h.version == VERSION => {}
+            None if records.is_empty() => {
+                let mut text = serde_json::to_vec(&Header {
+                    format: FORMAT.into(),
+                    version: VERSION,
+                })
+                .map_err(io::Error::other)?;
+                text.push(b'\n');
+                file.write_all(&text)?;
+                file.sync_data()?;
+            }
+            found => {
+                let what = found.map_or("an earlier version".to_owned(), |h| {
+                    format!("{} version {}", h.format, h.version)
+                });
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{} was written by {what} of ideogram, whose records this one would \
+                         misread; finish that batch with the version that wrote it, or use \
+                         another --out-dir",
+                        path.display()
+                    ),
+                ));
             }
         }
         let known_jobs = records
@@ -332,12 +383,13 @@ fn next_state(state: &LineState, record: &Record) -> LineState {
         (_, Record::Intent { reserved_usd, .. }) => LineState::Intended {
             reserved_usd: *reserved_usd,
         },
-        (_, Record::Sending { at, .. }) => LineState::Dangling {
+        (_, Record::Sending { at, until, .. }) => LineState::Dangling {
             since: match state {
                 LineState::Dangling { since, .. } => *since,
                 _ => unix_time(*at),
             },
             last_sent: unix_time(*at),
+            reach_by: until.map(unix_time),
             reserved_usd: reserved,
         },
         (_, Record::Submitted { request_id, .. }) => LineState::Submitted {
@@ -406,6 +458,7 @@ mod tests {
             line: line.into(),
             fingerprint: "f".into(),
             at,
+            until: Some(at + 120.0),
         }
     }
 
@@ -520,6 +573,7 @@ mod tests {
             LineState::Dangling {
                 since: unix_time(10.0),
                 last_sent: unix_time(12.0),
+                reach_by: Some(unix_time(132.0)),
                 reserved_usd: 0.1
             }
         );
@@ -538,6 +592,30 @@ mod tests {
         for id in ["job-troubled", "job-done", "job-lost"] {
             assert!(known.contains(id), "{id}");
         }
+    }
+
+    #[test]
+    fn a_journal_without_its_header_is_refused_not_misread() {
+        let dir = tempfile::tempdir().unwrap();
+        // What the first version wrote: an intent meant "maybe sent".
+        let legacy = r#"{"record":"intent","line":"line-00001","fingerprint":"f","endpoint":"ideogram-txt-2-img","at":1.0,"reserved_usd":0.1}"#;
+        std::fs::write(dir.path().join(JOURNAL), format!("{legacy}\n")).unwrap();
+        let refused = Journal::open(dir.path()).err().unwrap();
+        assert!(refused.to_string().contains("earlier version"), "{refused}");
+        // Nothing was changed.
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(JOURNAL)).unwrap(),
+            format!("{legacy}\n")
+        );
+        // A new journal starts with the header, and opens again.
+        let fresh = tempfile::tempdir().unwrap();
+        Journal::open(fresh.path())
+            .unwrap()
+            .append(&intent("a"))
+            .unwrap();
+        let text = std::fs::read_to_string(fresh.path().join(JOURNAL)).unwrap();
+        assert!(text.starts_with(r#"{"format":"ideogram-batch-journal","version":2}"#));
+        assert_eq!(Journal::open(fresh.path()).unwrap().records.len(), 1);
     }
 
     #[test]

@@ -25,8 +25,9 @@ pub struct Dangling {
     pub payload: Value,
     /// When its first attempt was sent: the job cannot be older.
     pub since: SystemTime,
-    /// When its last attempt was sent: late records are waited for from here.
-    pub last_sent: SystemTime,
+    /// The latest its last attempt may have reached Segmind: late records
+    /// are waited for from here.
+    pub reach_by: SystemTime,
 }
 
 /// What the history says of a dangling line.
@@ -55,6 +56,9 @@ pub async fn reconcile(
     let Some(oldest) = dangling.iter().map(|d| d.since).min() else {
         return Vec::new();
     };
+    // Before the first page: a record that lands while later pages are
+    // read is on a page already read, and must not count as absent.
+    let now = SystemTime::now();
     let records =
         match history_since(client, oldest.checked_sub(CLOCK_SKEW).unwrap_or(oldest)).await {
             Ok(records) => records,
@@ -68,7 +72,6 @@ pub async fn reconcile(
             }
         };
     let mut claimed = known.clone();
-    let now = SystemTime::now();
     dangling
         .iter()
         .map(|d| {
@@ -93,7 +96,7 @@ pub async fn reconcile(
                 };
             }
             // A clock set back counts as "just sent".
-            let age = now.duration_since(d.last_sent).unwrap_or_default();
+            let age = now.duration_since(d.reach_by).unwrap_or_default();
             if age >= grace {
                 Verdict::Absent
             } else {
@@ -128,7 +131,8 @@ fn in_window(record: &RequestRecord, d: &Dangling) -> bool {
         .is_none_or(|created| created + CLOCK_SKEW >= d.since)
 }
 
-/// Whether `recorded` holds everything in `sent`, numbers compared by value.
+/// Whether `recorded` holds everything in `sent`, numbers compared by value
+/// (also when the history writes them as strings).
 fn contains(recorded: &Value, sent: &Value) -> bool {
     match (recorded, sent) {
         (Value::Object(have), Value::Object(want)) => want
@@ -138,6 +142,10 @@ fn contains(recorded: &Value, sent: &Value) -> bool {
             have.len() == want.len() && have.iter().zip(want).all(|(h, w)| contains(h, w))
         }
         (Value::Number(have), Value::Number(want)) => have.as_f64() == want.as_f64(),
+        // A history that stores numbers as text.
+        (Value::String(have), Value::Number(want)) => {
+            have.trim().parse::<f64>().ok() == want.as_f64()
+        }
         _ => recorded == sent,
     }
 }
@@ -214,7 +222,7 @@ mod tests {
             slug: "ideogram-txt-2-img",
             payload: json!({"prompt": "x", "seed": 100}),
             since: SystemTime::now() - Duration::from_secs(10),
-            last_sent: SystemTime::now() - Duration::from_secs(10),
+            reach_by: SystemTime::now() - Duration::from_secs(10),
         };
         assert!(matches(
             &record("1", d.slug, json!({"seed": 100, "prompt": "x"})),
@@ -238,6 +246,10 @@ mod tests {
             &d
         ));
         assert!(!matches(&record("6", d.slug, json!({"prompt": "x"})), &d));
+        assert!(matches(
+            &record("7", d.slug, json!({"prompt": "x", "seed": "100"})),
+            &d
+        ));
     }
 
     #[test]
@@ -246,7 +258,7 @@ mod tests {
             slug: "ideogram-txt-2-img",
             payload: json!({"prompt": "x"}),
             since: SystemTime::now() - Duration::from_secs(10),
-            last_sent: SystemTime::now() - Duration::from_secs(10),
+            reach_by: SystemTime::now() - Duration::from_secs(10),
         };
         let no_body = record("1", d.slug, Value::Null);
         assert!(unreadable_and_may_be(&no_body, &d));

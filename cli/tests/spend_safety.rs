@@ -211,16 +211,29 @@ fn keep_only_sent(out: &std::path::Path) {
     keep_records(out, |r| r["record"] == "intent" || r["record"] == "sending");
 }
 
-/// Rewrites the journal with only the records `keep` accepts.
+/// Rewrites the journal with only the records `keep` accepts (and its header).
 fn keep_records(out: &std::path::Path, keep: impl Fn(&serde_json::Value) -> bool) {
     let path = out.join("journal.jsonl");
     let kept: String = std::fs::read_to_string(&path)
         .unwrap()
         .lines()
-        .filter(|l| keep(&serde_json::from_str(l).unwrap()))
+        .filter(|l| {
+            let value: serde_json::Value = serde_json::from_str(l).unwrap();
+            value.get("record").is_none() || keep(&value)
+        })
         .map(|l| l.to_owned() + "\n")
         .collect();
     std::fs::write(path, kept).unwrap();
+}
+
+/// The journal's header line (what wrote it), with its newline.
+fn header(out: &std::path::Path) -> String {
+    std::fs::read_to_string(out.join("journal.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(r#""format""#))
+        .map(|l| l.to_owned() + "\n")
+        .collect()
 }
 
 /// Waits until the journal in `out` holds a record of `kind`.
@@ -524,7 +537,7 @@ async fn the_history_grace_counts_from_the_post_not_from_the_queueing() {
         .as_secs_f64();
     let mut intent = records(&out, "intent")[0].clone();
     intent["at"] = serde_json::json!(now - 20.0);
-    let mut kept = format!("{intent}\n");
+    let mut kept = header(&out) + &format!("{intent}\n");
     if let Some(mut sending) = records(&out, "sending").into_iter().next() {
         sending["at"] = serde_json::json!(now);
         kept.push_str(&format!("{sending}\n"));
@@ -672,4 +685,33 @@ async fn ctrl_c_with_a_post_in_flight_exits_promptly() {
     );
     assert!(records(&out, "submitted").is_empty());
     assert_eq!(records(&out, "sending").len(), 1, "the attempt is recorded");
+}
+
+/// A finished line whose request is edited: the new image does not
+/// overwrite the paid one, which is moved aside under its request's name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_finished_line_keeps_its_earlier_image() {
+    let server = mock().start().await.unwrap();
+    let (_dir, lines, out) = common::folder();
+    let line = |prompt: &str| {
+        serde_json::json!({"id": "hero", "endpoint": "txt-2-img", "request": {"prompt": prompt}})
+            .to_string()
+            + "\n"
+    };
+    std::fs::write(&lines, line("first")).unwrap();
+    assert!(run_batch(&server, &lines, &out, &[]).await.status.success());
+    let first = std::fs::read(out.join("hero.png")).unwrap();
+    let old = records(&out, "done")[0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    std::fs::write(&lines, line("second")).unwrap();
+    let rerun = run_batch(&server, &lines, &out, &[]).await;
+    assert!(rerun.status.success(), "{}", text(&rerun));
+    assert_eq!(server.jobs_submitted(), 2);
+    let kept = out.join(format!("hero-{}.png", &old[..8]));
+    assert_eq!(std::fs::read(&kept).unwrap(), first, "{}", text(&rerun));
+    assert!(out.join("hero.png").exists());
+    assert_eq!(pngs(&out), 2);
 }

@@ -91,6 +91,13 @@ impl Client {
         self.session.transport.retry_policy()
     }
 
+    /// How long one attempt of a request may take (`None`: unbounded): after
+    /// that, an attempt that was not answered is abandoned, so a request
+    /// sent at `t` cannot reach Segmind after `t` plus this.
+    pub fn request_timeout(&self) -> Option<std::time::Duration> {
+        self.session.transport.request_timeout()
+    }
+
     /// How [`generate`](Self::generate) and [`Job::wait`] wait for a job.
     pub fn wait_options(&self) -> WaitOptions {
         self.session.wait.clone()

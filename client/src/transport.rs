@@ -132,6 +132,11 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
+    /// How long one attempt may take (`None`: unbounded).
+    pub fn request_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
     pub fn new(builder: &ClientBuilder, key: ApiKey) -> Result<Self, Error> {
         let key_header = key.header_value()?;
         let base = builder.checked_base_url()?;
