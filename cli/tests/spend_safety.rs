@@ -248,6 +248,13 @@ async fn until_recorded(out: &std::path::Path, kind: &str) {
     }
 }
 
+/// One txt-2-img line of the input, with its id and prompt.
+fn request_line(id: &str, prompt: &str) -> String {
+    serde_json::json!({"id": id, "endpoint": "txt-2-img", "request": {"prompt": prompt}})
+        .to_string()
+        + "\n"
+}
+
 fn remove_pngs(out: &std::path::Path) {
     for entry in std::fs::read_dir(out).unwrap() {
         let path = entry.unwrap().path();
@@ -578,11 +585,7 @@ async fn the_history_grace_counts_from_the_post_not_from_the_queueing() {
 async fn identical_lines_each_keep_their_own_job() {
     let server = mock().start().await.unwrap();
     let (_dir, lines, out) = common::folder();
-    let line = |id: &str| {
-        serde_json::json!({"id": id, "endpoint": "txt-2-img", "request": {"prompt": "same"}})
-            .to_string()
-            + "\n"
-    };
+    let line = |id: &str| request_line(id, "same");
     std::fs::write(&lines, line("a") + &line("b")).unwrap();
     let first = run_batch(&server, &lines, &out, &["--concurrency", "1"]).await;
     assert!(first.status.success(), "{}", text(&first));
@@ -615,11 +618,7 @@ async fn identical_lines_each_keep_their_own_job() {
 async fn a_job_of_an_edited_line_is_still_fetched() {
     let server = mock().start().await.unwrap();
     let (_dir, lines, out) = common::folder();
-    let line = |prompt: &str| {
-        serde_json::json!({"id": "a", "endpoint": "txt-2-img", "request": {"prompt": prompt}})
-            .to_string()
-            + "\n"
-    };
+    let line = |prompt: &str| request_line("a", prompt);
     std::fs::write(&lines, line("first")).unwrap();
     let first = run_batch(&server, &lines, &out, &[]).await;
     assert!(first.status.success(), "{}", text(&first));
@@ -693,11 +692,7 @@ async fn ctrl_c_with_a_post_in_flight_exits_promptly() {
 async fn an_edited_finished_line_keeps_its_earlier_image() {
     let server = mock().start().await.unwrap();
     let (_dir, lines, out) = common::folder();
-    let line = |prompt: &str| {
-        serde_json::json!({"id": "hero", "endpoint": "txt-2-img", "request": {"prompt": prompt}})
-            .to_string()
-            + "\n"
-    };
+    let line = |prompt: &str| request_line("hero", prompt);
     std::fs::write(&lines, line("first")).unwrap();
     assert!(run_batch(&server, &lines, &out, &[]).await.status.success());
     let first = std::fs::read(out.join("hero.png")).unwrap();
