@@ -254,9 +254,7 @@ fn interleaved(rounds: usize) {
             fixture.client_batch(concurrency);
             fixture.raw_batch(concurrency);
         }
-        let measure = |client: bool| {
-            let (cpu, faults) = (thread_cpu_ns(), thread_minflt());
-            let started = Instant::now();
+        let mut ab = interleave(rounds, calls, |client| {
             for _ in 0..batches {
                 if client {
                     fixture.client_batch(concurrency);
@@ -264,53 +262,87 @@ fn interleaved(rounds: usize) {
                     fixture.raw_batch(concurrency);
                 }
             }
-            let wall = started.elapsed().as_nanos() as f64 / calls;
-            let cpu = thread_cpu_ns()
-                .zip(cpu)
-                .map_or(f64::NAN, |(end, start)| (end - start) as f64 / calls);
-            let faults = thread_minflt()
-                .zip(faults)
-                .map_or(f64::NAN, |(end, start)| (end - start) as f64 / calls);
-            (wall, cpu, faults)
+        });
+        ab.print(&format!("c={concurrency:<3}"), ["client", "raw"], "call");
+    }
+}
+
+/// Per-call wall time, client-thread CPU time and minor page faults of two
+/// sides (A, B), measured in interleaved blocks.
+#[derive(Default)]
+struct Ab {
+    wall: [Vec<f64>; 2],
+    cpu: [Vec<f64>; 2],
+    faults: [Vec<f64>; 2],
+    wall_ratio: Vec<f64>,
+    cpu_ratio: Vec<f64>,
+}
+
+/// Runs `block(true)` (A) and `block(false)` (B) once per round, alternating
+/// which goes first, so that load from other processes hits both alike;
+/// each block makes `calls` calls.
+fn interleave(rounds: usize, calls: f64, block: impl Fn(bool)) -> Ab {
+    let measure = |a: bool| {
+        let (cpu, faults) = (thread_cpu_ns(), thread_minflt());
+        let started = Instant::now();
+        block(a);
+        let wall = started.elapsed().as_nanos() as f64 / calls;
+        let cpu = thread_cpu_ns()
+            .zip(cpu)
+            .map_or(f64::NAN, |(end, start)| (end - start) as f64 / calls);
+        let faults = thread_minflt()
+            .zip(faults)
+            .map_or(f64::NAN, |(end, start)| (end - start) as f64 / calls);
+        [wall, cpu, faults]
+    };
+    let mut ab = Ab::default();
+    for round in 0..rounds {
+        let (a, b) = if round % 2 == 0 {
+            let a = measure(true);
+            (a, measure(false))
+        } else {
+            let b = measure(false);
+            (measure(true), b)
         };
-        let (mut wall_c, mut wall_r, mut cpu_c, mut cpu_r) = (vec![], vec![], vec![], vec![]);
-        let (mut faults_c, mut faults_r) = (vec![], vec![]);
-        let (mut wall_ratio, mut cpu_ratio) = (vec![], vec![]);
-        for round in 0..rounds {
-            let (client, raw) = if round % 2 == 0 {
-                let client = measure(true);
-                (client, measure(false))
-            } else {
-                let raw = measure(false);
-                (measure(true), raw)
-            };
-            wall_c.push(client.0);
-            wall_r.push(raw.0);
-            cpu_c.push(client.1);
-            cpu_r.push(raw.1);
-            faults_c.push(client.2);
-            faults_r.push(raw.2);
-            wall_ratio.push(client.0 / raw.0);
-            cpu_ratio.push(client.1 / raw.1);
+        for (side, [wall, cpu, faults]) in [a, b].into_iter().enumerate() {
+            ab.wall[side].push(wall);
+            ab.cpu[side].push(cpu);
+            ab.faults[side].push(faults);
         }
+        ab.wall_ratio.push(a[0] / b[0]);
+        ab.cpu_ratio.push(a[1] / b[1]);
+    }
+    ab
+}
+
+impl Ab {
+    /// Three lines: wall and CPU time per `unit` with their ratios, and
+    /// minor page faults, each side under its name.
+    fn print(&mut self, label: &str, [a, b]: [&str; 2], unit: &str) {
+        let pad = " ".repeat(label.chars().count());
+        let [wall_a, wall_b] = &mut self.wall;
+        let (wa, wb) = (median(wall_a), median(wall_b));
         println!(
-            "c={concurrency:<3} wall/call: client {:7.1} µs  raw {:7.1} µs  ratio {:.3} (median of paired {:.3})",
-            median(&mut wall_c) / 1e3,
-            median(&mut wall_r) / 1e3,
-            median(&mut wall_c) / median(&mut wall_r),
-            median(&mut wall_ratio),
+            "{label} wall/{unit}: {a} {:7.1} µs  {b} {:7.1} µs  ratio {:.3} (median of paired {:.3})",
+            wa / 1e3,
+            wb / 1e3,
+            wa / wb,
+            median(&mut self.wall_ratio),
         );
+        let [cpu_a, cpu_b] = &mut self.cpu;
+        let (ca, cb) = (median(cpu_a), median(cpu_b));
         println!(
-            "      cpu/call:  client {:7.1} µs  raw {:7.1} µs  ratio {:.3} (median of paired {:.3})",
-            median(&mut cpu_c) / 1e3,
-            median(&mut cpu_r) / 1e3,
-            median(&mut cpu_c) / median(&mut cpu_r),
-            median(&mut cpu_ratio),
+            "{pad}  cpu/{unit}:  {a} {:7.1} µs  {b} {:7.1} µs  ratio {:.3} (median of paired {:.3})",
+            ca / 1e3,
+            cb / 1e3,
+            ca / cb,
+            median(&mut self.cpu_ratio),
         );
+        let [faults_a, faults_b] = &mut self.faults;
         println!(
-            "      minor page faults/call: client {:.0}  raw {:.0}",
-            median(&mut faults_c),
-            median(&mut faults_r),
+            "{pad}  minor page faults/{unit}: {a} {:.0}  {b} {:.0}",
+            median(faults_a),
+            median(faults_b),
         );
     }
 }
@@ -485,61 +517,15 @@ fn body_interleaved(rounds: usize) {
                 batch(&url, concurrency, true);
                 batch(&url, concurrency, false);
             }
-            let measure = |streamed: bool| {
-                let (cpu, faults) = (thread_cpu_ns(), thread_minflt());
-                let started = Instant::now();
+            let mut ab = interleave(rounds, calls, |streamed| {
                 for _ in 0..batches {
                     batch(&url, concurrency, streamed);
                 }
-                let wall = started.elapsed().as_nanos() as f64 / calls;
-                let cpu = thread_cpu_ns()
-                    .zip(cpu)
-                    .map_or(f64::NAN, |(end, start)| (end - start) as f64 / calls);
-                let faults = thread_minflt()
-                    .zip(faults)
-                    .map_or(f64::NAN, |(end, start)| (end - start) as f64 / calls);
-                (wall, cpu, faults)
-            };
-            let (mut wall_s, mut wall_b, mut cpu_s, mut cpu_b) = (vec![], vec![], vec![], vec![]);
-            let (mut faults_s, mut faults_b) = (vec![], vec![]);
-            let (mut wall_ratio, mut cpu_ratio) = (vec![], vec![]);
-            for round in 0..rounds {
-                let (streamed, bytes) = if round % 2 == 0 {
-                    let streamed = measure(true);
-                    (streamed, measure(false))
-                } else {
-                    let bytes = measure(false);
-                    (measure(true), bytes)
-                };
-                wall_s.push(streamed.0);
-                wall_b.push(bytes.0);
-                cpu_s.push(streamed.1);
-                cpu_b.push(bytes.1);
-                faults_s.push(streamed.2);
-                faults_b.push(bytes.2);
-                wall_ratio.push(streamed.0 / bytes.0);
-                cpu_ratio.push(streamed.1 / bytes.1);
-            }
-            println!(
-                "{variant:<14} c={concurrency:<3} wall/body: read_capped {:7.1} µs  bytes() {:7.1} µs  ratio {:.3} (median of paired {:.3})",
-                median(&mut wall_s) / 1e3,
-                median(&mut wall_b) / 1e3,
-                median(&mut wall_s) / median(&mut wall_b),
-                median(&mut wall_ratio),
-            );
-            println!(
-                "{:<14}       cpu/body:  read_capped {:7.1} µs  bytes() {:7.1} µs  ratio {:.3} (median of paired {:.3})",
-                "",
-                median(&mut cpu_s) / 1e3,
-                median(&mut cpu_b) / 1e3,
-                median(&mut cpu_s) / median(&mut cpu_b),
-                median(&mut cpu_ratio),
-            );
-            println!(
-                "{:<14}       minor page faults/body: read_capped {:.0}  bytes() {:.0}",
-                "",
-                median(&mut faults_s),
-                median(&mut faults_b),
+            });
+            ab.print(
+                &format!("{variant:<14} c={concurrency:<3}"),
+                ["read_capped", "bytes()"],
+                "body",
             );
         }
     }
