@@ -128,7 +128,7 @@ fn unreadable_and_may_be(record: &RequestRecord, d: &Dangling) -> bool {
 fn in_window(record: &RequestRecord, d: &Dangling) -> bool {
     record
         .created()
-        .is_none_or(|created| created + CLOCK_SKEW >= d.since)
+        .is_none_or(|created| created.checked_add(CLOCK_SKEW).is_none_or(|c| c >= d.since))
 }
 
 /// Whether `recorded` holds everything in `sent`, numbers compared by value

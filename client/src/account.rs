@@ -119,6 +119,8 @@ impl HistoryQuery {
 
 /// `YYYY-MM-DD` in UTC.
 fn day(at: SystemTime) -> String {
+    // humantime formats only years 1970 to 9999 (and panics in `to_string`).
+    let at = at.clamp(SystemTime::UNIX_EPOCH, retry::latest_instant());
     humantime::format_rfc3339_seconds(at).to_string()[..10].to_owned()
 }
 
@@ -350,5 +352,13 @@ mod tests {
             .unwrap();
         assert!(pairs.contains(&("from_date", "1970-01-01".into())));
         assert!(pairs.contains(&("model_name", "ideogram-txt-2-img".into())));
+    }
+
+    #[test]
+    fn days_outside_the_formattable_years_are_clamped_not_panics() {
+        let far = SystemTime::UNIX_EPOCH + Duration::from_secs(400_000_000_000);
+        assert_eq!(day(far), "9999-12-31");
+        let before = SystemTime::UNIX_EPOCH - Duration::from_secs(86_400);
+        assert_eq!(day(before), "1970-01-01");
     }
 }

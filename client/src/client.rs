@@ -151,7 +151,17 @@ impl Client {
             .await?;
         match image {
             ImageBody::Image(bytes, format) => Ok(GeneratedImage::new(bytes, format, metadata)),
-            ImageBody::Url(url) => transport.download_image(&url, metadata).await,
+            ImageBody::Url(url) => {
+                let request_id = metadata.request_id.clone();
+                transport
+                    .download_image(&url, metadata)
+                    .await
+                    .map_err(|e| Error::AfterPayment {
+                        request_id,
+                        output_url: Some(url.to_string()),
+                        source: Box::new(e),
+                    })
+            }
         }
     }
 
@@ -280,8 +290,7 @@ impl Client {
     /// at run time.
     pub async fn generate_any(&self, request: &AnyRequest) -> Result<GeneratedImage, Error> {
         let job = self.submit_any(request).await?;
-        let result = job.wait().await?;
-        job.output_image(&result).await
+        finish(&job, self.wait_options()).await
     }
 
     /// [`generate`](Self::generate) with other wait options.
@@ -291,9 +300,26 @@ impl Client {
         options: WaitOptions,
     ) -> Result<GeneratedImage, Error> {
         let job = self.submit(request).await?;
-        let result = job.wait_with(options).await?;
-        job.output_image(&result).await
+        finish(&job, options).await
     }
+}
+
+/// Waits for a submitted job and downloads its output. Past the submission
+/// every failure but the job's own (not billed) is [`Error::AfterPayment`],
+/// whatever request it came from: the job id must reach the caller.
+async fn finish(job: &Job, options: WaitOptions) -> Result<GeneratedImage, Error> {
+    let outcome = match job.wait_with(options).await {
+        Ok(result) => job.output_image(&result).await,
+        Err(e) => Err(e),
+    };
+    outcome.map_err(|e| match e {
+        Error::JobFailed { .. } => e,
+        e => Error::AfterPayment {
+            request_id: Some(job.request_id().to_owned()),
+            output_url: None,
+            source: Box::new(e),
+        },
+    })
 }
 
 impl fmt::Debug for Client {

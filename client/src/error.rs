@@ -166,6 +166,34 @@ pub enum Error {
     /// The client is misconfigured (missing key, bad URL, unusable setting).
     #[error("configuration error: {0}")]
     Config(String),
+
+    /// Segmind accepted the generation (it may be billed), then a later step
+    /// of the same call failed: a status poll or the output's download.
+    /// Submitting again would pay again; the job id or the output's URL
+    /// fetch the image instead.
+    #[error("{}", after_payment_text(.request_id.as_deref(), .output_url.as_deref(), source))]
+    AfterPayment {
+        /// The job, for a queued generation ([`Client::job`](crate::Client::job)).
+        request_id: Option<String>,
+        /// Where the output is, when Segmind answered with a URL.
+        output_url: Option<String>,
+        /// What failed.
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+fn after_payment_text(
+    request_id: Option<&str>,
+    output_url: Option<&str>,
+    source: &Error,
+) -> String {
+    let what = match (request_id, output_url) {
+        (Some(id), _) => format!("job {id} was accepted"),
+        (None, Some(url)) => format!("the generation was paid for (its output is at {url})"),
+        (None, None) => "the generation was accepted".to_owned(),
+    };
+    format!("{what}, then: {source}")
 }
 
 /// Whether the request an error comes from reached Segmind, after the
@@ -305,7 +333,8 @@ impl Error {
             | Error::JobExpired { .. }
             | Error::PollTimeout { .. }
             | Error::BodyTooLarge { .. }
-            | Error::Decode { .. } => Delivery::Answered,
+            | Error::Decode { .. }
+            | Error::AfterPayment { .. } => Delivery::Answered,
             Error::Io { .. } => Delivery::Local,
         }
     }
@@ -324,6 +353,7 @@ impl Error {
 
     /// Whether the same call may succeed if made again: rate limits, server
     /// errors, connection failures and timeouts, and a missed wait deadline.
+    /// Never after payment ([`Error::AfterPayment`]): fetch the job instead.
     ///
     /// This does not say it is free to repeat: a *submission* that failed
     /// with anything but [`Delivery::NotSent`] or a 429 may have been
@@ -344,6 +374,7 @@ impl Error {
             Error::Transport(e) | Error::Connect(e) => e.is_timeout(),
             Error::PollTimeout { .. } => true,
             Error::Upload(upload) => upload.is_timeout(),
+            Error::AfterPayment { source, .. } => source.is_timeout(),
             _ => false,
         }
     }

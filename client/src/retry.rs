@@ -200,6 +200,16 @@ fn parse_seconds(value: &str) -> Option<Duration> {
 /// fraction or a zero offset), HTTP-date, or Unix seconds (milliseconds when
 /// the number is too large to be seconds).
 pub(crate) fn parse_instant(value: &str) -> Option<SystemTime> {
+    parse_any_instant(value).filter(|at| *at <= latest_instant())
+}
+
+/// The last second of the year 9999: later instants are not dates a server
+/// means, and adding to them, or formatting them, may overflow.
+pub(crate) fn latest_instant() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799)
+}
+
+fn parse_any_instant(value: &str) -> Option<SystemTime> {
     if let Ok(number) = value.parse::<f64>() {
         if !number.is_finite() || number < 0.0 {
             return None;
@@ -359,5 +369,13 @@ mod tests {
         }
         assert_eq!(parse_instant("yesterday"), None);
         assert_eq!(parse_instant("NaN"), None);
+    }
+
+    #[test]
+    fn instants_past_the_year_9999_are_refused() {
+        assert!(parse_instant("253402300799").is_some());
+        assert_eq!(parse_instant("253402300800000"), None, "milliseconds");
+        assert_eq!(parse_instant("9e21"), None);
+        assert_eq!(parse_instant("1.7e308"), None);
     }
 }

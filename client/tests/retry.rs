@@ -347,3 +347,43 @@ async fn the_before_send_hook_runs_before_each_attempt_and_can_stop_it() {
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     assert_eq!(received.load(Ordering::SeqCst), 2, "nothing more was sent");
 }
+
+/// A failure after the submission (here a poll refused with 401) names the
+/// job and says the request was answered: the caller fetches the job, it
+/// does not submit again. (Before, the poll's own error came back alone.)
+#[tokio::test]
+async fn a_failure_after_the_submission_keeps_the_job_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(json(
+            200,
+            json!({"request_id": "job-7", "status": "QUEUED"}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(json(401, json!({"error": "no"})))
+        .mount(&server)
+        .await;
+    let client = client(&server.uri());
+    let err = client.generate(&request()).await.unwrap_err();
+    let Error::AfterPayment {
+        request_id, source, ..
+    } = &err
+    else {
+        panic!("expected AfterPayment, got {err:?}");
+    };
+    assert_eq!(request_id.as_deref(), Some("job-7"));
+    assert_eq!(source.status(), Some(401));
+    assert_eq!(err.delivery(), Delivery::Answered);
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("job job-7"), "{err}");
+    let posts = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method == wiremock::http::Method::POST)
+        .count();
+    assert_eq!(posts, 1);
+}
