@@ -143,7 +143,7 @@ pub async fn run(args: BatchArgs) -> Result<(), Failure> {
     }
     for (index, request_id, error) in &plan.lost {
         batch.progress.ended(
-            &lines[index.to_owned()].id,
+            &lines[*index].id,
             Outcome::Failed,
             &lost_advice(request_id, error),
         );
@@ -152,9 +152,9 @@ pub async fn run(args: BatchArgs) -> Result<(), Failure> {
         batch.progress.note(note);
     }
     let done: HashSet<&str> = plan.done.iter().map(|i| lines[*i].id.as_str()).collect();
-    for (line, fingerprint) in &plan.earlier {
+    for (line, fingerprint, file) in &plan.earlier {
         if !done.contains(line.as_str()) {
-            keep_earlier_image(&batch, line, fingerprint)?;
+            keep_earlier_image(&batch, line, fingerprint, file)?;
         }
     }
     let lines = Arc::new(lines);
@@ -181,9 +181,12 @@ pub async fn run(args: BatchArgs) -> Result<(), Failure> {
         .room()
         .map_or(estimate, |room| estimate.min(room));
     if !args.no_credit_check
-        && let Some(checked) = batch.unless_stopped(check_credits(&batch, committed)).await
+        && let Some(Err(refused)) = batch.unless_stopped(check_credits(&batch, committed)).await
     {
-        checked?;
+        // Nothing new is submitted, but jobs already paid for are fetched.
+        run_all(&batch, &lines, work, args.concurrency as usize).await;
+        batch.progress.finish();
+        return Err(refused);
     }
     work.extend(fresh.into_iter().map(Work::Submit));
     run_all(&batch, &lines, work, args.concurrency as usize).await;
@@ -229,8 +232,9 @@ struct Plan {
     fresh: Vec<usize>,
     /// Jobs followed for requests no longer in the input.
     orphans: usize,
-    /// Finished earlier requests of a line id the input still uses.
-    earlier: Vec<(String, String)>,
+    /// Finished earlier requests of a line id the input still uses, with
+    /// their image's file name.
+    earlier: Vec<(String, String, String)>,
     notes: Vec<String>,
 }
 
@@ -286,11 +290,9 @@ impl Plan {
                 } => {
                     money.hold(reserved_usd);
                     plan.orphans += 1;
-                    let stem = if ids.contains(line.as_str()) {
-                        format!("{line}-{}", fingerprint.get(..8).unwrap_or(&fingerprint))
-                    } else {
-                        line.clone()
-                    };
+                    // Never `{line}.png`: an image of another request of
+                    // the same id may be there.
+                    let stem = earlier_stem(&line, &fingerprint);
                     plan.notes.push(format!(
                         "{line}: job {request_id} was submitted for a request no longer in the \
                          input; fetching it as {stem}.png"
@@ -305,8 +307,8 @@ impl Plan {
                 }
                 // Its image is `{line}.png`, which the current request of
                 // the same id would overwrite: it is moved aside first.
-                LineState::Done { .. } if ids.contains(line.as_str()) => {
-                    plan.earlier.push((line, fingerprint));
+                LineState::Done { file, .. } if ids.contains(line.as_str()) => {
+                    plan.earlier.push((line, fingerprint, file));
                 }
                 LineState::Dangling {
                     since,
@@ -515,15 +517,15 @@ fn submission_failed(
         // Without the record the next run reconciles the line instead.
         let _ = batch.journal.append(&record);
     };
+    if let Error::BeforeSend(_) = error {
+        not_sent(error.to_string());
+        batch.halt(Stop::Fatal(format!(
+            "cannot write the journal {}: {error}; nothing more is submitted",
+            batch.journal.path().display()
+        )));
+        return (Some(Outcome::NotRun), error.to_string());
+    }
     match (error.delivery(), error.api_kind()) {
-        (_, _) if matches!(error, Error::BeforeSend(_)) => {
-            not_sent(error.to_string());
-            batch.halt(Stop::Fatal(format!(
-                "cannot write the journal {}: {error}; nothing more is submitted",
-                batch.journal.path().display()
-            )));
-            (Some(Outcome::NotRun), error.to_string())
-        }
         (Delivery::NotSent, _) => {
             not_sent(error.to_string());
             let outcome = if matches!(error, Error::Interrupted) {
@@ -782,15 +784,25 @@ async fn settle(batch: &Batch, lines: &[Line], pending: &[Pending], args: &Batch
     work
 }
 
-/// Moves the image of an earlier request of `line` out of the way of the
-/// current one's, never over another file.
-fn keep_earlier_image(batch: &Batch, line: &str, fingerprint: &str) -> Result<(), Failure> {
-    let from = batch.out_dir.join(format!("{line}.png"));
-    let to = batch.out_dir.join(format!(
-        "{line}-{}.png",
-        fingerprint.get(..8).unwrap_or(fingerprint)
-    ));
-    if !from.exists() || to.exists() {
+/// The file stem of a request of `line` other than its current one.
+fn earlier_stem(line: &str, fingerprint: &str) -> String {
+    format!("{line}-{}", fingerprint.get(..8).unwrap_or(fingerprint))
+}
+
+/// Moves `file`, the image of an earlier request of `line`, out of the way
+/// of the current one's, never over another file.
+fn keep_earlier_image(
+    batch: &Batch,
+    line: &str,
+    fingerprint: &str,
+    file: &str,
+) -> Result<(), Failure> {
+    let from = batch.out_dir.join(file);
+    let mut to = batch.out_dir.join(earlier_stem(line, fingerprint));
+    if let Some(extension) = from.extension() {
+        to.set_extension(extension);
+    }
+    if file.is_empty() || !from.is_file() || to.exists() {
         return Ok(());
     }
     std::fs::rename(&from, &to).map_err(|e| {

@@ -207,8 +207,8 @@ pub enum LineState {
         request_id: String,
         reserved_usd: f64,
     },
-    /// Finished.
-    Done { cost_usd: f64 },
+    /// Finished: its cost, and its image's file name in the folder.
+    Done { cost_usd: f64, file: String },
     /// Billed, and its image can no longer be fetched.
     Lost { request_id: String, error: String },
 }
@@ -329,7 +329,12 @@ impl Journal {
                 .insert(id.to_owned());
         }
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        file.write_all(&text)?;
+        let before = file.metadata()?.len();
+        if let Err(e) = file.write_all(&text) {
+            // A part of a record (a full disk) would swallow the next one.
+            let _ = file.set_len(before);
+            return Err(e);
+        }
         if matches!(record, Record::Intent { .. }) {
             return Ok(());
         }
@@ -399,8 +404,9 @@ fn next_state(state: &LineState, record: &Record) -> LineState {
         (_, Record::NotSent { .. } | Record::JobFailed { .. } | Record::Abandoned { .. }) => {
             LineState::Fresh
         }
-        (_, Record::Done { cost_usd, .. }) => LineState::Done {
+        (_, Record::Done { cost_usd, file, .. }) => LineState::Done {
             cost_usd: *cost_usd,
+            file: file.clone(),
         },
         (
             _,
@@ -581,7 +587,13 @@ mod tests {
         assert!(
             matches!(&states[&key("troubled")], LineState::Submitted { request_id, .. } if request_id == "job-troubled")
         );
-        assert_eq!(states[&key("done")], LineState::Done { cost_usd: 0.08 });
+        assert_eq!(
+            states[&key("done")],
+            LineState::Done {
+                cost_usd: 0.08,
+                file: "done.png".into()
+            }
+        );
         assert_eq!(states[&key("abandoned")], LineState::Fresh);
         assert!(matches!(states[&key("lost")], LineState::Lost { .. }));
         // Done, lost and abandoned money all count as spent.

@@ -39,12 +39,9 @@ async fn two_hundred_lines_with_rate_limits_and_server_errors_each_done_once() {
     assert!(out.join("reframe-2.png").exists());
     assert_eq!(records(&out, "done").len(), 200);
     assert_eq!(each_once(&server), 200, "every line submitted");
-    // The faults really happened: more requests reached the server than were accepted.
-    assert!(
-        server.requests_received() > 200 + 200,
-        "faults did not bite: {}",
-        server.requests_received()
-    );
+    // The faults really happened, and every line was still submitted once.
+    assert!(server.server_errors() > 0, "no 5xx was injected");
+    assert_eq!(server.jobs_submitted(), 200);
 
     // A rerun has nothing left to do and submits nothing.
     let output = run_batch(&server, &lines, &out, &flags).await;
@@ -111,9 +108,10 @@ async fn a_batch_killed_halfway_resumes_without_submitting_any_line_twice() {
     );
     assert_eq!(pngs(&out), 60);
     assert_eq!(each_once(&server), 60);
-    assert!(
-        server.jobs_submitted() - submitted_before < 60,
-        "the rerun resubmitted finished lines"
+    assert_eq!(
+        server.jobs_submitted(),
+        60,
+        "a line was submitted twice (before the kill: {submitted_before})"
     );
 }
 

@@ -352,7 +352,12 @@ async fn a_credit_check_refuses_a_batch_the_account_cannot_pay() {
     .await;
     assert_eq!(output.status.code(), Some(3), "{}", text(&output));
     assert!(stderr(&output).contains("406"), "{}", text(&output));
-    assert!(server.jobs_submitted() <= 4, "{}", server.jobs_submitted());
+    // Submitted one at a time until the account's credits ran out.
+    assert!(
+        (1..=4).contains(&server.jobs_submitted()),
+        "{}",
+        server.jobs_submitted()
+    );
 
     // A budget below the credits caps what the batch may commit: it starts.
     let server = mock().initial_credits(0.2).start().await.unwrap();
@@ -709,4 +714,26 @@ async fn an_edited_finished_line_keeps_its_earlier_image() {
     assert_eq!(std::fs::read(&kept).unwrap(), first, "{}", text(&rerun));
     assert!(out.join("hero.png").exists());
     assert_eq!(pngs(&out), 2);
+}
+
+/// A credit check that refuses the new lines still lets the jobs already
+/// paid for be fetched: refusing them would let their results expire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_credit_check_still_fetches_paid_jobs() {
+    let server = mock().initial_credits(0.2).start().await.unwrap();
+    let (_dir, lines, out) = common::folder();
+    std::fs::write(&lines, request_line("paid", "paid")).unwrap();
+    assert!(run_batch(&server, &lines, &out, &[]).await.status.success());
+    // As if interrupted while the job ran: its id is known, its image not saved.
+    keep_records(&out, |r| r["record"] != "done");
+    remove_pngs(&out);
+
+    let more: String = (0..10)
+        .map(|i| request_line(&format!("new-{i}"), &format!("new {i}")))
+        .collect();
+    std::fs::write(&lines, request_line("paid", "paid") + &more).unwrap();
+    let rerun = run_batch(&server, &lines, &out, &[]).await;
+    assert_eq!(rerun.status.code(), Some(7), "{}", text(&rerun));
+    assert!(out.join("paid.png").exists(), "{}", text(&rerun));
+    assert_eq!(server.jobs_submitted(), 1, "nothing new was submitted");
 }

@@ -106,6 +106,12 @@ impl MockServer {
         self.state.job_stats()
     }
 
+    /// How many requests were answered with an injected 5xx
+    /// ([`server_error_rate`](crate::MockBuilder::server_error_rate)).
+    pub fn server_errors(&self) -> u64 {
+        self.state.server_errors()
+    }
+
     /// How many requests were answered 429.
     pub fn rate_limited(&self) -> u64 {
         self.state.rate_limited()

@@ -80,6 +80,7 @@ struct Inner {
     storage: Storage,
     requests: u64,
     rate_limited: u64,
+    server_errors: u64,
 }
 
 impl State {
@@ -95,6 +96,7 @@ impl State {
             storage: Storage::default(),
             requests: 0,
             rate_limited: 0,
+            server_errors: 0,
         };
         Self {
             config,
@@ -113,7 +115,16 @@ impl State {
         let mut inner = self.lock();
         inner.requests += 1;
         let rate = self.config.faults.server_error_rate;
-        (rate > 0.0 && inner.rng.f64() < rate).then(|| [500, 502, 503, 504][inner.rng.usize(..4)])
+        let status = (rate > 0.0 && inner.rng.f64() < rate)
+            .then(|| [500, 502, 503, 504][inner.rng.usize(..4)]);
+        if status.is_some() {
+            inner.server_errors = inner.server_errors.saturating_add(1);
+        }
+        status
+    }
+
+    pub fn server_errors(&self) -> u64 {
+        self.lock().server_errors
     }
 
     /// Counts a 429.
