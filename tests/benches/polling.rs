@@ -88,7 +88,11 @@ fn main() {
         low: Duration::from_secs(9),
         high: Duration::from_secs(13),
     };
-    let python = if with_python { sdk_python() } else { None };
+    let python = if with_python {
+        segmind_ideogram_tests::sdk_python_or_skip()
+    } else {
+        None
+    };
     let started = Instant::now();
     let mut results = Results::default();
     for repeat in 0..plan.repeats {
@@ -232,7 +236,7 @@ fn sdk_wave(python: &PathBuf, server: &MockServer, jobs: usize) -> usize {
     }
     hosts.push_str("127.0.0.1,localhost");
     let output = Command::new(python)
-        .arg(root().join("tests/python/sdk_bench.py"))
+        .arg(segmind_ideogram_tests::root().join("tests/python/sdk_bench.py"))
         .arg(server.v1_url())
         .args(["--mode", "run", "--rounds", "1", "--slug", SLUG])
         .args(["--concurrency", &jobs.to_string(), "--payload", &payload])
@@ -443,41 +447,4 @@ fn smoke(runtime: &Runtime) {
             .all(|s| s.polls >= 2 && s.notice_delay.is_some()),
         "every job was polled and seen to end"
     );
-}
-
-/// The SDK venv's python, or `None` (with a message) when it cannot be set up.
-fn sdk_python() -> Option<PathBuf> {
-    let script = root().join("tests/python/setup-venv.sh");
-    let output = Command::new("bash")
-        .arg(&script)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output();
-    match output {
-        Ok(out) if out.status.success() => {
-            let text = String::from_utf8_lossy(&out.stdout);
-            let python = PathBuf::from(text.lines().last().unwrap_or_default().trim());
-            python.is_file().then_some(python)
-        }
-        Ok(out) => {
-            eprintln!(
-                "skipping the Python SDK: {} exited with {}",
-                script.display(),
-                out.status
-            );
-            None
-        }
-        Err(e) => {
-            eprintln!(
-                "skipping the Python SDK: cannot run {}: {e}",
-                script.display()
-            );
-            None
-        }
-    }
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }

@@ -72,7 +72,11 @@ fn main() {
         .unwrap_or(if bench { 4.0 } else { 0.3 });
     let started = Instant::now();
 
-    let python = if with_python { sdk_python() } else { None };
+    let python = if with_python {
+        segmind_ideogram_tests::sdk_python_or_skip()
+    } else {
+        None
+    };
     let mut mock = Mock::spawn();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -456,48 +460,6 @@ fn sum(parts: Vec<(u64, u64)>) -> (u64, u64) {
         .fold((0, 0), |(d, e), (d2, e2)| (d + d2, e + e2))
 }
 
-/// The SDK venv's python, or `None` (with a message) when it cannot be set up.
-fn sdk_python() -> Option<PathBuf> {
-    let script = root().join("tests/python/setup-venv.sh");
-    let output = Command::new("bash")
-        .arg(&script)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output();
-    match output {
-        Ok(out) if out.status.success() => {
-            let text = String::from_utf8_lossy(&out.stdout);
-            let python = PathBuf::from(text.lines().last().unwrap_or_default().trim());
-            python.is_file().then_some(python)
-        }
-        Ok(out) => {
-            eprintln!(
-                "skipping the Python SDK: {} exited with {} ({})",
-                script.display(),
-                out.status,
-                if out.status.code() == Some(75) {
-                    "PyPI unreachable"
-                } else {
-                    "setup failed"
-                }
-            );
-            None
-        }
-        Err(e) => {
-            eprintln!(
-                "skipping the Python SDK: cannot run {}: {e}",
-                script.display()
-            );
-            None
-        }
-    }
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 /// Runs `sdk_bench.py` with `args`; the mock is sampled between its
 /// warm-up and its JSON answer.
 fn python_run(python: &PathBuf, mock: &mut Mock, label: &str, args: &[&str]) -> Row {
@@ -507,7 +469,7 @@ fn python_run(python: &PathBuf, mock: &mut Mock, label: &str, args: &[&str]) -> 
     }
     hosts.push_str("127.0.0.1,localhost");
     let mut child = Command::new(python)
-        .arg(root().join("tests/python/sdk_bench.py"))
+        .arg(segmind_ideogram_tests::root().join("tests/python/sdk_bench.py"))
         .arg(format!("{}/v1", mock.url))
         .args(args)
         .arg("--handshake")

@@ -5,12 +5,55 @@ pub mod corpus;
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The exit code of `tests/python/setup-venv.sh` when PyPI is unreachable.
+pub const PYPI_UNREACHABLE: i32 = 75;
+
+/// The Python SDK venv's python for a benchmark, or `None` (with a message
+/// saying why) when it cannot be set up.
+pub fn sdk_python_or_skip() -> Option<PathBuf> {
+    let script = root().join("tests/python/setup-venv.sh");
+    let output = Command::new("bash")
+        .arg(&script)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output();
+    match output {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let python = PathBuf::from(text.lines().last().unwrap_or_default().trim());
+            python.is_file().then_some(python)
+        }
+        Ok(out) => {
+            eprintln!(
+                "skipping the Python SDK: {} exited with {} ({})",
+                script.display(),
+                out.status,
+                if out.status.code() == Some(PYPI_UNREACHABLE) {
+                    "PyPI unreachable"
+                } else {
+                    "setup failed"
+                }
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!(
+                "skipping the Python SDK: cannot run {}: {e}",
+                script.display()
+            );
+            None
+        }
+    }
 }
 
 /// The spec's text.

@@ -15,10 +15,9 @@ use std::time::{Duration, Instant};
 
 use segmind_ideogram::AnyRequest;
 use segmind_ideogram_mock::{Accepted, MockServer, Mode};
-use segmind_ideogram_tests::root;
+use segmind_ideogram_tests::{PYPI_UNREACHABLE, root};
 
 /// `setup-venv.sh`'s exit code when PyPI cannot be reached.
-const PYPI_UNREACHABLE: i32 = 75;
 const API_KEY: &str = "sdk-check-key";
 const FAIL_WORD: &str = "FORBIDDENWORD";
 
