@@ -231,17 +231,12 @@ impl Client {
 
 /// A JSON document of type `T`, or the API error of an error status.
 fn json_answer<T: serde::de::DeserializeOwned>(answer: Answer) -> Result<T, Error> {
-    if !answer.status.is_success() {
-        return Err(answer.into_api_error());
-    }
-    answer.json()
+    answer.success()?.json()
 }
 
 /// A history page, wherever its rows are.
 fn history_page(answer: Answer) -> Result<HistoryPage, Error> {
-    if !answer.status.is_success() {
-        return Err(answer.into_api_error());
-    }
+    let answer = answer.success()?;
     let value: Value = answer.json()?;
     let rows = find_rows(&value).ok_or_else(|| {
         answer.decode_error(None, "no array of request records in the history page")

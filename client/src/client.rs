@@ -14,7 +14,7 @@ use crate::config::{API_KEY_ENV, ClientBuilder};
 use crate::decode::{self, Answer, ImageBody};
 use crate::endpoint::{Endpoint, EndpointInfo};
 use crate::error::{BodyKind, Error};
-use crate::generated::{AnyRequest, JobSubmitted};
+use crate::generated::AnyRequest;
 use crate::image::GeneratedImage;
 use crate::input::ImageInput;
 use crate::poll::{Job, JobHandle, check_job_id};
@@ -140,9 +140,7 @@ impl Client {
         let exchange = Exchange::submission(info.slug, url, body, BodyKind::Image);
         let (image, metadata) = transport
             .execute(&exchange, |answer: Answer| {
-                if !answer.status.is_success() {
-                    return Err(answer.into_api_error());
-                }
+                let answer = answer.success()?;
                 Ok((
                     decode::image_body(&answer)?,
                     decode::metadata(&answer.headers),
@@ -241,12 +239,10 @@ impl Client {
             before_send,
             ..Exchange::submission(info.slug, url, body, BodyKind::Json)
         };
-        let submitted: JobSubmitted = transport
+        let submitted: Accepted = transport
             .execute(&exchange, |answer: Answer| {
-                if !answer.status.is_success() {
-                    return Err(answer.into_api_error());
-                }
-                let submitted: JobSubmitted = answer.json()?;
+                let answer = answer.success()?;
+                let submitted: Accepted = answer.json()?;
                 check_job_id(&submitted.request_id)
                     .map_err(|e| answer.decode_error(Some("request_id".into()), e.to_string()))?;
                 Ok(submitted)
@@ -320,6 +316,18 @@ async fn finish(job: &Job, options: WaitOptions) -> Result<GeneratedImage, Error
             source: Box::new(e),
         },
     })
+}
+
+/// What the client needs of a [`JobSubmitted`](crate::JobSubmitted) answer. Read leniently: the
+/// job is paid for once Segmind answers, so an answer without a `status`
+/// (which the client does not use) must not lose its job id.
+#[derive(serde::Deserialize)]
+struct Accepted {
+    request_id: String,
+    #[serde(default)]
+    status_url: Option<String>,
+    #[serde(default)]
+    response_url: Option<String>,
 }
 
 impl fmt::Debug for Client {

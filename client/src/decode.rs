@@ -44,6 +44,15 @@ impl Answer {
         body::redact(&self.key, &self.body, self.truncated)
     }
 
+    /// This answer if its status is a success, else its [`Error::Api`].
+    pub fn success(self) -> Result<Self, Error> {
+        if self.status.is_success() {
+            Ok(self)
+        } else {
+            Err(self.into_api_error())
+        }
+    }
+
     /// This answer as an [`Error::Api`], with the server's message.
     pub fn into_api_error(self) -> Error {
         let status = self.status.as_u16();

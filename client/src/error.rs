@@ -347,6 +347,7 @@ impl Error {
             | Error::BodyTooLarge { status, .. } => Some(*status),
             Error::JobExpired { .. } => Some(404),
             Error::Upload(upload) => upload.status(),
+            Error::AfterPayment { source, .. } => source.status(),
             _ => None,
         }
     }
@@ -388,10 +389,12 @@ impl Error {
         }
     }
 
-    /// The kind of API error, for an [`Error::Api`].
+    /// The kind of API error, for an [`Error::Api`] (also one that came
+    /// after payment).
     pub fn api_kind(&self) -> Option<ApiErrorKind> {
         match self {
             Error::Api { kind, .. } => Some(*kind),
+            Error::AfterPayment { source, .. } => source.api_kind(),
             _ => None,
         }
     }

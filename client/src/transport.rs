@@ -424,9 +424,7 @@ impl Transport {
             before_send: None,
         };
         let decode = |answer: Answer| {
-            if !answer.status.is_success() {
-                return Err(answer.into_api_error());
-            }
+            let answer = answer.success()?;
             let (bytes, format) = decode::downloaded_image(&answer)?;
             Ok((bytes, format, answer.content_type().map(str::to_owned)))
         };

@@ -28,9 +28,7 @@ pub(crate) async fn upload(
     let exchange = Exchange::post("upload", url, body, BodyKind::Json);
     transport
         .execute(&exchange, |answer: Answer| {
-            if !answer.status.is_success() {
-                return Err(answer.into_api_error());
-            }
+            let answer = answer.success()?;
             let stored: UploadAssetResponse = answer.json()?;
             let first = stored
                 .file_urls

@@ -6,7 +6,9 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use common::{KEY, json};
-use segmind_ideogram::{ApiErrorKind, Client, Error, IdeogramTxt2ImgRequest, RetryPolicy};
+use segmind_ideogram::{
+    ApiErrorKind, Client, Delivery, Error, IdeogramTxt2ImgRequest, RetryPolicy,
+};
 use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -153,6 +155,12 @@ async fn a_failure_status_on_the_image_download_is_an_api_error() {
         .unwrap_err();
     assert_eq!(err.api_kind(), Some(ApiErrorKind::Forbidden));
     assert!(err.to_string().contains("link expired"));
+    // Paid for: the error says where the output is, and that it was answered.
+    let Error::AfterPayment { output_url, .. } = &err else {
+        panic!("expected AfterPayment, got {err:?}");
+    };
+    assert_eq!(output_url.as_deref(), Some(output.as_str()));
+    assert_eq!(err.delivery(), Delivery::Answered);
 }
 
 #[tokio::test]

@@ -387,3 +387,17 @@ async fn a_failure_after_the_submission_keeps_the_job_id() {
         .count();
     assert_eq!(posts, 1);
 }
+
+/// A submission answered without a `status` (which the client does not
+/// use) still gives its job: the job is paid for once Segmind answers.
+#[tokio::test]
+async fn a_submission_answer_without_a_status_keeps_its_job() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(json(200, json!({"request_id": "job-9"})))
+        .mount(&server)
+        .await;
+    let job = client(&server.uri()).submit(&request()).await.unwrap();
+    assert_eq!(job.request_id(), "job-9");
+    assert_eq!(requests(&server).await, 1);
+}
