@@ -437,10 +437,7 @@ async fn submit_line(batch: &Batch, line: &Line, index: usize) -> (Option<Outcom
     };
     if let Err(e) = batch.journal.append(&intent) {
         batch.money.release(reserved);
-        batch.halt(Stop::Fatal(format!(
-            "cannot write the journal {}: {e}; nothing more is submitted",
-            batch.journal.path().display()
-        )));
+        batch.journal_broke(&e, "nothing more is submitted");
         return (Some(Outcome::NotRun), String::new());
     }
     // The time of sending, not of queueing for a turn: the history's grace
@@ -489,12 +486,7 @@ async fn submit_line(batch: &Batch, line: &Line, index: usize) -> (Option<Outcom
     };
     if let Err(e) = batch.journal.append(&record) {
         // The job is paid for: its id must reach the user one way or another.
-        batch.halt(Stop::Fatal(journal_lost_job(
-            batch,
-            &line.id,
-            job.request_id(),
-            &e,
-        )));
+        batch.journal_lost_job(&e, &line.id, job.request_id());
         return (Some(Outcome::Pending), format!("job {}", job.request_id()));
     }
     follow(batch, &Owner::of(line), &job, reserved).await
@@ -519,10 +511,7 @@ fn submission_failed(
     };
     if let Error::BeforeSend(_) = error {
         not_sent(error.to_string());
-        batch.halt(Stop::Fatal(format!(
-            "cannot write the journal {}: {error}; nothing more is submitted",
-            batch.journal.path().display()
-        )));
+        batch.journal_broke(error, "nothing more is submitted");
         return (Some(Outcome::NotRun), error.to_string());
     }
     match (error.delivery(), error.api_kind()) {
@@ -625,10 +614,7 @@ async fn follow(
                     cost_usd,
                 };
                 if let Err(e) = batch.journal.append(&record) {
-                    batch.halt(Stop::Fatal(format!(
-                        "cannot write the journal {}: {e}",
-                        batch.journal.path().display()
-                    )));
+                    batch.journal_broke(&e, "the batch stops");
                 }
                 return (Some(Outcome::Failed), lost_advice(job.request_id(), &error));
             }
@@ -662,10 +648,7 @@ async fn follow(
         reported: reported.is_some(),
     };
     if let Err(e) = batch.journal.append(&record) {
-        batch.halt(Stop::Fatal(format!(
-            "cannot write the journal {}: {e}",
-            batch.journal.path().display()
-        )));
+        batch.journal_broke(&e, "the batch stops");
     }
     (Some(Outcome::Done), written.display().to_string())
 }
@@ -731,12 +714,7 @@ async fn settle(batch: &Batch, lines: &[Line], pending: &[Pending], args: &Batch
                     reconciled: true,
                 };
                 if let Err(e) = batch.journal.append(&record) {
-                    batch.halt(Stop::Fatal(journal_lost_job(
-                        batch,
-                        &line.id,
-                        &request_id,
-                        &e,
-                    )));
+                    batch.journal_lost_job(&e, &line.id, &request_id);
                 }
                 batch
                     .progress
@@ -819,15 +797,6 @@ fn keep_earlier_image(
     Ok(())
 }
 
-/// The fatal message when a paid job's id cannot be recorded.
-fn journal_lost_job(batch: &Batch, line: &str, request_id: &str, error: &std::io::Error) -> String {
-    format!(
-        "cannot write the journal {}: {error}; line {line} is job {request_id} \
-         (`ideogram jobs wait {request_id}` fetches it)",
-        batch.journal.path().display()
-    )
-}
-
 fn lost_advice(request_id: &str, error: &str) -> String {
     format!(
         "job {request_id} was billed but its image can no longer be fetched ({error}); \
@@ -893,6 +862,26 @@ fn refused(kind: ApiErrorKind) -> bool {
 impl Batch {
     fn stopped(&self) -> Option<Stop> {
         self.stop.borrow().clone()
+    }
+
+    /// Stops the batch because the journal cannot be written; `then` says
+    /// what that means (or which paid job the user must fetch).
+    fn journal_broke(&self, error: &dyn std::fmt::Display, then: &str) {
+        self.halt(Stop::Fatal(format!(
+            "cannot write the journal {}: {error}; {then}",
+            self.journal.path().display()
+        )));
+    }
+
+    /// [`journal_broke`](Self::journal_broke) with a paid job's id unrecorded:
+    /// the message tells the user how to fetch it.
+    fn journal_lost_job(&self, error: &dyn std::fmt::Display, line: &str, request_id: &str) {
+        self.journal_broke(
+            error,
+            &format!(
+                "line {line} is job {request_id} (`ideogram jobs wait {request_id}` fetches it)"
+            ),
+        );
     }
 
     /// Stops the batch: nothing new is submitted, and every wait ends.
