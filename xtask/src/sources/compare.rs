@@ -511,12 +511,7 @@ pub fn type_words(ty: &TypeRef, api: &Api) -> String {
                 || "any".into(),
                 |u| vec!["any"; u.variants.len()].join(" | "),
             ),
-            NamedKind::Scalar => match api
-                .scalars
-                .iter()
-                .find(|s| &s.name == name)
-                .map(|s| &s.kind)
-            {
+            NamedKind::Scalar => match api.scalar_def(name).map(|s| &s.kind) {
                 Some(ScalarKind::Integer { .. }) => "integer".into(),
                 Some(ScalarKind::Number { .. }) => "number".into(),
                 _ => "string".into(),
@@ -533,13 +528,7 @@ fn scalar_of<'a>(ty: &'a TypeRef, api: &'a Api) -> (Option<&'a ScalarKind>, &'st
         TypeRef::Named {
             name,
             kind: NamedKind::Scalar,
-        } => (
-            api.scalars
-                .iter()
-                .find(|s| &s.name == name)
-                .map(|s| &s.kind),
-            "",
-        ),
+        } => (api.scalar_def(name).map(|s| &s.kind), ""),
         _ => (None, ""),
     }
 }
