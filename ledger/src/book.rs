@@ -166,6 +166,11 @@ impl Book {
         self.endpoints.get(endpoint).cloned().unwrap_or_default()
     }
 
+    /// Every endpoint the ledger has seen, with its costs.
+    pub fn endpoints(&self) -> impl Iterator<Item = (&str, &EndpointCosts)> {
+        self.endpoints.iter().map(|(e, c)| (e.as_str(), c))
+    }
+
     /// Whether some key has (or had) this job.
     pub fn is_claimed(&self, job_id: &str) -> bool {
         self.claimed.contains(job_id)

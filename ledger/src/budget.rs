@@ -3,9 +3,9 @@
 //! A reservation is the endpoint's documented price (the top of a range),
 //! never below the highest cost Segmind has reported for it. Prices can
 //! lie: until an endpoint's cost is proven (a job of it finished, costing
-//! no more than was reserved for it), at most one of its jobs is in flight
-//! under a budget, so a budget is never passed by more than one job's real
-//! cost.
+//! no more than was reserved for it), its jobs go one at a time under a
+//! budget, and only while no other unproven job is in flight, so a budget
+//! is never passed by more than one job's real cost.
 
 use segmind_ideogram::{ENDPOINTS, EndpointInfo};
 
@@ -23,8 +23,8 @@ pub enum Hold {
         /// What is left of the budget.
         room: Usd,
     },
-    /// Another job of this endpoint is in flight and its cost is not yet
-    /// known: wait for it to end.
+    /// What the endpoint costs is not known yet, and a job whose cost is
+    /// not known either is in flight: wait for it to end.
     #[error(
         "what {endpoint} costs is not known yet: one of its jobs at a time until one ends within its reservation"
     )]
@@ -67,15 +67,23 @@ impl Budget {
         if need > room {
             return Err(Hold::OverBudget { need, room });
         }
-        let costs = book.costs(endpoint);
-        let unproven = costs.finished == 0 || costs.surprised;
-        if unproven && costs.in_flight > 0 {
+        if unproven(&book.costs(endpoint))
+            && book
+                .endpoints()
+                .any(|(_, c)| unproven(c) && c.in_flight > 0)
+        {
             return Err(Hold::AwaitingCost {
                 endpoint: endpoint.to_owned(),
             });
         }
         Ok(need)
     }
+}
+
+/// Whether an endpoint's reservation is still a guess: none of its jobs
+/// finished, or the latest cost more than was reserved for it.
+fn unproven(costs: &crate::book::EndpointCosts) -> bool {
+    costs.finished == 0 || costs.surprised
 }
 
 /// What one submission to `endpoint` may cost: its documented price, the
