@@ -5,6 +5,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -330,16 +331,39 @@ impl Ledger {
     /// job in the request history or proves it absent. Until then the key
     /// cannot be submitted again.
     pub async fn submit(&self, client: &Client, ticket: Ticket) -> Submission {
+        self.submit_unless(client, ticket, &|| false).await
+    }
+
+    /// [`submit`](Self::submit), but no attempt is sent once `stopped`
+    /// says so (it is asked right before each attempt, after the pacer's
+    /// turn): the submission then ends [`Submission::NotSent`] with
+    /// [`Error::Interrupted`], its reservation back. How a caller stops
+    /// queued submissions at once (a fatal answer, Ctrl-C) without
+    /// touching the ones already sent.
+    pub async fn submit_unless(
+        &self,
+        client: &Client,
+        ticket: Ticket,
+        stopped: &(dyn Fn() -> bool + Send + Sync),
+    ) -> Submission {
         let Ticket { key, request, .. } = ticket;
         let timeout = client.request_timeout();
         self.lock().live.insert(key.clone());
         let mut guard = InFlight {
             ledger: self,
             key: &key,
-            sent: std::sync::atomic::AtomicBool::new(false),
+            sent: AtomicBool::new(false),
             settled: false,
         };
+        let gated = AtomicBool::new(false);
         let hook = || {
+            if stopped() {
+                gated.store(true, Ordering::SeqCst);
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::Interrupted,
+                    "stopped before it was sent",
+                ));
+            }
             let at = At::now();
             let event = Event::Sending {
                 key: key.clone(),
@@ -347,7 +371,7 @@ impl Ledger {
                 until: timeout.map(|t| at.plus(t)),
             };
             self.record(event).map_err(std::io::Error::other)?;
-            guard.sent.store(true, std::sync::atomic::Ordering::SeqCst);
+            guard.sent.store(true, Ordering::SeqCst);
             Ok(())
         };
         let submitted = client.submit_any_with_hook(&request, &hook).await;
@@ -368,6 +392,16 @@ impl Ledger {
                     },
                 }
             }
+            Err(Error::BeforeSend(_)) if gated.load(Ordering::SeqCst) => {
+                // Stopped before the first attempt, or before repeating one
+                // the client repeats only when it certainly created no job
+                // (a refused connection, a 429).
+                let _ = self.record(Event::NotSent {
+                    key: key.clone(),
+                    reason: "stopped before it was sent".into(),
+                });
+                Submission::NotSent(Error::Interrupted)
+            }
             Err(Error::BeforeSend(source)) => {
                 // The ledger could not record the attempt: it was not sent.
                 let _ = self.record(Event::NotSent {
@@ -380,7 +414,7 @@ impl Ledger {
                 }
             }
             Err(error) => {
-                let sent = guard.sent.load(std::sync::atomic::Ordering::SeqCst);
+                let sent = guard.sent.load(Ordering::SeqCst);
                 let event = match billing(&error) {
                     Billing::NotBilled => Event::NotSent {
                         key: key.clone(),
@@ -611,7 +645,7 @@ impl Ledger {
 struct InFlight<'a> {
     ledger: &'a Ledger,
     key: &'a Key,
-    sent: std::sync::atomic::AtomicBool,
+    sent: AtomicBool,
     settled: bool,
 }
 
@@ -622,7 +656,7 @@ impl Drop for InFlight<'_> {
         }
         self.ledger.lock().live.remove(self.key);
         let key = self.key.clone();
-        let event = if self.sent.load(std::sync::atomic::Ordering::SeqCst) {
+        let event = if self.sent.load(Ordering::SeqCst) {
             Event::Uncertain {
                 key,
                 reason: "the submission was cancelled after it was sent".into(),

@@ -53,6 +53,14 @@ impl JsonlStore {
             .create(true)
             .open(&path)
             .map_err(|e| StoreError::io(what(), e))?;
+        // One writer at a time, for as long as the store is open.
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked(path.display().to_string()));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io(what(), e)),
+        }
         let mut repairs = Repairs::default();
         let len = file
             .metadata()
@@ -78,7 +86,10 @@ impl JsonlStore {
             Some(h) if h.format == FORMAT && h.version == migrate::V2 => {
                 migrate::v2_file(&store.path).map_err(|e| StoreError::io(what(), e))?;
                 let repairs = store.repairs.clone();
-                store = Self::open(&store.path)?;
+                let path = store.path.clone();
+                // The old file's lock goes with it; the new file's is taken.
+                drop(store);
+                store = Self::open(&path)?;
                 store.repairs = Repairs {
                     migrated_from: Some(migrate::V2),
                     ..repairs
@@ -311,6 +322,17 @@ mod tests {
             std::fs::read_to_string(&headless).unwrap(),
             format!("{legacy}\n")
         );
+    }
+
+    #[test]
+    fn one_writer_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let first = JsonlStore::open(&path).unwrap();
+        let second = JsonlStore::open(&path).unwrap_err();
+        assert!(matches!(second, StoreError::Locked(_)), "{second}");
+        drop(first);
+        assert!(JsonlStore::open(&path).is_ok());
     }
 
     #[test]

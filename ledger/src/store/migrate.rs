@@ -293,6 +293,7 @@ mod tests {
             V2_JOURNAL
         );
         // Opened again, it is this version's, and not migrated twice.
+        drop(store);
         let again = JsonlStore::open(&path).unwrap();
         assert_eq!(again.repairs().migrated_from, None);
     }

@@ -58,6 +58,9 @@ pub enum StoreError {
     /// format, or a record it would misread).
     #[error("{0}")]
     Format(String),
+    /// Another process has the ledger open: one writer at a time.
+    #[error("{0} is in use by another process")]
+    Locked(String),
 }
 
 impl StoreError {
