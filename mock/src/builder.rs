@@ -205,6 +205,13 @@ impl MockBuilder {
         self
     }
 
+    /// Put at most `rows` rows on a history page, whatever `per_page` asks
+    /// (as a server that caps it does).
+    pub fn history_page_cap(mut self, rows: u64) -> Self {
+        self.config.faults.history_page_cap = Some(rows.max(1));
+        self
+    }
+
     /// List each request `rows` times in the history (once per output).
     pub fn history_rows_per_request(mut self, rows: u32) -> Self {
         self.config.faults.history_rows_per_request = rows.max(1);

@@ -172,6 +172,8 @@ pub struct Faults {
     /// Rows per request in the history: a request with several outputs is
     /// listed once per output, each row with the request's full cost.
     pub history_rows_per_request: u32,
+    /// The most rows a history page holds, whatever `per_page` asks.
+    pub history_page_cap: Option<u64>,
     /// Share (0.0–1.0) of status and result answers that are an HTML page
     /// with status 200, as a misbehaving gateway serves.
     pub garbage_poll_rate: f64,
@@ -198,6 +200,7 @@ impl Default for Faults {
             history_omits: Vec::new(),
             history_paging: HistoryPaging::Honest,
             history_rows_per_request: 1,
+            history_page_cap: None,
             garbage_poll_rate: 0.0,
             retry_after: None,
         }
