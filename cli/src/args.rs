@@ -241,6 +241,9 @@ pub struct ServeArgs {
     /// Delay added to every API answer, in milliseconds
     #[arg(long, value_name = "MS")]
     pub latency_ms: Option<u64>,
+    /// Queue and charge each submitted job at once, but answer with its id only this many milliseconds later
+    #[arg(long, value_name = "MS")]
+    pub accepted_answer_delay_ms: Option<u64>,
     /// Fail jobs whose prompt contains WORD
     #[arg(long, value_name = "WORD")]
     pub fail_word: Option<String>,

@@ -31,6 +31,9 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
     if let Some(latency) = args.latency_ms {
         builder = builder.added_latency(ms(latency));
     }
+    if let Some(delay) = args.accepted_answer_delay_ms {
+        builder = builder.accepted_answer_delay(ms(delay));
+    }
     if let Some(word) = args.fail_word {
         builder = builder.fail_word(word);
     }

@@ -138,6 +138,14 @@ impl MockBuilder {
         self
     }
 
+    /// Queue (and charge) each submitted job at once, but answer with its
+    /// id only `delay` later: a client that gives up meanwhile has a paid
+    /// job it never heard of.
+    pub fn accepted_answer_delay(mut self, delay: Duration) -> Self {
+        self.config.faults.accepted_answer_delay = delay;
+        self
+    }
+
     /// Fail jobs and calls whose prompt contains `word` (for an endpoint
     /// without a prompt, whose request as JSON contains it).
     pub fn fail_word(mut self, word: impl Into<String>) -> Self {

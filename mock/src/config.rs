@@ -140,6 +140,9 @@ pub struct Faults {
     pub server_error_rate: f64,
     /// Delay added before every API answer.
     pub added_latency: Duration,
+    /// Delay between queueing (and charging) a submitted job and answering
+    /// with its id, as a slow gateway does.
+    pub accepted_answer_delay: Duration,
     /// Jobs (and sync calls) whose prompt contains this word fail, as a
     /// content block would (for an endpoint without a prompt: whose
     /// request as JSON contains it).
@@ -189,6 +192,7 @@ impl Default for Faults {
             rate_limit_window: Duration::from_secs(60),
             server_error_rate: 0.0,
             added_latency: Duration::ZERO,
+            accepted_answer_delay: Duration::ZERO,
             fail_word: None,
             drop_rate: 0.0,
             history_lag: Duration::ZERO,
