@@ -56,6 +56,7 @@
 mod accepted;
 mod account;
 mod admission;
+mod answers;
 mod builder;
 mod clock;
 mod config;
@@ -70,6 +71,7 @@ mod state;
 mod storage;
 
 pub use accepted::{Accepted, Mode};
+pub use answers::{Answers, IdStyle, MediaStyle, UploadUrls};
 pub use builder::MockBuilder;
 pub use config::{Faults, MockConfig};
 pub use key::KeyFingerprint;

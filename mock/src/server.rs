@@ -84,6 +84,13 @@ impl MockServer {
         usize::try_from(self.state.accepted_counts().0).unwrap_or(usize::MAX)
     }
 
+    /// Generation POSTs received (`/v1/{slug}` and `/v2/{slug}`), whatever
+    /// their answer: refused, rate limited, faulted or accepted. What a
+    /// test of money counts: each one Segmind could have billed.
+    pub fn generation_posts(&self) -> u64 {
+        self.state.generation_posts()
+    }
+
     /// API requests received (accepted or not; image downloads excluded).
     pub fn requests_received(&self) -> u64 {
         self.state.requests()
