@@ -267,6 +267,20 @@ pub struct ServeArgs {
     /// Refuse calls with 406 once this many US dollars are spent (a team spend limit)
     #[arg(long, value_name = "USD", value_parser = dollars)]
     pub spend_limit: Option<f64>,
+    /// The shapes of the answers: as Segmind's docs show them, or as Segmind
+    /// is seen to answer (hex ids, images as objects, FAILED without
+    /// request_id, 402 for a queued submission without credits)
+    #[arg(long, value_name = "SHAPES", value_enum, default_value_t = AnswerShapes::Documented)]
+    pub answers: AnswerShapes,
+}
+
+/// `ideogram mock serve --answers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AnswerShapes {
+    /// As Segmind's docs show them
+    Documented,
+    /// As Segmind is seen to answer in the wild
+    Realistic,
 }
 
 /// The longest duration a flag takes: a year.

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use segmind_ideogram::{
-    ApiErrorKind, Client, Delivery, Error, Job, JobResult, JobStatus, Pacer, RetryPolicy,
+    Billing, Client, Delivery, Error, Job, JobResult, JobStatus, Pacer, Retry, RetryPolicy,
     WaitOptions,
 };
 use tokio::sync::{Semaphore, watch};
@@ -514,8 +514,12 @@ fn submission_failed(
         batch.journal_broke(error, "nothing more is submitted");
         return (Some(Outcome::NotRun), error.to_string());
     }
-    match (error.delivery(), error.api_kind()) {
-        (Delivery::NotSent, _) => {
+    // What the answer means is the client's one classification (the
+    // spec's classes of answers); the batch only acts on it.
+    let meaning = error.outcome();
+    let not_billed = meaning.billing() == Billing::NotBilled;
+    match meaning.delivery() {
+        Delivery::NotSent => {
             not_sent(error.to_string());
             let outcome = if matches!(error, Error::Interrupted) {
                 Outcome::NotRun
@@ -524,16 +528,16 @@ fn submission_failed(
             };
             (Some(outcome), error.to_string())
         }
-        (_, Some(ApiErrorKind::RateLimited { .. })) => {
+        _ if not_billed && meaning.retry() == Retry::Later => {
             not_sent(error.to_string());
             (Some(Outcome::NotRun), format!("rate limited: {error}"))
         }
-        (_, Some(kind)) if fatal(kind) => {
+        _ if not_billed && meaning.is_fatal_for_batch() => {
             not_sent(error.to_string());
             batch.halt(Stop::Fatal(error.to_string()));
             (Some(Outcome::NotRun), error.to_string())
         }
-        (_, Some(kind)) if refused(kind) => {
+        _ if not_billed => {
             not_sent(error.to_string());
             (Some(Outcome::Failed), error.to_string())
         }
@@ -566,7 +570,7 @@ async fn follow(
             error: error.to_string(),
         };
         let _ = batch.journal.append(&record);
-        if error.api_kind().is_some_and(fatal) {
+        if error.outcome().is_fatal_for_batch() {
             batch.halt(Stop::Fatal(error.to_string()));
         }
         (
@@ -827,7 +831,7 @@ async fn check_credits(batch: &Batch, estimate: f64) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Err(e) if e.api_kind().is_some_and(fatal) => Err(e.into()),
+        Err(e) if e.outcome().is_fatal_for_batch() => Err(e.into()),
         Err(e) => {
             batch.progress.note(&format!(
                 "could not read the account's credits ({e}); going on without the credit check"
@@ -835,28 +839,6 @@ async fn check_credits(batch: &Batch, estimate: f64) -> Result<(), Failure> {
             Ok(())
         }
     }
-}
-
-/// Statuses that will be the same for every line: stop the batch.
-fn fatal(kind: ApiErrorKind) -> bool {
-    matches!(
-        kind,
-        ApiErrorKind::Unauthorized
-            | ApiErrorKind::Forbidden
-            | ApiErrorKind::InsufficientCredits
-            | ApiErrorKind::Gone
-    )
-}
-
-/// Statuses that refuse this request without billing it.
-fn refused(kind: ApiErrorKind) -> bool {
-    matches!(
-        kind,
-        ApiErrorKind::BadRequest
-            | ApiErrorKind::NotFound
-            | ApiErrorKind::MethodNotAllowed
-            | ApiErrorKind::Unprocessable
-    )
 }
 
 impl Batch {

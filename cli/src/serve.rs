@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use segmind_ideogram_mock::MockServer;
+use segmind_ideogram_mock::{Answers, MockServer};
 
-use crate::args::ServeArgs;
+use crate::args::{AnswerShapes, ServeArgs};
 use crate::failure::Failure;
 
 pub async fn run(args: ServeArgs) -> Result<(), Failure> {
@@ -56,6 +56,10 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
         builder = builder.retired(slug);
     }
     builder = builder.history_outage(args.history_outage);
+    builder = builder.answers(match args.answers {
+        AnswerShapes::Documented => Answers::documented(),
+        AnswerShapes::Realistic => Answers::realistic(),
+    });
     let server = builder
         .start()
         .await

@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{KEY, folder, pngs, run_batch, text, write_prompts};
+use common::{KEY, folder, pngs, records, run_batch, text, write_prompts};
 use segmind_ideogram_mock::{MockServer, Mode};
 
 /// A realistic mock whose jobs end quickly.
@@ -50,8 +50,23 @@ async fn a_402_stops_a_batch_after_at_most_the_submissions_in_flight() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("batch stopped"), "{}", text(&output));
     assert!(stderr.contains("402"), "{}", text(&output));
-    // The two paid jobs are followed and saved all the same.
-    assert_eq!(pngs(&out), 2, "{}", text(&output));
+    // The two paid jobs are not forgotten: the journal holds their ids,
+    // which a rerun follows. (Whether a stopped batch finishes following
+    // them first is the batch's decision, not the classification's.)
+    let submitted: Vec<String> = records(&out, "submitted")
+        .iter()
+        .filter_map(|r| r["request_id"].as_str().map(str::to_owned))
+        .collect();
+    let mut paid_ids: Vec<String> = server
+        .accepted()
+        .into_iter()
+        .filter(|a| a.mode == Mode::Queued)
+        .map(|a| a.request_id)
+        .collect();
+    paid_ids.sort();
+    let mut journal_ids = submitted.clone();
+    journal_ids.sort();
+    assert_eq!(journal_ids, paid_ids, "{}", text(&output));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,4 +135,49 @@ async fn a_single_generation_saves_an_image_listed_as_an_object() {
     assert!(output.status.success(), "{}", text(&output));
     assert!(std::fs::read(&out).unwrap().starts_with(b"\x89PNG"));
     assert_eq!(server.generation_posts(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_answer_after_payment_says_how_to_fetch_the_image() {
+    // Every status and result answer is an HTML page: the job is paid for,
+    // its image cannot be read now, and the one line says how to get it.
+    let server = realistic().garbage_poll_rate(1.0).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("paid.png");
+    let base = server.base_url().to_owned();
+    let target = out.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("ideogram"))
+            .env("SEGMIND_API_KEY", KEY)
+            .args([
+                "txt-2-img",
+                "--prompt",
+                "a lighthouse",
+                "--poll-interval",
+                "0.02",
+            ])
+            .args(["--base-url", &base, "--out"])
+            .arg(&target)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let job = server.accepted().remove(0).request_id;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.contains(&format!(
+            "`ideogram jobs wait {job} --out {}`",
+            out.display()
+        )),
+        "{}",
+        text(&output)
+    );
+    assert_eq!(
+        server.generation_posts(),
+        1,
+        "the job was not submitted again"
+    );
 }
