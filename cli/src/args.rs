@@ -3,6 +3,7 @@
 //! subcommands (built from the registry) share. A misspelt argument name
 //! does not compile.
 
+use segmind_ideogram_ledger::Usd;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -130,7 +131,7 @@ pub struct BatchArgs {
     /// reruns): each submission reserves the endpoint's documented price
     /// until Segmind reports the real cost
     #[arg(long, value_name = "USD", value_parser = dollars)]
-    pub max_spend: Option<f64>,
+    pub max_spend: Option<Usd>,
     /// Submissions per minute: pace the batch so that a key used by nothing
     /// else never sees a 429 [default: learn the limit from the first 429]
     #[arg(long, value_name = "PER_MINUTE",
@@ -295,9 +296,9 @@ pub fn seconds(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(value))
 }
 
-/// An amount of US dollars: finite, not negative.
-pub fn dollars(text: &str) -> Result<f64, String> {
-    number(text, "an amount of US dollars")
+/// An amount of US dollars, exact to the micro-dollar.
+pub fn dollars(text: &str) -> Result<Usd, String> {
+    text.parse()
 }
 
 /// A share between 0 and 1.
@@ -331,7 +332,7 @@ mod tests {
         for bad in ["NaN", "inf", "-1", "1e300", "soon", ""] {
             assert!(seconds(bad).is_err(), "{bad}");
         }
-        assert_eq!(dollars("2.50"), Ok(2.5));
+        assert_eq!(dollars("2.50"), Ok(Usd::from_micros(2_500_000)));
         assert!(dollars("-0.01").is_err());
         assert!(share("1.5").is_err());
         assert_eq!(share("0.25"), Ok(0.25));

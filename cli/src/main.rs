@@ -10,11 +10,9 @@ mod generate;
 mod jobs;
 mod lines;
 mod list;
-mod money;
 mod paths;
 mod payload;
 mod progress;
-mod reconcile;
 mod serve;
 mod shorthand;
 

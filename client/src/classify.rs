@@ -81,19 +81,18 @@ impl Error {
                 Retry::Never,
                 source.outcome().is_fatal_for_batch(),
             ),
-            // What the caller gave: the same input fails again.
+            // What the caller gave or set, a caller's hook that failed, a
+            // client the caller stopped: the same call fails again. (Not
+            // fatal for a batch: that is for Segmind refusing the account.)
             Error::InvalidRequest(_)
             | Error::InvalidValue(_)
             | Error::InvalidJobId { .. }
             | Error::ImageInput(_)
-            | Error::Unsupported(_) => not_sent(Retry::Never, false),
-            // Settings every request shares, a caller's hook that cannot
-            // record what is sent, and a stopped client: nothing more
-            // should be sent.
-            Error::InsecureBaseUrl { .. }
+            | Error::Unsupported(_)
+            | Error::InsecureBaseUrl { .. }
             | Error::Config(_)
             | Error::BeforeSend(_)
-            | Error::Interrupted => not_sent(Retry::Never, true),
+            | Error::Interrupted => not_sent(Retry::Never, false),
             Error::Io { .. } => {
                 Outcome::new(Delivery::Local, Billing::NotBilled, Retry::Never, false)
             }

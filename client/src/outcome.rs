@@ -131,9 +131,11 @@ impl Outcome {
         self.is_retryable() && matches!(self.billing, Billing::NotBilled)
     }
 
-    /// Whether a batch should stop at this: the same answer awaits every
-    /// other request of the account (a wrong key, a forbidden or retired
-    /// model, no credits, a team spend limit), or the client cannot go on.
+    /// Whether a batch should stop at this: Segmind refused the request
+    /// for a reason the same answer awaits every other request of the
+    /// account with (a wrong key, a forbidden or retired model, no credits,
+    /// a team spend limit). Failures of the caller's own making (an
+    /// invalid request, a setting, a stopped client) are not.
     pub const fn is_fatal_for_batch(&self) -> bool {
         self.stops_batch
     }

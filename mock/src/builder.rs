@@ -180,6 +180,60 @@ impl MockBuilder {
         self
     }
 
+    /// Run the request history on a clock `skew_ms` milliseconds ahead of
+    /// the true time (behind when negative): its rows' `created_at` and the
+    /// `Date` header of its answers.
+    pub fn history_clock_skew(mut self, skew_ms: i64) -> Self {
+        self.config.faults.history_clock_skew_ms = skew_ms;
+        self
+    }
+
+    /// Write the history's `created_at` without a zone, as local time of
+    /// the zone `minutes_east` of UTC (`-480` for UTC−8).
+    pub fn history_zoneless(mut self, minutes_east: i32) -> Self {
+        self.config.faults.history_zoneless = Some(minutes_east);
+        self
+    }
+
+    /// Read the history's `from_date` and `to_date` as days of the zone
+    /// `minutes_east` of UTC.
+    pub fn history_day_zone(mut self, minutes_east: i32) -> Self {
+        self.config.faults.history_day_zone = minutes_east;
+        self
+    }
+
+    /// Name models in the history with this prefix (`segmind/`).
+    pub fn history_model_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.config.faults.history_model_prefix = Some(prefix.into());
+        self
+    }
+
+    /// Leave `member` out of the bodies the history records (repeatable).
+    pub fn history_omits(mut self, member: impl Into<String>) -> Self {
+        self.config.faults.history_omits.push(member.into());
+        self
+    }
+
+    /// Page the history this way (default: honestly).
+    pub fn history_paging(mut self, paging: crate::HistoryPaging) -> Self {
+        self.config.faults.history_paging = paging;
+        self
+    }
+
+    /// List each request `rows` times in the history (once per output).
+    pub fn history_rows_per_request(mut self, rows: u32) -> Self {
+        self.config.faults.history_rows_per_request = rows.max(1);
+        self
+    }
+
+    /// Charge `usd` for every call, whatever the documents say: what a
+    /// client's budget meets when the documented price is wrong. The
+    /// result's `metrics.cost`, `x-cost` and the history report it.
+    pub fn real_price(mut self, usd: f64) -> Self {
+        self.config.real_price_usd = Some(usd).filter(|p| p.is_finite() && *p >= 0.0);
+        self
+    }
+
     /// Answer this share of status and result requests with an HTML page
     /// and status 200, where JSON belongs.
     pub fn garbage_poll_rate(mut self, rate: f64) -> Self {

@@ -73,7 +73,7 @@ mod storage;
 pub use accepted::{Accepted, Mode};
 pub use answers::{Answers, IdStyle, MediaStyle, UploadUrls};
 pub use builder::MockBuilder;
-pub use config::{Faults, MockConfig};
+pub use config::{Faults, HistoryPaging, MockConfig};
 pub use key::KeyFingerprint;
 pub use server::MockServer;
 pub use state::JobStats;

@@ -331,7 +331,9 @@ impl State {
         query: &Query,
         now: Instant,
     ) -> (Vec<RequestRecord>, usize) {
-        self.lock().history.page(owner, query, now)
+        self.lock()
+            .history
+            .page(owner, query, now, &self.config.faults)
     }
 
     pub fn history_record(
@@ -340,7 +342,9 @@ impl State {
         id: &str,
         now: Instant,
     ) -> Option<RequestRecord> {
-        self.lock().history.find(owner, id, now)
+        self.lock()
+            .history
+            .find(owner, id, now, &self.config.faults)
     }
 
     pub fn store(&self, name: String, mime: &'static str, bytes: Bytes) {
