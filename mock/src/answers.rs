@@ -55,9 +55,9 @@ pub struct Answers {
     pub ids: IdStyle,
     /// Where a completed result puts its image.
     pub media: MediaStyle,
-    /// How many images a completed job has (at least 1). Each has its own
-    /// URL, and the request history lists the request once per image,
-    /// every row with the request's full cost, as Segmind's does.
+    /// How many images a completed job has (at least 1), each with its own
+    /// URL. (Segmind's history lists such a request once per image, each
+    /// row with the full cost: `MockBuilder::history_rows_per_request`.)
     pub images_per_job: u32,
     /// Whether a FAILED job's answers carry its `request_id` (captures
     /// show them without).

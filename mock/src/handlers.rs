@@ -99,10 +99,9 @@ pub(crate) async fn submit(
     let (id, processing) = state.new_job_draw();
     let now = Instant::now();
     let ends = clock::after(now, state.config.queued_for.saturating_add(processing));
-    // Segmind lists a request once per output, each row with its full cost.
-    for output in output_urls(&state, &id) {
-        state.add_history(history_row(&state, &admitted, &id, now, ends, Some(output)));
-    }
+    // (Listed once per output: `MockBuilder::history_rows_per_request`.)
+    let output = output_urls(&state, &id).into_iter().next();
+    state.add_history(history_row(&state, &admitted, &id, now, ends, output));
     state.insert_job(
         id.clone(),
         Job {
@@ -173,7 +172,7 @@ fn history_row(
     }
 }
 
-/// `GET /v2/requests/{id}/status` (and the legacy `/v1/requests/{id}`).
+/// `GET /v2/requests/{id}/status`.
 pub(crate) async fn status(
     Extract(state): Shared,
     Path(id): Path<String>,
@@ -190,7 +189,8 @@ pub(crate) async fn status(
     view.answer(body)
 }
 
-/// `GET /v2/requests/{id}`: the result, with the output image's URL.
+/// `GET /v2/requests/{id}` (and the legacy `/v1/requests/{id}`, which
+/// serves the finished output too): the result, with the output image's URL.
 pub(crate) async fn result(
     Extract(state): Shared,
     Path(id): Path<String>,
@@ -390,6 +390,11 @@ fn metrics(state: &State, job: &Job, status: &JobStatus) -> Option<JobMetrics> {
     let mut m = JobMetrics::new();
     m.queue_time = Some(queue);
     m.inference_time = Some(inference);
+    // A FAILED job carries no billing fields (nothing was charged), as
+    // the captured FAILED answer shows: its timings only.
+    if *status == JobStatus::Failed {
+        return Some(m);
+    }
     m.total_time = Some(queue + inference);
     m.cost = Some(job.cost);
     Some(state.config.answers.metrics(m, state.credits()))

@@ -203,7 +203,7 @@ fn router(state: Arc<State>) -> Router {
     let operations = [
         (API.job_status, get(handlers::status)),
         (API.job_result, get(handlers::result)),
-        (API.job_poll_legacy, get(handlers::status)),
+        (API.job_poll_legacy, get(handlers::result)),
         (API.credits, get(account::credits)),
         (API.request_history, get(account::history)),
         (API.request_record, get(account::record)),
