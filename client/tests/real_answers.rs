@@ -6,8 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{client, image, json, png};
-use segmind_ideogram::{IdeogramTxt2ImgRequest, WaitOptions};
+use common::{builder, client, image, json, png};
+use segmind_ideogram::{
+    Billing, Delivery, Error, IdeogramTxt2ImgRequest, OperationKind, RetryPolicy, WaitOptions,
+};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -113,4 +115,75 @@ async fn an_html_page_where_a_job_status_belongs_is_classified_once() {
         err.is_retryable(),
         "the transport retried the GET {asked} times, yet the error says it is not retryable: {err}"
     );
+}
+
+/// Every answer a submission or a status read may get, whatever it says.
+fn answer(status: u16) -> ResponseTemplate {
+    match status {
+        200 => ResponseTemplate::new(200).set_body_raw("<html>gateway</html>", "text/html"),
+        status => json(status, serde_json::json!({"error": "refused"})),
+    }
+}
+
+#[tokio::test]
+async fn the_transport_repeats_exactly_what_the_outcome_says_is_safe() {
+    // One classification: the requests the transport made agree with what
+    // the error says, for every status either operation lists and more.
+    let policy = RetryPolicy::new()
+        .max_attempts(3)
+        .base_delay(std::time::Duration::from_millis(1))
+        .max_delay(std::time::Duration::from_millis(2));
+    for kind in [OperationKind::Submit, OperationKind::JobStatus] {
+        let mut statuses = kind.documented().to_vec();
+        statuses.extend([402, 409, 418, 503]);
+        statuses.sort_unstable();
+        statuses.dedup();
+        for status in statuses {
+            let server = MockServer::start().await;
+            Mock::given(wiremock::matchers::any())
+                .respond_with(answer(status))
+                .mount(&server)
+                .await;
+            let client = builder(&server.uri())
+                .retry_policy(policy.clone())
+                .build()
+                .unwrap();
+            let err = match kind {
+                OperationKind::Submit => client
+                    .submit(&IdeogramTxt2ImgRequest::new("x"))
+                    .await
+                    .map(|_| ())
+                    .unwrap_err(),
+                _ => client
+                    .job("job-1")
+                    .unwrap()
+                    .status()
+                    .await
+                    .map(|_| ())
+                    .unwrap_err(),
+            };
+            let made = server.received_requests().await.unwrap().len();
+            let outcome = err.outcome();
+            let case = format!("{kind:?} answered {status}: {err}");
+            assert_eq!(
+                made,
+                if outcome.is_safe_to_repeat() { 3 } else { 1 },
+                "{case}"
+            );
+            assert_eq!(outcome.delivery(), Delivery::Answered, "{case}");
+            if matches!(err, Error::Api { .. }) {
+                let class = kind.answered(status);
+                assert_eq!(outcome.billing(), class.billing(), "{case}");
+                assert_eq!(
+                    err.is_retryable(),
+                    class.retry() != segmind_ideogram::Retry::Never,
+                    "{case}"
+                );
+            }
+            // A submission is never repeated unless certainly not billed.
+            if kind == OperationKind::Submit && made > 1 {
+                assert_eq!(outcome.billing(), Billing::NotBilled, "{case}");
+            }
+        }
+    }
 }
