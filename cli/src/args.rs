@@ -241,12 +241,15 @@ pub struct ServeArgs {
     /// Delay added to every API answer, in milliseconds
     #[arg(long, value_name = "MS")]
     pub latency_ms: Option<u64>,
+    /// Queue and charge each submitted job at once, but answer with its id only this many milliseconds later
+    #[arg(long, value_name = "MS")]
+    pub accepted_answer_delay_ms: Option<u64>,
     /// Fail jobs whose prompt contains WORD
     #[arg(long, value_name = "WORD")]
     pub fail_word: Option<String>,
     /// Credits the account starts with
     #[arg(long, value_name = "USD", value_parser = dollars)]
-    pub credits: Option<f64>,
+    pub credits: Option<Usd>,
     /// Seed of injected faults and ids
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -267,7 +270,36 @@ pub struct ServeArgs {
     pub retired: Vec<String>,
     /// Refuse calls with 406 once this many US dollars are spent (a team spend limit)
     #[arg(long, value_name = "USD", value_parser = dollars)]
-    pub spend_limit: Option<f64>,
+    pub spend_limit: Option<Usd>,
+    /// Charge this many US dollars for every call, whatever the documents say
+    #[arg(long, value_name = "USD", value_parser = dollars)]
+    pub real_price: Option<Usd>,
+    /// Run the request history's clock this many milliseconds ahead (behind when negative)
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
+    pub history_clock_skew_ms: Option<i64>,
+    /// Write the history's dates without a zone, as local time this many minutes east of UTC
+    #[arg(long, value_name = "MINUTES", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i32).range(-720..=840))]
+    pub history_zoneless: Option<i32>,
+    /// Read the history's from_date and to_date as days of the zone this many minutes east of UTC
+    #[arg(long, value_name = "MINUTES", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i32).range(-720..=840))]
+    pub history_day_zone: Option<i32>,
+    /// Name models in the history with this prefix (e.g. segmind/)
+    #[arg(long, value_name = "PREFIX")]
+    pub history_model_prefix: Option<String>,
+    /// Leave this member out of the bodies the history records (repeat for several)
+    #[arg(long, value_name = "MEMBER")]
+    pub history_omits: Vec<String>,
+    /// How the history pages its rows
+    #[arg(long, value_name = "HOW", value_enum, default_value = "honest")]
+    pub history_paging: PagingArg,
+    /// List each request this many times in the history (once per output)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub history_rows_per_request: Option<u32>,
+    /// Put at most this many rows on a history page, whatever per_page asks
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub history_page_cap: Option<u64>,
     /// The shapes of the answers: as Segmind's docs show them, or as Segmind
     /// is seen to answer (hex ids, images as objects, FAILED without
     /// request_id, 402 for a queued submission without credits)
@@ -282,6 +314,19 @@ pub enum AnswerShapes {
     Documented,
     /// As Segmind is seen to answer in the wild
     Realistic,
+}
+
+/// `--history-paging`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PagingArg {
+    /// page and per_page as asked, total the rows in all
+    Honest,
+    /// total is the rows of the page
+    CountPerPage,
+    /// every answer is the first page
+    IgnoresPage,
+    /// the order of the rows changes from one request to the next
+    Unstable,
 }
 
 /// The longest duration a flag takes: a year.

@@ -10,7 +10,7 @@ use segmind_ideogram::{API, Client, HistoryQuery};
 use crate::event::At;
 use crate::reconcile::Attempt;
 use crate::reconcile::clock::Offset;
-use crate::reconcile::evidence::{Evidence, Page, WindowRead};
+use crate::reconcile::evidence::{Evidence, Page, Paging, WindowRead};
 
 /// The most pages read for one window: past it the window cannot be
 /// searched whole (and the verdict is "unknown").
@@ -46,6 +46,7 @@ pub async fn read(client: &Client, attempts: &[Attempt]) -> Evidence {
             pages: Vec::new(),
             broken: None,
         };
+        let mut proof = Paging::default();
         for page in 1..=MAX_PAGES {
             let query = HistoryQuery::new()
                 .between(from.time(), to.time())
@@ -60,11 +61,15 @@ pub async fn read(client: &Client, attempts: &[Attempt]) -> Evidence {
                         offset = Some(offset.map_or(reading, |o| o.combine(reading)));
                     }
                     let empty = answer.records.is_empty();
-                    read.pages.push(Page {
+                    let page = Page {
                         rows: answer.records,
                         total: answer.total,
-                    });
-                    if empty {
+                    };
+                    // Paging that only repeats itself brings nothing by
+                    // reading on (what was read still serves to find jobs).
+                    let brought_rows = proof.add(&page);
+                    read.pages.push(page);
+                    if empty || !brought_rows {
                         break;
                     }
                 }

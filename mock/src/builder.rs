@@ -153,6 +153,14 @@ impl MockBuilder {
         self
     }
 
+    /// Queue (and charge) each submitted job at once, but answer with its
+    /// id only `delay` later: a client that gives up meanwhile has a paid
+    /// job it never heard of.
+    pub fn accepted_answer_delay(mut self, delay: Duration) -> Self {
+        self.config.faults.accepted_answer_delay = delay;
+        self
+    }
+
     /// Fail jobs and calls whose prompt contains `word` (for an endpoint
     /// without a prompt, whose request as JSON contains it).
     pub fn fail_word(mut self, word: impl Into<String>) -> Self {
@@ -217,6 +225,13 @@ impl MockBuilder {
     /// Page the history this way (default: honestly).
     pub fn history_paging(mut self, paging: crate::HistoryPaging) -> Self {
         self.config.faults.history_paging = paging;
+        self
+    }
+
+    /// Put at most `rows` rows on a history page, whatever `per_page` asks
+    /// (as a server that caps it does).
+    pub fn history_page_cap(mut self, rows: u64) -> Self {
+        self.config.faults.history_page_cap = Some(rows.max(1));
         self
     }
 

@@ -146,6 +146,9 @@ pub struct Faults {
     pub server_error_rate: f64,
     /// Delay added before every API answer.
     pub added_latency: Duration,
+    /// Delay between queueing (and charging) a submitted job and answering
+    /// with its id, as a slow gateway does.
+    pub accepted_answer_delay: Duration,
     /// Jobs (and sync calls) whose prompt contains this word fail, as a
     /// content block would (for an endpoint without a prompt: whose
     /// request as JSON contains it).
@@ -178,6 +181,8 @@ pub struct Faults {
     /// Rows per request in the history: a request with several outputs is
     /// listed once per output, each row with the request's full cost.
     pub history_rows_per_request: u32,
+    /// The most rows a history page holds, whatever `per_page` asks.
+    pub history_page_cap: Option<u64>,
     /// Share (0.0–1.0) of status and result answers that are an HTML page
     /// with status 200, as a misbehaving gateway serves.
     pub garbage_poll_rate: f64,
@@ -193,6 +198,7 @@ impl Default for Faults {
             rate_limit_window: Duration::from_secs(60),
             server_error_rate: 0.0,
             added_latency: Duration::ZERO,
+            accepted_answer_delay: Duration::ZERO,
             fail_word: None,
             drop_rate: 0.0,
             history_lag: Duration::ZERO,
@@ -204,6 +210,7 @@ impl Default for Faults {
             history_omits: Vec::new(),
             history_paging: HistoryPaging::Honest,
             history_rows_per_request: 1,
+            history_page_cap: None,
             garbage_poll_rate: 0.0,
             retry_after: None,
         }

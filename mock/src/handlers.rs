@@ -126,6 +126,8 @@ pub(crate) async fn submit(
         submitted.status = Some(JobStatus::Queued);
         submitted.poll_url = job_url(&state, &API.job_poll_legacy, &id);
     }
+    // The job is queued and charged: a client that gives up now has paid.
+    tokio::time::sleep(state.config.faults.accepted_answer_delay).await;
     axum::Json(submitted).into_response()
 }
 

@@ -200,6 +200,8 @@ pub(crate) fn days_since_epoch(at: SystemTime) -> u64 {
 #[derive(Debug, Default)]
 pub(crate) struct History {
     rows: VecDeque<Row>,
+    /// Pages answered (an unstable order changes with each).
+    reads: u64,
 }
 
 impl History {
@@ -214,7 +216,7 @@ impl History {
     /// the total the answer states (how many match in all, unless the
     /// faults say otherwise).
     pub fn page(
-        &self,
+        &mut self,
         owner: KeyFingerprint,
         query: &Query,
         now: Instant,
@@ -253,10 +255,14 @@ impl History {
         };
         if faults.history_paging == HistoryPaging::Unstable {
             // Another order for every page asked.
-            fastrand::Rng::with_seed(page).shuffle(&mut matching);
+            self.reads += 1;
+            fastrand::Rng::with_seed(self.reads).shuffle(&mut matching);
         }
-        let skip = usize::try_from((page - 1).saturating_mul(query.per_page)).unwrap_or(usize::MAX);
-        let take = usize::try_from(query.per_page).unwrap_or(usize::MAX);
+        let per_page = faults
+            .history_page_cap
+            .map_or(query.per_page, |cap| query.per_page.min(cap));
+        let skip = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+        let take = usize::try_from(per_page).unwrap_or(usize::MAX);
         let rows: Vec<RequestRecord> = matching.into_iter().skip(skip).take(take).collect();
         let stated = match faults.history_paging {
             HistoryPaging::CountPerPage => rows.len(),

@@ -104,70 +104,106 @@ impl WindowRead {
         if let Some(why) = &self.broken {
             return Err(why.clone());
         }
-        let ends_empty = self.pages.last().is_some_and(|p| p.rows.is_empty());
-        if !ends_empty {
-            return Err("the request history was not read to its last page".into());
+        let mut proof = Paging::default();
+        for page in &self.pages {
+            proof.add(page);
         }
-        let mut seen: HashSet<&str> = HashSet::new();
-        // Each output's row differs (its own URL); a page served twice
-        // repeats rows exactly.
-        let mut rows_seen: HashSet<String> = HashSet::new();
-        let mut read: u64 = 0;
-        let mut last_id: Option<&str> = None;
-        for (number, page) in self.pages.iter().enumerate() {
-            // Rows repeated once per output may run on from the last page.
-            let mut continuing = number > 0;
-            for row in &page.rows {
-                let id = row.request_id.as_deref();
-                let whole_row = serde_json::to_string(row).unwrap_or_default();
-                if id.is_some() && !rows_seen.insert(whole_row) {
-                    return Err(format!(
-                        "page {} of the request history repeats a row of an earlier page: its \
-                         paging cannot be trusted",
-                        number + 1
+        proof.finish()
+    }
+}
+
+/// The proof a read of pages builds, page by page.
+#[derive(Debug, Default)]
+pub struct Paging {
+    /// Requests seen.
+    seen: HashSet<String>,
+    /// Each output's row differs (its own URL); a page served twice
+    /// repeats rows exactly.
+    rows_seen: HashSet<String>,
+    /// Rows read.
+    read: u64,
+    /// The last request read, which a repeated row may continue.
+    last_id: Option<String>,
+    pages: usize,
+    /// The total the last page with rows stated.
+    stated: Option<u64>,
+    ended_empty: bool,
+    /// The first thing a page showed that the paging cannot be trusted.
+    contradiction: Option<String>,
+}
+
+impl Paging {
+    /// Adds the next page; whether it brought any row not read before (a
+    /// reader stops when one does not: reading on finds nothing).
+    pub fn add(&mut self, page: &Page) -> bool {
+        self.pages += 1;
+        let number = self.pages;
+        let mut new_rows = false;
+        // Rows repeated once per output may run on from the last page.
+        let mut continuing = number > 1;
+        for row in &page.rows {
+            let id = row.request_id.as_deref();
+            let whole_row = serde_json::to_string(row).unwrap_or_default();
+            if id.is_some() && !self.rows_seen.insert(whole_row) {
+                self.contradict(format!(
+                    "page {number} of the request history repeats a row of an earlier page: its \
+                     paging cannot be trusted"
+                ));
+                continue;
+            }
+            new_rows = true;
+            match id {
+                Some(id) if continuing && Some(id) == self.last_id.as_deref() => continue,
+                Some(id) if self.seen.contains(id) && Some(id) != self.last_id.as_deref() => {
+                    self.contradict(format!(
+                        "page {number} of the request history repeats request {id} from an \
+                         earlier page: its paging cannot be trusted"
                     ));
                 }
-                match id {
-                    Some(id) if continuing && Some(id) == last_id => continue,
-                    Some(id) if seen.contains(id) && Some(id) != last_id => {
-                        return Err(format!(
-                            "page {} of the request history repeats request {id} from an earlier \
-                             page: its paging cannot be trusted",
-                            number + 1
-                        ));
-                    }
-                    _ => {}
-                }
-                continuing = false;
-                if let Some(id) = id {
-                    seen.insert(id);
-                }
-                last_id = id;
+                _ => {}
             }
-            read = read.saturating_add(page.rows.len() as u64);
+            continuing = false;
+            if let Some(id) = id {
+                self.seen.insert(id.to_owned());
+            }
+            self.last_id = id.map(str::to_owned);
+        }
+        self.read = self.read.saturating_add(page.rows.len() as u64);
+        self.ended_empty = page.rows.is_empty();
+        if !page.rows.is_empty() {
+            self.stated = page.total.or(self.stated);
             if let Some(total) = page.total
-                && total < read
-                && !page.rows.is_empty()
+                && total < self.read
             {
-                return Err(format!(
-                    "the request history says it holds {total} rows but {read} were read: its \
-                     paging cannot be trusted"
+                self.contradict(format!(
+                    "the request history says it holds {total} rows but {} were read: its paging \
+                     cannot be trusted",
+                    self.read
                 ));
             }
         }
-        // The last page that states a total: the rows must add up to it.
-        let stated = self
-            .pages
-            .iter()
-            .filter(|p| !p.rows.is_empty())
-            .filter_map(|p| p.total)
-            .next_back();
-        if let Some(total) = stated
-            && total != read
+        new_rows
+    }
+
+    fn contradict(&mut self, why: String) {
+        self.contradiction.get_or_insert(why);
+    }
+
+    /// `Ok` when the pages added ran to an empty one, never contradicted
+    /// each other, and add up to the total they state.
+    pub fn finish(&self) -> Result<(), String> {
+        if let Some(why) = &self.contradiction {
+            return Err(why.clone());
+        }
+        if !self.ended_empty {
+            return Err("the request history was not read to its last page".into());
+        }
+        if let Some(total) = self.stated
+            && total != self.read
         {
             return Err(format!(
-                "the request history says it holds {total} rows but {read} were read to its \
-                 last page"
+                "the request history says it holds {total} rows but {} were read to its last page",
+                self.read
             ));
         }
         Ok(())
