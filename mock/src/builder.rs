@@ -60,7 +60,8 @@ impl MockBuilder {
     }
 
     /// Credits the account starts with (default 100). Past them, calls get
-    /// 406 with a message about credits, and nothing is charged.
+    /// 406 with a message about credits (a queued submission gets 402 with
+    /// [`realistic`](Self::realistic) answers), and nothing is charged.
     pub fn initial_credits(mut self, credits: f64) -> Self {
         self.config.initial_credits = credits;
         self
