@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use segmind_ideogram::{Billing, Delivery, Error};
+use segmind_ideogram::{Billing, Delivery, Error, Retry};
 
 /// Exit codes, documented in `ideogram --help`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,29 +95,25 @@ fn money_advice(error: &Error) -> Option<String> {
     }
 }
 
-/// Which exit code a client error maps to: what the user gave is input;
-/// otherwise the client's classification decides (nothing answered is a
-/// network failure, an answer is Segmind's).
+/// Which exit code a client error maps to, from the client's
+/// classification: nothing sent and nothing to retry is the input's fault
+/// (an invalid request or value, a setting, an unreadable file); nothing
+/// answered is the network's; an answer is Segmind's.
 pub fn exit_for(error: &Error) -> Exit {
     match error {
-        Error::InvalidRequest(_)
-        | Error::InvalidValue(_)
-        | Error::InvalidJobId { .. }
-        | Error::ImageInput(_)
-        | Error::Unsupported(_)
-        | Error::InsecureBaseUrl { .. }
-        | Error::Config(_)
-        | Error::BeforeSend(_)
-        | Error::Io { .. } => Exit::InvalidInput,
         Error::Interrupted => Exit::Interrupted,
         // The generation was not sent; the upload's own failure decides.
         Error::Upload(upload) => exit_for(upload),
         _ if error.is_timeout() => Exit::Timeout,
-        _ => match error.outcome().delivery() {
-            Delivery::NotSent | Delivery::MaybeSent => Exit::Network,
-            // Error statuses, failed and expired jobs, undecodable answers.
-            _ => Exit::Api,
-        },
+        _ => {
+            let outcome = error.outcome();
+            match (outcome.delivery(), outcome.retry()) {
+                (Delivery::NotSent, Retry::Never) | (Delivery::Local, _) => Exit::InvalidInput,
+                (Delivery::NotSent | Delivery::MaybeSent, _) => Exit::Network,
+                // Error statuses, failed and expired jobs, undecodable answers.
+                _ => Exit::Api,
+            }
+        }
     }
 }
 
@@ -171,5 +167,14 @@ mod tests {
             reason: "it contains `/`",
         });
         assert_eq!(bad_id.exit, Exit::InvalidInput);
+        let io = Error::Io {
+            path: None,
+            source: std::io::Error::other("disk full"),
+        };
+        assert_eq!(exit_for(&io), Exit::InvalidInput);
+        assert_eq!(
+            exit_for(&Error::Config("no key".into())),
+            Exit::InvalidInput
+        );
     }
 }

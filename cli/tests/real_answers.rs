@@ -12,6 +12,30 @@ use std::time::Duration;
 use common::{KEY, folder, pngs, run_batch, text, write_prompts};
 use segmind_ideogram_mock::{MockServer, Mode};
 
+/// `ideogram txt-2-img` against `server`, saving to `out`, off the async
+/// threads (the mock lives on them).
+async fn generate(server: &MockServer, out: &std::path::Path) -> std::process::Output {
+    let base = server.base_url().to_owned();
+    let target = out.to_owned();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("ideogram"))
+            .env("SEGMIND_API_KEY", KEY)
+            .args([
+                "txt-2-img",
+                "--prompt",
+                "a lighthouse",
+                "--poll-interval",
+                "0.02",
+            ])
+            .args(["--base-url", &base, "--out"])
+            .arg(&target)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
 /// A realistic mock whose jobs end quickly.
 fn realistic() -> segmind_ideogram_mock::MockBuilder {
     MockServer::builder()
@@ -98,25 +122,7 @@ async fn a_single_generation_saves_an_image_listed_as_an_object() {
     let server = realistic().start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("lighthouse.png");
-    let base = server.base_url().to_owned();
-    let target = out.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("ideogram"))
-            .env("SEGMIND_API_KEY", KEY)
-            .args([
-                "txt-2-img",
-                "--prompt",
-                "a lighthouse",
-                "--poll-interval",
-                "0.02",
-            ])
-            .args(["--base-url", &base, "--out"])
-            .arg(&target)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let output = generate(&server, &out).await;
     assert!(output.status.success(), "{}", text(&output));
     assert!(std::fs::read(&out).unwrap().starts_with(b"\x89PNG"));
     assert_eq!(server.generation_posts(), 1);
@@ -129,25 +135,7 @@ async fn an_unreadable_answer_after_payment_says_how_to_fetch_the_image() {
     let server = realistic().garbage_poll_rate(1.0).start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("paid.png");
-    let base = server.base_url().to_owned();
-    let target = out.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("ideogram"))
-            .env("SEGMIND_API_KEY", KEY)
-            .args([
-                "txt-2-img",
-                "--prompt",
-                "a lighthouse",
-                "--poll-interval",
-                "0.02",
-            ])
-            .args(["--base-url", &base, "--out"])
-            .arg(&target)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let output = generate(&server, &out).await;
     assert_eq!(output.status.code(), Some(3), "{}", text(&output));
     let job = server.accepted().remove(0).request_id;
     let stderr = String::from_utf8_lossy(&output.stderr);

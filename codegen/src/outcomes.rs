@@ -13,14 +13,10 @@ use crate::model::{
 };
 use crate::naming::variant_ident;
 use crate::node::At;
+use crate::protocol::METHODS;
 
 /// The keys of a map besides statuses, each required.
 const FALLBACKS: &[&str] = &["4XX", "5XX", "default", "unanswered", "unreadable"];
-
-/// The HTTP methods an operation can have in OpenAPI.
-const METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
 
 pub(crate) fn parse_outcomes(root: &At<'_>, extension: &At<'_>) -> Result<OutcomesDef> {
     let classes = parse_classes(&extension.req("outcomes")?)?;

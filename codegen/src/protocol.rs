@@ -11,7 +11,7 @@ use crate::model::{HeaderDef, HeaderRole, OperationDef, ProtocolDef, Role};
 use crate::node::At;
 
 /// The HTTP methods an operation can have in OpenAPI.
-const METHODS: &[&str] = &[
+pub(crate) const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
@@ -53,11 +53,7 @@ fn headers(root: &At<'_>, node: &At<'_>) -> Result<Vec<HeaderDef>> {
         let role = HeaderRole::from_name(key).ok_or_else(|| {
             value.err(format!(
                 "unknown header role `{key}` (one of {})",
-                HeaderRole::ALL
-                    .iter()
-                    .map(|r| r.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                listed(HeaderRole::ALL.iter().map(|r| r.name()))
             ))
         })?;
         let name = value.str()?.to_ascii_lowercase();
@@ -158,11 +154,7 @@ fn roles(root: &At<'_>) -> Result<Vec<OperationDef>> {
             let parsed = Role::from_name(name).ok_or_else(|| {
                 role.err(format!(
                     "unknown role `{name}` (one of {})",
-                    Role::ALL
-                        .iter()
-                        .map(|r| r.name())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    listed(Role::ALL.iter().map(|r| r.name()))
                 ))
             })?;
             let server = match op.get("servers")? {
@@ -220,4 +212,9 @@ fn positive<T: TryFrom<u64>>(node: &At<'_>) -> Result<T> {
         .filter(|n| *n > 0)
         .and_then(|n| T::try_from(n).ok())
         .ok_or_else(|| node.err("expected a positive integer"))
+}
+
+/// `a, b, c`: the names an error says are allowed.
+fn listed<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    names.collect::<Vec<_>>().join(", ")
 }
