@@ -206,7 +206,7 @@ pub struct CreditsArgs {
 #[derive(Debug, Subcommand)]
 pub enum MockCommand {
     /// Serve the mock on 127.0.0.1 until interrupted
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
 }
 
 #[derive(Debug, Args)]

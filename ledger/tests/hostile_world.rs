@@ -147,7 +147,7 @@ async fn a_second_folder_takes_none_of_the_first_folders_jobs() {
     let (done, _) = run_plain(&server, &first, prompts(3)).await;
     assert_eq!(done.tally.done, 3);
     // The history must be able to tell the two runs apart by time.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     let (again, seen) = run_plain(&server, &second, prompts(3)).await;
     assert_eq!(again.tally.done, 3, "{}", seen.text());
     as_if_killed_after_sending(&second);

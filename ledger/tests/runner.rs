@@ -180,7 +180,7 @@ async fn a_wrong_key_stops_the_batch_at_the_first_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_history_grace_counts_from_the_post() {
     let server = mock()
-        .history_lag(Duration::from_millis(1200))
+        .history_lag(Duration::from_millis(400))
         .start()
         .await
         .unwrap();
@@ -188,10 +188,10 @@ async fn the_history_grace_counts_from_the_post() {
     let out = dir.path().join("out");
     run(&server, &out, prompts(1), Budget::unlimited(), |s| s).await;
     as_if_killed_after_sending(&out);
-    // The history shows the row 1.2 s after the POST; the grace is 2 s.
+    // The history shows the row 0.4 s after the POST; the grace is 0.7 s.
     let (summary, seen) = run(&server, &out, prompts(1), Budget::unlimited(), |s| {
         Settings {
-            history_grace: Duration::from_secs(2),
+            history_grace: Duration::from_millis(700),
             ..s
         }
     })
@@ -462,14 +462,14 @@ async fn an_earlier_journal_is_migrated_and_its_job_fetched() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paced_run_sees_no_429() {
     let server = mock()
-        .rate_limit(5, Duration::from_secs(1))
+        .rate_limit(10, Duration::from_secs(1))
         .start()
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
-    let pacer = segmind_ideogram::Pacer::per_window(5, Duration::from_secs(1));
+    let pacer = segmind_ideogram::Pacer::per_window(10, Duration::from_secs(1));
     let ledger = Arc::new(Ledger::open_file(journal(&out), Budget::unlimited()).unwrap());
     let seen = Arc::new(Seen::default());
     let runner = segmind_ideogram_ledger::Runner::new(

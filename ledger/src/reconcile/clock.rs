@@ -198,7 +198,7 @@ pub fn zone_of_zoneless(pairs: &[(usize, i64, At, At)], offset: Offset) -> Optio
         }
     }
     let mut ranked: Vec<(usize, i64)> = support.iter().map(|(z, a)| (a.len(), *z)).collect();
-    ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    ranked.sort_unstable_by_key(|r| std::cmp::Reverse(r.0));
     match ranked.as_slice() {
         [(best, zone), rest @ ..] if *best >= 2 && rest.first().is_none_or(|r| r.0 < *best) => {
             Some(*zone)

@@ -206,7 +206,7 @@ fn build(world: &World, sent: &[Sent], others: &[Other]) -> Case {
         .plus(GRACE)
         .plus(Duration::from_millis(500));
     // Newest first, each request once per output.
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     // Each output's row carries its own URL.
     let listed: Vec<RequestRecord> = rows
         .into_iter()

@@ -48,6 +48,16 @@ impl SqliteStore {
         })
     }
 
+    /// Appends `events` in one transaction, synced once at its end: to
+    /// fill a ledger from another store's events.
+    pub fn import(&mut self, events: impl IntoIterator<Item = Event>) -> Result<(), StoreError> {
+        for event in events {
+            let text = serde_json::to_string(&event).map_err(|e| error(&self.path, e))?;
+            self.pending.push(text);
+        }
+        self.flush()
+    }
+
     fn flush(&mut self) -> Result<(), StoreError> {
         let tx = self.db.transaction().map_err(|e| error(&self.path, e))?;
         {
@@ -85,12 +95,12 @@ impl Store for SqliteStore {
     fn append(&mut self, event: &Event) -> Result<(), StoreError> {
         let text = serde_json::to_string(event).map_err(|e| error(&self.path, e))?;
         self.pending.push(text);
-        if event.must_sync() {
-            if let Err(e) = self.flush() {
-                // As if not appended: the intent before it stays pending.
-                self.pending.pop();
-                return Err(e);
-            }
+        if event.must_sync()
+            && let Err(e) = self.flush()
+        {
+            // As if not appended: the intent before it stays pending.
+            self.pending.pop();
+            return Err(e);
         }
         Ok(())
     }

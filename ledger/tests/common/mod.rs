@@ -22,7 +22,7 @@ pub const KEY: &str = "ledger-key";
 pub fn mock() -> MockBuilder {
     MockServer::builder()
         .api_key(KEY)
-        .job_latency(Duration::from_millis(10), Duration::from_millis(20))
+        .job_latency(Duration::from_millis(5), Duration::from_millis(5))
         .initial_credits(1e6)
 }
 
@@ -31,7 +31,13 @@ pub fn client(server: &MockServer, pacer: Option<&Pacer>) -> Client {
         .api_key(KEY)
         .base_url(server.base_url())
         .wait_options(server.wait_options())
-        .retry_policy(RetryPolicy::new().max_attempts(6));
+        // Retries as many as the CLI's, on a test's clock.
+        .retry_policy(
+            RetryPolicy::new()
+                .max_attempts(6)
+                .base_delay(Duration::from_millis(10))
+                .max_delay(Duration::from_millis(100)),
+        );
     if let Some(pacer) = pacer {
         builder = builder.pacer(pacer.clone());
     }
@@ -96,7 +102,7 @@ impl Seen {
 pub fn settings(out: &Path, server: &MockServer) -> Settings {
     Settings {
         wait: server.wait_options(),
-        history_grace: Duration::from_millis(300),
+        history_grace: Duration::from_millis(150),
         ..Settings::new(out)
     }
 }
