@@ -18,7 +18,9 @@ fn every_generated_file_matches_its_snapshot() {
             "models.rs",
             "requests.rs",
             "responses.rs",
-            "registry.rs"
+            "registry.rs",
+            "outcomes.rs",
+            "bounds.rs"
         ]
     );
     for file in files {

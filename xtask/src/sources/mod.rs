@@ -11,6 +11,7 @@
 pub mod compare;
 pub mod deviations;
 pub mod page;
+pub mod wild;
 
 use std::fmt::Write as _;
 use std::fs;
@@ -58,6 +59,9 @@ pub struct Report {
     pub stale: Vec<(Deviation, Option<Fact>)>,
     /// Spec endpoints without a page.
     pub unchecked: Vec<String>,
+    /// The facts of `api-facts.md`'s last section, and how the spec takes
+    /// them in ([`wild`]); empty when only pages were compared.
+    pub wild: wild::WildReport,
 }
 
 /// Reads the spec and `spec/sources/` under `root` and compares them.
@@ -88,7 +92,12 @@ pub fn check(root: &Path) -> Result<Report, Error> {
             lists.push(ReferenceList { file: name, values });
         }
     }
-    compare_sources(&spec, &pages, &lists)
+    let mut report = compare_sources(&spec, &pages, &lists)?;
+    let facts = crate::read(&dir.join(wild::FILE))?;
+    let raw: Value = serde_json::from_str(&spec)
+        .map_err(|e| Error::Invalid(format!("{SPEC}: not JSON: {e}")))?;
+    report.wild = wild::check(&raw, &facts);
+    Ok(report)
 }
 
 /// The comparison itself, on texts in memory: `pages` are (file name, text).
@@ -121,6 +130,7 @@ pub fn compare_sources(
         checked: Vec::new(),
         stale: Vec::new(),
         unchecked: Vec::new(),
+        wild: wild::WildReport::default(),
     };
     let mut facts = Vec::new();
     for (file, text) in pages {
@@ -215,6 +225,7 @@ impl Report {
                 deviation.page
             ));
         }
+        lines.extend(self.wild.problems.iter().cloned());
         lines
     }
 
@@ -227,9 +238,15 @@ impl Report {
         let deviations = self.count(|o| matches!(o, Outcome::Deviation(_)));
         let problems = self.problems().len();
         format!(
-            "{} pages, {} facts checked: {agree} agree, {deviations} recorded deviations, {problems} problems; unchecked endpoints (no page): {}",
+            "{} pages, {} facts checked: {agree} agree, {deviations} recorded deviations; {} facts seen in the wild, {} citations; {problems} problems; unchecked endpoints (no page): {}",
             self.pages.len(),
             self.checked.len(),
+            self.wild.facts.len(),
+            self.wild
+                .facts
+                .iter()
+                .map(|(_, by)| by.len())
+                .sum::<usize>(),
             if self.unchecked.is_empty() {
                 "none".to_owned()
             } else {
@@ -268,6 +285,20 @@ impl Report {
         }
         for slug in &self.unchecked {
             let _ = writeln!(out, "== {slug}: unchecked, no page in {SOURCES_DIR}/");
+        }
+        if !self.wild.facts.is_empty() {
+            let _ = writeln!(
+                out,
+                "== {SOURCES_DIR}/{}: \"{}\"",
+                wild::FILE,
+                wild::SECTION
+            );
+            for (fact, by) in &self.wild.facts {
+                let _ = writeln!(out, "  {:<10} {}", by.len(), fact.title);
+                for pointer in by {
+                    let _ = writeln!(out, "             {pointer}");
+                }
+            }
         }
         let problems = self.problems();
         if !problems.is_empty() {
