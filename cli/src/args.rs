@@ -118,12 +118,17 @@ pub struct EndpointArgs {
 #[derive(Debug, Args)]
 pub struct BatchArgs {
     /// The JSONL file: one {"endpoint": ..., "request": {...}} per line
-    #[arg(value_name = "FILE.jsonl")]
-    pub file: PathBuf,
-    /// Where images, the journal and the lock go
+    #[arg(value_name = "FILE.jsonl", required_unless_present = "status")]
+    pub file: Option<PathBuf>,
+    /// Where images and the journal go
     #[arg(long, value_name = "DIR")]
     pub out_dir: PathBuf,
-    /// Lines in flight at once
+    /// Show what the journal in --out-dir records (each request not done,
+    /// and the money) and send nothing; works while a batch runs there
+    #[arg(long)]
+    pub status: bool,
+    /// Submissions in flight at once (POSTs; accepted jobs are then followed
+    /// without holding a place)
     #[arg(long, short = 'j', value_name = "N", default_value = "4",
           value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,

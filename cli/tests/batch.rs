@@ -392,3 +392,42 @@ fn bad_lines_fail_alone_and_the_exit_code_says_so() {
     assert!(stderr.contains("unknown endpoint `4-magic`"), "{stderr}");
     assert_eq!(pngs(&out), 2);
 }
+
+/// `--status` reads the journal (no lock needed) and sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_the_journal_and_sends_nothing() {
+    let server = mock().start().await.unwrap();
+    let (_dir, lines, out) = common::folder();
+    write_prompts(&lines, 3);
+    assert!(run_batch(&server, &lines, &out, &[]).await.status.success());
+    // As if killed after the POSTs: intents and attempts only.
+    let journal = out.join("journal.jsonl");
+    let kept: String = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains(r#""record":"accepted""#) && !l.contains(r#""record":"done""#))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&journal, kept).unwrap();
+    let asked = server.requests_received();
+    let output = assert_cmd::Command::cargo_bin("ideogram")
+        .unwrap()
+        .args(["batch", "--status", "--out-dir"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let shown = stdout(&output);
+    assert!(shown.contains("3 request(s): 0 done"), "{shown}");
+    assert!(shown.contains("3 sent without an answer"), "{shown}");
+    assert_eq!(
+        shown.matches("sent, no answer recorded").count(),
+        3,
+        "{shown}"
+    );
+    assert_eq!(
+        server.requests_received(),
+        asked,
+        "nothing was asked of Segmind"
+    );
+}

@@ -24,8 +24,16 @@ pub const JOURNAL: &str = "journal.jsonl";
 /// Attempts the client makes of one call (connection failures, 429s, GETs).
 const ATTEMPTS: u32 = 6;
 
+mod status;
+
 pub async fn run(args: BatchArgs) -> Result<(), Failure> {
-    let (lines, invalid) = lines::read(&args.file)?;
+    if args.status {
+        return status::show(&args.out_dir);
+    }
+    let Some(file) = &args.file else {
+        return Err(Failure::input("give the JSONL file of the batch"));
+    };
+    let (lines, invalid) = lines::read(file)?;
     paths::prepare_out_dir(&args.out_dir)?;
     let budget = args
         .max_spend

@@ -38,6 +38,8 @@ pub struct JsonlStore {
     /// The file's length: where the next record starts.
     len: u64,
     repairs: Repairs,
+    /// Opened to look only: nothing mended, nothing appended, no lock.
+    read_only: Option<u32>,
 }
 
 impl JsonlStore {
@@ -80,6 +82,7 @@ impl JsonlStore {
             file,
             len: complete,
             repairs,
+            read_only: None,
         };
         match store.header()? {
             Some(h) if h.format == FORMAT && h.version == VERSION => {}
@@ -115,6 +118,48 @@ impl JsonlStore {
             }
         }
         Ok(store)
+    }
+
+    /// Opens the ledger file at `path` to look only: no lock (a batch may
+    /// be running on it), nothing mended or migrated, and
+    /// [`append`](Store::append) refused. A torn last record is left out;
+    /// a version 2 file is read as it would be migrated.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let what = || format!("the ledger {}", path.display());
+        let mut file = File::open(&path).map_err(|e| StoreError::io(what(), e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| StoreError::io(what(), e))?
+            .len();
+        let complete = end_of_last_line(&mut file, len).map_err(|e| StoreError::io(what(), e))?;
+        let mut store = Self {
+            path,
+            file,
+            len: complete,
+            repairs: Repairs {
+                torn_bytes: len - complete,
+                ..Repairs::default()
+            },
+            read_only: Some(VERSION),
+        };
+        match store.header()? {
+            Some(h) if h.format == FORMAT && (h.version == VERSION || h.version == migrate::V2) => {
+                store.read_only = Some(h.version);
+                Ok(store)
+            }
+            Some(h) => Err(StoreError::Format(format!(
+                "{} was written by {} version {}, which this version cannot read",
+                store.path.display(),
+                h.format,
+                h.version
+            ))),
+            None if store.len == 0 => Ok(store),
+            None => Err(StoreError::Format(format!(
+                "{} has no header: it is not a ledger this version can read",
+                store.path.display()
+            ))),
+        }
     }
 
     /// The file's path.
@@ -187,9 +232,14 @@ impl Store for JsonlStore {
             if text.is_empty() || serde_json::from_slice::<Header>(text).is_ok() {
                 continue;
             }
-            match serde_json::from_slice::<Event>(text) {
-                Ok(event) => sink(event),
-                Err(_) => skipped += 1,
+            let event = if self.read_only == Some(migrate::V2) {
+                migrate::v2_event(text)
+            } else {
+                serde_json::from_slice::<Event>(text).ok()
+            };
+            match event {
+                Some(event) => sink(event),
+                None => skipped += 1,
             }
         }
         self.repairs.skipped = skipped;
@@ -197,6 +247,12 @@ impl Store for JsonlStore {
     }
 
     fn append(&mut self, event: &Event) -> Result<(), StoreError> {
+        if self.read_only.is_some() {
+            return Err(StoreError::Format(format!(
+                "{} was opened to look only",
+                self.path.display()
+            )));
+        }
         self.write_line(serde_json::to_vec(event), event.must_sync())
     }
 
@@ -322,6 +378,19 @@ mod tests {
             std::fs::read_to_string(&headless).unwrap(),
             format!("{legacy}\n")
         );
+    }
+
+    #[test]
+    fn a_look_needs_no_lock_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let mut writer = JsonlStore::open(&path).unwrap();
+        writer.append(&sending("a")).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let mut look = JsonlStore::open_read_only(&path).unwrap();
+        assert_eq!(events(&mut look), vec![sending("a")]);
+        assert!(look.append(&sending("b")).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), before);
     }
 
     #[test]

@@ -206,6 +206,13 @@ impl Record {
     }
 }
 
+/// The event a version 2 record line means, if it is one.
+pub(crate) fn v2_event(line: &[u8]) -> Option<Event> {
+    serde_json::from_slice::<Record>(line)
+        .ok()
+        .map(Record::into_event)
+}
+
 /// Rewrites the version 2 file at `path` as this version: the new file is
 /// written beside it, synced, and renamed over it; the original is kept as
 /// `<path>.v2`. A crash at any point leaves either file whole.
