@@ -504,6 +504,14 @@ mod tests {
                 );
             }
         }
+        for kind in crate::OperationKind::ALL {
+            for status in kind.documented().iter().filter(|s| **s >= 400) {
+                assert!(
+                    !matches!(ApiErrorKind::from_status(*status), ApiErrorKind::Other(_)),
+                    "{kind:?} documents {status}, which has no ApiErrorKind"
+                );
+            }
+        }
         assert_eq!(ApiErrorKind::from_status(418), ApiErrorKind::Other(418));
     }
 
