@@ -95,9 +95,8 @@ pub struct EndpointArgs {
     /// Read the request from a JSON file (flags given too override its members); - reads stdin
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Where to save the image; the extension follows the real format [default: <endpoint>.png]
-    #[arg(long, short = 'o', value_name = "PATH")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Use the synchronous API (v1): one request that answers with the image.
     /// By default the queue (v2) is used: the job id is known before any
     /// money is at risk, so an interruption never loses a paid image
@@ -113,6 +112,23 @@ pub struct EndpointArgs {
     /// to Segmind's storage first (Segmind documents the upload)
     #[arg(long)]
     pub inline_images: bool,
+}
+
+// Where the image goes. (Not a doc comment: that would become the
+// description of every command the group is added to.)
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Where to save the image; the extension follows the real format (a PNG
+    /// asked as `out.jpg` is saved as `out.png`) [default: a name of its own
+    /// per job]
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Replace the file at --out if there is one. Without it an existing
+    /// file (at --out, or where the real format puts the image) is refused
+    /// before anything is sent; a file at another path than --out is never
+    /// replaced: the image gets a free name (`out-1.png`)
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 #[derive(Debug, Args)]
@@ -185,9 +201,8 @@ pub struct JobWaitArgs {
     /// The job's id, as printed when it was submitted
     #[arg(value_name = "REQUEST_ID")]
     pub id: String,
-    /// Where to save the image; the extension follows the real format
-    #[arg(long, short = 'o', value_name = "PATH")]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
     #[command(flatten)]
     pub wait: WaitArgs,
     #[command(flatten)]

@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use crate::command::{resolve_endpoint, short_name};
 use crate::failure::Failure;
+use crate::paths::is_safe_file_stem;
 use crate::payload::validate;
 
 /// One line that can run: its id and its validated request.
@@ -103,14 +104,6 @@ fn parse(number: usize, text: &str) -> Result<(Line, bool), (String, String)> {
     let given = id.is_some();
     let id = id.unwrap_or_else(|| format!("{}-{}", short_name(info.slug), fingerprint.short(12)));
     Ok((Line { id, request }, given))
-}
-
-fn is_safe_file_stem(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 128
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && !s.starts_with('.')
 }
 
 #[cfg(test)]

@@ -128,7 +128,7 @@
 // Layers, each using only those above it: input (held by the generated
 // requests), outcome (read by the generated classes of answers), error,
 // classify, api_key, protocol, retry, wait, pace, config, body, image,
-// media, decode, transport, upload, session, poll, client, account,
+// save, media, decode, transport, upload, session, poll, client, account,
 // blocking. A test (tests/module_graph.rs) keeps it that way.
 mod account;
 mod api_key;
@@ -153,6 +153,7 @@ mod pace;
 mod poll;
 mod protocol;
 mod retry;
+mod save;
 mod session;
 mod transport;
 mod upload;
