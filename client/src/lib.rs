@@ -126,7 +126,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Layers, each using only those above it: input (held by the generated
-// requests), outcome (read by the generated classes of answers), error,
+// requests), outcome (read by the generated classes of answers), palette
+// (text forms of the generated palettes), error,
 // classify, api_key, protocol, retry, wait, pace, config, body, image,
 // save, media, decode, transport, upload, session, poll, client, account,
 // blocking. A test (tests/module_graph.rs) keeps it that way.
@@ -150,6 +151,7 @@ mod input;
 mod media;
 mod outcome;
 mod pace;
+mod palette;
 mod poll;
 mod protocol;
 mod retry;
@@ -167,11 +169,14 @@ pub use config::{
     API_KEY_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_JSON_BYTES,
     DEFAULT_USER_AGENT,
 };
+#[doc(inline)]
 pub use endpoint::{
     ApiInfo, Endpoint, EndpointInfo, FieldInfo, FieldShape, Operation, Price, ResponseHeaders,
     ResponseKind,
 };
 pub use error::{ApiErrorKind, BodyKind, Error, TransportError};
+// Inlined: the front page lists every request, enum and value type.
+#[doc(inline)]
 pub use generated::*;
 pub use image::{GeneratedImage, ImageEncoding, ImageFormat, ImageMetadata, MAX_INPUT_IMAGE_BYTES};
 pub use input::ImageInput;
@@ -179,8 +184,9 @@ pub use outcome::{Billing, Delivery, Outcome, Retry};
 pub use pace::Pacer;
 pub use poll::{Job, JobHandle};
 pub use retry::{MAX_REPORTED_SERVER_DELAY, RetryPolicy};
+#[doc(inline)]
 pub use validation::{
-    FromJson, InvalidValue, ParseEnumError, Rule, Validate, ValidationErrors, Violation,
+    FromJson, InvalidValue, ParseEnumError, Rule, SizeError, Validate, ValidationErrors, Violation,
 };
 pub use wait::{JobUpdate, WaitOptions};
 

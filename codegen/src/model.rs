@@ -72,6 +72,25 @@ pub struct ScalarDef {
     pub doc: Doc,
     pub kind: ScalarKind,
     pub usage: Usage,
+    /// The first of the schema's `examples`, shown in messages.
+    pub example: Option<String>,
+}
+
+impl ScalarDef {
+    /// What a valid value is, in words, from the title and the example
+    /// (`a hex colour such as #b470b3`), for the message of a broken
+    /// pattern; `None` without both.
+    pub fn what(&self) -> Option<String> {
+        let title = self.doc.title.as_deref()?.trim();
+        let example = self.example.as_deref()?;
+        let noun = title.to_lowercase();
+        let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        Some(format!("{article} {noun} such as {example}"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -151,6 +170,8 @@ pub struct FieldDef {
     pub default: Option<Value>,
     pub min_items: Option<u64>,
     pub max_items: Option<u64>,
+    /// `minLength` / `maxLength` of an inline string member, in characters.
+    pub length: (Option<u64>, Option<u64>),
     /// `x-segmind-member`: what the runtime reads this member as.
     pub member: Option<Member>,
 }

@@ -71,11 +71,11 @@ pub const API: ApiInfo = ApiInfo {
 
 /// `POST /v1/ideogram-txt-2-img`: Ideogram Text to Image.
 ///
-/// Turns a text prompt into an image. Good at legible text inside images, designs and realistic scenes. Synchronous: the answer is the image itself; only a 200 is billed.
+/// Turns a text prompt into an image. Good at legible text inside images, designs and realistic scenes.
 pub static IDEOGRAM_TXT_2_IMG: EndpointInfo = EndpointInfo {
     slug: "ideogram-txt-2-img",
     title: "Ideogram Text to Image",
-    summary: "Turns a text prompt into an image. Good at legible text inside images, designs and realistic scenes. Synchronous: the answer is the image itself; only a 200 is billed.",
+    summary: "Turns a text prompt into an image. Good at legible text inside images, designs and realistic scenes.",
     request_type: "IdeogramTxt2ImgRequest",
     response: ResponseKind::JsonOrImage,
     price_usd: None,
@@ -91,6 +91,7 @@ pub static IDEOGRAM_TXT_2_IMG: EndpointInfo = EndpointInfo {
             required: true,
             default: None,
             shape: FieldShape::Text,
+            sizes: None,
         },
         FieldInfo {
             name: "color_palette",
@@ -98,6 +99,7 @@ pub static IDEOGRAM_TXT_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: None,
             shape: FieldShape::Json,
+            sizes: None,
         },
         FieldInfo {
             name: "magic_prompt_option",
@@ -105,6 +107,7 @@ pub static IDEOGRAM_TXT_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("AUTO"),
             shape: FieldShape::Choice(MagicPromptOption::VALUES),
+            sizes: None,
         },
         FieldInfo {
             name: "negative_prompt",
@@ -112,6 +115,7 @@ pub static IDEOGRAM_TXT_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: None,
             shape: FieldShape::Text,
+            sizes: None,
         },
         FieldInfo {
             name: "resolution",
@@ -119,16 +123,18 @@ pub static IDEOGRAM_TXT_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("RESOLUTION_1024_1024"),
             shape: FieldShape::Choice(V2Resolution::VALUES),
+            sizes: Some(V2Resolution::SIZES),
         },
         FieldInfo {
             name: "seed",
-            doc: "Seed for a repeatable result (100 to 999999).",
+            doc: "Seed for a repeatable result.",
             required: false,
             default: None,
             shape: FieldShape::Integer {
                 min: Some(100),
                 max: Some(999999),
             },
+            sizes: None,
         },
         FieldInfo {
             name: "style_type",
@@ -136,6 +142,7 @@ pub static IDEOGRAM_TXT_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("GENERAL"),
             shape: FieldShape::Choice(StyleType::VALUES),
+            sizes: None,
         },
     ],
 };
@@ -160,11 +167,11 @@ impl From<IdeogramTxt2ImgRequest> for AnyRequest {
 
 /// `POST /v1/ideogram-img-2-img`: Ideogram Image to Image.
 ///
-/// Transforms an input image under the guidance of a prompt: enhance, modify or restyle it. Synchronous: the answer is the image itself; only a 200 is billed.
+/// Transforms an input image under the guidance of a prompt: enhance, modify or restyle it.
 pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
     slug: "ideogram-img-2-img",
     title: "Ideogram Image to Image",
-    summary: "Transforms an input image under the guidance of a prompt: enhance, modify or restyle it. Synchronous: the answer is the image itself; only a 200 is billed.",
+    summary: "Transforms an input image under the guidance of a prompt: enhance, modify or restyle it.",
     request_type: "IdeogramImg2ImgRequest",
     response: ResponseKind::Image,
     price_usd: Some(Price {
@@ -183,6 +190,7 @@ pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: true,
             default: None,
             shape: FieldShape::Uri,
+            sizes: None,
         },
         FieldInfo {
             name: "prompt",
@@ -190,6 +198,7 @@ pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: true,
             default: None,
             shape: FieldShape::Text,
+            sizes: None,
         },
         FieldInfo {
             name: "color_palette",
@@ -197,16 +206,18 @@ pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: None,
             shape: FieldShape::Json,
+            sizes: None,
         },
         FieldInfo {
             name: "image_weight",
-            doc: "How strongly the input image shapes the output (1 to 100).",
+            doc: "How strongly the input image shapes the output.",
             required: false,
             default: Some("50"),
             shape: FieldShape::Integer {
                 min: Some(1),
                 max: Some(100),
             },
+            sizes: None,
         },
         FieldInfo {
             name: "magic_prompt_option",
@@ -214,6 +225,7 @@ pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("AUTO"),
             shape: FieldShape::Choice(MagicPromptOption::VALUES),
+            sizes: None,
         },
         FieldInfo {
             name: "negative_prompt",
@@ -221,6 +233,7 @@ pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: None,
             shape: FieldShape::Text,
+            sizes: None,
         },
         FieldInfo {
             name: "resolution",
@@ -228,16 +241,18 @@ pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("RESOLUTION_1024_1024"),
             shape: FieldShape::Choice(V2Resolution::VALUES),
+            sizes: Some(V2Resolution::SIZES),
         },
         FieldInfo {
             name: "seed",
-            doc: "Seed for a repeatable result (100 to 999999).",
+            doc: "Seed for a repeatable result.",
             required: false,
             default: None,
             shape: FieldShape::Integer {
                 min: Some(100),
                 max: Some(999999),
             },
+            sizes: None,
         },
         FieldInfo {
             name: "style_type",
@@ -245,6 +260,7 @@ pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("GENERAL"),
             shape: FieldShape::Choice(StyleType::VALUES),
+            sizes: None,
         },
     ],
 };
@@ -269,11 +285,11 @@ impl From<IdeogramImg2ImgRequest> for AnyRequest {
 
 /// `POST /v1/ideogram-turbo-img-2-img`: Ideogram Turbo Image to Image.
 ///
-/// Fast, cheaper image to image for quick edits and remixes. Synchronous: the answer is the image itself; only a 200 is billed.
+/// Fast, cheaper image to image for quick edits and remixes.
 pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
     slug: "ideogram-turbo-img-2-img",
     title: "Ideogram Turbo Image to Image",
-    summary: "Fast, cheaper image to image for quick edits and remixes. Synchronous: the answer is the image itself; only a 200 is billed.",
+    summary: "Fast, cheaper image to image for quick edits and remixes.",
     request_type: "IdeogramTurboImg2ImgRequest",
     response: ResponseKind::Image,
     price_usd: Some(Price {
@@ -292,6 +308,7 @@ pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: true,
             default: None,
             shape: FieldShape::Uri,
+            sizes: None,
         },
         FieldInfo {
             name: "prompt",
@@ -299,6 +316,7 @@ pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: true,
             default: None,
             shape: FieldShape::Text,
+            sizes: None,
         },
         FieldInfo {
             name: "color_palette",
@@ -306,16 +324,18 @@ pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: None,
             shape: FieldShape::Json,
+            sizes: None,
         },
         FieldInfo {
             name: "image_weight",
-            doc: "How strongly the input image shapes the output (1 to 100).",
+            doc: "How strongly the input image shapes the output.",
             required: false,
             default: Some("50"),
             shape: FieldShape::Integer {
                 min: Some(1),
                 max: Some(100),
             },
+            sizes: None,
         },
         FieldInfo {
             name: "magic_prompt_option",
@@ -323,6 +343,7 @@ pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("AUTO"),
             shape: FieldShape::Choice(MagicPromptOption::VALUES),
+            sizes: None,
         },
         FieldInfo {
             name: "negative_prompt",
@@ -330,6 +351,7 @@ pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: None,
             shape: FieldShape::Text,
+            sizes: None,
         },
         FieldInfo {
             name: "resolution",
@@ -337,16 +359,18 @@ pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("RESOLUTION_1024_1024"),
             shape: FieldShape::Choice(V2Resolution::VALUES),
+            sizes: Some(V2Resolution::SIZES),
         },
         FieldInfo {
             name: "seed",
-            doc: "Seed for a repeatable result (100 to 999999).",
+            doc: "Seed for a repeatable result.",
             required: false,
             default: None,
             shape: FieldShape::Integer {
                 min: Some(100),
                 max: Some(999999),
             },
+            sizes: None,
         },
         FieldInfo {
             name: "style_type",
@@ -354,6 +378,7 @@ pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("GENERAL"),
             shape: FieldShape::Choice(StyleType::VALUES),
+            sizes: None,
         },
     ],
 };
@@ -378,11 +403,11 @@ impl From<IdeogramTurboImg2ImgRequest> for AnyRequest {
 
 /// `POST /v1/ideogram-2a-img-2-img`: Ideogram 2a Image to Image.
 ///
-/// Image to image with the Ideogram 2a model. Does not take a colour palette. Synchronous: the answer is the image itself; only a 200 is billed.
+/// Image to image with the Ideogram 2a model. Does not take a colour palette.
 pub static IDEOGRAM_2A_IMG_2_IMG: EndpointInfo = EndpointInfo {
     slug: "ideogram-2a-img-2-img",
     title: "Ideogram 2a Image to Image",
-    summary: "Image to image with the Ideogram 2a model. Does not take a colour palette. Synchronous: the answer is the image itself; only a 200 is billed.",
+    summary: "Image to image with the Ideogram 2a model. Does not take a colour palette.",
     request_type: "Ideogram2aImg2ImgRequest",
     response: ResponseKind::Image,
     price_usd: None,
@@ -398,6 +423,7 @@ pub static IDEOGRAM_2A_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: true,
             default: None,
             shape: FieldShape::Uri,
+            sizes: None,
         },
         FieldInfo {
             name: "prompt",
@@ -405,16 +431,18 @@ pub static IDEOGRAM_2A_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: true,
             default: None,
             shape: FieldShape::Text,
+            sizes: None,
         },
         FieldInfo {
             name: "image_weight",
-            doc: "How strongly the input image shapes the output (1 to 100).",
+            doc: "How strongly the input image shapes the output.",
             required: false,
             default: Some("50"),
             shape: FieldShape::Integer {
                 min: Some(1),
                 max: Some(100),
             },
+            sizes: None,
         },
         FieldInfo {
             name: "magic_prompt_option",
@@ -422,6 +450,7 @@ pub static IDEOGRAM_2A_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("AUTO"),
             shape: FieldShape::Choice(MagicPromptOption::VALUES),
+            sizes: None,
         },
         FieldInfo {
             name: "resolution",
@@ -429,16 +458,18 @@ pub static IDEOGRAM_2A_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("RESOLUTION_1024_1024"),
             shape: FieldShape::Choice(V2Resolution::VALUES),
+            sizes: Some(V2Resolution::SIZES),
         },
         FieldInfo {
             name: "seed",
-            doc: "Seed for a repeatable result (100 to 999999).",
+            doc: "Seed for a repeatable result.",
             required: false,
             default: None,
             shape: FieldShape::Integer {
                 min: Some(100),
                 max: Some(999999),
             },
+            sizes: None,
         },
         FieldInfo {
             name: "style_type",
@@ -446,6 +477,7 @@ pub static IDEOGRAM_2A_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("GENERAL"),
             shape: FieldShape::Choice(StyleType::VALUES),
+            sizes: None,
         },
     ],
 };
@@ -470,11 +502,11 @@ impl From<Ideogram2aImg2ImgRequest> for AnyRequest {
 
 /// `POST /v1/ideogram-3-reframe`: Ideogram 3 Reframe.
 ///
-/// Adapts an image to another resolution and aspect ratio with Ideogram 3. Synchronous: the answer is the image itself; only a 200 is billed.
+/// Adapts an image to another resolution and aspect ratio with Ideogram 3.
 pub static IDEOGRAM_3_REFRAME: EndpointInfo = EndpointInfo {
     slug: "ideogram-3-reframe",
     title: "Ideogram 3 Reframe",
-    summary: "Adapts an image to another resolution and aspect ratio with Ideogram 3. Synchronous: the answer is the image itself; only a 200 is billed.",
+    summary: "Adapts an image to another resolution and aspect ratio with Ideogram 3.",
     request_type: "Ideogram3ReframeRequest",
     response: ResponseKind::Image,
     price_usd: Some(Price {
@@ -493,6 +525,7 @@ pub static IDEOGRAM_3_REFRAME: EndpointInfo = EndpointInfo {
             required: true,
             default: None,
             shape: FieldShape::Uri,
+            sizes: None,
         },
         FieldInfo {
             name: "color_palette",
@@ -500,6 +533,7 @@ pub static IDEOGRAM_3_REFRAME: EndpointInfo = EndpointInfo {
             required: false,
             default: None,
             shape: FieldShape::Json,
+            sizes: None,
         },
         FieldInfo {
             name: "rendering_speed",
@@ -507,6 +541,7 @@ pub static IDEOGRAM_3_REFRAME: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("DEFAULT"),
             shape: FieldShape::Choice(RenderingSpeed::VALUES),
+            sizes: None,
         },
         FieldInfo {
             name: "resolution",
@@ -514,16 +549,18 @@ pub static IDEOGRAM_3_REFRAME: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("1024x1024"),
             shape: FieldShape::Choice(V3Resolution::VALUES),
+            sizes: Some(V3Resolution::SIZES),
         },
         FieldInfo {
             name: "seed",
-            doc: "Seed for a repeatable result (100 to 999999).",
+            doc: "Seed for a repeatable result.",
             required: false,
             default: None,
             shape: FieldShape::Integer {
                 min: Some(100),
                 max: Some(999999),
             },
+            sizes: None,
         },
         FieldInfo {
             name: "style_codes",
@@ -531,6 +568,7 @@ pub static IDEOGRAM_3_REFRAME: EndpointInfo = EndpointInfo {
             required: false,
             default: None,
             shape: FieldShape::List(&FieldShape::Text),
+            sizes: None,
         },
         FieldInfo {
             name: "style_reference_images",
@@ -538,6 +576,7 @@ pub static IDEOGRAM_3_REFRAME: EndpointInfo = EndpointInfo {
             required: false,
             default: None,
             shape: FieldShape::List(&FieldShape::Uri),
+            sizes: None,
         },
     ],
 };
@@ -682,14 +721,26 @@ impl AnyRequest {
         }
     }
 
-    /// The seed, when the endpoint takes one and it is set (and not negative).
+    /// The seed as a number every endpoint's seed fits in, when the
+    /// endpoint takes one and it is set (and not negative). Each request
+    /// type's own `seed_value()` returns the seed as it is typed.
     pub fn seed_value(&self) -> Option<u64> {
         match self {
-            Self::IdeogramTxt2Img(request) => request.seed_value(),
-            Self::IdeogramImg2Img(request) => request.seed_value(),
-            Self::IdeogramTurboImg2Img(request) => request.seed_value(),
-            Self::Ideogram2aImg2Img(request) => request.seed_value(),
-            Self::Ideogram3Reframe(request) => request.seed_value(),
+            Self::IdeogramTxt2Img(request) => {
+                request.seed_value().map(|seed| u64::from(seed.get()))
+            }
+            Self::IdeogramImg2Img(request) => {
+                request.seed_value().map(|seed| u64::from(seed.get()))
+            }
+            Self::IdeogramTurboImg2Img(request) => {
+                request.seed_value().map(|seed| u64::from(seed.get()))
+            }
+            Self::Ideogram2aImg2Img(request) => {
+                request.seed_value().map(|seed| u64::from(seed.get()))
+            }
+            Self::Ideogram3Reframe(request) => {
+                request.seed_value().map(|seed| u64::from(seed.get()))
+            }
         }
     }
 

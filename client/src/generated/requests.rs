@@ -20,6 +20,9 @@ use super::*;
 #[non_exhaustive]
 pub struct IdeogramTxt2ImgRequest {
     /// What the image should show.
+    ///
+    /// Must not be empty.
+    #[cfg_attr(feature = "schemars", schemars(length(min = 1)))]
     pub prompt: String,
     /// A colour palette for generation.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -37,7 +40,7 @@ pub struct IdeogramTxt2ImgRequest {
     /// The server's default is `RESOLUTION_1024_1024`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution: Option<V2Resolution>,
-    /// Seed for a repeatable result (100 to 999999).
+    /// Seed for a repeatable result.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<Seed>,
     /// Style of the output image.
@@ -103,7 +106,7 @@ impl IdeogramTxt2ImgRequest {
         self
     }
 
-    /// Sets `seed`. Seed for a repeatable result (100 to 999999).
+    /// Sets `seed`. Seed for a repeatable result.
     #[must_use]
     pub fn seed(mut self, seed: Seed) -> Self {
         self.seed = Some(seed);
@@ -128,6 +131,15 @@ impl<'de> Deserialize<'de> for IdeogramTxt2ImgRequest {
 
 impl Validate for IdeogramTxt2ImgRequest {
     fn validate_at(&self, path: &Path<'_>, errors: &mut Vec<Violation>) {
+        {
+            let value = &self.prompt;
+            let field_path = path.field("prompt");
+            crate::__private::record(
+                crate::__private::check_length(value, Some(1), None),
+                &field_path,
+                errors,
+            );
+        }
         if let Some(value) = &self.color_palette {
             let field_path = path.field("color_palette");
             value.validate_at(&field_path, errors);
@@ -183,8 +195,8 @@ impl IdeogramTxt2ImgRequest {
     }
 
     /// The seed (`seed`), when set.
-    pub fn seed_value(&self) -> Option<u64> {
-        self.seed.map(|seed| u64::from(seed.get()))
+    pub fn seed_value(&self) -> Option<Seed> {
+        self.seed
     }
 
     /// Width and height in pixels of the image this request asks for: `resolution`, or the server's default `RESOLUTION_1024_1024` when it is unset.
@@ -207,11 +219,14 @@ pub struct IdeogramImg2ImgRequest {
     /// A URL, or a local file or bytes that the client uploads to Segmind's storage (or inlines) when it sends the request: see [`ImageInput`].
     pub image_file: ImageInput,
     /// What the image should show.
+    ///
+    /// Must not be empty.
+    #[cfg_attr(feature = "schemars", schemars(length(min = 1)))]
     pub prompt: String,
     /// A colour palette for generation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub color_palette: Option<ColorPalette>,
-    /// How strongly the input image shapes the output (1 to 100).
+    /// How strongly the input image shapes the output.
     ///
     /// The server's default is `50`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -229,7 +244,7 @@ pub struct IdeogramImg2ImgRequest {
     /// The server's default is `RESOLUTION_1024_1024`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution: Option<V2Resolution>,
-    /// Seed for a repeatable result (100 to 999999).
+    /// Seed for a repeatable result.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<Seed>,
     /// Style of the output image.
@@ -275,7 +290,7 @@ impl IdeogramImg2ImgRequest {
         self
     }
 
-    /// Sets `image_weight`. How strongly the input image shapes the output (1 to 100).
+    /// Sets `image_weight`. How strongly the input image shapes the output.
     #[must_use]
     pub fn image_weight(mut self, image_weight: ImageWeight) -> Self {
         self.image_weight = Some(image_weight);
@@ -306,7 +321,7 @@ impl IdeogramImg2ImgRequest {
         self
     }
 
-    /// Sets `seed`. Seed for a repeatable result (100 to 999999).
+    /// Sets `seed`. Seed for a repeatable result.
     #[must_use]
     pub fn seed(mut self, seed: Seed) -> Self {
         self.seed = Some(seed);
@@ -341,6 +356,15 @@ impl Validate for IdeogramImg2ImgRequest {
                     errors,
                 );
             }
+        }
+        {
+            let value = &self.prompt;
+            let field_path = path.field("prompt");
+            crate::__private::record(
+                crate::__private::check_length(value, Some(1), None),
+                &field_path,
+                errors,
+            );
         }
         if let Some(value) = &self.color_palette {
             let field_path = path.field("color_palette");
@@ -405,8 +429,8 @@ impl IdeogramImg2ImgRequest {
     }
 
     /// The seed (`seed`), when set.
-    pub fn seed_value(&self) -> Option<u64> {
-        self.seed.map(|seed| u64::from(seed.get()))
+    pub fn seed_value(&self) -> Option<Seed> {
+        self.seed
     }
 
     /// Width and height in pixels of the image this request asks for: `resolution`, or the server's default `RESOLUTION_1024_1024` when it is unset.
@@ -429,11 +453,14 @@ pub struct IdeogramTurboImg2ImgRequest {
     /// A URL, or a local file or bytes that the client uploads to Segmind's storage (or inlines) when it sends the request: see [`ImageInput`].
     pub image_file: ImageInput,
     /// What the image should show.
+    ///
+    /// Must not be empty.
+    #[cfg_attr(feature = "schemars", schemars(length(min = 1)))]
     pub prompt: String,
     /// A colour palette for generation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub color_palette: Option<ColorPalette>,
-    /// How strongly the input image shapes the output (1 to 100).
+    /// How strongly the input image shapes the output.
     ///
     /// The server's default is `50`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -451,7 +478,7 @@ pub struct IdeogramTurboImg2ImgRequest {
     /// The server's default is `RESOLUTION_1024_1024`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution: Option<V2Resolution>,
-    /// Seed for a repeatable result (100 to 999999).
+    /// Seed for a repeatable result.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<Seed>,
     /// Style of the output image.
@@ -497,7 +524,7 @@ impl IdeogramTurboImg2ImgRequest {
         self
     }
 
-    /// Sets `image_weight`. How strongly the input image shapes the output (1 to 100).
+    /// Sets `image_weight`. How strongly the input image shapes the output.
     #[must_use]
     pub fn image_weight(mut self, image_weight: ImageWeight) -> Self {
         self.image_weight = Some(image_weight);
@@ -528,7 +555,7 @@ impl IdeogramTurboImg2ImgRequest {
         self
     }
 
-    /// Sets `seed`. Seed for a repeatable result (100 to 999999).
+    /// Sets `seed`. Seed for a repeatable result.
     #[must_use]
     pub fn seed(mut self, seed: Seed) -> Self {
         self.seed = Some(seed);
@@ -563,6 +590,15 @@ impl Validate for IdeogramTurboImg2ImgRequest {
                     errors,
                 );
             }
+        }
+        {
+            let value = &self.prompt;
+            let field_path = path.field("prompt");
+            crate::__private::record(
+                crate::__private::check_length(value, Some(1), None),
+                &field_path,
+                errors,
+            );
         }
         if let Some(value) = &self.color_palette {
             let field_path = path.field("color_palette");
@@ -627,8 +663,8 @@ impl IdeogramTurboImg2ImgRequest {
     }
 
     /// The seed (`seed`), when set.
-    pub fn seed_value(&self) -> Option<u64> {
-        self.seed.map(|seed| u64::from(seed.get()))
+    pub fn seed_value(&self) -> Option<Seed> {
+        self.seed
     }
 
     /// Width and height in pixels of the image this request asks for: `resolution`, or the server's default `RESOLUTION_1024_1024` when it is unset.
@@ -651,8 +687,11 @@ pub struct Ideogram2aImg2ImgRequest {
     /// A URL, or a local file or bytes that the client uploads to Segmind's storage (or inlines) when it sends the request: see [`ImageInput`].
     pub image_file: ImageInput,
     /// What the image should show.
+    ///
+    /// Must not be empty.
+    #[cfg_attr(feature = "schemars", schemars(length(min = 1)))]
     pub prompt: String,
-    /// How strongly the input image shapes the output (1 to 100).
+    /// How strongly the input image shapes the output.
     ///
     /// The server's default is `50`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -667,7 +706,7 @@ pub struct Ideogram2aImg2ImgRequest {
     /// The server's default is `RESOLUTION_1024_1024`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution: Option<V2Resolution>,
-    /// Seed for a repeatable result (100 to 999999).
+    /// Seed for a repeatable result.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<Seed>,
     /// Style of the output image.
@@ -702,7 +741,7 @@ impl Ideogram2aImg2ImgRequest {
         }
     }
 
-    /// Sets `image_weight`. How strongly the input image shapes the output (1 to 100).
+    /// Sets `image_weight`. How strongly the input image shapes the output.
     #[must_use]
     pub fn image_weight(mut self, image_weight: ImageWeight) -> Self {
         self.image_weight = Some(image_weight);
@@ -726,7 +765,7 @@ impl Ideogram2aImg2ImgRequest {
         self
     }
 
-    /// Sets `seed`. Seed for a repeatable result (100 to 999999).
+    /// Sets `seed`. Seed for a repeatable result.
     #[must_use]
     pub fn seed(mut self, seed: Seed) -> Self {
         self.seed = Some(seed);
@@ -761,6 +800,15 @@ impl Validate for Ideogram2aImg2ImgRequest {
                     errors,
                 );
             }
+        }
+        {
+            let value = &self.prompt;
+            let field_path = path.field("prompt");
+            crate::__private::record(
+                crate::__private::check_length(value, Some(1), None),
+                &field_path,
+                errors,
+            );
         }
     }
 }
@@ -813,8 +861,8 @@ impl Ideogram2aImg2ImgRequest {
     }
 
     /// The seed (`seed`), when set.
-    pub fn seed_value(&self) -> Option<u64> {
-        self.seed.map(|seed| u64::from(seed.get()))
+    pub fn seed_value(&self) -> Option<Seed> {
+        self.seed
     }
 
     /// Width and height in pixels of the image this request asks for: `resolution`, or the server's default `RESOLUTION_1024_1024` when it is unset.
@@ -852,7 +900,7 @@ pub struct Ideogram3ReframeRequest {
     /// The server's default is `1024x1024`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution: Option<V3Resolution>,
-    /// Seed for a repeatable result (100 to 999999).
+    /// Seed for a repeatable result.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<Seed>,
     /// Style codes to apply. Cannot be combined with non-empty `style_reference_images`.
@@ -911,7 +959,7 @@ impl Ideogram3ReframeRequest {
         self
     }
 
-    /// Sets `seed`. Seed for a repeatable result (100 to 999999).
+    /// Sets `seed`. Seed for a repeatable result.
     #[must_use]
     pub fn seed(mut self, seed: Seed) -> Self {
         self.seed = Some(seed);
@@ -1035,8 +1083,8 @@ impl FromJson for Ideogram3ReframeRequest {
 
 impl Ideogram3ReframeRequest {
     /// The seed (`seed`), when set.
-    pub fn seed_value(&self) -> Option<u64> {
-        self.seed.map(|seed| u64::from(seed.get()))
+    pub fn seed_value(&self) -> Option<Seed> {
+        self.seed
     }
 
     /// Width and height in pixels of the image this request asks for: `resolution`, or the server's default `1024x1024` when it is unset.
