@@ -223,7 +223,7 @@ async fn identical_requests_each_keep_their_own_job() {
     let ledger = Ledger::open_file(journal(&out), Budget::unlimited()).unwrap();
     let jobs: std::collections::HashSet<String> = ledger.with_book(|book| {
         book.iter()
-            .filter_map(|(_, s)| s.job_id().map(str::to_owned))
+            .filter_map(|(_, s)| s.job_id().map(ToString::to_string))
             .collect()
     });
     assert_eq!(jobs.len(), 2, "each has its own job");
@@ -361,7 +361,7 @@ async fn a_dropped_submission_is_reconciled_not_paid_again() {
     let ledger = Ledger::open_file(dir.path().join("spend.jsonl"), Budget::unlimited()).unwrap();
     let client = client(&server, None);
     let item = prompt("order-1", "a lighthouse");
-    let key = Ledger::key(&item.id, &item.request).unwrap();
+    let key = Ledger::key(item.id.as_str(), &item.request).unwrap();
     let ticket = ledger.begin(key.clone(), &item.request).unwrap();
     let dropped =
         tokio::time::timeout(Duration::from_millis(400), ledger.submit(&client, ticket)).await;
@@ -410,7 +410,7 @@ async fn a_submission_dropped_before_sending_holds_nothing() {
     let client = client(&server, Some(&pacer));
     // The pacer's one turn goes to a first submission.
     let first = prompt("x", "first");
-    let key = Ledger::key(&first.id, &first.request).unwrap();
+    let key = Ledger::key(first.id.as_str(), &first.request).unwrap();
     let ticket = ledger.begin(key, &first.request).unwrap();
     assert!(matches!(
         ledger.submit(&client, ticket).await,
@@ -418,7 +418,7 @@ async fn a_submission_dropped_before_sending_holds_nothing() {
     ));
     // The second waits for a turn that will not come for an hour.
     let item = prompt("y", "second");
-    let key = Ledger::key(&item.id, &item.request).unwrap();
+    let key = Ledger::key(item.id.as_str(), &item.request).unwrap();
     let ticket = ledger.begin(key.clone(), &item.request).unwrap();
     let waited =
         tokio::time::timeout(Duration::from_millis(200), ledger.submit(&client, ticket)).await;
@@ -438,7 +438,7 @@ async fn an_earlier_journal_is_migrated_and_its_job_fetched() {
     let client = client(&server, None);
     let item = prompt("a", "migrated");
     let job = client.submit_any(&item.request).await.unwrap();
-    let key = Ledger::key(&item.id, &item.request).unwrap();
+    let key = Ledger::key(item.id.as_str(), &item.request).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();

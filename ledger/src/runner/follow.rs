@@ -38,14 +38,6 @@ async fn follow(batch: &Batch, item: &Follow) -> (Outcome, String) {
         // An id the client refuses to put in a URL cannot be followed.
         Err(e) => return (Outcome::Failed, e.to_string()),
     };
-    // A done image whose file is gone: its output URL lives longer than
-    // the job's result.
-    if let Kind::Refetch(Some(url)) = &item.kind {
-        let result = JobResult::new(JobStatus::Completed).output(Value::String(url.clone()));
-        if let Some(saved) = fetch_and_save(batch, item, &job, &result).await {
-            return saved;
-        }
-    }
     let waited = batch
         .unless_interrupted(job.wait_with(batch.wait.clone()))
         .await;
