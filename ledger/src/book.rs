@@ -143,10 +143,7 @@ impl Book {
         if after.in_flight
             && let Some(endpoint) = &after.endpoint
         {
-            self.endpoints
-                .entry(*endpoint)
-                .or_default()
-                .in_flight += 1;
+            self.endpoints.entry(*endpoint).or_default().in_flight += 1;
         }
         if let (Some(endpoint), false) = (&after.endpoint, refetch) {
             let costs = self.endpoints.entry(*endpoint).or_default();

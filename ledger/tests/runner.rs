@@ -513,3 +513,149 @@ async fn every_request_is_reported_once() {
     assert_eq!(again.tally.failed, 1);
     assert_eq!(server.jobs_submitted(), 3);
 }
+
+/// A run whose client gives one attempt a second.
+async fn run_with_timeout(
+    server: &segmind_ideogram_mock::MockServer,
+    out: &std::path::Path,
+    items: Vec<Item>,
+) -> (segmind_ideogram_ledger::Summary, Arc<Seen>) {
+    std::fs::create_dir_all(out).unwrap();
+    let client = segmind_ideogram::Client::builder()
+        .api_key(KEY)
+        .base_url(server.base_url())
+        .wait_options(server.wait_options())
+        .timeout(Duration::from_secs(1))
+        .retry_policy(
+            segmind_ideogram::RetryPolicy::new()
+                .max_attempts(6)
+                .base_delay(Duration::from_millis(10)),
+        )
+        .build()
+        .unwrap();
+    let ledger = Arc::new(Ledger::open_file(journal(out), Budget::unlimited()).unwrap());
+    let seen = Arc::new(Seen::default());
+    let runner = segmind_ideogram_ledger::Runner::new(
+        client,
+        None,
+        ledger,
+        settings(out, server),
+        seen.clone(),
+        items,
+    )
+    .unwrap();
+    (runner.run().await, seen)
+}
+
+/// A credit check that hangs ends by its deadline (one request timeout,
+/// not one per attempt), and the run goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_credit_check_ends_by_its_deadline() {
+    let server = mock()
+        .credits_delay(Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let (summary, seen) = run_with_timeout(&server, &dir.path().join("out"), prompts(2)).await;
+    assert_eq!(summary.tally.done, 2, "{}", seen.text());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        seen.text().contains("were not read within 1s"),
+        "{}",
+        seen.text()
+    );
+}
+
+/// A download that hangs ends by its deadline; the paid job stays the
+/// line's (followed again by a rerun, never paid again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_download_ends_by_its_deadline_and_keeps_the_job() {
+    let server = mock()
+        .output_delay(Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let started = std::time::Instant::now();
+    let (summary, seen) = run_with_timeout(&server, &out, prompts(1)).await;
+    assert_eq!(summary.tally.pending, 1, "{}", seen.text());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        seen.text().contains("not downloaded within 1s"),
+        "{}",
+        seen.text()
+    );
+    let (rerun, seen) = run_with_timeout(&server, &out, prompts(1)).await;
+    assert_eq!(rerun.tally.pending, 1, "{}", seen.text());
+    assert_eq!(server.jobs_submitted(), 1, "followed again, not paid again");
+    let ledger = Ledger::open_file(journal(&out), Budget::unlimited()).unwrap();
+    let key = Ledger::key("prompt-0", &prompts(1)[0].request).unwrap();
+    assert!(matches!(
+        ledger.state(&key).unwrap().phase,
+        Phase::Accepted { .. }
+    ));
+}
+
+/// An output that answers 404 once (storage catching up) is fetched again
+/// in the same run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_missing_at_first_is_fetched_again_in_the_run() {
+    let server = mock().output_missing_first(1).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let (summary, seen) = run_plain(&server, &out, prompts(2)).await;
+    assert_eq!(summary.tally.done, 2, "{}", seen.text());
+    assert_eq!(pngs(&out), 2);
+    assert_eq!(server.jobs_submitted(), 2);
+}
+
+/// Local image files: each distinct file is uploaded once, the request
+/// counts by the file's content, and a rerun pays nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_images_are_uploaded_once_and_keep_their_key() {
+    let server = mock().start().await.unwrap();
+    let client = client(&server, None);
+    // A real PNG, from the mock's own answer.
+    let png = client
+        .run(&segmind_ideogram::IdeogramTxt2ImgRequest::new("a source"))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("in.png");
+    std::fs::write(&file, png.bytes()).unwrap();
+    let items = || {
+        (0..3)
+            .map(|i| Item {
+                id: format!("variation-{i}"),
+                request: AnyRequest::from(segmind_ideogram::IdeogramImg2ImgRequest::new(
+                    segmind_ideogram::ImageInput::file(&file),
+                    format!("variation {i}"),
+                )),
+            })
+            .collect::<Vec<_>>()
+    };
+    let out = dir.path().join("out");
+    let (summary, seen) = run_plain(&server, &out, items()).await;
+    assert_eq!(summary.tally.done, 3, "{}", seen.text());
+    let urls: std::collections::HashSet<String> = server
+        .accepted()
+        .into_iter()
+        .filter(|a| a.mode == segmind_ideogram_mock::Mode::Queued)
+        .map(|a| a.body["image_file"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(urls.len(), 1, "one upload for the three: {urls:?}");
+    let (again, seen) = run_plain(&server, &out, items()).await;
+    assert_eq!(again.tally.already_done, 3, "{}", seen.text());
+    assert_eq!(server.jobs_submitted(), 3);
+}

@@ -784,9 +784,18 @@ impl Batch {
     /// Refuses new submissions when what the run may commit is more than
     /// the account's credits.
     async fn check_credits(&self, committed: Usd) -> Result<(), String> {
-        match self.unless_interrupted(self.client.credits()).await {
+        let credits = tokio::time::timeout(self.deadline(), self.client.credits());
+        match self.unless_interrupted(credits).await {
             None => Ok(()),
-            Some(Ok(credits)) => {
+            Some(Err(_)) => {
+                self.progress.note(&format!(
+                    "the account's credits were not read within {}; going on without the \
+                     credit check",
+                    humantime::format_duration(self.deadline())
+                ));
+                Ok(())
+            }
+            Some(Ok(Ok(credits))) => {
                 let read = |c: Option<f64>| c.and_then(Usd::from_dollars).unwrap_or_default();
                 let available = read(credits.credits) + read(credits.free_credits);
                 self.progress.report.credits(available);
@@ -798,11 +807,11 @@ impl Batch {
                 }
                 Ok(())
             }
-            Some(Err(e)) if stops_submissions(&e) => {
+            Some(Ok(Err(e))) if stops_submissions(&e) => {
                 self.halt(Stop::Fatal(e.to_string()));
                 Ok(())
             }
-            Some(Err(e)) => {
+            Some(Ok(Err(e))) => {
                 self.progress.note(&format!(
                     "could not read the account's credits ({e}); going on without the credit check"
                 ));
