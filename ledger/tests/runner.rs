@@ -659,3 +659,32 @@ async fn local_images_are_uploaded_once_and_keep_their_key() {
     assert_eq!(again.tally.already_done, 3, "{}", seen.text());
     assert_eq!(server.jobs_submitted(), 3);
 }
+
+/// The pipeline: with two POSTs in flight and jobs that take a second and
+/// a half, every submission goes out while the first jobs still run (a
+/// place is held by a POST, not by a job waiting in Segmind's queue).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submissions_go_on_while_jobs_wait() {
+    let server = mock()
+        .job_latency(Duration::ZERO, Duration::from_millis(1500))
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let (summary, seen) = run(&server, &out, prompts(10), Budget::unlimited(), |s| {
+        Settings {
+            concurrency: 2,
+            ..s
+        }
+    })
+    .await;
+    assert_eq!(summary.tally.done, 10, "{}", seen.text());
+    let mut at: Vec<std::time::SystemTime> = server.accepted().into_iter().map(|a| a.at).collect();
+    at.sort();
+    let spread = at[at.len() - 1].duration_since(at[0]).unwrap();
+    assert!(
+        spread < Duration::from_millis(1500),
+        "the last POST came {spread:?} after the first: the submissions waited for jobs"
+    );
+}
