@@ -688,3 +688,47 @@ async fn submissions_go_on_while_jobs_wait() {
         "the last POST came {spread:?} after the first: the submissions waited for jobs"
     );
 }
+
+/// A 429 the client gives up waiting on (its reset is further than the
+/// client waits) is submitted again by the run: nothing was billed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_past_the_clients_patience_is_sent_again() {
+    let server = mock()
+        .rate_limit(2, Duration::from_millis(1500))
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let client = segmind_ideogram::Client::builder()
+        .api_key(KEY)
+        .base_url(server.base_url())
+        .wait_options(server.wait_options())
+        .retry_policy(
+            segmind_ideogram::RetryPolicy::new()
+                .max_attempts(2)
+                .base_delay(Duration::from_millis(10))
+                .max_server_delay(Duration::from_millis(100)),
+        )
+        .build()
+        .unwrap();
+    let ledger = Arc::new(Ledger::open_file(journal(&out), Budget::unlimited()).unwrap());
+    let seen = Arc::new(Seen::default());
+    let runner = segmind_ideogram_ledger::Runner::new(
+        client,
+        None,
+        ledger,
+        Settings {
+            concurrency: 4,
+            ..settings(&out, &server)
+        },
+        seen.clone(),
+        prompts(5),
+    )
+    .unwrap();
+    let summary = runner.run().await;
+    assert!(server.rate_limited() > 0, "no 429 was sent");
+    assert_eq!(summary.tally.done, 5, "{}", seen.text());
+    assert_eq!(each_once(&server), 5);
+}

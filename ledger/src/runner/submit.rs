@@ -4,6 +4,7 @@
 //! its place for the next POST.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::key::Fingerprint;
 use crate::outcome::stops_submissions;
@@ -87,7 +88,6 @@ async fn submit(
     entry: &Entry,
     request: AnyRequest,
 ) -> Result<String, Option<(Outcome, String)>> {
-    let id = &entry.key.line;
     match Fingerprint::of_request(&request) {
         Ok(fingerprint) if fingerprint == entry.key.fingerprint => {}
         Ok(_) => {
@@ -114,11 +114,51 @@ async fn submit(
             )));
         }
     };
+    // A submission Segmind refused without billing that may be made again
+    // (a 429 past the client's own retries) is made again, a few times.
+    let mut delay = Duration::from_secs(1);
+    for _ in 1..REFUSED_AGAIN {
+        match send(batch, entry, &request).await {
+            Err(Some((Outcome::NotRun, _, Some(error))))
+                if error.outcome().retry() != Retry::Never && batch.stopped().is_none() =>
+            {
+                let wait = error.outcome().retry_after().unwrap_or(delay).min(MAX_WAIT);
+                if batch
+                    .unless_stopped(tokio::time::sleep(wait))
+                    .await
+                    .is_none()
+                {
+                    return Err(Some((Outcome::NotRun, String::new())));
+                }
+                delay = (delay * 2).min(MAX_WAIT);
+            }
+            other => return other.map_err(|e| e.map(|(outcome, detail, _)| (outcome, detail))),
+        }
+    }
+    send(batch, entry, &request)
+        .await
+        .map_err(|e| e.map(|(outcome, detail, _)| (outcome, detail)))
+}
+
+/// Times a submission refused without billing is made in all.
+const REFUSED_AGAIN: usize = 4;
+
+/// The longest wait before making one again.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// One submission: its reservation, then the POST. As [`submit`]; a line
+/// not sent carries the client's error when there is one.
+async fn send(
+    batch: &Batch,
+    entry: &Entry,
+    request: &AnyRequest,
+) -> Result<String, Option<(Outcome, String, Option<Error>)>> {
+    let id = &entry.key.line;
     let begun = batch
-        .unless_stopped(batch.ledger.begin_when_allowed(entry.key.clone(), &request))
+        .unless_stopped(batch.ledger.begin_when_allowed(entry.key.clone(), request))
         .await;
     let ticket = match begun {
-        None => return Err(Some((Outcome::NotRun, String::new()))),
+        None => return Err(Some((Outcome::NotRun, String::new(), None))),
         Some(Ok(ticket)) => ticket,
         Some(Err(LedgerError::Hold {
             hold: Hold::OverBudget { need, .. },
@@ -127,13 +167,14 @@ async fn submit(
             return Err(Some((
                 Outcome::OverBudget,
                 format!("it would reserve {need}"),
+                None,
             )));
         }
         Some(Err(e @ (LedgerError::Store(_) | LedgerError::Body { .. }))) => {
             batch.ledger_broke(&e, "nothing more is submitted");
-            return Err(Some((Outcome::NotRun, String::new())));
+            return Err(Some((Outcome::NotRun, String::new(), None)));
         }
-        Some(Err(e)) => return Err(Some((Outcome::Failed, e.to_string()))),
+        Some(Err(e)) => return Err(Some((Outcome::Failed, e.to_string(), None))),
     };
     batch.progress.in_flight(1);
     let stopped = || batch.stopped().is_some();
@@ -144,7 +185,10 @@ async fn submit(
     batch.progress.in_flight(-1);
     match submission {
         Submission::Accepted(job) => Ok(job.request_id().to_owned()),
-        Submission::NotSent(error) => Err(Some(not_sent(batch, &error))),
+        Submission::NotSent(error) => {
+            let (outcome, detail) = not_sent(batch, &error);
+            Err(Some((outcome, detail, Some(error))))
+        }
         Submission::Uncertain(error) => {
             batch.progress.note(&format!(
                 "{id}: the submission may have reached Segmind ({error}); the request \
@@ -165,7 +209,7 @@ async fn submit(
             } else {
                 Outcome::NotRun
             };
-            Err(Some((outcome, then)))
+            Err(Some((outcome, then, None)))
         }
     }
 }
