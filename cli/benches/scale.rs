@@ -13,8 +13,7 @@
 //! SCALE_LINES=10000,100000,1000000 cargo bench -p ideogram-cli --bench scale
 //! ```
 //!
-//! Peak memory is the child's maximum resident set (`getrusage` of the
-//! children, each size after the smaller ones, so the maximum is this one's).
+//! Peak memory is each child's own maximum resident set (`wait4`).
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -37,12 +36,26 @@ fn main() {
     }
 }
 
-/// The peak resident memory of the largest child waited for, in MB.
-fn children_peak_mb() -> u64 {
+/// Runs `command` to its end: its exit code, how long it took, and its
+/// own peak resident memory in MB (`wait4`'s usage of that one child).
+// The child is waited for by `wait4`, which std's `Child` does not see.
+#[allow(clippy::zombie_processes)]
+fn measured(mut command: Command) -> (Option<i32>, Duration, u64) {
+    let started = Instant::now();
+    let child = command.spawn().expect("spawn");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage writes into the struct it is given.
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    u64::try_from(usage.ru_maxrss).unwrap_or(0) / 1024
+    // SAFETY: wait4 writes the status and the usage it is given; the child
+    // is waited for here only (its `Child` is not waited on).
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let took = started.elapsed();
+    let code = (waited == pid && libc::WIFEXITED(status)).then(|| libc::WEXITSTATUS(status));
+    (
+        code,
+        took,
+        u64::try_from(usage.ru_maxrss).unwrap_or(0) / 1024,
+    )
 }
 
 async fn measure(lines: usize) {
@@ -84,21 +97,15 @@ async fn measure(lines: usize) {
         command
     };
 
-    let started = Instant::now();
-    let mut dry = run(&["--dry-run"]);
-    let status = tokio::task::spawn_blocking(move || dry.status().expect("dry run"))
+    let dry = run(&["--dry-run"]);
+    let (dry_code, dry_took, dry_peak) = tokio::task::spawn_blocking(move || measured(dry))
         .await
         .expect("join");
-    let dry_took = started.elapsed();
-    let dry_peak = children_peak_mb();
-
     let spawned = SystemTime::now();
-    let started = Instant::now();
-    let mut real = run(&["--max-spend", "0.3"]);
-    let real_status = tokio::task::spawn_blocking(move || real.status().expect("run"))
+    let real = run(&["--max-spend", "0.3"]);
+    let (code, took, peak) = tokio::task::spawn_blocking(move || measured(real))
         .await
         .expect("join");
-    let took = started.elapsed();
     let first_post = server
         .accepted()
         .into_iter()
@@ -107,14 +114,11 @@ async fn measure(lines: usize) {
         .min()
         .and_then(|at| at.duration_since(spawned).ok());
     println!(
-        "{lines:>8} lines: --dry-run {:.2} s, peak {dry_peak} MB (exit {:?}); a run: first POST after {}, \
-         {:.2} s in all, peak {} MB, {} jobs (exit {:?})",
+        "{lines:>8} lines: --dry-run {:.2} s, peak {dry_peak} MB (exit {dry_code:?}); a run: first POST after {}, \
+         {:.2} s in all, peak {peak} MB, {} jobs (exit {code:?})",
         dry_took.as_secs_f64(),
-        status.code(),
         first_post.map_or("none".to_owned(), |d| format!("{:.2} s", d.as_secs_f64())),
         took.as_secs_f64(),
-        children_peak_mb(),
         server.jobs_submitted(),
-        real_status.code(),
     );
 }

@@ -26,6 +26,9 @@ pub async fn run(batch: &Arc<Batch>, tasks: &mut JoinSet<()>, lines: Vec<usize>)
     let posts = Arc::new(Semaphore::new(batch.concurrency));
     let mut requests = batch.source.requests(&lines);
     for &i in &lines {
+        // Finished tasks are let go as the run goes: a million lines must
+        // not leave a million finished tasks behind.
+        while tasks.try_join_next().is_some() {}
         let entry = &batch.entries[i];
         let id = &entry.key.line;
         // It leaves the lines the estimate is about, whatever comes of it.
