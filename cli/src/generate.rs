@@ -14,6 +14,7 @@ use crate::connect::connect;
 use crate::failure::Failure;
 use crate::paths::{check_output_file, is_safe_file_stem};
 use crate::payload::{Draft, estimated_cost};
+use crate::signals;
 
 pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Failure> {
     let parse = |e: clap::Error| Failure::input(e.to_string());
@@ -44,6 +45,7 @@ pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Fail
         .resolve(&connection.client, args.inline_images)
         .await?;
     let name = short_name(info.slug);
+    signals::note(MAYBE_BILLED);
     if sync {
         let image = connection.client.run_any(&request).await?;
         let out = output
@@ -67,6 +69,11 @@ pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Fail
         out.display(),
         id = job.request_id()
     );
+    signals::note(format!(
+        "job {id} goes on and may be paid for: `ideogram jobs wait {id} --out {}` fetches its image",
+        out.display(),
+        id = job.request_id()
+    ));
     // Past this point, whatever fails (but the job itself) leaves a paid
     // job: the one line says how to fetch it.
     let fetch_it = |failure: Failure| Failure {
@@ -85,6 +92,10 @@ pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Fail
     };
     save(&image, &out, output.overwrite && output.out.is_some()).map_err(fetch_it)
 }
+
+/// What an interruption leaves once a generation is on its way.
+const MAYBE_BILLED: &str = "the request may have reached Segmind and been billed: look for it in \
+     your request history before sending it again";
 
 /// The name of an image the user did not name: `<endpoint>-<job id>.png`
 /// (the extension follows the real format), unique per job; without an id

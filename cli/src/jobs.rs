@@ -28,6 +28,10 @@ pub async fn wait(args: JobWaitArgs) -> Result<(), Failure> {
         .clone()
         .unwrap_or_else(|| default_out("job", Some(job.request_id())));
     check_output_file(&out, args.output.overwrite)?;
+    crate::signals::note(format!(
+        "job {id} goes on: `ideogram jobs wait {id}` fetches its image",
+        id = job.request_id()
+    ));
     let image = wait_with_progress(&job, wait_options(&connection.client, &args.wait)).await?;
     save(&image, &out, args.output.overwrite)
 }

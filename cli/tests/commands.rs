@@ -236,7 +236,7 @@ fn invalid_input_is_one_line_and_exit_code_2() {
                 "--prompt",
                 "x",
                 "--resolution",
-                "1024x1024",
+                "1000x1000",
             ],
             "--resolution",
         ),

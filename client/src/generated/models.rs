@@ -148,6 +148,9 @@ impl CustomColorPalette {
     /// The JSON member names, in the spec's order.
     pub const FIELDS: &'static [&'static str] = &["members"];
 
+    /// How many items `members` holds, at the fewest and the most.
+    pub const MEMBERS_LEN: std::ops::RangeInclusive<usize> = 1..=8;
+
     /// Creates a value from its required members (`members`); optional ones are left unset, so the server's defaults apply. Fails when `members` breaks its length bounds.
     pub fn new(
         members: impl IntoIterator<Item = ColorPaletteMember>,
@@ -222,6 +225,9 @@ pub struct UploadAssetRequest {
 impl UploadAssetRequest {
     /// The JSON member names, in the spec's order.
     pub const FIELDS: &'static [&'static str] = &["data_urls"];
+
+    /// How many items `data_urls` holds, at the fewest and the most.
+    pub const DATA_URLS_LEN: std::ops::RangeInclusive<usize> = 1..=usize::MAX;
 
     /// Creates a value from its required members (`data_urls`); optional ones are left unset, so the server's defaults apply. Fails when `data_urls` breaks its length bounds.
     pub fn new(

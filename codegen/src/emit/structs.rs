@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use proc_macro2::{Literal, TokenStream};
-use quote::{format_ident, quote};
+use quote::{ToTokens as _, format_ident, quote};
 
 use super::{
     accessors, deserialize_via_from_json, doc_lines, ident, rust_type, schemars_attr,
@@ -301,9 +301,31 @@ fn constructor_and_setters(s: &StructDef) -> TokenStream {
     });
     let wires = s.fields.iter().map(|f| f.wire.as_str());
     let new = constructor(s, &new_doc, params, inits, extra_init);
+    let lengths = s
+        .fields
+        .iter()
+        .filter(|f| f.min_items.is_some() || f.max_items.is_some())
+        .map(|f| {
+            let name = format_ident!("{}_LEN", f.ident.trim_start_matches("r#").to_uppercase());
+            let lo = Literal::u64_unsuffixed(f.min_items.unwrap_or(0));
+            let hi = f.max_items.map_or_else(
+                || quote!(usize::MAX),
+                |hi| Literal::u64_unsuffixed(hi).to_token_stream(),
+            );
+            let doc = format!(
+                " How many items `{}` holds, at the fewest and the most.",
+                f.wire
+            );
+            quote! {
+                #[doc = #doc]
+                pub const #name: std::ops::RangeInclusive<usize> = #lo..=#hi;
+            }
+        });
     quote! {
         /// The JSON member names, in the spec's order.
         pub const FIELDS: &'static [&'static str] = &[#(#wires),*];
+
+        #(#lengths)*
 
         #new
 
