@@ -193,3 +193,9 @@ pub mod __private {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+// The README's examples are compiled here (the offline ones run); the
+// README is packaged with the crate.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

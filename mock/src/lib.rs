@@ -76,8 +76,8 @@ pub use key::KeyFingerprint;
 pub use server::MockServer;
 pub use state::JobStats;
 
-// The workspace README's examples use the client, the mock and tokio: this
-// crate sees all three, so they are compiled (and the offline ones run) here.
+// The README's examples use the client, the mock and tokio: this crate sees
+// all three, so they are compiled (and run) here. The README is packaged.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -14,7 +14,7 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
     (be(16), be(20))
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn sync_call_answers_a_real_png_of_the_requested_size_and_charges_credits() {
     let server = start(keyed().initial_credits(1.0)).await;
     let body = json!({"prompt": "a panda", "resolution": "RESOLUTION_1280_720", "seed": 4242});
@@ -51,7 +51,7 @@ async fn sync_call_answers_a_real_png_of_the_requested_size_and_charges_credits(
     assert_eq!(server.sync_calls(), 4);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn errors_are_answered_as_segmind_does() {
     let server = start(keyed().initial_credits(0.06)).await;
     let url = |p: &str| format!("{}{p}", server.base_url());
@@ -137,7 +137,7 @@ async fn errors_are_answered_as_segmind_does() {
     assert_eq!(server.sync_calls(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn queued_job_goes_queued_processing_completed_with_absolute_urls() {
     let server =
         start(keyed().job_latency(Duration::from_millis(300), Duration::from_millis(300))).await;
@@ -216,7 +216,7 @@ async fn queued_job_goes_queued_processing_completed_with_absolute_urls() {
     assert!(delay < Duration::from_millis(500), "{delay:?}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn job_latency_ranges_are_drawn_per_job_from_the_seed() {
     let latencies = |seed: u64| async move {
         let server = start(keyed().seed(seed).job_latency_range(
@@ -249,7 +249,7 @@ async fn job_latency_ranges_are_drawn_per_job_from_the_seed() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn failed_jobs_are_422_and_results_expire_to_404() {
     let server = start(
         keyed()
@@ -297,7 +297,7 @@ async fn failed_jobs_are_422_and_results_expire_to_404() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn rate_limit_answers_429_with_the_reset_header() {
     let server = start(keyed().rate_limit_per_minute(2)).await;
     let body = json!({"prompt": "a panda"});
@@ -328,7 +328,7 @@ async fn rate_limit_answers_429_with_the_reset_header() {
     assert_eq!(server.jobs_submitted(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn injected_server_errors_are_reproducible_from_the_seed() {
     async fn statuses(seed: u64) -> Vec<u16> {
         let server = start(keyed().seed(seed).server_error_rate(0.5)).await;
@@ -352,7 +352,7 @@ async fn injected_server_errors_are_reproducible_from_the_seed() {
     assert!(a.contains(&200) && a.iter().any(|s| *s >= 500), "{a:?}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn dropped_connections_cut_the_image_mid_body() {
     let server = start(keyed().drop_rate(1.0)).await;
     let response = post(&server, "/v1/ideogram-txt-2-img", &json!({"prompt": "p"})).await;
@@ -363,15 +363,15 @@ async fn dropped_connections_cut_the_image_mid_body() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn added_latency_delays_answers() {
     let server = start(keyed().added_latency(Duration::from_millis(150))).await;
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     post(&server, "/v2/ideogram-txt-2-img", &json!({"prompt": "p"})).await;
     assert!(started.elapsed() >= Duration::from_millis(150));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_accepted_log_keeps_the_newest_entries_within_its_byte_cap() {
     let server = start(keyed().accepted_log_bytes(1)).await;
     for n in 0..3 {
