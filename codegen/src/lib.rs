@@ -17,6 +17,7 @@ mod naming;
 mod node;
 mod parse;
 mod protocol;
+mod sizes;
 
 pub use emit::{GeneratedFile, PREAMBLE};
 pub use error::CodegenError;

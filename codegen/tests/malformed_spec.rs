@@ -1,16 +1,11 @@
 //! A malformed or unsupported spec is an error naming the JSON pointer of
 //! the problem, never a panic.
 
+mod common;
+
+use common::spec;
 use segmind_ideogram_codegen::{CodegenError, generate, parse};
 use serde_json::{Value, json};
-
-fn spec() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../spec/segmind-ideogram.openapi.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 fn error_for(mutate: impl FnOnce(&mut Value)) -> CodegenError {
     let mut spec = spec();
@@ -252,7 +247,7 @@ fn member_markers_are_checked_where_they_stand() {
         (
             "negative_prompt",
             "negative-prompt",
-            "unknown member `negative-prompt` (prompt, seed, output-size, image)",
+            "unknown member `negative-prompt` (prompt, seed, output-size, aspect-ratio, image)",
         ),
         (
             "negative_prompt",
@@ -270,6 +265,11 @@ fn member_markers_are_checked_where_they_stand() {
             "style_type",
             "output-size",
             "an output size must be a closed string enum whose every value names a width and a height",
+        ),
+        (
+            "style_type",
+            "aspect-ratio",
+            "an aspect ratio must be a closed string enum whose every value names a width and a height",
         ),
     ] {
         assert_refused(
@@ -291,7 +291,8 @@ fn member_markers_belong_to_requests_with_a_known_size() {
         "/components/schemas/ColorPaletteMember/properties/color_hex/x-segmind-member",
         "no endpoint's request",
     );
-    // An optional size with no default: what would the server render?
+    // An optional size with no default, and nothing else said: what would
+    // the server render?
     assert_refused(
         |s| {
             let schemas = &mut s["components"]["schemas"];
@@ -304,8 +305,8 @@ fn member_markers_belong_to_requests_with_a_known_size() {
                 .unwrap()
                 .remove("default");
         },
-        &format!("{txt}/resolution/x-segmind-member"),
-        "needs a `default`",
+        "/components/schemas/IdeogramTxt2ImgRequest",
+        "does not decide its output size",
     );
     // Images are read on request bodies too (the client resolves them).
     assert_refused(

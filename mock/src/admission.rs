@@ -95,7 +95,7 @@ pub(crate) async fn admit(
     let seed = request
         .seed_value()
         .unwrap_or_else(|| 100 + stable_hash(&[text.as_bytes()]) % 999_900);
-    let (width, height) = request.output_size();
+    let (width, height) = crate::sizes::picture_size(state, request.output_size(), &body);
     let failure = state
         .config
         .faults

@@ -252,16 +252,28 @@ fn accessors_read_prompt_seed_and_size_with_the_default_size_when_unset() {
     let txt = IdeogramTxt2ImgRequest::new("a panda").seed(Seed::new(4242).unwrap());
     assert_eq!(txt.prompt_text(), "a panda");
     assert_eq!(txt.seed_value(), Some(4242));
-    assert_eq!(txt.output_size(), (1024, 1024), "the server's default");
+    let default: V2Resolution = IdeogramTxt2ImgRequest::INFO
+        .field("resolution")
+        .and_then(|f| f.default)
+        .expect("the spec gives the server's default")
+        .parse()
+        .unwrap();
+    assert_eq!(txt.output_size(), default.into(), "the server's default");
     let txt = txt.resolution(V2Resolution::Resolution1280_720);
-    assert_eq!(txt.output_size(), (1280, 720));
+    assert_eq!(
+        txt.output_size(),
+        OutputSize::Pixels {
+            width: 1280,
+            height: 720
+        }
+    );
     let reframe = Ideogram3ReframeRequest::new("https://example.com/in.png")
         .resolution(V3Resolution::Size800x1280);
     assert_eq!(reframe.seed_value(), None);
     let any = AnyRequest::from(reframe);
     assert_eq!(any.prompt_text(), None, "reframe takes no prompt");
     assert_eq!(any.seed_value(), None);
-    assert_eq!(any.output_size(), (800, 1280));
+    assert_eq!(any.output_size().pixels(), Some((800, 1280)));
     let any = AnyRequest::from(txt);
     assert_eq!(any.prompt_text(), Some("a panda"));
     assert_eq!(any.seed_value(), Some(4242));

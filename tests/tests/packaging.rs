@@ -147,7 +147,10 @@ fn paths_outside_the_package_are_found() {
         ["../spec/examples"]
     );
     assert_eq!(
-        escaping_paths(test, r#"concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/x.json")"#),
+        escaping_paths(
+            test,
+            r#"concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/x.json")"#
+        ),
         ["/../spec/x.json"]
     );
     assert!(escaping_paths(test, r#"include_bytes!("../fixtures/tiny.jpg")"#).is_empty());

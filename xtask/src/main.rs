@@ -1,5 +1,6 @@
 //! `cargo xtask`: the maintainers' commands. See `xtask/README.md`.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -32,9 +33,11 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// List what the spec changes since a git revision mean for the crate's users.
+    /// List what the spec changes since the last release mean for the crate's users.
     Changes {
-        /// The revision to compare with (default: the last tag, else HEAD).
+        /// The revision to compare with (default: the last release: the last
+        /// tag, else the commit that recorded the newest version in
+        /// CHANGELOG.md, else the spec's first commit).
         #[arg(long, value_name = "REV")]
         since: Option<String>,
     },
@@ -71,7 +74,8 @@ fn main() -> ExitCode {
     };
     match outcome {
         Ok((text, ok)) => {
-            println!("{}", text.trim_end());
+            // A closed pipe (`cargo xtask sources | head`) is no failure.
+            let _ = writeln!(std::io::stdout(), "{}", text.trim_end());
             if ok {
                 ExitCode::SUCCESS
             } else {

@@ -401,13 +401,14 @@ fn each_spec_edit_gets_its_classes() {
 
 #[test]
 fn marking_members_adds_their_accessors() {
-    // A spec from before `x-segmind-member` still parses; a prompt, seed or
-    // size marker reads as one new accessor, and an image marker as the
-    // member's new type (`ImageInput`, which breaks code that built it from
-    // a `String` field or read it as one).
+    // A spec from before `x-segmind-member` still parses; a prompt or seed
+    // marker reads as one new accessor, a size marker as the size each
+    // endpoint's `output_size()` gives (undecided before), and an image
+    // marker as the member's new type (`ImageInput`, which breaks code that
+    // built it from a `String` field or read it as one).
     let new = spec();
     let mut old = new.clone();
-    let (mut accessors, mut images) = (0, 0);
+    let (mut accessors, mut sizes, mut images) = (0, 0, 0);
     for schema in old["components"]["schemas"]
         .as_object_mut()
         .unwrap()
@@ -421,27 +422,43 @@ fn marking_members_adds_their_accessors() {
                 .shift_remove("x-segmind-member")
             {
                 Some(marker) if marker == "image" => images += 1,
+                Some(marker) if marker == "output-size" => sizes += 1,
                 Some(_) => accessors += 1,
                 None => {}
             }
         }
     }
     let changes = changes::compare(&old.to_string(), &new.to_string()).unwrap();
-    assert_eq!(changes.len(), accessors + images, "{changes:#?}");
-    assert!(accessors > 0 && images > 0);
-    let (added, typed): (Vec<_>, Vec<_>) = changes
+    assert_eq!(changes.len(), accessors + sizes + images, "{changes:#?}");
+    assert!(accessors > 0 && sizes > 0 && images > 0);
+    let added: Vec<_> = changes
         .iter()
-        .partition(|c| c.what.contains("() added (reads "));
+        .filter(|c| c.what.contains("() added (reads "))
+        .collect();
     assert!(added.iter().all(|c| c.class == Class::Minor), "{added:#?}");
     assert_eq!(added.len(), accessors, "{changes:#?}");
+    let sized: Vec<_> = changes
+        .iter()
+        .filter(|c| c.what.starts_with("output_size(): "))
+        .collect();
+    assert_eq!(sized.len(), sizes, "{changes:#?}");
     assert!(
-        typed.iter().all(
-            |c| c.class == Class::Major && c.what.trim_end_matches('>').ends_with("ImageInput")
-        ),
+        sized
+            .iter()
+            .all(|c| c.class == Class::Minor && c.attention.is_some()),
+        "{sized:#?}"
+    );
+    let typed: Vec<_> = changes.iter().filter(|c| c.class == Class::Major).collect();
+    assert_eq!(typed.len(), images, "{typed:#?}");
+    assert!(
+        typed
+            .iter()
+            .all(|c| c.what.trim_end_matches('>').ends_with("ImageInput")),
         "{typed:#?}"
     );
-    assert!(changes.iter().any(|c| c.item == "Ideogram3ReframeRequest"
-        && c.what == "output_size() added (reads resolution)"));
+    assert!(changes.iter().any(|c| c.item == "endpoint ideogram-3-reframe"
+        && c.what
+            == "output_size(): `resolution` when set, else the server's default size `1024x1024` (was: undecided)"));
     assert!(changes.iter().any(
         |c| c.item == "Ideogram3ReframeRequest.style_reference_images"
             && c.what == "type Vec<String> → Vec<ImageInput>"
@@ -604,4 +621,169 @@ fn the_command_compares_with_the_last_tag_or_a_given_revision() {
         .unwrap_err()
         .to_string();
     assert!(error.starts_with("git: `git rev-parse"), "{error}");
+}
+
+#[test]
+fn changes_to_what_a_call_returns_or_costs_are_flagged_for_review() {
+    let old = spec();
+    let flagged = |edit: fn(&mut Value)| {
+        let mut new = old.clone();
+        edit(&mut new);
+        changes::compare(&old.to_string(), &new.to_string())
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.class, c.item, c.what, c.attention))
+            .collect::<Vec<_>>()
+    };
+    // A count of images: how many a call returns, and pays for.
+    let count = flagged(|s| {
+        schema(s, "ImageCount").clone_from(&json!({"type": "integer", "minimum": 1, "maximum": 4}));
+        props(s, "IdeogramTxt2ImgRequest").insert(
+            "num_images".into(),
+            json!({"$ref": "#/components/schemas/ImageCount", "description": "Number of images to generate."}),
+        );
+    });
+    assert!(
+        count
+            .iter()
+            .any(|(class, item, what, attention)| *class == Class::Minor
+                && item == "IdeogramTxt2ImgRequest.num_images"
+                && what == "optional field added"
+                && attention.as_deref()
+                    == Some(
+                        "a count of images: how many images a call returns, and what it costs"
+                    )),
+        "{count:#?}"
+    );
+    // A member whose documentation speaks of cost.
+    let speed = flagged(|s| {
+        props(s, "IdeogramTxt2ImgRequest").insert(
+            "rendering_speed".into(),
+            json!({"$ref": "#/components/schemas/RenderingSpeed", "description": "Speed, cost and quality trade-off."}),
+        );
+    });
+    assert!(
+        speed.iter().any(|(_, item, _, attention)| item
+            == "IdeogramTxt2ImgRequest.rendering_speed"
+            && attention.as_deref()
+                == Some("what a call costs (its documentation speaks of cost)")),
+        "{speed:#?}"
+    );
+    // A plain new member is a plain addition.
+    let plain = flagged(|s| {
+        props(s, "IdeogramTxt2ImgRequest").insert(
+            "caption".into(),
+            json!({"type": "string", "description": "A caption to keep with the image."}),
+        );
+    });
+    assert!(
+        plain.iter().all(|(.., attention)| attention.is_none()),
+        "{plain:#?}"
+    );
+    // A price, and a new way to choose the size.
+    let price = flagged(|s| {
+        s["paths"]["/v1/ideogram-img-2-img"]["post"]["x-segmind-endpoint"]["price_usd"]["max"] =
+            json!(0.2);
+    });
+    assert!(
+        price
+            .iter()
+            .any(|(class, _, what, attention)| *class == Class::Patch
+                && what.starts_with("price ")
+                && attention
+                    .as_deref()
+                    .is_some_and(|a| a.starts_with("what a call costs"))),
+        "{price:#?}"
+    );
+    let ratio = flagged(|s| {
+        schema(s, "AspectRatio").clone_from(
+            &json!({"type": "string", "enum": ["16x9", "1x1"], "x-variant-prefix": "Ratio"}),
+        );
+        props(s, "IdeogramTxt2ImgRequest").insert(
+            "aspect_ratio".into(),
+            json!({"$ref": "#/components/schemas/AspectRatio", "x-segmind-member": "aspect-ratio"}),
+        );
+    });
+    assert!(
+        ratio.iter().any(
+            |(_, item, what, attention)| item == "endpoint ideogram-txt-2-img"
+                && what.starts_with(
+                    "output_size(): `resolution` when set, else `aspect_ratio` when set"
+                )
+                && attention.as_deref() == Some("the size of the image a call returns")
+        ),
+        "{ratio:#?}"
+    );
+    // The report puts them where they cannot be missed.
+    let mut new = old.clone();
+    schema(&mut new, "ImageCount").clone_from(&json!({"type": "integer", "minimum": 1}));
+    props(&mut new, "IdeogramTxt2ImgRequest").insert(
+        "num_images".into(),
+        json!({"$ref": "#/components/schemas/ImageCount"}),
+    );
+    let found = changes::compare(&old.to_string(), &new.to_string()).unwrap();
+    let report = changes::render(&found, "v0.1.0 (abc1234)", Some("0.1.0"));
+    assert!(
+        report.contains("REVIEW: changes a count of images")
+            && report.contains("Review before releasing: 1 change(s) alter what a call returns or costs")
+            && report.contains("- `IdeogramTxt2ImgRequest.num_images`: optional field added (changes a count of images"),
+        "{report}"
+    );
+}
+
+#[test]
+fn without_a_tag_the_last_release_is_the_version_the_changelog_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir_all(root.join("spec")).unwrap();
+    fs::write(
+        root.join("Cargo.toml"),
+        "[workspace.package]\nversion = \"0.2.0\"\n",
+    )
+    .unwrap();
+    let write = |spec: &Value| fs::write(root.join(SPEC), spec.to_string()).unwrap();
+    let changelog = |text: &str| fs::write(root.join("CHANGELOG.md"), text).unwrap();
+    let mut spec = spec();
+    write(&spec);
+    changelog("# Changelog\n\n## Unreleased\n");
+    git(root, &["init", "-q"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "first"]);
+    // Nothing released: said so, and no comparison with an arbitrary commit.
+    let report = changes::run(root, None).unwrap();
+    assert!(report.starts_with("Nothing is released yet"), "{report}");
+    assert!(report.contains("--since REV"), "{report}");
+
+    list(schema(&mut spec, "StyleType"), "enum").push(json!("FICTION"));
+    write(&spec);
+    changelog("# Changelog\n\n## Unreleased\n\n## [0.2.0] - 2026-12-01\n\n- First release.\n");
+    git(root, &["commit", "-qam", "release 0.2.0"]);
+    let head = |args: &[&str]| {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let (full, short) = (
+        head(&["rev-parse", "HEAD"]),
+        head(&["rev-parse", "--short", "HEAD"]),
+    );
+    schema(&mut spec, "Seed")["maximum"] = json!(99999);
+    write(&spec);
+    changelog(
+        "# Changelog\n\n## Unreleased\n\n- Seed.\n\n## [0.2.0] - 2026-12-01\n\n- First release.\n",
+    );
+    git(root, &["commit", "-qam", "after the release"]);
+    let report = changes::run(root, None).unwrap();
+    assert!(
+        report.starts_with(&format!(
+            "Spec changes since {full} ({short}), the last release, 0.2.0, recorded in CHANGELOG.md (no tag)"
+        )),
+        "{report}"
+    );
+    assert!(!report.contains("FICTION"), "released before: {report}");
+    assert!(report.contains("Seed: maximum 999999 → 99999"), "{report}");
 }
