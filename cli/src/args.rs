@@ -3,6 +3,7 @@
 //! subcommands (built from the registry) share. A misspelt argument name
 //! does not compile.
 
+use segmind_ideogram_ledger::Usd;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -117,12 +118,17 @@ pub struct EndpointArgs {
 #[derive(Debug, Args)]
 pub struct BatchArgs {
     /// The JSONL file: one {"endpoint": ..., "request": {...}} per line
-    #[arg(value_name = "FILE.jsonl")]
-    pub file: PathBuf,
-    /// Where images, the journal and the lock go
+    #[arg(value_name = "FILE.jsonl", required_unless_present = "status")]
+    pub file: Option<PathBuf>,
+    /// Where images and the journal go
     #[arg(long, value_name = "DIR")]
     pub out_dir: PathBuf,
-    /// Lines in flight at once
+    /// Show what the journal in --out-dir records (each request not done,
+    /// and the money) and send nothing; works while a batch runs there
+    #[arg(long)]
+    pub status: bool,
+    /// Submissions in flight at once (POSTs; accepted jobs are then followed
+    /// without holding a place)
     #[arg(long, short = 'j', value_name = "N", default_value = "4",
           value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
@@ -130,7 +136,7 @@ pub struct BatchArgs {
     /// reruns): each submission reserves the endpoint's documented price
     /// until Segmind reports the real cost
     #[arg(long, value_name = "USD", value_parser = dollars)]
-    pub max_spend: Option<f64>,
+    pub max_spend: Option<Usd>,
     /// Submissions per minute: pace the batch so that a key used by nothing
     /// else never sees a 429 [default: learn the limit from the first 429]
     #[arg(long, value_name = "PER_MINUTE",
@@ -205,7 +211,7 @@ pub struct CreditsArgs {
 #[derive(Debug, Subcommand)]
 pub enum MockCommand {
     /// Serve the mock on 127.0.0.1 until interrupted
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -240,12 +246,15 @@ pub struct ServeArgs {
     /// Delay added to every API answer, in milliseconds
     #[arg(long, value_name = "MS")]
     pub latency_ms: Option<u64>,
+    /// Queue and charge each submitted job at once, but answer with its id only this many milliseconds later
+    #[arg(long, value_name = "MS")]
+    pub accepted_answer_delay_ms: Option<u64>,
     /// Fail jobs whose prompt contains WORD
     #[arg(long, value_name = "WORD")]
     pub fail_word: Option<String>,
     /// Credits the account starts with
     #[arg(long, value_name = "USD", value_parser = dollars)]
-    pub credits: Option<f64>,
+    pub credits: Option<Usd>,
     /// Seed of injected faults and ids
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -266,7 +275,49 @@ pub struct ServeArgs {
     pub retired: Vec<String>,
     /// Refuse calls with 406 once this many US dollars are spent (a team spend limit)
     #[arg(long, value_name = "USD", value_parser = dollars)]
-    pub spend_limit: Option<f64>,
+    pub spend_limit: Option<Usd>,
+    /// Charge this many US dollars for every call, whatever the documents say
+    #[arg(long, value_name = "USD", value_parser = dollars)]
+    pub real_price: Option<Usd>,
+    /// Run the request history's clock this many milliseconds ahead (behind when negative)
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
+    pub history_clock_skew_ms: Option<i64>,
+    /// Write the history's dates without a zone, as local time this many minutes east of UTC
+    #[arg(long, value_name = "MINUTES", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i32).range(-720..=840))]
+    pub history_zoneless: Option<i32>,
+    /// Read the history's from_date and to_date as days of the zone this many minutes east of UTC
+    #[arg(long, value_name = "MINUTES", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i32).range(-720..=840))]
+    pub history_day_zone: Option<i32>,
+    /// Name models in the history with this prefix (e.g. segmind/)
+    #[arg(long, value_name = "PREFIX")]
+    pub history_model_prefix: Option<String>,
+    /// Leave this member out of the bodies the history records (repeat for several)
+    #[arg(long, value_name = "MEMBER")]
+    pub history_omits: Vec<String>,
+    /// How the history pages its rows
+    #[arg(long, value_name = "HOW", value_enum, default_value = "honest")]
+    pub history_paging: PagingArg,
+    /// List each request this many times in the history (once per output)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub history_rows_per_request: Option<u32>,
+    /// Put at most this many rows on a history page, whatever per_page asks
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub history_page_cap: Option<u64>,
+}
+
+/// `--history-paging`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PagingArg {
+    /// page and per_page as asked, total the rows in all
+    Honest,
+    /// total is the rows of the page
+    CountPerPage,
+    /// every answer is the first page
+    IgnoresPage,
+    /// the order of the rows changes from one request to the next
+    Unstable,
 }
 
 /// The longest duration a flag takes: a year.
@@ -281,9 +332,9 @@ pub fn seconds(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(value))
 }
 
-/// An amount of US dollars: finite, not negative.
-pub fn dollars(text: &str) -> Result<f64, String> {
-    number(text, "an amount of US dollars")
+/// An amount of US dollars, exact to the micro-dollar.
+pub fn dollars(text: &str) -> Result<Usd, String> {
+    text.parse()
 }
 
 /// A share between 0 and 1.
@@ -317,7 +368,7 @@ mod tests {
         for bad in ["NaN", "inf", "-1", "1e300", "soon", ""] {
             assert!(seconds(bad).is_err(), "{bad}");
         }
-        assert_eq!(dollars("2.50"), Ok(2.5));
+        assert_eq!(dollars("2.50"), Ok(Usd::from_micros(2_500_000)));
         assert!(dollars("-0.01").is_err());
         assert!(share("1.5").is_err());
         assert_eq!(share("0.25"), Ok(0.25));

@@ -12,23 +12,18 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use segmind_ideogram::{AnyRequest, EndpointInfo};
+use segmind_ideogram::AnyRequest;
+use segmind_ideogram_ledger::Fingerprint;
 use serde_json::Value;
 
 use crate::command::{resolve_endpoint, short_name};
 use crate::failure::Failure;
 use crate::payload::validate;
 
-/// One line that can run.
+/// One line that can run: its id and its validated request.
 pub struct Line {
     pub id: String,
-    /// A hash of the endpoint and the body as sent: the journal's records
-    /// count only for the request they were made for.
-    pub fingerprint: String,
-    pub info: &'static EndpointInfo,
     pub request: AnyRequest,
-    /// The body as sent, for matching the request history.
-    pub payload: Value,
 }
 
 /// A line that cannot run: its id and why.
@@ -101,23 +96,13 @@ fn parse(number: usize, text: &str) -> Result<(Line, bool), (String, String)> {
         .ok_or_else(|| (label.clone(), format!("unknown endpoint `{name}`")))?;
     let raw = value.get("request").cloned().unwrap_or(Value::Null);
     let request = validate(info, raw).map_err(|f| (label.clone(), f.message))?;
-    let payload = serde_json::to_value(&request).map_err(|e| (label.clone(), e.to_string()))?;
-    let fingerprint = format!(
-        "{:016x}",
-        fnv1a(format!("{}\n{payload}", info.slug).as_bytes())
-    );
+    // Named after its request, not its position: the ledger's own
+    // fingerprint of the body as sent.
+    let body = serde_json::to_string(&request).map_err(|e| (label.clone(), e.to_string()))?;
+    let fingerprint = Fingerprint::of(info.slug, &body);
     let given = id.is_some();
-    let id = id.unwrap_or_else(|| format!("{}-{}", short_name(info.slug), &fingerprint[..12]));
-    Ok((
-        Line {
-            id,
-            fingerprint,
-            info,
-            request,
-            payload,
-        },
-        given,
-    ))
+    let id = id.unwrap_or_else(|| format!("{}-{}", short_name(info.slug), fingerprint.short(12)));
+    Ok((Line { id, request }, given))
 }
 
 fn is_safe_file_stem(s: &str) -> bool {
@@ -126,13 +111,6 @@ fn is_safe_file_stem(s: &str) -> bool {
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && !s.starts_with('.')
-}
-
-/// A stable hash (unlike `DefaultHasher`), so journals survive upgrades.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]
@@ -147,8 +125,8 @@ mod tests {
         )
         .unwrap();
         assert!(!given);
-        assert_eq!(ok.id, format!("txt-2-img-{}", &ok.fingerprint[..12]));
-        assert_eq!(ok.payload, serde_json::json!({"prompt": "x"}));
+        let fingerprint = Fingerprint::of("ideogram-txt-2-img", r#"{"prompt":"x"}"#);
+        assert_eq!(ok.id, format!("txt-2-img-{}", fingerprint.short(12)));
         let (same, given) = parse(
             9,
             r#"{"id": "a", "endpoint": "ideogram-txt-2-img", "request": {"prompt": "x"}}"#,
@@ -157,9 +135,11 @@ mod tests {
         assert!(given);
         assert_eq!(same.id, "a");
         assert_eq!(
-            ok.fingerprint, same.fingerprint,
+            serde_json::to_string(&ok.request).unwrap(),
+            serde_json::to_string(&same.request).unwrap(),
             "short name and slug are one endpoint"
         );
+        assert_eq!(ok.request.info().slug, same.request.info().slug);
         let (id, reason) = parse(4, r#"{"id": "../x", "endpoint": "txt-2-img"}"#)
             .err()
             .unwrap();

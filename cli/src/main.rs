@@ -10,11 +10,9 @@ mod generate;
 mod jobs;
 mod lines;
 mod list;
-mod money;
 mod paths;
 mod payload;
 mod progress;
-mod reconcile;
 mod serve;
 mod shorthand;
 
@@ -86,7 +84,7 @@ async fn dispatch(matches: &clap::ArgMatches) -> Result<(), Failure> {
                 .map_err(|e| Failure::input(format!("cannot render the man page: {e}")))?;
             print_bytes(&page)
         }
-        args::Static::Mock(args::MockCommand::Serve(a)) => serve::run(a).await,
+        args::Static::Mock(args::MockCommand::Serve(a)) => serve::run(*a).await,
     }
 }
 

@@ -1,14 +1,11 @@
 //! Where output goes, checked before anything is paid for: a paid image
-//! that cannot be saved is money thrown away. And the lock that keeps two
-//! batches out of one folder.
+//! that cannot be saved is money thrown away. (One batch per folder: the
+//! ledger's journal is locked while a batch runs.)
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use crate::failure::Failure;
-
-/// The lock file a batch holds in its output folder.
-pub const LOCK: &str = ".ideogram-batch.lock";
 
 /// `Ok` when an image can be written at `path`: not a folder, in a folder
 /// that exists and can be written.
@@ -59,29 +56,6 @@ fn check_writable(dir: &Path) -> std::io::Result<()> {
     std::fs::remove_file(&probe)
 }
 
-/// Takes the batch lock of `dir` for as long as the returned file lives;
-/// another batch holding it is an input error naming the folder.
-pub fn lock_out_dir(dir: &Path) -> Result<File, Failure> {
-    let path = dir.join(LOCK);
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Failure::input(format!("cannot open {}: {e}", path.display())))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(TryLockError::WouldBlock) => Err(Failure::input(format!(
-            "another `ideogram batch` is running in {}; wait for it to finish or use another --out-dir",
-            dir.display()
-        ))),
-        Err(TryLockError::Error(e)) => Err(Failure::input(format!(
-            "cannot lock {}: {e}",
-            path.display()
-        ))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,15 +73,5 @@ mod tests {
         );
         let folder = check_output_file(dir.path()).unwrap_err();
         assert!(folder.message.contains("is a folder"), "{}", folder.message);
-    }
-
-    #[test]
-    fn one_batch_per_folder() {
-        let dir = tempfile::tempdir().unwrap();
-        let held = lock_out_dir(dir.path()).unwrap();
-        let second = lock_out_dir(dir.path()).unwrap_err();
-        assert!(second.message.contains("another `ideogram batch`"));
-        drop(held);
-        assert!(lock_out_dir(dir.path()).is_ok());
     }
 }

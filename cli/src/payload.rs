@@ -253,8 +253,8 @@ pub fn estimated_cost(info: &EndpointInfo) -> String {
         }
         Some(p) => format!("${:.3} per generation", p.min_usd),
         None => format!(
-            "price undocumented (a batch reserves ${:.3})",
-            crate::money::reservation(info)
+            "price undocumented (a batch reserves {} until Segmind reports one)",
+            segmind_ideogram_ledger::budget::highest_documented_price()
         ),
     }
 }

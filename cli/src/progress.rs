@@ -1,7 +1,8 @@
 //! The batch's progress: a bar that ticks steadily with in-flight, done,
-//! failed and remaining lines, the rate and an ETA, and the money
-//! (estimate, reserved, spent, credits left); plain lines when stderr is
-//! not a terminal.
+//! failed and remaining lines, the rate and an ETA, and the money (spent,
+//! reserved, the budget, what the lines left may cost, credits left);
+//! plain lines when stderr is not a terminal. It is the runner's
+//! [`Report`]: the runner counts for the summary, this only shows.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,74 +10,31 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use segmind_ideogram::Pacer;
+use segmind_ideogram_ledger::{Ledger, Money, Outcome, Report, Usd};
 
-use crate::money::{Money, Snapshot};
+use crate::batch::describe;
 
-/// How a line ended in this run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Saved in this run.
-    Done,
-    /// Saved by an earlier run.
-    AlreadyDone,
-    /// Failed for good (refused, or the job failed); a rerun tries again.
-    Failed,
-    /// Its job is known but not finished here; a rerun resumes it.
-    Pending,
-    /// Its submission may or may not have reached Segmind.
-    Unresolved,
-    /// Not submitted: the budget would be passed.
-    OverBudget,
-    /// Not submitted: the batch was stopped (interrupted, or a fatal error).
-    NotRun,
-}
-
-#[derive(Debug, Default)]
-pub struct Counts {
-    pub done: AtomicU64,
-    pub skipped: AtomicU64,
-    pub failed: AtomicU64,
-    pub pending: AtomicU64,
-    pub unresolved: AtomicU64,
-    pub over_budget: AtomicU64,
-    pub not_run: AtomicU64,
-    pub in_flight: AtomicU64,
-    pub reconciled: AtomicU64,
-}
-
-impl Counts {
-    fn get(counter: &AtomicU64) -> u64 {
-        counter.load(Ordering::Relaxed)
-    }
-
-    pub fn finished(&self) -> u64 {
-        [
-            &self.done,
-            &self.skipped,
-            &self.failed,
-            &self.pending,
-            &self.unresolved,
-            &self.over_budget,
-            &self.not_run,
-        ]
-        .iter()
-        .map(|c| Self::get(c))
-        .sum()
-    }
-}
+/// No credits read.
+const UNKNOWN: u64 = u64::MAX;
 
 pub struct BatchProgress {
     bar: ProgressBar,
-    pub counts: Counts,
-    money: Arc<Money>,
+    ledger: Arc<Ledger>,
     pacer: Pacer,
     started: Instant,
     plain: bool,
+    spent_at_start: Usd,
+    credits_at_start: AtomicU64,
+    estimate: AtomicU64,
+    finished: AtomicU64,
+    done: AtomicU64,
+    failed: AtomicU64,
+    in_flight: AtomicU64,
 }
 
 impl BatchProgress {
-    pub fn new(total: u64, money: Arc<Money>, pacer: Pacer) -> Self {
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    pub fn new(ledger: Arc<Ledger>, pacer: Pacer) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template("{spinner} {bar:24} {pos}/{len} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -87,53 +45,30 @@ impl BatchProgress {
         }
         Self {
             bar,
-            counts: Counts::default(),
-            money,
+            spent_at_start: ledger.money().spent,
+            ledger,
             pacer,
             started: Instant::now(),
             plain,
+            credits_at_start: AtomicU64::new(UNKNOWN),
+            estimate: AtomicU64::new(0),
+            finished: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
         }
     }
 
-    /// A line ended: count it and show it.
-    pub fn ended(&self, line: &str, outcome: Outcome, detail: &str) {
-        let c = &self.counts;
-        let counter = match outcome {
-            Outcome::Done => &c.done,
-            Outcome::AlreadyDone => &c.skipped,
-            Outcome::Failed => &c.failed,
-            Outcome::Pending => &c.pending,
-            Outcome::Unresolved => &c.unresolved,
-            Outcome::OverBudget => &c.over_budget,
-            Outcome::NotRun => &c.not_run,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        self.bar.inc(1);
-        let worth_a_line = !matches!(outcome, Outcome::AlreadyDone | Outcome::NotRun);
-        if worth_a_line && (self.plain || outcome != Outcome::Done) {
-            self.bar
-                .suspend(|| eprintln!("{line}: {}", describe(outcome, detail)));
-        }
-        self.refresh();
+    pub fn set_total(&self, total: u64) {
+        self.bar.set_length(total);
     }
 
-    /// A line started or stopped talking to Segmind.
-    pub fn in_flight(&self, delta: i64) {
-        let counter = &self.counts.in_flight;
-        if delta >= 0 {
-            counter.fetch_add(delta.unsigned_abs(), Ordering::Relaxed);
-        } else {
-            counter.fetch_sub(delta.unsigned_abs(), Ordering::Relaxed);
-        }
-        self.refresh();
+    /// A line of the input that cannot run.
+    pub fn invalid(&self, id: &str, error: &str) {
+        self.ended(id, Outcome::Failed, error);
     }
 
-    /// Prints a line above the bar.
-    pub fn note(&self, text: &str) {
-        self.bar.suspend(|| eprintln!("{text}"));
-    }
-
-    pub fn refresh(&self) {
+    fn refresh(&self) {
         if !self.plain {
             self.bar.set_message(self.status());
         }
@@ -141,11 +76,10 @@ impl BatchProgress {
 
     /// The one-line status: lines, rate, ETA and money.
     pub fn status(&self) -> String {
-        let c = &self.counts;
-        let get = Counts::get;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let total = self.bar.length().unwrap_or(0);
-        let left = total.saturating_sub(c.finished());
-        let done_now = get(&c.done);
+        let left = total.saturating_sub(get(&self.finished));
+        let done_now = get(&self.done);
         let minutes = self.started.elapsed().as_secs_f64() / 60.0;
         let rate = if minutes > 0.0 {
             done_now as f64 / minutes
@@ -153,10 +87,9 @@ impl BatchProgress {
             0.0
         };
         let mut text = format!(
-            "done {} failed {} in flight {} left {left}",
-            done_now + get(&c.skipped),
-            get(&c.failed),
-            get(&c.in_flight),
+            "done {done_now} failed {} in flight {} left {left}",
+            get(&self.failed),
+            get(&self.in_flight),
         );
         if rate > 0.0 && left > 0 {
             text.push_str(&format!(
@@ -171,8 +104,22 @@ impl BatchProgress {
             ));
         }
         text.push_str(" | ");
-        text.push_str(&money_text(&self.money.snapshot()));
+        text.push_str(&self.money_text());
         text
+    }
+
+    /// The money in words.
+    pub fn money_text(&self) -> String {
+        let credits = match self.credits_at_start.load(Ordering::Relaxed) {
+            UNKNOWN => None,
+            micros => Some(Usd::from_micros(micros)),
+        };
+        money_text(
+            &self.ledger.money(),
+            self.spent_at_start,
+            Usd::from_micros(self.estimate.load(Ordering::Relaxed)),
+            credits,
+        )
     }
 
     pub fn finish(&self) {
@@ -180,36 +127,76 @@ impl BatchProgress {
     }
 }
 
-/// The money in words.
-pub fn money_text(m: &Snapshot) -> String {
-    let mut text = format!(
-        "spent ${:.3}, reserved ${:.3}, estimate ${:.3}",
-        m.spent, m.reserved, m.estimate
-    );
-    if let Some(max) = m.max {
-        text.push_str(&format!(" of a ${max:.2} budget"));
+impl Report for BatchProgress {
+    fn ended(&self, id: &str, outcome: Outcome, detail: &str) {
+        self.finished.fetch_add(1, Ordering::Relaxed);
+        match outcome {
+            Outcome::Done | Outcome::AlreadyDone => &self.done,
+            _ => &self.failed,
+        }
+        .fetch_add(1, Ordering::Relaxed);
+        self.bar.inc(1);
+        let worth_a_line =
+            !matches!(outcome, Outcome::AlreadyDone | Outcome::NotRun) || !detail.is_empty();
+        if worth_a_line && (self.plain || outcome != Outcome::Done) {
+            let what = describe(outcome);
+            let text = if detail.is_empty() {
+                format!("{id}: {what}")
+            } else {
+                format!("{id}: {what}: {detail}")
+            };
+            self.bar.suspend(|| eprintln!("{text}"));
+        }
+        self.refresh();
     }
-    if let Some(credits) = m.credits_left() {
-        text.push_str(&format!(", ~{credits:.3} credits left"));
+
+    fn note(&self, text: &str) {
+        self.bar.suspend(|| eprintln!("{text}"));
     }
-    text
+
+    fn in_flight(&self, delta: i64) {
+        if delta >= 0 {
+            self.in_flight
+                .fetch_add(delta.unsigned_abs(), Ordering::Relaxed);
+        } else {
+            let _ = self
+                .in_flight
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                    Some(n.saturating_sub(delta.unsigned_abs()))
+                });
+        }
+        self.refresh();
+    }
+
+    fn estimate(&self, lines_left: Usd) {
+        self.estimate.store(lines_left.micros(), Ordering::Relaxed);
+    }
+
+    fn credits(&self, at_start: Usd) {
+        self.credits_at_start
+            .store(at_start.micros().min(UNKNOWN - 1), Ordering::Relaxed);
+    }
 }
 
-fn describe(outcome: Outcome, detail: &str) -> String {
-    let what = match outcome {
-        Outcome::Done => "done",
-        Outcome::AlreadyDone => "done earlier",
-        Outcome::Failed => "failed",
-        Outcome::Pending => "not finished (a rerun resumes its job)",
-        Outcome::Unresolved => "unresolved",
-        Outcome::OverBudget => "not submitted: over the budget",
-        Outcome::NotRun => "not submitted",
-    };
-    if detail.is_empty() {
-        what.to_owned()
-    } else {
-        format!("{what}: {detail}")
+/// The money in words: what the ledger spent and holds, the budget and
+/// what is left of it, what the lines not yet submitted may cost, and the
+/// credits left (the start's, less what this run spent).
+pub fn money_text(m: &Money, spent_at_start: Usd, estimate: Usd, credits: Option<Usd>) -> String {
+    let mut text = format!("spent {}, reserved {}", m.spent, m.reserved);
+    if let (Some(max), Some(room)) = (m.max, m.room()) {
+        text.push_str(&format!(" of a {max:.2} budget ({room} left)"));
     }
+    if estimate > Usd::ZERO {
+        text.push_str(&format!("; the lines left may cost up to {estimate}"));
+    }
+    if let Some(credits) = credits {
+        let spent_now = m.spent.saturating_sub(spent_at_start);
+        text.push_str(&format!(
+            ", ~{} of credits left",
+            credits.saturating_sub(spent_now)
+        ));
+    }
+    text
 }
 
 /// `1h02m`, `3m05s`, `12s`.
@@ -231,17 +218,29 @@ mod tests {
         assert_eq!(clock(12.4), "12s");
         assert_eq!(clock(185.0), "3m05s");
         assert_eq!(clock(3720.0), "1h02m");
-        let m = Snapshot {
-            max: Some(5.0),
-            spent: 1.25,
-            reserved: 0.1,
-            credits_at_start: Some(10.0),
-            spent_now: 1.0,
-            estimate: 2.0,
+        let m = Money {
+            max: Some(Usd::dollars(5)),
+            spent: Usd::from_micros(1_250_000),
+            reserved: Usd::from_micros(100_000),
         };
         assert_eq!(
-            money_text(&m),
-            "spent $1.250, reserved $0.100, estimate $2.000 of a $5.00 budget, ~9.000 credits left"
+            money_text(
+                &m,
+                Usd::from_micros(250_000),
+                Usd::dollars(2),
+                Some(Usd::dollars(10))
+            ),
+            "spent $1.250, reserved $0.100 of a $5.00 budget ($3.650 left); the lines left may \
+             cost up to $2.000, ~$9.000 of credits left"
+        );
+        let nothing = Money {
+            max: None,
+            spent: Usd::ZERO,
+            reserved: Usd::ZERO,
+        };
+        assert_eq!(
+            money_text(&nothing, Usd::ZERO, Usd::ZERO, None),
+            "spent $0.000, reserved $0.000"
         );
     }
 }

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use segmind_ideogram_mock::MockServer;
+use segmind_ideogram_mock::{HistoryPaging, MockServer};
 
-use crate::args::ServeArgs;
+use crate::args::{PagingArg, ServeArgs};
 use crate::failure::Failure;
 
 pub async fn run(args: ServeArgs) -> Result<(), Failure> {
@@ -31,11 +31,14 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
     if let Some(latency) = args.latency_ms {
         builder = builder.added_latency(ms(latency));
     }
+    if let Some(delay) = args.accepted_answer_delay_ms {
+        builder = builder.accepted_answer_delay(ms(delay));
+    }
     if let Some(word) = args.fail_word {
         builder = builder.fail_word(word);
     }
     if let Some(credits) = args.credits {
-        builder = builder.initial_credits(credits);
+        builder = builder.initial_credits(credits.as_dollars());
     }
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
@@ -50,7 +53,37 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
         builder = builder.history_lag(ms(lag));
     }
     if let Some(limit) = args.spend_limit {
-        builder = builder.spend_limit(limit);
+        builder = builder.spend_limit(limit.as_dollars());
+    }
+    if let Some(price) = args.real_price {
+        builder = builder.real_price(price.as_dollars());
+    }
+    if let Some(skew) = args.history_clock_skew_ms {
+        builder = builder.history_clock_skew(skew);
+    }
+    if let Some(minutes) = args.history_zoneless {
+        builder = builder.history_zoneless(minutes);
+    }
+    if let Some(minutes) = args.history_day_zone {
+        builder = builder.history_day_zone(minutes);
+    }
+    if let Some(prefix) = args.history_model_prefix {
+        builder = builder.history_model_prefix(prefix);
+    }
+    for member in args.history_omits {
+        builder = builder.history_omits(member);
+    }
+    builder = builder.history_paging(match args.history_paging {
+        PagingArg::Honest => HistoryPaging::Honest,
+        PagingArg::CountPerPage => HistoryPaging::CountPerPage,
+        PagingArg::IgnoresPage => HistoryPaging::IgnoresPage,
+        PagingArg::Unstable => HistoryPaging::Unstable,
+    });
+    if let Some(rows) = args.history_rows_per_request {
+        builder = builder.history_rows_per_request(rows);
+    }
+    if let Some(cap) = args.history_page_cap {
+        builder = builder.history_page_cap(cap);
     }
     for slug in args.retired {
         builder = builder.retired(slug);

@@ -132,8 +132,12 @@ pub struct HistoryPage {
     pub records: Vec<RequestRecord>,
     /// This page's number, when the answer says.
     pub page: Option<u64>,
-    /// Rows in all, when the answer says.
+    /// Rows in all, when the answer says (some servers put only this
+    /// page's count here: a careful reader checks it adds up).
     pub total: Option<u64>,
+    /// The answer's `Date` header: Segmind's clock when it answered, to
+    /// measure how far it is from ours (rows are dated by its clock).
+    pub server_date: Option<SystemTime>,
 }
 
 impl RequestRecord {
@@ -248,10 +252,16 @@ fn history_page(answer: Answer) -> Result<HistoryPage, Error> {
         records.push(record);
     }
     let field = |key: &str| value.get(key).and_then(Value::as_u64);
+    let server_date = answer
+        .headers
+        .get(reqwest::header::DATE)
+        .and_then(|date| date.to_str().ok())
+        .and_then(|date| httpdate::parse_http_date(date).ok());
     Ok(HistoryPage {
         records,
         page: field("page"),
         total: field("total").or_else(|| field("count")),
+        server_date,
     })
 }
 

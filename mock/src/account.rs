@@ -50,13 +50,27 @@ pub(crate) async fn history(
         Err(message) => return reply::error(StatusCode::BAD_REQUEST, message),
     };
     let (rows, total) = state.history_page(owner, &query, Instant::now());
-    axum::Json(json!({
+    let mut response = axum::Json(json!({
         "data": rows,
         "page": query.page,
         "per_page": query.per_page,
         "total": total,
     }))
-    .into_response()
+    .into_response();
+    history_date(&state, &mut response);
+    response
+}
+
+/// The history's answers are dated by its clock.
+fn history_date(state: &State, response: &mut Response) {
+    let now = crate::history::shift(
+        SystemTime::now(),
+        0,
+        state.config.faults.history_clock_skew_ms,
+    );
+    if let Ok(date) = HeaderValue::from_str(&httpdate::fmt_http_date(now)) {
+        response.headers_mut().insert(header::DATE, date);
+    }
 }
 
 /// One request's record.
@@ -69,10 +83,12 @@ pub(crate) async fn record(
         Ok(owner) => owner,
         Err(response) => return response,
     };
-    match state.history_record(owner, &id, Instant::now()) {
+    let mut response = match state.history_record(owner, &id, Instant::now()) {
         Some(record) => axum::Json(record).into_response(),
         None => reply::error(StatusCode::NOT_FOUND, format!("Request {id} not found")),
-    }
+    };
+    history_date(&state, &mut response);
+    response
 }
 
 /// The key, and the history outage fault.

@@ -110,9 +110,10 @@ pub(crate) async fn admit(
         width,
         height,
         seed,
-        price: info
-            .price_usd
-            .map_or(state.config.fallback_price_usd, |p| p.min_usd),
+        price: state.config.real_price_usd.unwrap_or_else(|| {
+            info.price_usd
+                .map_or(state.config.fallback_price_usd, |p| p.min_usd)
+        }),
         failure,
         body,
     })

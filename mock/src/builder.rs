@@ -138,6 +138,14 @@ impl MockBuilder {
         self
     }
 
+    /// Queue (and charge) each submitted job at once, but answer with its
+    /// id only `delay` later: a client that gives up meanwhile has a paid
+    /// job it never heard of.
+    pub fn accepted_answer_delay(mut self, delay: Duration) -> Self {
+        self.config.faults.accepted_answer_delay = delay;
+        self
+    }
+
     /// Fail jobs and calls whose prompt contains `word` (for an endpoint
     /// without a prompt, whose request as JSON contains it).
     pub fn fail_word(mut self, word: impl Into<String>) -> Self {
@@ -162,6 +170,67 @@ impl MockBuilder {
     /// would: a client cannot tell whether a request reached Segmind.
     pub fn history_outage(mut self, outage: bool) -> Self {
         self.config.faults.history_outage = outage;
+        self
+    }
+
+    /// Run the request history on a clock `skew_ms` milliseconds ahead of
+    /// the true time (behind when negative): its rows' `created_at` and the
+    /// `Date` header of its answers.
+    pub fn history_clock_skew(mut self, skew_ms: i64) -> Self {
+        self.config.faults.history_clock_skew_ms = skew_ms;
+        self
+    }
+
+    /// Write the history's `created_at` without a zone, as local time of
+    /// the zone `minutes_east` of UTC (`-480` for UTC−8).
+    pub fn history_zoneless(mut self, minutes_east: i32) -> Self {
+        self.config.faults.history_zoneless = Some(minutes_east);
+        self
+    }
+
+    /// Read the history's `from_date` and `to_date` as days of the zone
+    /// `minutes_east` of UTC.
+    pub fn history_day_zone(mut self, minutes_east: i32) -> Self {
+        self.config.faults.history_day_zone = minutes_east;
+        self
+    }
+
+    /// Name models in the history with this prefix (`segmind/`).
+    pub fn history_model_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.config.faults.history_model_prefix = Some(prefix.into());
+        self
+    }
+
+    /// Leave `member` out of the bodies the history records (repeatable).
+    pub fn history_omits(mut self, member: impl Into<String>) -> Self {
+        self.config.faults.history_omits.push(member.into());
+        self
+    }
+
+    /// Page the history this way (default: honestly).
+    pub fn history_paging(mut self, paging: crate::HistoryPaging) -> Self {
+        self.config.faults.history_paging = paging;
+        self
+    }
+
+    /// Put at most `rows` rows on a history page, whatever `per_page` asks
+    /// (as a server that caps it does).
+    pub fn history_page_cap(mut self, rows: u64) -> Self {
+        self.config.faults.history_page_cap = Some(rows.max(1));
+        self
+    }
+
+    /// List each request `rows` times in the history (once per output).
+    pub fn history_rows_per_request(mut self, rows: u32) -> Self {
+        self.config.faults.history_rows_per_request = rows.max(1);
+        self
+    }
+
+    /// Charge `usd` for every call, whatever the documents say: what a
+    /// client's budget meets when the documented price is wrong. The
+    /// result's `metrics.cost`, `x-cost` and the history report it.
+    pub fn real_price(mut self, usd: f64) -> Self {
+        self.config.real_price_usd = Some(usd).filter(|p| p.is_finite() && *p >= 0.0);
         self
     }
 

@@ -30,6 +30,9 @@ pub struct MockConfig {
     pub initial_credits: f64,
     /// Price charged for endpoints whose document gives none.
     pub fallback_price_usd: f64,
+    /// What every call really costs, whatever the documents say (a price
+    /// that changed, or a document that lies); `None`: the documented price.
+    pub real_price_usd: Option<f64>,
     /// The team's spend limit in USD: once the account has spent this much,
     /// every submission and sync call is refused with 406.
     pub spend_limit_usd: Option<f64>,
@@ -59,6 +62,7 @@ impl Default for MockConfig {
             result_ttl: Duration::from_secs(3600),
             initial_credits: 100.0,
             fallback_price_usd: 0.05,
+            real_price_usd: None,
             spend_limit_usd: None,
             retired: Vec::new(),
             header_read_timeout: Some(Duration::from_secs(10)),
@@ -80,6 +84,7 @@ impl fmt::Debug for MockConfig {
             result_ttl,
             initial_credits,
             fallback_price_usd,
+            real_price_usd,
             spend_limit_usd,
             retired,
             header_read_timeout,
@@ -96,6 +101,7 @@ impl fmt::Debug for MockConfig {
             .field("result_ttl", result_ttl)
             .field("initial_credits", initial_credits)
             .field("fallback_price_usd", fallback_price_usd)
+            .field("real_price_usd", real_price_usd)
             .field("spend_limit_usd", spend_limit_usd)
             .field("retired", retired)
             .field("header_read_timeout", header_read_timeout)
@@ -104,6 +110,22 @@ impl fmt::Debug for MockConfig {
             .field("faults", faults)
             .finish()
     }
+}
+
+/// How the request history pages its rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HistoryPaging {
+    /// `page` and `per_page` as asked, `total` the rows in all.
+    #[default]
+    Honest,
+    /// `total` is the rows of this page, not of all pages.
+    CountPerPage,
+    /// `page` is ignored: every answer is the first page.
+    IgnoresPage,
+    /// The order of the rows changes from one request to the next, so
+    /// pages overlap and some rows are never on any page.
+    Unstable,
 }
 
 /// Faults the server injects, each off by default.
@@ -118,6 +140,9 @@ pub struct Faults {
     pub server_error_rate: f64,
     /// Delay added before every API answer.
     pub added_latency: Duration,
+    /// Delay between queueing (and charging) a submitted job and answering
+    /// with its id, as a slow gateway does.
+    pub accepted_answer_delay: Duration,
     /// Jobs (and sync calls) whose prompt contains this word fail, as a
     /// content block would (for an endpoint without a prompt: whose
     /// request as JSON contains it).
@@ -129,6 +154,29 @@ pub struct Faults {
     pub history_lag: Duration,
     /// The request history answers 503, as an outage would.
     pub history_outage: bool,
+    /// The history's clock is this many milliseconds ahead of the true
+    /// time (behind when negative): its rows' `created_at` and the `Date`
+    /// of its answers follow it.
+    pub history_clock_skew_ms: i64,
+    /// The history writes `created_at` without a zone, in the local time
+    /// of this many minutes east of UTC.
+    pub history_zoneless: Option<i32>,
+    /// The history's `from_date` and `to_date` are days in the zone this
+    /// many minutes east of UTC (Segmind does not say which zone).
+    pub history_day_zone: i32,
+    /// The history names each model with this prefix
+    /// (`segmind/ideogram-txt-2-img`); its `model_name` filter still
+    /// matches a part of the name.
+    pub history_model_prefix: Option<String>,
+    /// Request members the history leaves out of the bodies it records.
+    pub history_omits: Vec<String>,
+    /// How the history pages its rows.
+    pub history_paging: HistoryPaging,
+    /// Rows per request in the history: a request with several outputs is
+    /// listed once per output, each row with the request's full cost.
+    pub history_rows_per_request: u32,
+    /// The most rows a history page holds, whatever `per_page` asks.
+    pub history_page_cap: Option<u64>,
     /// Share (0.0–1.0) of status and result answers that are an HTML page
     /// with status 200, as a misbehaving gateway serves.
     pub garbage_poll_rate: f64,
@@ -144,10 +192,19 @@ impl Default for Faults {
             rate_limit_window: Duration::from_secs(60),
             server_error_rate: 0.0,
             added_latency: Duration::ZERO,
+            accepted_answer_delay: Duration::ZERO,
             fail_word: None,
             drop_rate: 0.0,
             history_lag: Duration::ZERO,
             history_outage: false,
+            history_clock_skew_ms: 0,
+            history_zoneless: None,
+            history_day_zone: 0,
+            history_model_prefix: None,
+            history_omits: Vec::new(),
+            history_paging: HistoryPaging::Honest,
+            history_rows_per_request: 1,
+            history_page_cap: None,
             garbage_poll_rate: 0.0,
             retry_after: None,
         }

@@ -112,6 +112,8 @@ pub(crate) async fn submit(
     submitted.status_url = Some(job_url(&state, &API.job_status, &id));
     submitted.response_url = Some(job_url(&state, &API.job_result, &id));
     submitted.poll_url = Some(job_url(&state, &API.job_poll_legacy, &id));
+    // The job is queued and charged: a client that gives up now has paid.
+    tokio::time::sleep(state.config.faults.accepted_answer_delay).await;
     axum::Json(submitted).into_response()
 }
 

@@ -10,6 +10,7 @@ use segmind_ideogram::{API, RequestRecord};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
+use crate::config::{Faults, HistoryPaging};
 use crate::key::KeyFingerprint;
 
 /// The most rows kept; the oldest go first.
@@ -40,8 +41,10 @@ pub(crate) struct Row {
 }
 
 impl Row {
-    /// The record as the history answers it at `now`.
-    pub fn record(&self, now: Instant) -> RequestRecord {
+    /// The record as the history answers it at `now`: its `output`-th row
+    /// (from 0) when it is listed once per output, written the way the
+    /// faults say.
+    pub fn record(&self, now: Instant, faults: &Faults, output: u32) -> RequestRecord {
         let ended = self.ends.is_some_and(|end| now >= end);
         let status = match (ended, &self.failure) {
             (false, _) => "PENDING",
@@ -50,12 +53,19 @@ impl Row {
         };
         let mut record = RequestRecord::new();
         record.request_id = Some(self.request_id.clone());
-        record.model_name = Some(self.slug.to_owned());
+        record.model_name = Some(match &faults.history_model_prefix {
+            Some(prefix) => format!("{prefix}{}", self.slug),
+            None => self.slug.to_owned(),
+        });
         record.model_status = Some(status.to_owned());
-        record.request_body = Some(self.body.clone());
-        record.created_at = Some(Value::String(
-            humantime::format_rfc3339_millis(self.created).to_string(),
-        ));
+        let mut body = self.body.clone();
+        if let Value::Object(members) = &mut body {
+            for omitted in &faults.history_omits {
+                members.remove(omitted);
+            }
+        }
+        record.request_body = Some(body);
+        record.created_at = Some(Value::String(created_at(self.created, faults)));
         if ended {
             // A failed request costs nothing; a pending one is not billed yet.
             let cost = if self.failure.is_some() {
@@ -65,7 +75,13 @@ impl Row {
             };
             record.credits_deduction = Some(json!(cost));
             record.latency_ms = Some(json!(self.latency.as_millis()));
-            record.generation_url = self.output_url.clone().map(Value::String);
+            record.generation_url = self.output_url.clone().map(|url| {
+                Value::String(if faults.history_rows_per_request > 1 {
+                    format!("{url}?output={output}")
+                } else {
+                    url
+                })
+            });
             record.error = self.failure.clone().map(Value::String);
         }
         record
@@ -131,6 +147,38 @@ impl Query {
     }
 }
 
+/// `created_at` on the history's clock, with or without a zone.
+fn created_at(created: SystemTime, faults: &Faults) -> String {
+    let skewed = shift(created, 0, faults.history_clock_skew_ms);
+    match faults.history_zoneless {
+        None => humantime::format_rfc3339_millis(skewed).to_string(),
+        Some(minutes) => {
+            let local = shift(skewed, i64::from(minutes), 0);
+            let text = humantime::format_rfc3339_millis(local).to_string();
+            text.trim_end_matches('Z').to_owned()
+        }
+    }
+}
+
+/// `at` moved by `minutes` and `ms` (either may be negative), within the
+/// years the history can write.
+pub(crate) fn shift(at: SystemTime, minutes: i64, ms: i64) -> SystemTime {
+    let total = minutes.saturating_mul(60_000).saturating_add(ms);
+    let moved = if total >= 0 {
+        at.checked_add(Duration::from_millis(total.unsigned_abs()))
+    } else {
+        at.checked_sub(Duration::from_millis(total.unsigned_abs()))
+    };
+    moved
+        .unwrap_or(at)
+        .clamp(SystemTime::UNIX_EPOCH, latest_writable())
+}
+
+/// The last instant `humantime` can write (it panics past the year 9999).
+fn latest_writable() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799)
+}
+
 /// Days since the Unix epoch of a `YYYY-MM-DD` date.
 fn day_number(date: &str) -> Result<u64, String> {
     let at = humantime::parse_rfc3339(&format!("{}T00:00:00Z", date.trim()))
@@ -149,6 +197,8 @@ pub(crate) fn days_since_epoch(at: SystemTime) -> u64 {
 #[derive(Debug, Default)]
 pub(crate) struct History {
     rows: VecDeque<Row>,
+    /// Pages answered (an unstable order changes with each).
+    reads: u64,
 }
 
 impl History {
@@ -160,23 +210,34 @@ impl History {
     }
 
     /// One page of `owner`'s rows that match `query` and have landed, and
-    /// how many match in all.
+    /// the total the answer states (how many match in all, unless the
+    /// faults say otherwise).
     pub fn page(
-        &self,
+        &mut self,
         owner: KeyFingerprint,
         query: &Query,
         now: Instant,
+        faults: &Faults,
     ) -> (Vec<RequestRecord>, usize) {
-        let matching: Vec<RequestRecord> = self
+        let outputs = faults.history_rows_per_request.max(1);
+        let mut matching: Vec<RequestRecord> = self
             .rows
             .iter()
             .filter(|row| row.owner == owner && now >= row.lands)
             .filter(|row| {
-                let day = days_since_epoch(row.created);
+                // The history's days, on its clock, in its zone.
+                let day = days_since_epoch(shift(
+                    row.created,
+                    i64::from(faults.history_day_zone),
+                    faults.history_clock_skew_ms,
+                ));
                 query.from_day <= day && day <= query.to_day
             })
-            .filter(|row| query.model.as_deref().is_none_or(|m| row.slug.contains(m)))
-            .map(|row| row.record(now))
+            .flat_map(|row| (0..outputs).map(move |output| row.record(now, faults, output)))
+            .filter(|record| {
+                let name = record.model_name.as_deref().unwrap_or_default();
+                query.model.as_deref().is_none_or(|m| name.contains(m))
+            })
             .filter(|record| {
                 query
                     .status
@@ -185,18 +246,40 @@ impl History {
             })
             .collect();
         let total = matching.len();
-        let skip =
-            usize::try_from((query.page - 1).saturating_mul(query.per_page)).unwrap_or(usize::MAX);
-        let take = usize::try_from(query.per_page).unwrap_or(usize::MAX);
-        (matching.into_iter().skip(skip).take(take).collect(), total)
+        let page = match faults.history_paging {
+            HistoryPaging::IgnoresPage => 1,
+            _ => query.page,
+        };
+        if faults.history_paging == HistoryPaging::Unstable {
+            // Another order for every page asked.
+            self.reads += 1;
+            fastrand::Rng::with_seed(self.reads).shuffle(&mut matching);
+        }
+        let per_page = faults
+            .history_page_cap
+            .map_or(query.per_page, |cap| query.per_page.min(cap));
+        let skip = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+        let take = usize::try_from(per_page).unwrap_or(usize::MAX);
+        let rows: Vec<RequestRecord> = matching.into_iter().skip(skip).take(take).collect();
+        let stated = match faults.history_paging {
+            HistoryPaging::CountPerPage => rows.len(),
+            _ => total,
+        };
+        (rows, stated)
     }
 
     /// `owner`'s row with this id, once landed.
-    pub fn find(&self, owner: KeyFingerprint, id: &str, now: Instant) -> Option<RequestRecord> {
+    pub fn find(
+        &self,
+        owner: KeyFingerprint,
+        id: &str,
+        now: Instant,
+        faults: &Faults,
+    ) -> Option<RequestRecord> {
         self.rows
             .iter()
             .find(|row| row.owner == owner && row.request_id == id && now >= row.lands)
-            .map(|row| row.record(now))
+            .map(|row| row.record(now, faults, 0))
     }
 }
 
@@ -255,19 +338,24 @@ mod tests {
             latency: Duration::from_secs(5),
         });
         let query = Query::parse(&[], days_since_epoch(SystemTime::now())).unwrap();
-        assert_eq!(history.page(owner, &query, now).1, 0, "not landed yet");
+        let faults = Faults::default();
+        assert_eq!(
+            history.page(owner, &query, now, &faults).1,
+            0,
+            "not landed yet"
+        );
         let later = now + Duration::from_secs(3);
-        let (rows, _) = history.page(owner, &query, later);
+        let (rows, _) = history.page(owner, &query, later, &faults);
         assert_eq!(rows[0].model_status.as_deref(), Some("PENDING"));
         assert_eq!(rows[0].credits_deduction, None);
         let done = history
-            .find(owner, "a", now + Duration::from_secs(6))
+            .find(owner, "a", now + Duration::from_secs(6), &faults)
             .unwrap();
         assert_eq!(done.model_status.as_deref(), Some("COMPLETED"));
         assert_eq!(done.cost(), Some(0.08));
         assert!(
             history
-                .find(KeyFingerprint::of("other"), "a", later)
+                .find(KeyFingerprint::of("other"), "a", later, &faults)
                 .is_none()
         );
     }

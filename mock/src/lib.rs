@@ -80,7 +80,7 @@ mod storage;
 
 pub use accepted::{Accepted, Mode};
 pub use builder::MockBuilder;
-pub use config::{Faults, MockConfig};
+pub use config::{Faults, HistoryPaging, MockConfig};
 pub use key::KeyFingerprint;
 pub use server::MockServer;
 pub use sizes::{BASE_SIDE, MAX_SIDE};

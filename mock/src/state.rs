@@ -310,7 +310,9 @@ impl State {
         query: &Query,
         now: Instant,
     ) -> (Vec<RequestRecord>, usize) {
-        self.lock().history.page(owner, query, now)
+        self.lock()
+            .history
+            .page(owner, query, now, &self.config.faults)
     }
 
     pub fn history_record(
@@ -319,7 +321,9 @@ impl State {
         id: &str,
         now: Instant,
     ) -> Option<RequestRecord> {
-        self.lock().history.find(owner, id, now)
+        self.lock()
+            .history
+            .find(owner, id, now, &self.config.faults)
     }
 
     pub fn store(&self, name: String, mime: &'static str, bytes: Bytes) {
