@@ -420,6 +420,14 @@ async fn status_shows_the_journal_and_sends_nothing() {
     let shown = stdout(&output);
     assert!(shown.contains("3 request(s): 0 done"), "{shown}");
     assert!(shown.contains("3 sent without an answer"), "{shown}");
-    assert_eq!(shown.matches("sent, no answer recorded").count(), 3, "{shown}");
-    assert_eq!(server.requests_received(), asked, "nothing was asked of Segmind");
+    assert_eq!(
+        shown.matches("sent, no answer recorded").count(),
+        3,
+        "{shown}"
+    );
+    assert_eq!(
+        server.requests_received(),
+        asked,
+        "nothing was asked of Segmind"
+    );
 }

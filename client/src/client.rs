@@ -166,6 +166,14 @@ impl Client {
     /// Queues a generation (`POST /v2/{slug}`) and returns its job, whose id
     /// is known before the job can cost anything. Validated, its local
     /// images sent, and repeated only, as in [`run`](Self::run).
+    ///
+    /// # Cancellation
+    ///
+    /// Dropping the returned future (a `tokio::time::timeout`, a `select!`)
+    /// after the POST went out may leave a job Segmind queued and bills,
+    /// whose id the caller never learns: only the request history can tell.
+    /// `segmind-ideogram-ledger` records each attempt before it is sent and
+    /// reconciles such attempts; use it when that matters.
     pub async fn submit<E: Endpoint>(&self, request: &E) -> Result<Job, Error> {
         self.submit_request(E::INFO, request, None).await
     }

@@ -114,7 +114,7 @@ async fn fetch_and_save(
         Ok(image) => image,
         Err(e) => return Some(trouble_error(batch, item, &e)),
     };
-    let written = match names::place(batch, &item.key, &item.stem, &item.job_id, &image) {
+    let written = match names::place(batch, &item.key, &item.stem, &image) {
         Ok(path) => path,
         Err(e) => return Some(trouble(batch, item, &e)),
     };

@@ -59,40 +59,33 @@ pub fn file_name(path: &Path) -> String {
 
 /// Saves `image` as `<stem>.<ext>` in the output folder, synced to disk.
 /// Images of other requests with that stem are moved aside first (and the
-/// moves recorded); a file the ledger does not know is never written over:
-/// the image is saved under `<stem>-<job>` then.
+/// moves recorded). A file at that name the ledger gives to no request is
+/// this request's own, saved by a run killed before it could record it: it
+/// is replaced.
 pub fn place(
     batch: &Batch,
     key: &Key,
     stem: &str,
-    job_id: &str,
     image: &GeneratedImage,
 ) -> Result<PathBuf, String> {
     let dir = &batch.out_dir;
-    let mut stem = stem.to_owned();
-    if let Err(unknown) = clear(&batch.ledger, dir, key, &stem) {
-        let other = stray_stem(key, job_id);
-        batch.progress.note(&format!(
-            "{}: {} is not an image of this batch; saving the image as {other} instead",
-            key.line,
-            unknown.display()
-        ));
-        stem = other;
-        clear(&batch.ledger, dir, key, &stem).map_err(|unknown| {
-            format!(
-                "{} is in the way and is not an image of this batch",
-                unknown.display()
-            )
-        })?;
-    }
+    clear(&batch.ledger, dir, key, stem, true)
+        .map_err(|path| format!("cannot move {} out of the image's way", path.display()))?;
     files::save_durably(image, &dir.join(stem))
         .map_err(|e| format!("cannot save the image in {}: {e}", dir.display()))
 }
 
 /// Moves the images of other keys named `<stem>.*` out of the way, each to
-/// its own request's name, recording the move. `Err` with the path of a
-/// file the ledger does not know.
-fn clear(ledger: &Ledger, dir: &Path, key: &Key, stem: &str) -> Result<(), PathBuf> {
+/// its own request's name, recording the move. A file the ledger gives to
+/// no request is left when `unknown_is_ours`, else refused: `Err` with its
+/// path (also when a move fails).
+fn clear(
+    ledger: &Ledger,
+    dir: &Path,
+    key: &Key,
+    stem: &str,
+    unknown_is_ours: bool,
+) -> Result<(), PathBuf> {
     let found = files_with_stem(dir, stem);
     if found.is_empty() {
         return Ok(());
@@ -111,6 +104,7 @@ fn clear(ledger: &Ledger, dir: &Path, key: &Key, stem: &str) -> Result<(), PathB
                 // its old name and fetch it again: harmless.
                 let _ = ledger.moved(owner, &file_name(&aside));
             }
+            None if unknown_is_ours => {}
             None => return Err(path),
         }
     }
@@ -132,7 +126,7 @@ pub fn restore(
     if let Some(ext) = from.extension() {
         to.set_extension(ext);
     }
-    clear(ledger, dir, key, id).map_err(|unknown| {
+    clear(ledger, dir, key, id, false).map_err(|unknown| {
         format!(
             "its image stays {} ({} is not an image of this batch)",
             from.display(),
