@@ -531,22 +531,35 @@ async fn jobs_status_and_wait_follow_a_job_by_id() {
 fn list_shows_every_resolution_and_endpoint() {
     let output = ideogram().args(["list", "resolutions"]).output().unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        text.contains("# resolution (78 values)")
-            && text.contains("# resolution (69 values): 3-reframe")
-    );
-    assert_eq!(
-        text.lines()
-            .filter(|l| l.starts_with("RESOLUTION_"))
-            .count(),
-        78
-    );
-    assert_eq!(
-        text.lines()
-            .filter(|l| l.contains('x') && !l.starts_with('#'))
-            .count(),
-        69
-    );
+    // Each distinct list of the registry, once, under the endpoints that take it.
+    let mut lists: Vec<(&[&str], Vec<&str>)> = Vec::new();
+    for info in segmind_ideogram::ENDPOINTS {
+        if let Some(FieldShape::Choice(values)) = info.field("resolution").map(|f| f.shape) {
+            let name = info.slug.strip_prefix("ideogram-").unwrap_or(info.slug);
+            match lists.iter_mut().find(|(v, _)| *v == values) {
+                Some((_, users)) => users.push(name),
+                None => lists.push((values, vec![name])),
+            }
+        }
+    }
+    assert!(!lists.is_empty());
+    let groups: Vec<&str> = text.split("\n\n").collect();
+    assert_eq!(groups.len(), lists.len(), "{text}");
+    for (group, (values, users)) in groups.iter().zip(&lists) {
+        let mut lines = group.lines();
+        assert_eq!(
+            lines.next(),
+            Some(
+                format!(
+                    "# resolution ({} values): {}",
+                    values.len(),
+                    users.join(", ")
+                )
+                .as_str()
+            )
+        );
+        assert!(lines.eq(values.iter().copied()), "{group}");
+    }
     let output = ideogram().args(["list", "endpoints"]).output().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).lines().count(),

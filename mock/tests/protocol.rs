@@ -4,9 +4,15 @@ mod common;
 
 use std::time::Duration;
 
-use common::{KEY, get, http, keyed, post, post_raw, queued, start};
+use common::{KEY, charge, get, http, keyed, post, post_raw, queued, remaining_credits, start};
 use reqwest::StatusCode;
+use segmind_ideogram::AnyRequest;
 use serde_json::{Value, json};
+
+/// Whether a credits header (written with four decimals) says `expected`.
+fn close_to_header(header: f64, expected: f64) -> bool {
+    (header - expected).abs() < 5e-5
+}
 
 fn png_size(bytes: &[u8]) -> (u32, u32) {
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
@@ -25,13 +31,14 @@ async fn sync_call_answers_a_real_png_of_the_requested_size_and_charges_credits(
     )
     .await;
     assert_eq!(first.status(), StatusCode::OK);
-    assert_eq!(first.headers()["x-remaining-credits"], "0.9");
+    let img_2_img = charge("ideogram-img-2-img");
+    assert!(close_to_header(remaining_credits(&first), 1.0 - img_2_img));
     let response = post(&server, "/v1/ideogram-txt-2-img", &body).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "image/png");
     assert_eq!(response.headers()["x-seed-value"], "4242");
-    // txt-2-img has no documented price; the fallback (0.05) is charged.
-    assert_eq!(response.headers()["x-remaining-credits"], "0.85");
+    let left = 1.0 - img_2_img - charge("ideogram-txt-2-img");
+    assert!(close_to_header(remaining_credits(&response), left));
     let bytes = response.bytes().await.unwrap();
     assert_eq!(png_size(&bytes), (1280, 720));
     // Deterministic: same prompt and seed, same picture.
@@ -41,13 +48,15 @@ async fn sync_call_answers_a_real_png_of_the_requested_size_and_charges_credits(
         .await
         .unwrap();
     assert_eq!(bytes, again);
-    let reframe = post(
-        &server,
-        "/v1/ideogram-3-reframe",
-        &json!({"image": "https://e.com/a.png"}),
-    )
-    .await;
-    assert_eq!(png_size(&reframe.bytes().await.unwrap()), (1024, 1024));
+    // Without a resolution: the size the request says, the spec's default.
+    let no_size = json!({"image": "https://e.com/a.png"});
+    let reframe = post(&server, "/v1/ideogram-3-reframe", &no_size).await;
+    let default = AnyRequest::from_json("ideogram-3-reframe", &no_size)
+        .unwrap()
+        .unwrap()
+        .output_size()
+        .pixels();
+    assert_eq!(Some(png_size(&reframe.bytes().await.unwrap())), default);
     assert_eq!(server.sync_calls(), 4);
 }
 

@@ -74,6 +74,14 @@ pub fn sdk_python_or_skip() -> Option<PathBuf> {
     }
 }
 
+/// A reference list of `spec/sources/` (`ideogram-v2-resolutions.json`):
+/// the values, in order.
+pub fn reference_list(name: &str) -> Vec<String> {
+    let path = root().join("spec/sources").join(name);
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
 /// The spec's text.
 pub fn spec_text() -> String {
     fs::read_to_string(root().join("spec/segmind-ideogram.openapi.json")).expect("spec readable")

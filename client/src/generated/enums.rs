@@ -12,7 +12,7 @@ use crate::validation::{FromJson, ParseEnumError, Violation};
 
 /// Ideogram 2 output resolution
 ///
-/// Output size for the Ideogram 2 family (`RESOLUTION_<width>_<height>`), in Ideogram's published order. The documents list the first ten; the full list of 78 comes from Ideogram's API reference.
+/// Output size for the Ideogram 2 family (`RESOLUTION_<width>_<height>`), in Ideogram's published order. The documents list the first ten; the full list comes from Ideogram's API reference.
 ///
 /// 78 values.
 ///
@@ -891,7 +891,7 @@ impl From<V2Resolution> for OutputSize {
 
 /// Ideogram 3 output resolution
 ///
-/// Output size for Ideogram 3 (`<width>x<height>`), in Ideogram's published order. The documents list the first ten; the full list of 69 comes from Ideogram's API reference.
+/// Output size for Ideogram 3 (`<width>x<height>`), in Ideogram's published order. The documents list the first ten; the full list comes from Ideogram's API reference.
 ///
 /// 69 values.
 ///

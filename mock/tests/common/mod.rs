@@ -8,6 +8,28 @@ use serde_json::Value;
 
 pub const KEY: &str = "test-key";
 
+/// What the mock charges for a call to `slug`: the documented price (its
+/// minimum), or its fallback for an endpoint whose page gives none. From
+/// the registry, so a page's new price changes nothing here.
+pub fn charge(slug: &str) -> f64 {
+    let info = segmind_ideogram::endpoint(slug).expect("a slug of the registry");
+    info.price_usd.map_or_else(
+        || segmind_ideogram_mock::MockConfig::default().fallback_price_usd,
+        |price| price.min_usd,
+    )
+}
+
+/// Whether two amounts of dollars are the same (sums of prices are not exact).
+pub fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+/// The `x-remaining-credits` header of an answer (four decimals), as a number.
+pub fn remaining_credits(response: &reqwest::Response) -> f64 {
+    let header = &response.headers()["x-remaining-credits"];
+    header.to_str().unwrap().parse().unwrap()
+}
+
 /// A server's settings, accepting [`KEY`] only.
 pub fn keyed() -> MockBuilder {
     MockServer::builder().api_key(KEY)
