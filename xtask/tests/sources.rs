@@ -1,49 +1,36 @@
 //! `cargo xtask sources [--check]`: passes on the real tree, and every way a
 //! page changes gives exactly the line a maintainer should read.
 
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use common::{scratch, workspace, xtask};
 use serde_json::Value;
-use xtask::sources::compare::ReferenceList;
+use xtask::SOURCES_DIR;
 use xtask::sources::page::{self, Layout};
-use xtask::sources::{self, Outcome, Report};
-use xtask::{SOURCES_DIR, SPEC};
+use xtask::sources::{self, Outcome, Report, Sources};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+/// The real spec, pages and reference lists, in memory, to edit.
+struct Inputs(Sources);
+
+impl std::ops::Deref for Inputs {
+    type Target = Sources;
+
+    fn deref(&self) -> &Sources {
+        &self.0
+    }
 }
 
-/// The real spec, pages and reference lists, in memory.
-struct Inputs {
-    spec: String,
-    pages: Vec<(String, String)>,
-    lists: Vec<ReferenceList>,
+impl std::ops::DerefMut for Inputs {
+    fn deref_mut(&mut self) -> &mut Sources {
+        &mut self.0
+    }
 }
 
 impl Inputs {
     fn real() -> Self {
-        let dir = workspace().join(SOURCES_DIR);
-        let mut pages = Vec::new();
-        let mut lists = Vec::new();
-        let mut entries: Vec<_> = fs::read_dir(&dir).unwrap().map(Result::unwrap).collect();
-        entries.sort_by_key(|e| e.file_name());
-        for entry in entries {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let text = fs::read_to_string(entry.path()).unwrap();
-            if name.ends_with(".txt") {
-                pages.push((name, text));
-            } else if name.ends_with(".json") {
-                let values = serde_json::from_str(&text).unwrap();
-                lists.push(ReferenceList { file: name, values });
-            }
-        }
-        Inputs {
-            spec: fs::read_to_string(workspace().join(SPEC)).unwrap(),
-            pages,
-            lists,
-        }
+        Inputs(Sources::load(&workspace()).unwrap())
     }
 
     fn page_mut(&mut self, slug: &str) -> &mut String {
@@ -65,7 +52,7 @@ impl Inputs {
     }
 
     fn report(&self) -> Report {
-        sources::compare_sources(&self.spec, &self.pages, &self.lists).unwrap()
+        self.0.compare().unwrap()
     }
 
     fn problems(&self) -> Vec<String> {
@@ -450,33 +437,6 @@ fn malformed_deviation_records_are_located() {
             .to_string();
         assert!(error.starts_with(pointer), "{error}");
     }
-}
-
-/// A scratch workspace holding the spec and its sources.
-fn scratch() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let sources = dir.path().join(SOURCES_DIR);
-    fs::create_dir_all(&sources).unwrap();
-    fs::copy(workspace().join(SPEC), dir.path().join(SPEC)).unwrap();
-    for entry in fs::read_dir(workspace().join(SOURCES_DIR)).unwrap() {
-        let entry = entry.unwrap();
-        fs::copy(entry.path(), sources.join(entry.file_name())).unwrap();
-    }
-    dir
-}
-
-fn xtask(root: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .arg("--root")
-        .arg(root)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
 }
 
 #[test]

@@ -188,12 +188,7 @@ fn with_required(schema: &Value, name: &str, required: bool) -> Value {
 
 /// The page's range on the parameter's scalar (a new one, when the
 /// property has none of its own).
-fn range_fix(
-    spec: &Value,
-    request: &str,
-    property: &str,
-    param: &Param,
-) -> Option<Vec<Edit>> {
+fn range_fix(spec: &Value, request: &str, property: &str, param: &Param) -> Option<Vec<Edit>> {
     let (lo, hi) = param.range?;
     let target = match spec
         .pointer(&format!("{property}/$ref"))

@@ -44,7 +44,7 @@ pub fn param_schema(
     let schemas = spec
         .pointer("/components/schemas")
         .and_then(Value::as_object);
-    let mut property = match same_parameter_elsewhere(spec, request, &param.name) {
+    let mut property = match same_parameter_elsewhere(spec, request, param) {
         Some(existing) => existing,
         None => match param.ty.as_str() {
             "integer" | "number" => match param.range {
@@ -125,10 +125,10 @@ pub fn page_value(text: &str) -> Value {
 /// The property of the same name on another request, without its
 /// documentation: the same parameter on another endpoint takes the same
 /// values (`image_weight`, `style_codes`, `color_palette`). Its recorded
-/// deviations come along: they say where the spec knows more than a page
-/// (a pattern no page states), and are reported stale where this page
-/// says otherwise.
-fn same_parameter_elsewhere(spec: &Value, request: &str, name: &str) -> Option<Value> {
+/// deviations come along for the facts this page does not state either
+/// (a pattern no page states).
+fn same_parameter_elsewhere(spec: &Value, request: &str, param: &Param) -> Option<Value> {
+    let name = &param.name;
     let schemas = spec.pointer("/components/schemas")?.as_object()?;
     let (_, schema) = schemas
         .iter()
@@ -139,7 +139,32 @@ fn same_parameter_elsewhere(spec: &Value, request: &str, name: &str) -> Option<V
     for key in ["description", "default", "title"] {
         object.shift_remove(key);
     }
+    let key = super::deviations::KEY;
+    if let Some(Value::Array(records)) = object.get_mut(key) {
+        records.retain(|r| {
+            !r["fact"]
+                .as_str()
+                .is_some_and(|fact| page_states(param, fact))
+        });
+        if records.is_empty() {
+            object.shift_remove(key);
+        }
+    }
     Some(property)
+}
+
+/// Whether the page states this fact of the parameter, which a deviation
+/// recorded for another page does not cover.
+fn page_states(param: &Param, fact: &str) -> bool {
+    match fact {
+        "range" => param.range.is_some(),
+        "default" => param.default.is_some(),
+        "values" | "total" => !param.values.is_empty(),
+        "format" => param.format.is_some(),
+        // Pages never state a pattern or a list's length.
+        "pattern" | "items" => false,
+        _ => true,
+    }
 }
 
 /// `{"$ref": ...}` to `schema` under the parameter's name (`num_images`
