@@ -43,10 +43,32 @@ fn enum_values_round_trip_through_display_from_str_and_serde() {
     check(MagicPromptOption::ALL);
     check(RenderingSpeed::ALL);
     check(PalettePresetName::ALL);
-    assert_eq!(StyleType::ALL.len(), 5);
-    assert_eq!(MagicPromptOption::ALL.len(), 3);
-    assert_eq!(RenderingSpeed::ALL.len(), 3);
-    assert_eq!(PalettePresetName::ALL.len(), 8);
+    // Every value of the spec, in its order.
+    assert_eq!(StyleType::VALUES, spec_enum("StyleType"));
+    assert_eq!(MagicPromptOption::VALUES, spec_enum("MagicPromptOption"));
+    assert_eq!(RenderingSpeed::VALUES, spec_enum("RenderingSpeed"));
+    assert_eq!(PalettePresetName::VALUES, spec_enum("PalettePresetName"));
+}
+
+/// The values of the spec's enum `name`.
+fn spec_enum(name: &str) -> Vec<String> {
+    let spec = segmind_ideogram_tests::spec();
+    let values = spec["components"]["schemas"][name]["enum"]
+        .as_array()
+        .unwrap();
+    values
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The default of the spec's enum `name`.
+fn spec_default(name: &str) -> String {
+    let spec = segmind_ideogram_tests::spec();
+    spec["components"]["schemas"][name]["default"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 #[test]
@@ -55,9 +77,15 @@ fn variant_names_keep_digit_groups_apart_and_sizes_are_right() {
         V2Resolution::Resolution512_1536.as_str(),
         "RESOLUTION_512_1536"
     );
-    assert_eq!(V2Resolution::Resolution1024_1024, V2Resolution::default());
+    assert_eq!(
+        V2Resolution::default().as_str(),
+        spec_default("V2Resolution")
+    );
     assert_eq!(V3Resolution::Size800x1280.as_str(), "800x1280");
-    assert_eq!(V3Resolution::default().as_str(), "1024x1024");
+    assert_eq!(
+        V3Resolution::default().as_str(),
+        spec_default("V3Resolution")
+    );
     assert_eq!(StyleType::Render3d.as_str(), "RENDER_3D");
     for r in V2Resolution::ALL {
         assert_eq!(

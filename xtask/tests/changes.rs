@@ -109,64 +109,6 @@ const CASES: &[Case] = &[
         &[(Class::Major, "StyleType", "value ANIME removed")],
     ),
     (
-        "bound narrowed",
-        |s| schema(s, "Seed")["minimum"] = json!(1000),
-        &[(Class::Major, "Seed", "minimum 100 → 1000 (narrowed)")],
-    ),
-    (
-        "bound widened",
-        |s| schema(s, "Seed")["maximum"] = json!(2147483647),
-        &[(
-            Class::Minor,
-            "Seed",
-            "maximum 999999 → 2147483647 (widened)",
-        )],
-    ),
-    (
-        "bound widened below zero",
-        |s| schema(s, "Seed")["minimum"] = json!(-1),
-        &[
-            (Class::Major, "Seed", "wraps i64 instead of u32"),
-            (Class::Minor, "Seed", "minimum 100 → -1 (widened)"),
-        ],
-    ),
-    (
-        "bound removed",
-        |s| {
-            schema(s, "ImageWeight")
-                .as_object_mut()
-                .unwrap()
-                .shift_remove("maximum");
-        },
-        &[
-            (Class::Major, "ImageWeight", "wraps i64 instead of u32"),
-            (Class::Major, "ImageWeight", "maximum 100 removed"),
-        ],
-    ),
-    (
-        "number bound narrowed",
-        |s| schema(s, "ColorWeight")["maximum"] = json!(0.9),
-        &[(Class::Major, "ColorWeight", "maximum 1 → 0.9 (narrowed)")],
-    ),
-    (
-        "field default changed",
-        |s| props(s, "IdeogramImg2ImgRequest")["image_weight"]["default"] = json!(60),
-        &[(
-            Class::Patch,
-            "IdeogramImg2ImgRequest.image_weight",
-            "default 50 → 60",
-        )],
-    ),
-    (
-        "enum default changed",
-        |s| schema(s, "V2Resolution")["default"] = json!("RESOLUTION_1280_720"),
-        &[(
-            Class::Minor,
-            "V2Resolution",
-            "default RESOLUTION_1024_1024 → RESOLUTION_1280_720",
-        )],
-    ),
-    (
         "type changed",
         |s| props(s, "IdeogramTxt2ImgRequest")["negative_prompt"]["type"] = json!("integer"),
         &[(
@@ -336,18 +278,6 @@ const CASES: &[Case] = &[
         )],
     ),
     (
-        "price changed",
-        |s| {
-            s["paths"]["/v1/ideogram-turbo-img-2-img"]["post"]["x-segmind-endpoint"]["price_usd"] =
-                json!({"min": 0.07, "max": 0.07});
-        },
-        &[(
-            Class::Patch,
-            "endpoint ideogram-turbo-img-2-img",
-            "price $0.063 → $0.07",
-        )],
-    ),
-    (
         "union variant added",
         |s| {
             s["components"]["schemas"]["GradientColorPalette"] = json!({
@@ -369,12 +299,187 @@ const CASES: &[Case] = &[
         |s| schema(s, "Seed")["description"] = json!("Any seed."),
         &[(Class::Patch, "Seed", "documentation changed")],
     ),
-    (
-        "spec version",
-        |s| s["info"]["version"] = json!("2026.12.0"),
-        &[(Class::Patch, "spec", "version 2026.11.0 → 2026.12.0")],
-    ),
 ];
+
+/// An edit of a value the spec holds, and what it must produce: both
+/// computed from the value the spec holds now, so a page that changes it
+/// (a new price, a wider seed range) changes nothing here.
+type Computed = (
+    &'static str,
+    Box<dyn Fn(&mut Value)>,
+    Vec<(Class, &'static str, String)>,
+);
+
+fn computed_cases(spec: &Value) -> Vec<Computed> {
+    let at = |pointer: &str| {
+        spec.pointer(pointer)
+            .unwrap_or_else(|| panic!("{pointer}"))
+            .clone()
+    };
+    let int = |pointer: &str| at(pointer).as_i64().unwrap();
+    let seed_min = int("/components/schemas/Seed/minimum");
+    let seed_max = int("/components/schemas/Seed/maximum");
+    let weight_max = int("/components/schemas/ImageWeight/maximum");
+    let colour_max = at("/components/schemas/ColorWeight/maximum")
+        .as_f64()
+        .unwrap();
+    let weight_default =
+        int("/components/schemas/IdeogramImg2ImgRequest/properties/image_weight/default");
+    let v2_default = at("/components/schemas/V2Resolution/default");
+    let v2_other = at("/components/schemas/V2Resolution/enum")
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| **v != v2_default)
+        .unwrap()
+        .clone();
+    let version = at("/info/version");
+    let price = at("/paths/~1v1~1ideogram-turbo-img-2-img/post/x-segmind-endpoint/price_usd");
+    let (lo, hi) = (
+        price["min"].as_f64().unwrap(),
+        price["max"].as_f64().unwrap(),
+    );
+    let money = if lo == hi {
+        format!("${lo}")
+    } else {
+        format!("${lo}-${hi}")
+    };
+    let (v2_default, v2_other) = (
+        v2_default.as_str().unwrap().to_owned(),
+        v2_other.as_str().unwrap().to_owned(),
+    );
+    let version = version.as_str().unwrap().to_owned();
+    let new_version = format!("{version}.1");
+    vec![
+        (
+            "bound narrowed",
+            Box::new(move |s| schema(s, "Seed")["minimum"] = json!(seed_min + 1)),
+            vec![(
+                Class::Major,
+                "Seed",
+                format!("minimum {seed_min} → {} (narrowed)", seed_min + 1),
+            )],
+        ),
+        (
+            "bound widened",
+            Box::new(|s| schema(s, "Seed")["maximum"] = json!(2147483647)),
+            vec![(
+                Class::Minor,
+                "Seed",
+                format!("maximum {seed_max} → 2147483647 (widened)"),
+            )],
+        ),
+        (
+            "bound widened below zero",
+            Box::new(|s| schema(s, "Seed")["minimum"] = json!(-1)),
+            vec![
+                (Class::Major, "Seed", "wraps i64 instead of u32".into()),
+                (
+                    Class::Minor,
+                    "Seed",
+                    format!("minimum {seed_min} → -1 (widened)"),
+                ),
+            ],
+        ),
+        (
+            "bound removed",
+            Box::new(|s| {
+                schema(s, "ImageWeight")
+                    .as_object_mut()
+                    .unwrap()
+                    .shift_remove("maximum");
+            }),
+            vec![
+                (
+                    Class::Major,
+                    "ImageWeight",
+                    "wraps i64 instead of u32".into(),
+                ),
+                (
+                    Class::Major,
+                    "ImageWeight",
+                    format!("maximum {weight_max} removed"),
+                ),
+            ],
+        ),
+        (
+            "number bound narrowed",
+            Box::new(move |s| schema(s, "ColorWeight")["maximum"] = json!(colour_max / 2.0)),
+            vec![(
+                Class::Major,
+                "ColorWeight",
+                format!("maximum {colour_max} → {} (narrowed)", colour_max / 2.0),
+            )],
+        ),
+        (
+            "field default changed",
+            Box::new(move |s| {
+                props(s, "IdeogramImg2ImgRequest")["image_weight"]["default"] =
+                    json!(weight_default + 10)
+            }),
+            vec![(
+                Class::Patch,
+                "IdeogramImg2ImgRequest.image_weight",
+                format!("default {weight_default} → {}", weight_default + 10),
+            )],
+        ),
+        (
+            "enum default changed",
+            {
+                let other = v2_other.clone();
+                Box::new(move |s| schema(s, "V2Resolution")["default"] = json!(other))
+            },
+            vec![(
+                Class::Minor,
+                "V2Resolution",
+                format!("default {v2_default} → {v2_other}"),
+            )],
+        ),
+        (
+            "price changed",
+            Box::new(move |s| {
+                s["paths"]["/v1/ideogram-turbo-img-2-img"]["post"]["x-segmind-endpoint"]["price_usd"] =
+                    json!({"min": hi * 2.0, "max": hi * 2.0});
+            }),
+            vec![(
+                Class::Patch,
+                "endpoint ideogram-turbo-img-2-img",
+                format!("price {money} → ${}", hi * 2.0),
+            )],
+        ),
+        (
+            "spec version",
+            {
+                let new_version = new_version.clone();
+                Box::new(move |s| s["info"]["version"] = json!(new_version))
+            },
+            vec![(
+                Class::Patch,
+                "spec",
+                format!("version {version} → {new_version}"),
+            )],
+        ),
+    ]
+}
+
+#[test]
+fn each_edit_of_a_value_gets_its_classes() {
+    let old = spec();
+    let old_text = old.to_string();
+    for (name, edit, expected) in computed_cases(&old) {
+        let mut new = old.clone();
+        edit(&mut new);
+        let changes =
+            changes::compare(&old_text, &new.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got: Vec<(Class, &str, String)> = changes
+            .iter()
+            .map(|c| (c.class, c.item.as_str(), c.what.clone()))
+            .collect();
+        assert_eq!(got, expected, "{name}");
+        let back = changes::compare(&new.to_string(), &old_text).unwrap();
+        assert!(!back.is_empty(), "{name}: undoing it shows nothing");
+    }
+}
 
 #[test]
 fn each_spec_edit_gets_its_classes() {
@@ -456,9 +561,14 @@ fn marking_members_adds_their_accessors() {
             .all(|c| c.what.trim_end_matches('>').ends_with("ImageInput")),
         "{typed:#?}"
     );
+    let default = &new["components"]["schemas"]["Ideogram3ReframeRequest"]["properties"]["resolution"]
+        ["default"];
     assert!(changes.iter().any(|c| c.item == "endpoint ideogram-3-reframe"
         && c.what
-            == "output_size(): `resolution` when set, else the server's default size `1024x1024` (was: undecided)"));
+            == format!(
+                "output_size(): `resolution` when set, else the server's default size `{}` (was: undecided)",
+                default.as_str().unwrap()
+            )));
     assert!(changes.iter().any(
         |c| c.item == "Ideogram3ReframeRequest.style_reference_images"
             && c.what == "type Vec<String> → Vec<ImageInput>"
@@ -591,7 +701,8 @@ fn the_command_compares_with_the_last_tag_or_a_given_revision() {
     list(schema(&mut spec, "StyleType"), "enum").push(json!("FICTION"));
     write(&spec);
     git(root, &["commit", "-qam", "second"]);
-    schema(&mut spec, "Seed")["maximum"] = json!(99999);
+    let max = schema(&mut spec, "Seed")["maximum"].as_i64().unwrap();
+    schema(&mut spec, "Seed")["maximum"] = json!(max - 1);
     write(&spec);
 
     // Default: the last tag, so both the commit and the working tree count.
@@ -605,7 +716,10 @@ fn the_command_compares_with_the_last_tag_or_a_given_revision() {
         "{report}"
     );
     assert!(
-        report.contains("major  Seed: maximum 999999 → 99999 (narrowed)"),
+        report.contains(&format!(
+            "major  Seed: maximum {max} → {} (narrowed)",
+            max - 1
+        )),
         "{report}"
     );
     assert!(
@@ -771,7 +885,8 @@ fn without_a_tag_the_last_release_is_the_version_the_changelog_records() {
         head(&["rev-parse", "HEAD"]),
         head(&["rev-parse", "--short", "HEAD"]),
     );
-    schema(&mut spec, "Seed")["maximum"] = json!(99999);
+    let max = schema(&mut spec, "Seed")["maximum"].as_i64().unwrap();
+    schema(&mut spec, "Seed")["maximum"] = json!(max - 1);
     write(&spec);
     changelog(
         "# Changelog\n\n## Unreleased\n\n- Seed.\n\n## [0.2.0] - 2026-12-01\n\n- First release.\n",
@@ -785,5 +900,8 @@ fn without_a_tag_the_last_release_is_the_version_the_changelog_records() {
         "{report}"
     );
     assert!(!report.contains("FICTION"), "released before: {report}");
-    assert!(report.contains("Seed: maximum 999999 → 99999"), "{report}");
+    assert!(
+        report.contains(&format!("Seed: maximum {max} → {}", max - 1)),
+        "{report}"
+    );
 }
