@@ -305,6 +305,20 @@ pub struct ServeArgs {
     /// Put at most this many rows on a history page, whatever per_page asks
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub history_page_cap: Option<u64>,
+    /// The shapes of the answers: as Segmind's docs show them, or as Segmind
+    /// is seen to answer (hex ids, images as objects, FAILED without
+    /// request_id, 402 for a queued submission without credits)
+    #[arg(long, value_name = "SHAPES", value_enum, default_value_t = AnswerShapes::Documented)]
+    pub answers: AnswerShapes,
+}
+
+/// `ideogram mock serve --answers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AnswerShapes {
+    /// As Segmind's docs show them
+    Documented,
+    /// As Segmind is seen to answer in the wild
+    Realistic,
 }
 
 /// `--history-paging`.

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use segmind_ideogram::Error;
+use segmind_ideogram::{Billing, Delivery, Error, Retry};
 
 /// Exit codes, documented in `ideogram --help`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,22 +65,116 @@ impl From<Error> for Failure {
             ),
             _ => error.to_string(),
         };
+        let message = match money_advice(&error) {
+            Some(advice) => format!("{message}; {advice}"),
+            None => message,
+        };
         Self::new(exit_for(&error), message)
     }
 }
 
-/// Which exit code a client error maps to.
+/// What to do about the money at stake, from the client's classification
+/// of the error: how to fetch a paid image, or what to check before
+/// sending a request that may have been billed.
+fn money_advice(error: &Error) -> Option<String> {
+    match (error, error.outcome().billing()) {
+        (
+            Error::AfterPayment {
+                request_id: Some(id),
+                ..
+            },
+            _,
+        ) => Some(format!(
+            "`ideogram jobs wait {id} --out FILE` fetches its image (do not submit it again)"
+        )),
+        (_, Billing::Unknown) => Some(
+            "Segmind may have done, and billed, this request: look for it in your request history before sending it again"
+                .to_owned(),
+        ),
+        _ => None,
+    }
+}
+
+/// Which exit code a client error maps to, from the client's
+/// classification: nothing sent and nothing to retry is the input's fault
+/// (an invalid request or value, a setting, an unreadable file); nothing
+/// answered is the network's; an answer is Segmind's.
 pub fn exit_for(error: &Error) -> Exit {
     match error {
-        Error::InvalidRequest(_)
-        | Error::ImageInput(_)
-        | Error::InsecureBaseUrl { .. }
-        | Error::Config(_)
-        | Error::Io { .. } => Exit::InvalidInput,
-        Error::PollTimeout { .. } => Exit::Timeout,
+        Error::Interrupted => Exit::Interrupted,
+        // The generation was not sent; the upload's own failure decides.
+        Error::Upload(upload) => exit_for(upload),
         _ if error.is_timeout() => Exit::Timeout,
-        Error::Transport(_) | Error::Connect(_) => Exit::Network,
-        // Error statuses, failed and expired jobs, undecodable answers.
-        _ => Exit::Api,
+        _ => {
+            let outcome = error.outcome();
+            match (outcome.delivery(), outcome.retry()) {
+                (Delivery::NotSent, Retry::Never) | (Delivery::Local, _) => Exit::InvalidInput,
+                (Delivery::NotSent | Delivery::MaybeSent, _) => Exit::Network,
+                // Error statuses, failed and expired jobs, undecodable answers.
+                _ => Exit::Api,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use segmind_ideogram::{ApiErrorKind, OperationKind};
+
+    fn answered(operation: OperationKind, status: u16) -> Error {
+        Error::Api {
+            kind: ApiErrorKind::from_status(status),
+            status,
+            operation,
+            message: "m".into(),
+            body: String::new(),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn exit_codes_and_advice_follow_the_classification() {
+        let refused = Failure::from(answered(OperationKind::Submit, 402));
+        assert_eq!(refused.exit, Exit::Api);
+        assert!(!refused.message.contains("billed"), "{}", refused.message);
+
+        let unknown = Failure::from(answered(OperationKind::Submit, 502));
+        assert_eq!(unknown.exit, Exit::Api);
+        assert!(
+            unknown.message.contains("may have done, and billed"),
+            "{}",
+            unknown.message
+        );
+        // A read answered 502 bills nothing: no advice.
+        let read = Failure::from(answered(OperationKind::JobStatus, 502));
+        assert!(!read.message.contains("billed"), "{}", read.message);
+
+        let paid = Failure::from(Error::AfterPayment {
+            request_id: Some("47411f110c6fa4fe05dcb9ffed2c1962".into()),
+            output_url: None,
+            source: Box::new(answered(OperationKind::JobResult, 500)),
+        });
+        assert_eq!(paid.exit, Exit::Api);
+        assert!(
+            paid.message
+                .contains("`ideogram jobs wait 47411f110c6fa4fe05dcb9ffed2c1962 --out FILE`"),
+            "{}",
+            paid.message
+        );
+        let bad_id = Failure::from(Error::InvalidJobId {
+            id: "a/b".into(),
+            reason: "it contains `/`",
+        });
+        assert_eq!(bad_id.exit, Exit::InvalidInput);
+        let io = Error::Io {
+            path: None,
+            source: std::io::Error::other("disk full"),
+        };
+        assert_eq!(exit_for(&io), Exit::InvalidInput);
+        assert_eq!(
+            exit_for(&Error::Config("no key".into())),
+            Exit::InvalidInput
+        );
     }
 }

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use segmind_ideogram_mock::{HistoryPaging, MockServer};
+use segmind_ideogram_mock::{Answers, HistoryPaging, MockServer};
 
-use crate::args::{PagingArg, ServeArgs};
+use crate::args::{AnswerShapes, PagingArg, ServeArgs};
 use crate::failure::Failure;
 
 pub async fn run(args: ServeArgs) -> Result<(), Failure> {
@@ -89,6 +89,10 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
         builder = builder.retired(slug);
     }
     builder = builder.history_outage(args.history_outage);
+    builder = builder.answers(match args.answers {
+        AnswerShapes::Documented => Answers::documented(),
+        AnswerShapes::Realistic => Answers::realistic(),
+    });
     let server = builder
         .start()
         .await

@@ -67,30 +67,30 @@ async fn lines_through_rate_limits_and_server_errors_are_each_done_once() {
         .await
         .unwrap();
     let (_dir, lines, out) = common::folder();
-    write_lines(&lines, 48);
+    write_lines(&lines, 32);
     let flags = ["--concurrency", "16", "--rate-window", "1"];
     let output = run_batch(&server, &lines, &out, &flags).await;
     assert!(output.status.success(), "{}", text(&output));
     assert!(
-        stdout(&output).contains("batch: 48 done (0 from an earlier run), 0 failed"),
+        stdout(&output).contains("batch: 32 done (0 from an earlier run), 0 failed"),
         "{}",
         text(&output)
     );
-    assert_eq!(pngs(&out), 48);
+    assert_eq!(pngs(&out), 32);
     assert!(out.join("reframe-2.png").exists());
-    assert_eq!(records(&out, "done").len(), 48);
+    assert_eq!(records(&out, "done").len(), 32);
     // The faults really happened, and every line was still submitted once.
     assert!(server.server_errors() > 0, "no 5xx was injected");
-    assert_eq!(each_once(&server), 48);
-    assert_eq!(server.jobs_submitted(), 48);
+    assert_eq!(each_once(&server), 32);
+    assert_eq!(server.jobs_submitted(), 32);
     // The money summary reads as money.
     assert!(!stdout(&output).contains("$-"), "{}", text(&output));
 
     // A rerun has nothing left to do and submits nothing.
     let output = run_batch(&server, &lines, &out, &flags).await;
     assert!(output.status.success(), "{}", text(&output));
-    assert!(stdout(&output).contains("batch: 48 done (48 from an earlier run)"));
-    assert_eq!(server.jobs_submitted(), 48);
+    assert!(stdout(&output).contains("batch: 32 done (32 from an earlier run)"));
+    assert_eq!(server.jobs_submitted(), 32);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

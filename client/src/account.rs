@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::client::Client;
 use crate::decode::Answer;
 use crate::error::Error;
-use crate::generated::{API, RequestRecord, UserCredits};
+use crate::generated::{API, OperationKind, RequestRecord, UserCredits};
 use crate::input::ImageInput;
 use crate::retry;
 use crate::transport::Exchange;
@@ -140,6 +140,21 @@ pub struct HistoryPage {
     pub server_date: Option<SystemTime>,
 }
 
+impl HistoryPage {
+    /// The page's records, one per request. Segmind lists a request with
+    /// several outputs once per output, each row carrying the request's
+    /// full `credits_deduction`: summing the rows, or counting them as
+    /// requests, would count it again. The first row of each `request_id`
+    /// is kept (rows without one are all kept: nothing says they repeat).
+    pub fn requests(&self) -> Vec<&RequestRecord> {
+        let mut seen = std::collections::HashSet::new();
+        self.records
+            .iter()
+            .filter(|r| r.request_id.as_deref().is_none_or(|id| seen.insert(id)))
+            .collect()
+    }
+}
+
 impl RequestRecord {
     /// What the request cost in US dollars, from a number or a numeric string.
     pub fn cost(&self) -> Option<f64> {
@@ -190,7 +205,7 @@ impl Client {
     pub async fn credits(&self) -> Result<UserCredits, Error> {
         let transport = &self.session.transport;
         let url = transport.operation_url(&API.credits, &[])?;
-        let exchange = Exchange::get_json("credits", url, None);
+        let exchange = Exchange::get_json("credits", OperationKind::Credits, url, None);
         transport.execute(&exchange, json_answer).await
     }
 
@@ -204,16 +219,17 @@ impl Client {
         if !pairs.is_empty() {
             url.query_pairs_mut().extend_pairs(pairs);
         }
-        let exchange = Exchange::get_json("history", url, None);
+        let exchange = Exchange::get_json("history", OperationKind::RequestHistory, url, None);
         transport.execute(&exchange, history_page).await
     }
 
     /// One request's record in the history, by its id (a job's id).
     pub async fn request(&self, request_id: &str) -> Result<RequestRecord, Error> {
-        crate::poll::check_job_id(request_id)?;
+        crate::protocol::check_job_id(request_id)?;
         let transport = &self.session.transport;
         let url = transport.operation_url(&API.request_record, &[("request_id", request_id)])?;
-        let exchange = Exchange::get_json("history.record", url, None);
+        let exchange =
+            Exchange::get_json("history.record", OperationKind::RequestRecord, url, None);
         transport.execute(&exchange, json_answer).await
     }
 
@@ -313,6 +329,33 @@ mod tests {
         }
         assert_eq!(find_rows(&json!({"a": [1], "b": [2]})), None);
         assert_eq!(find_rows(&json!({"message": "hi"})), None);
+    }
+
+    #[test]
+    fn a_request_listed_once_per_output_counts_once() {
+        let row = |id: Option<&str>, url: &str| {
+            serde_json::from_value::<RequestRecord>(
+                json!({"request_id": id, "credits_deduction": 0.08, "generation_url": url}),
+            )
+            .unwrap()
+        };
+        let page = HistoryPage {
+            records: vec![
+                row(Some("a"), "https://x/a-0.png"),
+                row(Some("a"), "https://x/a-1.png"),
+                row(Some("b"), "https://x/b.png"),
+                row(None, "https://x/c.png"),
+                row(None, "https://x/d.png"),
+            ],
+            page: None,
+            total: None,
+            server_date: None,
+        };
+        let requests = page.requests();
+        let cost: f64 = requests.iter().filter_map(|r| r.cost()).sum();
+        assert_eq!(requests.len(), 4);
+        assert!((cost - 0.32).abs() < 1e-9, "{cost}");
+        assert_eq!(requests[0].output_url(), Some("https://x/a-0.png"));
     }
 
     #[test]

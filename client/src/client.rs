@@ -14,10 +14,10 @@ use crate::config::{API_KEY_ENV, ClientBuilder};
 use crate::decode::{self, Answer, ImageBody};
 use crate::endpoint::{Endpoint, EndpointInfo};
 use crate::error::{BodyKind, Error};
-use crate::generated::AnyRequest;
+use crate::generated::{AnyRequest, OperationKind};
 use crate::image::GeneratedImage;
 use crate::input::ImageInput;
-use crate::poll::{Job, JobHandle, check_job_id};
+use crate::poll::{Job, JobHandle};
 use crate::retry::RetryPolicy;
 use crate::session::Session;
 use crate::transport::{BeforeSend, Exchange, Transport};
@@ -137,7 +137,8 @@ impl Client {
         let body = self.body(request).await?;
         let transport = &self.session.transport;
         let url = transport.url(info.sync_path, &[])?;
-        let exchange = Exchange::submission(info.slug, url, body, BodyKind::Image);
+        let exchange =
+            Exchange::submission(info.slug, OperationKind::Sync, url, body, BodyKind::Image);
         let (image, metadata) = transport
             .execute(&exchange, |answer: Answer| {
                 let answer = answer.success()?;
@@ -245,15 +246,11 @@ impl Client {
         let url = transport.url(path, &[])?;
         let exchange = Exchange {
             before_send,
-            ..Exchange::submission(info.slug, url, body, BodyKind::Json)
+            ..Exchange::submission(info.slug, OperationKind::Submit, url, body, BodyKind::Json)
         };
-        let submitted: Accepted = transport
+        let submitted = transport
             .execute(&exchange, |answer: Answer| {
-                let answer = answer.success()?;
-                let submitted: Accepted = answer.json()?;
-                check_job_id(&submitted.request_id)
-                    .map_err(|e| answer.decode_error(Some("request_id".into()), e.to_string()))?;
-                Ok(submitted)
+                decode::job_submitted(&answer.success()?)
             })
             .await?;
         let handle = JobHandle {
@@ -324,18 +321,6 @@ async fn finish(job: &Job, options: WaitOptions) -> Result<GeneratedImage, Error
             source: Box::new(e),
         },
     })
-}
-
-/// What the client needs of a [`JobSubmitted`](crate::JobSubmitted) answer. Read leniently: the
-/// job is paid for once Segmind answers, so an answer without a `status`
-/// (which the client does not use) must not lose its job id.
-#[derive(serde::Deserialize)]
-struct Accepted {
-    request_id: String,
-    #[serde(default)]
-    status_url: Option<String>,
-    #[serde(default)]
-    response_url: Option<String>,
 }
 
 impl fmt::Debug for Client {

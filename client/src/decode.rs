@@ -10,20 +10,26 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, general_purpose};
 use bytes::Bytes;
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName};
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde::de::DeserializeOwned;
 
 use crate::api_key::ApiKey;
 use crate::body;
 use crate::error::{ApiErrorKind, Error};
-use crate::generated::{ErrorBody, ImageJsonResponse, JobResult, JobStatus, JobStatusResponse};
+use crate::generated::{
+    API, ErrorBody, ImageJsonResponse, JobResult, JobStatus, JobStatusResponse, JobSubmitted,
+    OperationKind,
+};
 use crate::image::{ImageFormat, ImageMetadata};
+use crate::protocol::check_job_id;
 use crate::retry;
 
 /// A whole HTTP answer, body read (up to its cap).
 #[derive(Debug)]
 pub(crate) struct Answer {
     pub status: StatusCode,
+    /// The operation answered: what the answer means.
+    pub operation: OperationKind,
     pub headers: HeaderMap,
     /// The body as received: binary images are never redacted (nor shown).
     pub body: Bytes,
@@ -74,6 +80,7 @@ impl Answer {
         Error::Api {
             kind,
             status,
+            operation: self.operation,
             message,
             body,
             retry_after: retry::server_delay(&self.headers, SystemTime::now()),
@@ -84,6 +91,7 @@ impl Answer {
     pub fn decode_error(&self, path: Option<String>, reason: impl Into<String>) -> Error {
         Error::Decode {
             status: self.status.as_u16(),
+            operation: self.operation,
             path: path.map(|p| body::redact_text(&self.key, p)),
             reason: body::redact_text(&self.key, reason.into()),
             body_prefix: body::prefix(&self.text()),
@@ -123,6 +131,33 @@ pub(crate) fn job_document<T: DeserializeOwned + HasStatus>(
     }
 }
 
+/// A submission's answer ([`JobSubmitted`]). The job is paid for once
+/// Segmind answers, so its id must not be lost to the rest of the answer:
+/// when the document as a whole does not read (a `status_url` that is no
+/// string, say), its `request_id` alone is taken. The id is checked only
+/// for what a URL needs (it is opaque: hex, a UUID, anything).
+pub(crate) fn job_submitted(answer: &Answer) -> Result<JobSubmitted, Error> {
+    let submitted = answer.json::<JobSubmitted>().or_else(|whole| {
+        let value: serde_json::Value = answer.json().map_err(|_| whole)?;
+        match value.get("request_id").and_then(|id| id.as_str()) {
+            Some(id) => {
+                tracing::warn!(
+                    request_id = id,
+                    "a submission's answer read for its id alone"
+                );
+                Ok(JobSubmitted::new(id))
+            }
+            None => Err(answer.decode_error(
+                Some("request_id".into()),
+                "the submission's answer has no `request_id`",
+            )),
+        }
+    })?;
+    check_job_id(&submitted.request_id)
+        .map_err(|e| answer.decode_error(Some("request_id".into()), e.to_string()))?;
+    Ok(submitted)
+}
+
 /// Documents with a job status.
 pub(crate) trait HasStatus {
     fn status(&self) -> &JobStatus;
@@ -150,7 +185,8 @@ pub(crate) enum ImageBody {
 }
 
 /// Reads a 200 answer of a sync call: raw image bytes, or the JSON form
-/// (`image` as base64, `output` / `images` as base64, `data:` URI or URL).
+/// (`image`, `output` or `images`: base64, a `data:` URI or a URL, as a
+/// string or an object's `url`, or a list of either; see `media`).
 pub(crate) fn image_body(answer: &Answer) -> Result<ImageBody, Error> {
     if let Some(format) = ImageFormat::sniff(&answer.body) {
         format
@@ -167,22 +203,23 @@ pub(crate) fn image_body(answer: &Answer) -> Result<ImageBody, Error> {
         return Err(answer.decode_error(None, "neither a JPEG, PNG or WebP image nor JSON"));
     }
     let json: ImageJsonResponse = answer.json()?;
-    let mut candidates = json
-        .image
-        .iter()
-        .map(|v| ("image".to_owned(), v))
-        .chain(json.output.iter().map(|v| ("output".to_owned(), v)))
-        .chain(
-            json.images
-                .iter()
-                .flatten()
-                .enumerate()
-                .map(|(i, v)| (format!("images[{i}]"), v)),
-        );
-    if let Some((path, value)) = candidates.next() {
+    if let Some((path, value)) = json.located().into_iter().next() {
         return image_value(value).map_err(|reason| answer.decode_error(Some(path), reason));
     }
-    Err(answer.decode_error(None, "the JSON answer has no `image`, `output` or `images`"))
+    let present = [
+        ("image", json.image.is_some()),
+        ("output", json.output.is_some()),
+        ("images", json.images.is_some()),
+    ]
+    .into_iter()
+    .find_map(|(name, present)| present.then_some(name));
+    Err(match present {
+        Some(name) => answer.decode_error(
+            Some(name.to_owned()),
+            "holds no image: expected a string, an object with `url`, or a list of either",
+        ),
+        None => answer.decode_error(None, "the JSON answer has no `image`, `output` or `images`"),
+    })
 }
 
 fn looks_like_json(answer: &Answer) -> bool {
@@ -261,16 +298,10 @@ pub(crate) fn downloaded_image(answer: &Answer) -> Result<(Bytes, ImageFormat), 
     Ok((answer.body.clone(), format))
 }
 
-/// The metadata headers, named once rather than parsed on every answer.
-const REMAINING_CREDITS: HeaderName = HeaderName::from_static("x-remaining-credits");
-const SEED_VALUE: HeaderName = HeaderName::from_static("x-seed-value");
-const COST: HeaderName = HeaderName::from_static("x-cost");
-const GENERATION_TIME: HeaderName = HeaderName::from_static("x-generation-time");
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The generation metadata in a sync answer's headers.
+/// The generation metadata in a sync answer's headers (named by the spec:
+/// [`API.headers`](crate::ApiInfo::headers)).
 pub(crate) fn metadata(headers: &HeaderMap) -> ImageMetadata {
-    let text = |name: &HeaderName| {
+    let text = |name: &str| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -278,7 +309,7 @@ pub(crate) fn metadata(headers: &HeaderMap) -> ImageMetadata {
             .filter(|v| !v.is_empty())
     };
     // Lenient: `12.3s` and `$0.04` read as numbers too.
-    let number = |name: &HeaderName| {
+    let number = |name: &str| {
         text(name).and_then(|v| {
             v.trim_start_matches('$')
                 .trim_end_matches('s')
@@ -288,13 +319,16 @@ pub(crate) fn metadata(headers: &HeaderMap) -> ImageMetadata {
                 .filter(|n| n.is_finite())
         })
     };
+    let names = &API.headers;
     ImageMetadata {
-        content_type: text(&CONTENT_TYPE).map(str::to_owned),
-        remaining_credits: number(&REMAINING_CREDITS),
-        seed: text(&SEED_VALUE).and_then(|v| v.parse().ok()),
-        cost: number(&COST),
-        generation_time: number(&GENERATION_TIME),
-        request_id: text(&REQUEST_ID).map(str::to_owned),
+        content_type: text(CONTENT_TYPE.as_str()).map(str::to_owned),
+        remaining_credits: number(names.remaining_credits),
+        seed: text(names.seed).and_then(|v| v.parse().ok()),
+        cost: number(names.cost),
+        generation_time: number(names.generation_time),
+        request_id: text(names.request_id).map(str::to_owned),
+        output_metadata: text(names.output_metadata).map(str::to_owned),
+        gpu_info: text(names.gpu_info).map(str::to_owned),
     }
 }
 
@@ -309,6 +343,7 @@ mod tests {
         }
         Answer {
             status: StatusCode::from_u16(status).unwrap(),
+            operation: OperationKind::Sync,
             headers: map,
             body: Bytes::copy_from_slice(body),
             truncated: false,

@@ -90,14 +90,16 @@ pub struct ApiInfo {
     pub base_url: &'static str,
     /// The header that carries the API key (lowercase).
     pub auth_header: &'static str,
-    /// The header of a 429 that says when the limit resets (lowercase).
-    pub rate_limit_reset_header: &'static str,
+    /// The response headers the runtime reads, by what they mean (lowercase).
+    pub headers: ResponseHeaders,
     /// The largest input image the models take, in bytes.
     pub max_input_image_bytes: u64,
     /// The longest window, in days, of one request-history query.
     pub history_window_days: u32,
     /// The most rows one request-history page holds, when the spec says.
     pub history_max_per_page: Option<u64>,
+    /// The rows of a request-history page that does not say, when the spec says.
+    pub history_default_per_page: Option<u64>,
     /// A queued job's status.
     pub job_status: Operation,
     /// A queued job's result.
@@ -112,6 +114,31 @@ pub struct ApiInfo {
     pub request_record: Operation,
     /// Storage upload of local files.
     pub upload_asset: Operation,
+}
+
+/// The names of the response headers the runtime reads (lowercase), by
+/// what they mean: [`API.headers`](crate::API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResponseHeaders {
+    /// Credits left after a call.
+    pub remaining_credits: &'static str,
+    /// The seed a generation used.
+    pub seed: &'static str,
+    /// What a call cost, in US dollars.
+    pub cost: &'static str,
+    /// How long a generation took, in seconds.
+    pub generation_time: &'static str,
+    /// Segmind's id for a call.
+    pub request_id: &'static str,
+    /// Metadata of an output (format undocumented).
+    pub output_metadata: &'static str,
+    /// The GPU a generation ran on (format undocumented).
+    pub gpu_info: &'static str,
+    /// On a 429: when the limit resets.
+    pub rate_limit_reset: &'static str,
+    /// On a 429: the requests left in the window.
+    pub rate_limit_remaining: &'static str,
 }
 
 /// One operation of the protocol.

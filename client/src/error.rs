@@ -1,12 +1,12 @@
-//! The one error type of the client. Every variant says whether the request
-//! it comes from reached Segmind ([`Error::delivery`]), because a POST that
-//! may have reached it may also have been billed.
+//! The one error type of the client. What each error means for money and
+//! for retrying is decided in one place, `classify.rs`
+//! ([`Error::outcome`]), from the spec's classes of answers.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use crate::generated::{JobMetrics, JobStatus};
+use crate::generated::{JobMetrics, JobStatus, OperationKind};
 use crate::validation::{InvalidValue, ParseEnumError, ValidationErrors};
 
 /// Everything that can go wrong. The API key never appears in any variant:
@@ -30,6 +30,9 @@ pub enum Error {
         kind: ApiErrorKind,
         /// The HTTP status code.
         status: u16,
+        /// The operation that was answered, which (with the status)
+        /// decides what the answer means: [`Error::outcome`].
+        operation: OperationKind,
         /// The server's message: the `error` member of a JSON body, or the
         /// start of the raw text.
         message: String,
@@ -85,6 +88,8 @@ pub enum Error {
     BodyTooLarge {
         /// The HTTP status of the answer.
         status: u16,
+        /// The operation that was answered.
+        operation: OperationKind,
         /// What was being read.
         what: BodyKind,
         /// The cap, in bytes.
@@ -96,6 +101,8 @@ pub enum Error {
     Decode {
         /// The HTTP status code of the answer.
         status: u16,
+        /// The operation that was answered.
+        operation: OperationKind,
         /// The JSON path of the member that failed, when there is one.
         path: Option<String>,
         /// What was wrong.
@@ -196,27 +203,6 @@ fn after_payment_text(
     format!("{what}, then: {source}")
 }
 
-/// Whether the request an error comes from reached Segmind, after the
-/// model of smithy-rs's `SdkError`. Segmind bills every generation and has
-/// no idempotency key, so only [`NotSent`](Self::NotSent) is safe to submit
-/// again without checking.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Delivery {
-    /// Nothing reached Segmind: an invalid request or setting, or a
-    /// connection that could not be made. (An input image whose upload
-    /// failed counts too: the generation was not sent.)
-    NotSent,
-    /// The request may have reached Segmind: it timed out, or the
-    /// connection dropped after it was written.
-    MaybeSent,
-    /// Segmind answered (with an error status, a failed job, or a body the
-    /// client could not use).
-    Answered,
-    /// A local failure not tied to a request (reading or writing a file).
-    Local,
-}
-
 /// What kind of body an [`Error::BodyTooLarge`] was reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -241,6 +227,8 @@ impl fmt::Display for BodyKind {
 pub struct TransportError {
     kind: TransportKind,
     message: String,
+    /// The operation whose exchange failed, once the transport says.
+    operation: Option<OperationKind>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -265,6 +253,7 @@ impl TransportError {
         Self {
             kind,
             message: chain(&error),
+            operation: None,
             source: Some(Box::new(error)),
         }
     }
@@ -274,8 +263,20 @@ impl TransportError {
         Self {
             kind: TransportKind::Timeout,
             message: format!("no answer within {:.1} s", after.as_secs_f64()),
+            operation: None,
             source: None,
         }
+    }
+
+    /// The same failure, of an exchange of `operation`.
+    pub(crate) fn during(mut self, operation: OperationKind) -> Self {
+        self.operation = Some(operation);
+        self
+    }
+
+    /// The operation whose exchange failed.
+    pub fn operation(&self) -> Option<OperationKind> {
+        self.operation
     }
 
     /// Whether no connection could be made.
@@ -300,6 +301,7 @@ impl fmt::Debug for TransportError {
         f.debug_struct("TransportError")
             .field("kind", &self.kind)
             .field("message", &self.message)
+            .field("operation", &self.operation)
             .finish()
     }
 }
@@ -313,32 +315,6 @@ impl std::error::Error for TransportError {
 }
 
 impl Error {
-    /// Whether the request this error comes from reached Segmind.
-    pub fn delivery(&self) -> Delivery {
-        match self {
-            Error::InvalidRequest(_)
-            | Error::InvalidValue(_)
-            | Error::Connect(_)
-            | Error::InvalidJobId { .. }
-            | Error::ImageInput(_)
-            | Error::Upload(_)
-            | Error::InsecureBaseUrl { .. }
-            | Error::Unsupported(_)
-            | Error::Interrupted
-            | Error::BeforeSend(_)
-            | Error::Config(_) => Delivery::NotSent,
-            Error::Transport(_) => Delivery::MaybeSent,
-            Error::Api { .. }
-            | Error::JobFailed { .. }
-            | Error::JobExpired { .. }
-            | Error::PollTimeout { .. }
-            | Error::BodyTooLarge { .. }
-            | Error::Decode { .. }
-            | Error::AfterPayment { .. } => Delivery::Answered,
-            Error::Io { .. } => Delivery::Local,
-        }
-    }
-
     /// The HTTP status of the answer this error comes from, if any.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -352,22 +328,6 @@ impl Error {
         }
     }
 
-    /// Whether the same call may succeed if made again: rate limits, server
-    /// errors, connection failures and timeouts, and a missed wait deadline.
-    /// Never after payment ([`Error::AfterPayment`]): fetch the job instead.
-    ///
-    /// This does not say it is free to repeat: a *submission* that failed
-    /// with anything but [`Delivery::NotSent`] or a 429 may have been
-    /// billed, which is why the client never repeats one by itself.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Error::Api { kind, .. } => kind.is_retryable(),
-            Error::Connect(_) | Error::Transport(_) | Error::PollTimeout { .. } => true,
-            Error::Upload(upload) => upload.is_retryable(),
-            _ => false,
-        }
-    }
-
     /// Whether time ran out: an HTTP exchange that got no answer in time, or
     /// a job that did not finish before the wait's deadline.
     pub fn is_timeout(&self) -> bool {
@@ -377,15 +337,6 @@ impl Error {
             Error::Upload(upload) => upload.is_timeout(),
             Error::AfterPayment { source, .. } => source.is_timeout(),
             _ => false,
-        }
-    }
-
-    /// How long the server asked to wait before trying again.
-    pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Error::Api { retry_after, .. } => *retry_after,
-            Error::Upload(upload) => upload.retry_after(),
-            _ => None,
         }
     }
 
@@ -413,7 +364,9 @@ impl From<ParseEnumError> for Error {
     }
 }
 
-/// What an error status means, one variant per status Segmind documents.
+/// What an error status means, one variant per status Segmind documents
+/// or is seen to answer. What it means for money and retrying depends on
+/// the operation too: see [`Error::outcome`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ApiErrorKind {
@@ -421,6 +374,9 @@ pub enum ApiErrorKind {
     BadRequest,
     /// 401: the API key is missing or wrong.
     Unauthorized,
+    /// 402: not enough credits, as Segmind is seen to answer a queued
+    /// submission (its docs say 406).
+    PaymentRequired,
     /// 403: the key may not use this model.
     Forbidden,
     /// 404: no such endpoint (or job).
@@ -457,6 +413,7 @@ impl ApiErrorKind {
         match status {
             400 => Self::BadRequest,
             401 => Self::Unauthorized,
+            402 => Self::PaymentRequired,
             403 => Self::Forbidden,
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
@@ -471,19 +428,6 @@ impl ApiErrorKind {
             other => Self::Other(other),
         }
     }
-
-    /// Whether the status is worth trying again later (429, 500, 502, 503,
-    /// 504). Only 429 is repeated automatically for a submission.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Self::RateLimited { .. }
-                | Self::Internal
-                | Self::BadGateway
-                | Self::Unavailable
-                | Self::GatewayTimeout
-        )
-    }
 }
 
 impl fmt::Display for ApiErrorKind {
@@ -491,6 +435,7 @@ impl fmt::Display for ApiErrorKind {
         f.write_str(match self {
             Self::BadRequest => "bad request",
             Self::Unauthorized => "unauthorized",
+            Self::PaymentRequired => "payment required (insufficient credits)",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not found",
             Self::MethodNotAllowed => "method not allowed",
@@ -559,6 +504,14 @@ mod tests {
                 );
             }
         }
+        for kind in crate::OperationKind::ALL {
+            for status in kind.documented().iter().filter(|s| **s >= 400) {
+                assert!(
+                    !matches!(ApiErrorKind::from_status(*status), ApiErrorKind::Other(_)),
+                    "{kind:?} documents {status}, which has no ApiErrorKind"
+                );
+            }
+        }
         assert_eq!(ApiErrorKind::from_status(418), ApiErrorKind::Other(418));
     }
 
@@ -581,7 +534,7 @@ mod tests {
         }
         let err = seed().unwrap_err();
         assert!(matches!(err, Error::InvalidValue(_)), "{err:?}");
-        assert_eq!(err.delivery(), Delivery::NotSent);
+        assert_eq!(err.delivery(), crate::Delivery::NotSent);
         assert!(matches!(style().unwrap_err(), Error::InvalidValue(_)));
     }
 }

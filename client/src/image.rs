@@ -131,7 +131,7 @@ pub struct ImageMetadata {
     /// The `Content-Type` the server declared, which may disagree with the
     /// bytes (older answers said `image/jpeg` for PNGs).
     pub content_type: Option<String>,
-    /// `x-remaining-credits`.
+    /// `x-remaining-credits`, or the job's `metrics.remaining_credits`.
     pub remaining_credits: Option<f64>,
     /// `x-seed-value`: the seed actually used.
     pub seed: Option<u64>,
@@ -141,6 +141,10 @@ pub struct ImageMetadata {
     pub generation_time: Option<f64>,
     /// `x-request-id`, or the job's id.
     pub request_id: Option<String>,
+    /// `x-output-metadata`, as sent (its format is not documented).
+    pub output_metadata: Option<String>,
+    /// `x-gpu-info`, as sent (its format is not documented).
+    pub gpu_info: Option<String>,
 }
 
 /// A generated image: its bytes, their real format, and the metadata.

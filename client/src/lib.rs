@@ -72,12 +72,17 @@
 //! # Errors
 //!
 //! Every call returns [`Error`]. Invalid requests never leave the machine.
-//! [`Error::delivery`] says whether a failed request was sent, which decides
-//! whether trying again could pay twice: Segmind bills every generation and
-//! has no idempotency key. So the client repeats a POST only when Segmind
-//! certainly did no work (the connection failed before the request was
-//! written, or the answer was 429); GETs are repeated after 429, 5xx, lost
-//! connections and nonsense answers, as the [`RetryPolicy`] allows.
+//! [`Error::outcome`] says what a failure means, in one [`Outcome`]:
+//! whether the request reached Segmind ([`Delivery`]), whether it may have
+//! been billed ([`Billing`]), whether and when it may be made again
+//! ([`Retry`]), and whether a batch should stop. Segmind bills every
+//! generation and has no idempotency key, so the client repeats a request
+//! by itself only when it was certainly not billed: a connection that
+//! failed before anything was written, a 429, or a read (status, result,
+//! credits, history) answered 5xx, lost, or answered with nonsense, as the
+//! [`RetryPolicy`] allows. For an HTTP answer the spec decides: each answer
+//! of each operation has its class ([`OperationKind::answered`],
+//! [`AnswerClass`]), generated from the spec's `x-outcomes`.
 //!
 //! # Bounds
 //!
@@ -121,8 +126,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Layers, each using only those above it: input (held by the generated
-// requests), error, api_key, protocol, retry, wait, pace, config, body,
-// image, decode, transport, upload, session, poll, client, account,
+// requests), outcome (read by the generated classes of answers), error,
+// classify, api_key, protocol, retry, wait, pace, config, body, image,
+// media, decode, transport, upload, session, poll, client, account,
 // blocking. A test (tests/module_graph.rs) keeps it that way.
 mod account;
 mod api_key;
@@ -130,6 +136,7 @@ mod api_key;
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 mod body;
+mod classify;
 mod client;
 mod config;
 mod decode;
@@ -140,6 +147,8 @@ mod error;
 pub mod generated;
 mod image;
 mod input;
+mod media;
+mod outcome;
 mod output_size;
 mod pace;
 mod poll;
@@ -159,12 +168,14 @@ pub use config::{
     DEFAULT_USER_AGENT,
 };
 pub use endpoint::{
-    ApiInfo, Endpoint, EndpointInfo, FieldInfo, FieldShape, Operation, Price, ResponseKind,
+    ApiInfo, Endpoint, EndpointInfo, FieldInfo, FieldShape, Operation, Price, ResponseHeaders,
+    ResponseKind,
 };
-pub use error::{ApiErrorKind, BodyKind, Delivery, Error, TransportError};
+pub use error::{ApiErrorKind, BodyKind, Error, TransportError};
 pub use generated::*;
 pub use image::{GeneratedImage, ImageEncoding, ImageFormat, ImageMetadata, MAX_INPUT_IMAGE_BYTES};
 pub use input::ImageInput;
+pub use outcome::{Billing, Delivery, Outcome, Retry};
 pub use output_size::OutputSize;
 pub use pace::Pacer;
 pub use poll::{Job, JobHandle};

@@ -13,14 +13,12 @@ use crate::decode::{self, ImageBody};
 use crate::endpoint::EndpointInfo;
 use crate::error::Error;
 use crate::generated::API;
-use crate::generated::{JobMetrics, JobResult, JobStatus, JobStatusResponse};
+use crate::generated::{JobMetrics, JobResult, JobStatus, JobStatusResponse, OperationKind};
 use crate::image::{GeneratedImage, ImageMetadata};
+use crate::protocol::check_job_id;
 use crate::session::Session;
 use crate::transport::Exchange;
 use crate::wait::{self, JobUpdate, Schedule, WaitOptions};
-
-/// The longest job id accepted.
-const MAX_JOB_ID_LEN: usize = 256;
 
 /// What identifies a job: enough to follow it from another process. Store
 /// it (it is `Serialize`), and later hand it to
@@ -47,29 +45,6 @@ impl JobHandle {
             response_url: String::new(),
         }
     }
-}
-
-/// `Ok` when `id` can be put in a URL as one path segment: not empty, not
-/// `.` or `..`, no `/ ? # %`, whitespace or control characters, and at most
-/// 256 bytes.
-pub(crate) fn check_job_id(id: &str) -> Result<(), Error> {
-    let reason = if id.is_empty() {
-        "it is empty"
-    } else if id == "." || id == ".." {
-        "it is a path step"
-    } else if id.len() > MAX_JOB_ID_LEN {
-        "it is longer than 256 bytes"
-    } else if id.contains(['/', '?', '#', '%']) {
-        "it contains `/`, `?`, `#` or `%`"
-    } else if id.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        "it contains whitespace or a control character"
-    } else {
-        return Ok(());
-    };
-    Err(Error::InvalidJobId {
-        id: id.chars().take(MAX_JOB_ID_LEN).collect(),
-        reason,
-    })
 }
 
 /// A queued job, bound to the client that follows it. It serializes as its
@@ -166,7 +141,12 @@ impl Job {
     }
 
     async fn status_before(&self, deadline: Option<Instant>) -> Result<JobStatusResponse, Error> {
-        let exchange = Exchange::get_json("job.status", self.status_url.clone(), deadline);
+        let exchange = Exchange::get_json(
+            "job.status",
+            OperationKind::JobStatus,
+            self.status_url.clone(),
+            deadline,
+        );
         let id = self.request_id();
         self.session
             .transport
@@ -181,7 +161,12 @@ impl Job {
     }
 
     async fn result_before(&self, deadline: Option<Instant>) -> Result<JobResult, Error> {
-        let exchange = Exchange::get_json("job.result", self.response_url.clone(), deadline);
+        let exchange = Exchange::get_json(
+            "job.result",
+            OperationKind::JobResult,
+            self.response_url.clone(),
+            deadline,
+        );
         let id = self.request_id();
         let result: JobResult = self
             .session
@@ -296,35 +281,39 @@ impl Job {
         }
     }
 
-    /// Downloads the image of a completed result: `output` (a URL or a
-    /// `data:` URI, or the first of a list), else the first of `images`.
+    /// Downloads the image of a completed result: the first of
+    /// [`JobResult::image_refs`] (a URL, or a `data:` URI or base64 that
+    /// needs no download), wherever and however the result puts it.
     pub async fn output_image(&self, result: &JobResult) -> Result<GeneratedImage, Error> {
         let transport = &self.session.transport;
-        let (path, value) = output_value(result).ok_or_else(|| Error::Decode {
+        let unreadable = |path: String, reason: String, shown: &[u8]| Error::Decode {
             status: 200,
-            path: Some("output".into()),
-            reason: "the result holds no image".into(),
-            body_prefix: body::prefix(&body::redact(
-                transport.key(),
-                serde_json::to_string(result).unwrap_or_default().as_bytes(),
-                false,
-            )),
-        })?;
+            operation: OperationKind::JobResult,
+            path: Some(path),
+            reason,
+            body_prefix: body::prefix(&body::redact(transport.key(), shown, false)),
+        };
+        let located = result.located();
+        let Some((path, value)) = located.first() else {
+            let whole = serde_json::to_string(result).unwrap_or_default();
+            return Err(unreadable(
+                "output".into(),
+                "the result holds no image (under `output`, `images` or `image`)".into(),
+                whole.as_bytes(),
+            ));
+        };
+        let metrics = result.metrics.as_ref();
         let metadata = ImageMetadata {
             request_id: Some(self.handle.request_id.clone()),
-            cost: result.metrics.as_ref().and_then(|m| m.cost),
-            generation_time: result.metrics.as_ref().and_then(|m| m.inference_time),
+            cost: metrics.and_then(|m| m.cost),
+            generation_time: metrics.and_then(|m| m.inference_time),
+            remaining_credits: metrics.and_then(|m| m.remaining_credits),
             ..ImageMetadata::default()
         };
         match decode::image_value(value) {
             Ok(ImageBody::Url(url)) => transport.download_image(&url, metadata).await,
             Ok(ImageBody::Image(bytes, format)) => Ok(GeneratedImage::new(bytes, format, metadata)),
-            Err(reason) => Err(Error::Decode {
-                status: 200,
-                path: Some(path),
-                reason,
-                body_prefix: body::prefix(&body::redact(transport.key(), value.as_bytes(), false)),
-            }),
+            Err(reason) => Err(unreadable(path.clone(), reason, value.as_bytes())),
         }
     }
 
@@ -361,41 +350,9 @@ impl Serialize for Job {
     }
 }
 
-/// The image value of a result and its JSON path.
-fn output_value(result: &JobResult) -> Option<(String, &str)> {
-    use serde_json::Value;
-    let from_output = match &result.output {
-        Some(Value::String(s)) => Some(("output".to_owned(), s.as_str())),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, v)| v.as_str().map(|s| (format!("output[{i}]"), s))),
-        Some(Value::Object(object)) => ["image", "url"]
-            .iter()
-            .find_map(|k| object.get(*k)?.as_str().map(|s| (format!("output.{k}"), s))),
-        _ => None,
-    };
-    from_output.or_else(|| {
-        let first = result.images.as_ref()?.first()?;
-        Some(("images[0]".to_owned(), first.as_str()))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn outputs_in_every_shape() {
-        let url = "https://cdn.example/x.png";
-        let r = JobResult::new(JobStatus::Completed).output(serde_json::json!(url));
-        assert_eq!(output_value(&r), Some(("output".into(), url)));
-        let r = JobResult::new(JobStatus::Completed).output(serde_json::json!([url]));
-        assert_eq!(output_value(&r), Some(("output[0]".into(), url)));
-        let r = JobResult::new(JobStatus::Completed).images([url.to_owned()]);
-        assert_eq!(output_value(&r), Some(("images[0]".into(), url)));
-        assert_eq!(output_value(&JobResult::new(JobStatus::Completed)), None);
-    }
 
     #[test]
     fn handles_round_trip() {
@@ -404,21 +361,5 @@ mod tests {
         assert_eq!(serde_json::from_str::<JobHandle>(&json).unwrap(), handle);
         let only_id: JobHandle = serde_json::from_str(r#"{"request_id":"abc"}"#).unwrap();
         assert_eq!(only_id, handle);
-    }
-
-    #[test]
-    fn job_ids_that_would_change_the_url_are_refused() {
-        for bad in [
-            "", ".", "..", "a/b", "a?b", "a#b", "a%2e", "a b", "a\nb", "\u{7}", " a",
-        ] {
-            assert!(
-                matches!(check_job_id(bad), Err(Error::InvalidJobId { .. })),
-                "{bad:?}"
-            );
-        }
-        assert!(check_job_id(&"x".repeat(257)).is_err());
-        for good in ["abc", "9f1c2d3e-0000-4000-8000-000000000001", "a.b", "..."] {
-            assert!(check_job_id(good).is_ok(), "{good}");
-        }
     }
 }

@@ -1,17 +1,17 @@
 //! When to try a call again, and how long to wait first.
 //!
-//! Segmind bills every generation and has no idempotency key. So a POST is
-//! repeated only when Segmind certainly did not do the work: the connection
-//! failed before the request was written, or the answer was 429. A POST
-//! answered 5xx may hide a finished, billed generation (a gateway's 504
-//! does), so it goes back to the caller. GETs are always safe to repeat.
+//! Segmind bills every generation and has no idempotency key. So a request
+//! is repeated only when its [`Outcome`](crate::Outcome) says it is safe
+//! (`is_safe_to_repeat`: it may succeed and was certainly not billed): a
+//! connection that failed before the request was written, a 429, a read
+//! that failed on the way. A POST answered 5xx may hide a finished, billed
+//! generation (a gateway's 504 does), so it goes back to the caller. This
+//! module says only how long to wait.
 
 use std::time::{Duration, SystemTime};
 
-use reqwest::Method;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
-use crate::error::{ApiErrorKind, Error};
 use crate::generated::API;
 
 /// The longest wait a server can ask for that is reported as asked; longer
@@ -112,23 +112,6 @@ impl RetryPolicy {
         self.base_delay.saturating_mul(factor).min(self.max_delay)
     }
 
-    /// Whether a call that failed with `error` may be made again by the
-    /// client itself, whatever the attempt count: a connection that never
-    /// sent the request and a 429 always; a 5xx, a lost connection, a
-    /// timeout and an undecodable answer only for a GET.
-    pub fn may_repeat(method: &Method, error: &Error) -> bool {
-        match error {
-            Error::Connect(_) => true,
-            Error::Api {
-                kind: ApiErrorKind::RateLimited { .. },
-                ..
-            } => true,
-            Error::Api { kind, .. } => *method == Method::GET && kind.is_retryable(),
-            Error::Transport(_) | Error::Decode { .. } => *method == Method::GET,
-            _ => false,
-        }
-    }
-
     pub(crate) fn rng(&self) -> fastrand::Rng {
         match self.seed {
             Some(seed) => fastrand::Rng::with_seed(seed),
@@ -175,7 +158,7 @@ pub(crate) fn server_delay(headers: &HeaderMap, now: SystemTime) -> Option<Durat
 
 /// When a rate limit resets, from `x-rate-limit-reset-at-utc`.
 pub(crate) fn reset_at(headers: &HeaderMap) -> Option<SystemTime> {
-    parse_instant(header_str(headers, API.rate_limit_reset_header)?)
+    parse_instant(header_str(headers, API.headers.rate_limit_reset)?)
 }
 
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -281,31 +264,6 @@ mod tests {
             policy.delay(1, Some(Duration::from_secs(11)), &mut rng),
             None
         );
-    }
-
-    #[test]
-    fn only_what_certainly_did_no_work_is_posted_again() {
-        let api = |status: u16| Error::Api {
-            kind: ApiErrorKind::from_status(status),
-            status,
-            message: String::new(),
-            body: String::new(),
-            retry_after: None,
-        };
-        for status in [500, 502, 503, 504] {
-            assert!(!RetryPolicy::may_repeat(&Method::POST, &api(status)));
-            assert!(RetryPolicy::may_repeat(&Method::GET, &api(status)));
-        }
-        assert!(RetryPolicy::may_repeat(&Method::POST, &api(429)));
-        assert!(!RetryPolicy::may_repeat(&Method::GET, &api(401)));
-        let decode = Error::Decode {
-            status: 200,
-            path: None,
-            reason: String::new(),
-            body_prefix: String::new(),
-        };
-        assert!(!RetryPolicy::may_repeat(&Method::POST, &decode));
-        assert!(RetryPolicy::may_repeat(&Method::GET, &decode));
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::config::ClientBuilder;
 use crate::decode::{self, Answer};
 use crate::endpoint::Operation;
 use crate::error::{BodyKind, Error, TransportError};
-use crate::generated::API;
+use crate::generated::{API, OperationKind};
 use crate::image::{GeneratedImage, ImageMetadata};
 use crate::pace::Pacer;
 use crate::protocol;
@@ -36,6 +36,8 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 pub(crate) struct Exchange<'a> {
     /// What the tracing span calls it (an endpoint slug, `job.status`, …).
     pub label: &'a str,
+    /// Which operation it is: what its answers mean (the spec's `x-outcomes`).
+    pub operation: OperationKind,
     pub method: Method,
     pub url: Url,
     pub body: Option<Bytes>,
@@ -57,9 +59,16 @@ pub(crate) type BeforeSend<'a> = dyn Fn() -> std::io::Result<()> + Send + Sync +
 
 impl<'a> Exchange<'a> {
     /// A POST of a JSON body with the key.
-    pub fn post(label: &'a str, url: Url, body: Bytes, expect: BodyKind) -> Self {
+    pub fn post(
+        label: &'a str,
+        operation: OperationKind,
+        url: Url,
+        body: Bytes,
+        expect: BodyKind,
+    ) -> Self {
         Self {
             label,
+            operation,
             method: Method::POST,
             url,
             body: Some(body),
@@ -72,17 +81,29 @@ impl<'a> Exchange<'a> {
     }
 
     /// A generation's POST (a v1 call or a v2 submit): paced.
-    pub fn submission(label: &'a str, url: Url, body: Bytes, expect: BodyKind) -> Self {
+    pub fn submission(
+        label: &'a str,
+        operation: OperationKind,
+        url: Url,
+        body: Bytes,
+        expect: BodyKind,
+    ) -> Self {
         Self {
             paced: true,
-            ..Self::post(label, url, body, expect)
+            ..Self::post(label, operation, url, body, expect)
         }
     }
 
     /// A GET of a JSON document with the key.
-    pub fn get_json(label: &'a str, url: Url, deadline: Option<Instant>) -> Self {
+    pub fn get_json(
+        label: &'a str,
+        operation: OperationKind,
+        url: Url,
+        deadline: Option<Instant>,
+    ) -> Self {
         Self {
             label,
+            operation,
             method: Method::GET,
             url,
             body: None,
@@ -284,7 +305,9 @@ impl Transport {
             (timeout, Some(deadline)) => {
                 let left = deadline.saturating_duration_since(started);
                 if left.is_zero() {
-                    return Err(Error::Transport(TransportError::timed_out(Duration::ZERO)));
+                    return Err(Error::Transport(
+                        TransportError::timed_out(Duration::ZERO).during(exchange.operation),
+                    ));
                 }
                 Some(timeout.map_or(left, |t| t.min(left)))
             }
@@ -294,7 +317,11 @@ impl Transport {
         let outcome = match budget {
             Some(budget) => tokio::time::timeout(budget, send)
                 .await
-                .unwrap_or_else(|_| Err(Error::Transport(TransportError::timed_out(budget)))),
+                .unwrap_or_else(|_| {
+                    Err(Error::Transport(
+                        TransportError::timed_out(budget).during(exchange.operation),
+                    ))
+                }),
             None => send.await,
         };
         let latency = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -318,7 +345,11 @@ impl Transport {
         if let Some(body) = &exchange.body {
             request = request.header(CONTENT_TYPE, JSON).body(body.clone());
         }
-        let mut response = request.send().await.map_err(transport_error)?;
+        let operation = exchange.operation;
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(e, operation))?;
         let status = response.status();
         // Moved out, not cloned: the body is all that is read after this.
         let headers = std::mem::take(response.headers_mut());
@@ -333,13 +364,15 @@ impl Transport {
             .map_err(|e| match e {
                 ReadError::TooLarge => Error::BodyTooLarge {
                     status: status.as_u16(),
+                    operation,
                     what: exchange.expect,
                     limit: cap,
                 },
-                ReadError::Transport(e) => transport_error(e),
+                ReadError::Transport(e) => transport_error(e, operation),
             })?;
         Ok(Answer {
             status,
+            operation,
             headers,
             body: body.bytes,
             truncated: body.truncated,
@@ -355,7 +388,7 @@ impl Transport {
         attempt: u32,
         error: Error,
     ) -> Result<(), Error> {
-        if attempt >= self.retry.attempts() || !RetryPolicy::may_repeat(&exchange.method, &error) {
+        if attempt >= self.retry.attempts() || !error.outcome().is_safe_to_repeat() {
             return Err(error);
         }
         let delay = {
@@ -407,6 +440,7 @@ impl Transport {
             .filter(|u| matches!(u.scheme(), "http" | "https"))
             .ok_or_else(|| Error::Decode {
                 status: 200,
+                operation: OperationKind::OutputDownload,
                 path: None,
                 reason: "the output is not an http(s) URL".into(),
                 body_prefix: body::prefix(&body::redact(&self.key, url.as_bytes(), false)),
@@ -414,6 +448,7 @@ impl Transport {
         let same_origin = parsed.origin() == self.base.origin();
         let exchange = Exchange {
             label: "output",
+            operation: OperationKind::OutputDownload,
             method: Method::GET,
             url: parsed,
             body: None,
@@ -458,10 +493,10 @@ impl Transport {
     }
 }
 
-/// A failure of the HTTP library: not sent when no connection was made,
-/// maybe sent otherwise.
-fn transport_error(error: reqwest::Error) -> Error {
-    let error = TransportError::from_reqwest(error);
+/// A failure of the HTTP library in an exchange of `operation`: not sent
+/// when no connection was made, maybe sent otherwise.
+fn transport_error(error: reqwest::Error, operation: OperationKind) -> Error {
+    let error = TransportError::from_reqwest(error).during(operation);
     if error.is_connect() {
         Error::Connect(error)
     } else {

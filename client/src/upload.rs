@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use crate::decode::Answer;
 use crate::error::{BodyKind, Error};
-use crate::generated::{API, UploadAssetRequest, UploadAssetResponse};
+use crate::generated::{API, OperationKind, UploadAssetRequest, UploadAssetResponse};
 use crate::image::{ImageEncoding, ImageFormat, encode_image};
 use crate::input::ImageInput;
 use crate::transport::{Exchange, Transport};
@@ -25,7 +25,13 @@ pub(crate) async fn upload(
         .map(Bytes::from)
         .map_err(|e| Error::ImageInput(format!("could not encode the upload: {e}")))?;
     let url = transport.operation_url(&API.upload_asset, &[])?;
-    let exchange = Exchange::post("upload", url, body, BodyKind::Json);
+    let exchange = Exchange::post(
+        "upload",
+        OperationKind::UploadAsset,
+        url,
+        body,
+        BodyKind::Json,
+    );
     transport
         .execute(&exchange, |answer: Answer| {
             let answer = answer.success()?;

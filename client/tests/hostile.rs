@@ -98,6 +98,7 @@ async fn an_endless_image_body_stops_at_the_cap_with_an_error_naming_it() {
         status: 200,
         what: BodyKind::Image,
         limit,
+        ..
     } = err
     else {
         panic!("expected BodyTooLarge, got {err:?}");

@@ -9,12 +9,14 @@
 //! }
 //! ```
 
+mod answer_model;
 mod emit;
 mod error;
 mod members;
 pub mod model;
 mod naming;
 mod node;
+mod outcomes;
 mod parse;
 mod protocol;
 mod sizes;

@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+pub use crate::answer_model::*;
+
 /// The whole API.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Api {
@@ -410,17 +412,29 @@ pub enum ResponseKind {
 pub struct ProtocolDef {
     pub base_url: String,
     pub auth_header: String,
-    pub rate_limit_reset_header: String,
+    /// The response headers the runtime reads, one per [`HeaderRole`].
+    pub headers: Vec<HeaderDef>,
     pub max_input_image_bytes: u64,
     pub history_window_days: u32,
     pub history_max_per_page: Option<u64>,
+    pub history_default_per_page: Option<u64>,
     /// One per role, in role order.
     pub operations: Vec<OperationDef>,
+    /// What each answer of each operation means (`x-outcomes`).
+    pub outcomes: OutcomesDef,
 }
 
 impl ProtocolDef {
     pub fn operation(&self, role: Role) -> Option<&OperationDef> {
         self.operations.iter().find(|o| o.role == role)
+    }
+
+    /// The wire name of the header with this role.
+    pub fn header(&self, role: HeaderRole) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|h| h.role == role)
+            .map(|h| h.name.as_str())
     }
 }
 

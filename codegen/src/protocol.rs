@@ -1,16 +1,17 @@
 //! Segmind's protocol beyond the endpoints, read from the spec: the base
-//! URL, the auth header, `x-segmind-protocol`, and the operations marked
-//! with `x-segmind-role`. The runtime, mock and CLI read these instead of
+//! URL, the auth header, `x-segmind-protocol` (the response headers read,
+//! limits, and the outcome classes), and the operations marked with
+//! `x-segmind-role`. The runtime, mock and CLI read these instead of
 //! spelling paths and header names.
 
 use std::collections::BTreeMap;
 
 use crate::error::Result;
-use crate::model::{OperationDef, ProtocolDef, Role};
+use crate::model::{HeaderDef, HeaderRole, OperationDef, ProtocolDef, Role};
 use crate::node::At;
 
 /// The HTTP methods an operation can have in OpenAPI.
-const METHODS: &[&str] = &[
+pub(crate) const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
@@ -19,31 +20,57 @@ pub(crate) fn parse_protocol(root: &At<'_>) -> Result<ProtocolDef> {
     let base_url = first_server(&servers)?
         .ok_or_else(|| servers.err("the document needs a server: Segmind's base URL"))?;
     let extension = root.req("x-segmind-protocol")?;
-    let reset = extension.req("rate_limit_reset_header")?;
-    let rate_limit_reset_header = reset.str()?.to_ascii_lowercase();
-    if !declared_on_a_response(root, &rate_limit_reset_header)? {
-        return Err(reset.err(format!(
-            "`{rate_limit_reset_header}` is not a header of any response in /components/responses"
-        )));
-    }
     let operations = roles(root)?;
     let history = operations
         .iter()
         .find(|o| o.role == Role::RequestHistory)
         .map(|o| o.pointer.clone());
-    let history_max_per_page = match history {
-        Some(pointer) => per_page_maximum(root, &pointer)?,
-        None => None,
+    let (history_max_per_page, history_default_per_page) = match history {
+        Some(pointer) => (
+            per_page_bound(root, &pointer, "maximum")?,
+            per_page_bound(root, &pointer, "default")?,
+        ),
+        None => (None, None),
     };
     Ok(ProtocolDef {
         base_url,
         auth_header: auth_header(root)?,
-        rate_limit_reset_header,
+        headers: headers(root, &extension.req("headers")?)?,
         max_input_image_bytes: positive(&extension.req("max_input_image_bytes")?)?,
         history_window_days: positive(&extension.req("history_window_days")?)?,
         history_max_per_page,
+        history_default_per_page,
         operations,
+        outcomes: crate::outcomes::parse_outcomes(root, &extension)?,
     })
+}
+
+/// `x-segmind-protocol.headers`: one header per role, each declared on a
+/// response of the document.
+fn headers(root: &At<'_>, node: &At<'_>) -> Result<Vec<HeaderDef>> {
+    let mut out = Vec::new();
+    for (key, value) in node.entries()? {
+        let role = HeaderRole::from_name(key).ok_or_else(|| {
+            value.err(format!(
+                "unknown header role `{key}` (one of {})",
+                listed(HeaderRole::ALL.iter().map(|r| r.name()))
+            ))
+        })?;
+        let name = value.str()?.to_ascii_lowercase();
+        if !declared_on_a_response(root, &name)? {
+            return Err(value.err(format!(
+                "`{name}` is not a header of any response of the document"
+            )));
+        }
+        out.push(HeaderDef { role, name });
+    }
+    for role in HeaderRole::ALL {
+        if !out.iter().any(|h| h.role == *role) {
+            return Err(node.err(format!("missing the header role `{}`", role.name())));
+        }
+    }
+    out.sort_by_key(|h| h.role);
+    Ok(out)
 }
 
 /// The URL of the first entry of a `servers` list, without a trailing slash.
@@ -81,12 +108,27 @@ fn auth_header(root: &At<'_>) -> Result<String> {
     Ok(scheme.req("name")?.str()?.to_ascii_lowercase())
 }
 
+/// Whether a response of `/components/responses` or of an operation
+/// declares `header`.
 fn declared_on_a_response(root: &At<'_>, header: &str) -> Result<bool> {
-    let Some(responses) = root.req("components")?.get("responses")? else {
-        return Ok(false);
-    };
-    for (_, response) in responses.entries()? {
-        if let Some(headers) = response.get("headers")? {
+    let mut responses = Vec::new();
+    if let Some(shared) = root.req("components")?.get("responses")? {
+        responses.extend(shared.entries()?.into_iter().map(|(_, r)| r));
+    }
+    for (_, item) in root.req("paths")?.entries()? {
+        for (method, op) in item.entries()? {
+            if !METHODS.contains(&method) {
+                continue;
+            }
+            if let Some(own) = op.get("responses")? {
+                responses.extend(own.entries()?.into_iter().map(|(_, r)| r));
+            }
+        }
+    }
+    for response in responses {
+        if response.value.is_object()
+            && let Some(headers) = response.get("headers")?
+        {
             let names = headers.entries()?;
             if names.iter().any(|(h, _)| h.eq_ignore_ascii_case(header)) {
                 return Ok(true);
@@ -112,11 +154,7 @@ fn roles(root: &At<'_>) -> Result<Vec<OperationDef>> {
             let parsed = Role::from_name(name).ok_or_else(|| {
                 role.err(format!(
                     "unknown role `{name}` (one of {})",
-                    Role::ALL
-                        .iter()
-                        .map(|r| r.name())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    listed(Role::ALL.iter().map(|r| r.name()))
                 ))
             })?;
             let server = match op.get("servers")? {
@@ -149,8 +187,8 @@ fn roles(root: &At<'_>) -> Result<Vec<OperationDef>> {
     Ok(found.into_values().collect())
 }
 
-/// The `maximum` of the history operation's `per_page` parameter.
-fn per_page_maximum(root: &At<'_>, pointer: &str) -> Result<Option<u64>> {
+/// The `maximum` (or `default`) of the history operation's `per_page` parameter.
+fn per_page_bound(root: &At<'_>, pointer: &str, key: &str) -> Result<Option<u64>> {
     let mut at = root.clone();
     for part in pointer.split('/').skip(1) {
         let key = part.replace("~1", "/").replace("~0", "~");
@@ -162,7 +200,7 @@ fn per_page_maximum(root: &At<'_>, pointer: &str) -> Result<Option<u64>> {
     for parameter in parameters.items()? {
         if parameter.opt_str("name")? == Some("per_page") {
             let schema = parameter.req("schema")?;
-            return schema.get("maximum")?.map(|m| positive(&m)).transpose();
+            return schema.get(key)?.map(|m| positive(&m)).transpose();
         }
     }
     Ok(None)
@@ -174,4 +212,9 @@ fn positive<T: TryFrom<u64>>(node: &At<'_>) -> Result<T> {
         .filter(|n| *n > 0)
         .and_then(|n| T::try_from(n).ok())
         .ok_or_else(|| node.err("expected a positive integer"))
+}
+
+/// `a, b, c`: the names an error says are allowed.
+fn listed<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    names.collect::<Vec<_>>().join(", ")
 }

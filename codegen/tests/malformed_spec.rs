@@ -22,7 +22,7 @@ fn assert_refused(mutate: impl FnOnce(&mut Value), pointer: &str, message: &str)
 
 #[test]
 fn the_real_spec_generates() {
-    assert_eq!(generate(&spec().to_string()).unwrap().len(), 7);
+    assert_eq!(generate(&spec().to_string()).unwrap().len(), 9);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! or maybe billed (only the request history can tell); and whether the
 //! same answer awaits every other submission (stop submitting).
 
-use segmind_ideogram::{ApiErrorKind, Delivery, Error};
+use segmind_ideogram::Error;
 
 /// What became of a submission that did not return a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,15 +16,11 @@ pub enum Billing {
     Unknown,
 }
 
-/// Whether a failed submission may have been billed.
+/// Whether a failed submission may have been billed: the client's one
+/// classification ([`Error::outcome`]), which the spec drives.
 pub fn billing(error: &Error) -> Billing {
-    if error.delivery() == Delivery::NotSent {
-        return Billing::NotBilled;
-    }
-    match error {
-        // A 4xx is Segmind refusing the request: not billed. Not a 5xx
-        // (a gateway's 504 may hide a queued job), nor a 2xx it could not read.
-        Error::Api { status, .. } if (400..500).contains(status) => Billing::NotBilled,
+    match error.outcome().billing() {
+        segmind_ideogram::Billing::NotBilled => Billing::NotBilled,
         _ => Billing::Unknown,
     }
 }
@@ -32,14 +28,7 @@ pub fn billing(error: &Error) -> Billing {
 /// Whether the answer will be the same for every submission of this key
 /// and account (a wrong key, no credits, a forbidden or retired model, a
 /// spend limit): stop submitting, but keep following what was paid for.
+/// The client's one classification decides ([`Error::outcome`]).
 pub fn stops_submissions(error: &Error) -> bool {
-    matches!(
-        error.api_kind(),
-        Some(
-            ApiErrorKind::Unauthorized
-                | ApiErrorKind::Forbidden
-                | ApiErrorKind::InsufficientCredits
-                | ApiErrorKind::Gone
-        )
-    ) || matches!(error, Error::Api { status: 402, .. })
+    error.outcome().is_fatal_for_batch()
 }

@@ -86,7 +86,7 @@ async fn storm(store: &str) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
-    let lines = 30;
+    let lines = 20;
     let child = || {
         Command::new(std::env::current_exe().unwrap())
             .args([
@@ -107,7 +107,7 @@ async fn storm(store: &str) {
     };
     // A fixed sequence of "random" moments, so a failure repeats.
     let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
-    for _ in 0..6 {
+    for _ in 0..4 {
         seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
         let mut running = child();
         tokio::time::sleep(Duration::from_millis(100 + (seed >> 33) % 400)).await;

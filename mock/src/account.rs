@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::admission::common_checks;
+use crate::answers::UploadUrls;
 use crate::history::{Query, days_since_epoch};
 use crate::reply;
 use crate::state::State;
@@ -137,7 +138,10 @@ pub(crate) async fn upload(Extract(state): Shared, headers: HeaderMap, body: Byt
         state.store(name, format.mime_type(), bytes);
     }
     let mut answer = UploadAssetResponse::new();
-    answer.file_urls = Some(urls);
+    match state.config.answers.upload_urls {
+        UploadUrls::FileUrls => answer.file_urls = Some(urls),
+        UploadUrls::Urls => answer.urls = Some(urls),
+    }
     answer.message = Some("Uploaded".into());
     axum::Json(answer).into_response()
 }

@@ -62,7 +62,10 @@ pub(crate) async fn admit(
         );
         let headers = response.headers_mut();
         if let Ok(reset) = clock::http_date_in(wait).parse() {
-            headers.insert(API.rate_limit_reset_header, reset);
+            headers.insert(API.headers.rate_limit_reset, reset);
+        }
+        if state.config.answers.extras {
+            crate::handlers::insert(headers, API.headers.rate_limit_remaining, "0");
         }
         if let Some(Ok(value)) = state.config.faults.retry_after.as_deref().map(str::parse) {
             headers.insert(header::RETRY_AFTER, value);
@@ -94,7 +97,7 @@ pub(crate) async fn admit(
     let text = identity(&request);
     let seed = request
         .seed_value()
-        .unwrap_or_else(|| 100 + stable_hash(&[text.as_bytes()]) % 999_900);
+        .unwrap_or_else(|| default_seed(&request, &text));
     let (width, height) = crate::sizes::picture_size(state, request.output_size(), &body);
     let failure = state
         .config
@@ -139,6 +142,20 @@ pub(crate) async fn common_checks(
             "Unauthorized: missing or invalid API key",
         )
     })
+}
+
+/// The seed a request without one gets: drawn from its text, inside the
+/// range the spec gives the endpoint's seed (any, when it gives none).
+fn default_seed(request: &AnyRequest, text: &str) -> u64 {
+    let hash = stable_hash(&[text.as_bytes()]);
+    match request.seed_range() {
+        Some((min, max)) => {
+            let min = u64::try_from(min).unwrap_or(0);
+            let span = u64::try_from(max).unwrap_or(0).saturating_sub(min);
+            min.saturating_add(hash % span.saturating_add(1).max(1))
+        }
+        None => hash,
+    }
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

@@ -3,6 +3,7 @@
 use std::io;
 use std::time::Duration;
 
+use crate::answers::Answers;
 use crate::config::MockConfig;
 use crate::server::MockServer;
 
@@ -59,7 +60,8 @@ impl MockBuilder {
     }
 
     /// Credits the account starts with (default 100). Past them, calls get
-    /// 406 with a message about credits, and nothing is charged.
+    /// 406 with a message about credits (a queued submission gets 402 with
+    /// [`realistic`](Self::realistic) answers), and nothing is charged.
     pub fn initial_credits(mut self, credits: f64) -> Self {
         self.config.initial_credits = credits;
         self
@@ -102,6 +104,20 @@ impl MockBuilder {
     pub fn accepted_log_bytes(mut self, bytes: usize) -> Self {
         self.config.accepted_log_bytes = bytes;
         self
+    }
+
+    /// Answer in these shapes (default: [`Answers::documented`]).
+    pub fn answers(mut self, answers: Answers) -> Self {
+        self.config.answers = answers;
+        self
+    }
+
+    /// Answer as Segmind is seen to in the wild ([`Answers::realistic`]):
+    /// hexadecimal ids, images as objects, FAILED answers without
+    /// `request_id`, 402 for a queued submission without credits, the
+    /// extra metrics and headers.
+    pub fn realistic(self) -> Self {
+        self.answers(Answers::realistic())
     }
 
     /// Seed for ids and injected faults.

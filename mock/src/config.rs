@@ -7,6 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::accepted::ACCEPTED_LOG_BYTES;
+use crate::answers::Answers;
 
 /// Settings of one mock server. Build with [`MockServer::builder`](crate::MockServer::builder).
 ///
@@ -47,6 +48,8 @@ pub struct MockConfig {
     pub accepted_log_bytes: usize,
     /// Seed of every random choice (ids, injected faults).
     pub seed: u64,
+    /// The shapes of the answers: as documented, or as seen in the wild.
+    pub answers: Answers,
     /// Faults to inject.
     pub faults: Faults,
 }
@@ -68,6 +71,7 @@ impl Default for MockConfig {
             header_read_timeout: Some(Duration::from_secs(10)),
             accepted_log_bytes: ACCEPTED_LOG_BYTES,
             seed: 0x5E6_u64,
+            answers: Answers::default(),
             faults: Faults::default(),
         }
     }
@@ -90,6 +94,7 @@ impl fmt::Debug for MockConfig {
             header_read_timeout,
             accepted_log_bytes,
             seed,
+            answers,
             faults,
         } = self;
         f.debug_struct("MockConfig")
@@ -107,6 +112,7 @@ impl fmt::Debug for MockConfig {
             .field("header_read_timeout", header_read_timeout)
             .field("accepted_log_bytes", accepted_log_bytes)
             .field("seed", seed)
+            .field("answers", answers)
             .field("faults", faults)
             .finish()
     }

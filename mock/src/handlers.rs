@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use segmind_ideogram::{
     API, EndpointInfo, JobMetrics, JobResult, JobStatus, JobStatusResponse, JobSubmitted, Operation,
 };
-use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::accepted::{Accepted, Mode};
@@ -33,13 +32,14 @@ pub(crate) async fn sync_call(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    state.note_generation_post();
     let admitted = match admit(&state, info, &headers, &body).await {
         Ok(a) => a,
         Err(response) => return response,
     };
     let remaining = match state.charge(admitted.cost()) {
         Ok(remaining) => remaining,
-        Err(refusal) => return refused(refusal),
+        Err(refusal) => return refused(&state, refusal, Mode::Sync),
     };
     if let Some(failure) = &admitted.failure {
         return reply::error(StatusCode::UNPROCESSABLE_ENTITY, failure.clone());
@@ -49,16 +49,25 @@ pub(crate) async fn sync_call(
         .pictures
         .png(admitted.picture_key, admitted.width, admitted.height);
     let mut response = image_response(&state, png);
-    let h = response.headers_mut();
-    insert(h, "x-remaining-credits", &format_credits(remaining));
-    insert(h, "x-seed-value", &admitted.seed.to_string());
-    insert(h, "x-cost", &admitted.price.to_string());
+    let (h, names) = (response.headers_mut(), &API.headers);
+    insert(h, names.remaining_credits, &format_credits(remaining));
+    insert(h, names.seed, &admitted.seed.to_string());
+    insert(h, names.cost, &admitted.price.to_string());
     insert(
         h,
-        "x-generation-time",
+        names.generation_time,
         &format!("{:.3}", state.config.processing_for.as_secs_f64()),
     );
-    insert(h, "x-request-id", &request_id);
+    insert(h, names.request_id, &request_id);
+    if state.config.answers.extras {
+        let (width, height) = (admitted.width, admitted.height);
+        insert(
+            h,
+            names.output_metadata,
+            &format!(r#"{{"width":{width},"height":{height},"format":"png"}}"#),
+        );
+        insert(h, names.gpu_info, "mock-gpu");
+    }
     let now = Instant::now();
     state.add_history(history_row(
         &state,
@@ -79,18 +88,20 @@ pub(crate) async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    state.note_generation_post();
     let admitted = match admit(&state, info, &headers, &body).await {
         Ok(a) => a,
         Err(response) => return response,
     };
     if let Err(refusal) = state.charge(admitted.cost()) {
-        return refused(refusal);
+        return refused(&state, refusal, Mode::Queued);
     }
     let (id, processing) = state.new_job_draw();
     let now = Instant::now();
     let ends = clock::after(now, state.config.queued_for.saturating_add(processing));
-    let output = format!("{}/outputs/{id}.png", state.base_url);
-    state.add_history(history_row(&state, &admitted, &id, now, ends, Some(output)));
+    // (Listed once per output: `MockBuilder::history_rows_per_request`.)
+    let output = output_urls(&state, &id).into_iter().next();
+    state.add_history(history_row(&state, &admitted, &id, now, ends, output));
     state.insert_job(
         id.clone(),
         Job {
@@ -108,22 +119,33 @@ pub(crate) async fn submit(
         now,
     );
     state.record(accepted(admitted, Mode::Queued, &id, &headers));
-    let mut submitted = JobSubmitted::new(id.clone(), JobStatus::Queued);
-    submitted.status_url = Some(job_url(&state, &API.job_status, &id));
-    submitted.response_url = Some(job_url(&state, &API.job_result, &id));
-    submitted.poll_url = Some(job_url(&state, &API.job_poll_legacy, &id));
+    let mut submitted = JobSubmitted::new(id.clone());
+    submitted.status_url = job_url(&state, &API.job_status, &id);
+    submitted.response_url = job_url(&state, &API.job_result, &id);
+    if state.config.answers.submit_status {
+        submitted.status = Some(JobStatus::Queued);
+        submitted.poll_url = job_url(&state, &API.job_poll_legacy, &id);
+    }
     // The job is queued and charged: a client that gives up now has paid.
     tokio::time::sleep(state.config.faults.accepted_answer_delay).await;
     axum::Json(submitted).into_response()
 }
 
 /// The absolute URL of a job's operation on this server.
-fn job_url(state: &State, operation: &Operation, id: &str) -> String {
-    format!(
-        "{}{}",
-        state.base_url,
-        operation.path.replace("{request_id}", id)
-    )
+fn job_url(state: &State, operation: &Operation, id: &str) -> Option<String> {
+    operation.url(&state.base_url, &[("request_id", id)]).ok()
+}
+
+/// The URLs of a job's images: `/outputs/<id>.png`, then
+/// `/outputs/<id>.<n>.png` for the n-th (from 1) of several.
+fn output_urls(state: &State, id: &str) -> Vec<String> {
+    let count = state.config.answers.images_per_job.max(1);
+    (0..count)
+        .map(|n| match n {
+            0 => format!("{}/outputs/{id}.png", state.base_url),
+            n => format!("{}/outputs/{id}.{n}.png", state.base_url),
+        })
+        .collect()
 }
 
 /// The history row of an accepted request.
@@ -152,7 +174,7 @@ fn history_row(
     }
 }
 
-/// `GET /v2/requests/{id}/status` (and the legacy `/v1/requests/{id}`).
+/// `GET /v2/requests/{id}/status`.
 pub(crate) async fn status(
     Extract(state): Shared,
     Path(id): Path<String>,
@@ -163,13 +185,14 @@ pub(crate) async fn status(
         Err(response) => return response,
     };
     let mut body = JobStatusResponse::new(view.status.clone());
-    body.request_id = Some(view.id.clone());
+    body.request_id = view.request_id();
     body.metrics = view.metrics.clone();
     body.error = view.error.clone();
     view.answer(body)
 }
 
-/// `GET /v2/requests/{id}`: the result, with the output image's URL.
+/// `GET /v2/requests/{id}` (and the legacy `/v1/requests/{id}`, which
+/// serves the finished output too): the result, with the output image's URL.
 pub(crate) async fn result(
     Extract(state): Shared,
     Path(id): Path<String>,
@@ -180,14 +203,20 @@ pub(crate) async fn result(
         Err(response) => return response,
     };
     let mut body = JobResult::new(view.status.clone());
-    body.request_id = Some(view.id.clone());
+    body.request_id = view.request_id();
     body.metrics = view.metrics.clone();
     body.error = view.error.clone();
     if view.status == JobStatus::Completed {
-        body.output = Some(Value::String(format!(
-            "{}/outputs/{}.png",
-            state.base_url, view.id
-        )));
+        let urls = output_urls(&state, &view.id);
+        let (key, width, height) = view.picture;
+        let size = state.pictures.png(key, width, height).len();
+        for (member, value) in state.config.answers.media_members(&urls, size) {
+            match member {
+                "output" => body.output = Some(value),
+                "images" => body.images = Some(value),
+                _ => body.image = Some(value),
+            }
+        }
     }
     view.answer(body)
 }
@@ -198,6 +227,10 @@ struct JobView {
     status: JobStatus,
     metrics: Option<JobMetrics>,
     error: Option<String>,
+    /// Its picture (key, width, height), for answers that state its size.
+    picture: (u64, u32, u32),
+    /// Whether its answers name it.
+    named: bool,
 }
 
 impl JobView {
@@ -210,11 +243,18 @@ impl JobView {
         let status = job_status(state, &job, now);
         let failed = status == JobStatus::Failed;
         Ok(Self {
+            picture: (job.picture_key, job.width, job.height),
             metrics: metrics(state, &job, &status),
             error: job.failure.filter(|_| failed),
+            named: !failed || state.config.answers.failed_request_id,
             status,
             id,
         })
+    }
+
+    /// The `request_id` member of its answers.
+    fn request_id(&self) -> Option<String> {
+        self.named.then(|| self.id.clone())
     }
 
     /// 200, or 422 for a FAILED job, as Segmind serves it.
@@ -236,17 +276,32 @@ pub(crate) async fn output(
     headers: HeaderMap,
 ) -> Response {
     let now = Instant::now();
-    let found = file
-        .strip_suffix(".png")
-        .and_then(|id| match key::sent(&headers) {
-            Some(owner) => state.job(id, owner, now),
-            None => state.public_job(id, now),
+    // `<id>.png`, or `<id>.<n>.png` for a job's n-th image.
+    let (id, n) = match file.strip_suffix(".png") {
+        Some(stem) => match stem.split_once('.') {
+            Some((id, n)) => (id, n.parse::<u32>().ok().filter(|n| *n > 0)),
+            None => (stem, Some(0)),
+        },
+        None => ("", None),
+    };
+    let found = n
+        .filter(|n| *n < state.config.answers.images_per_job.max(1))
+        .and_then(|n| {
+            let job = match key::sent(&headers) {
+                Some(owner) => state.job(id, owner, now),
+                None => state.public_job(id, now),
+            };
+            job.map(|job| (job, n))
         })
-        .filter(|job| job_status(&state, job, now) == JobStatus::Completed);
+        .filter(|(job, _)| job_status(&state, job, now) == JobStatus::Completed);
     match found {
-        Some(job) => image_response(
+        Some((job, n)) => image_response(
             &state,
-            state.pictures.png(job.picture_key, job.width, job.height),
+            state.pictures.png(
+                job.picture_key.wrapping_add(u64::from(n)),
+                job.width,
+                job.height,
+            ),
         ),
         None => reply::error(StatusCode::NOT_FOUND, "Not found"),
     }
@@ -284,13 +339,23 @@ async fn find_job(
     }
 }
 
-/// 406, with the message that says why.
-fn refused(refusal: Refusal) -> Response {
-    let message = match refusal {
-        Refusal::InsufficientCredits => reply::INSUFFICIENT_CREDITS,
-        Refusal::SpendLimitReached => reply::SPEND_LIMIT_REACHED,
-    };
-    reply::error(StatusCode::NOT_ACCEPTABLE, message)
+/// 406 (or, for a queued submission without credits, what the answers'
+/// shapes say: 402 as seen live), with the message that says why.
+fn refused(state: &State, refusal: Refusal, mode: Mode) -> Response {
+    let answers = &state.config.answers;
+    match refusal {
+        Refusal::InsufficientCredits => {
+            let status = match mode {
+                Mode::Queued => StatusCode::from_u16(answers.no_credits_status_v2)
+                    .unwrap_or(StatusCode::NOT_ACCEPTABLE),
+                Mode::Sync => StatusCode::NOT_ACCEPTABLE,
+            };
+            reply::error(status, answers.no_credits_message(state.credits()))
+        }
+        Refusal::SpendLimitReached => {
+            reply::error(StatusCode::NOT_ACCEPTABLE, reply::SPEND_LIMIT_REACHED)
+        }
+    }
 }
 
 fn accepted(admitted: Admitted, mode: Mode, id: &str, headers: &HeaderMap) -> Accepted {
@@ -327,9 +392,14 @@ fn metrics(state: &State, job: &Job, status: &JobStatus) -> Option<JobMetrics> {
     let mut m = JobMetrics::new();
     m.queue_time = Some(queue);
     m.inference_time = Some(inference);
+    // A FAILED job carries no billing fields (nothing was charged), as
+    // the captured FAILED answer shows: its timings only.
+    if *status == JobStatus::Failed {
+        return Some(m);
+    }
     m.total_time = Some(queue + inference);
     m.cost = Some(job.cost);
-    Some(m)
+    Some(state.config.answers.metrics(m, state.credits()))
 }
 
 /// A PNG answer, or (with the drop fault) half of one on a cut connection.
@@ -369,7 +439,7 @@ fn user_agent(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
+pub(crate) fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
     if let Ok(value) = HeaderValue::from_str(value) {
         headers.insert(name, value);
     }

@@ -16,7 +16,7 @@ use crate::key::KeyFingerprint;
 /// The most rows kept; the oldest go first.
 pub(crate) const HISTORY_ROWS: usize = 100_000;
 
-/// Rows per page when the query does not say.
+/// Rows per page when the query does not say and neither does the spec.
 const DEFAULT_PER_PAGE: u64 = 10;
 
 /// Days a query covers when it gives no dates (Segmind: the last 7).
@@ -118,7 +118,10 @@ impl Query {
             }
         };
         let page = number("page", 1)?;
-        let per_page = number("per_page", DEFAULT_PER_PAGE)?;
+        let per_page = number(
+            "per_page",
+            API.history_default_per_page.unwrap_or(DEFAULT_PER_PAGE),
+        )?;
         let max = API.history_max_per_page.unwrap_or(u64::MAX);
         if page == 0 || per_page == 0 || per_page > max {
             return Err(format!(
@@ -300,7 +303,7 @@ mod tests {
         let q = Query::parse(&[], today).unwrap();
         assert_eq!(
             (q.page, q.per_page, q.from_day, q.to_day),
-            (1, 10, today - 6, today)
+            (1, 20, today - 6, today)
         );
         let q = Query::parse(
             &pairs(&[("from_date", "2026-11-01"), ("to_date", "2026-11-21")]),

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use axum::http::HeaderMap;
+use segmind_ideogram::API;
 
 use crate::config::MockConfig;
 use crate::picture::stable_hash;
@@ -33,7 +34,7 @@ impl fmt::Display for KeyFingerprint {
     }
 }
 
-/// The fingerprint of the request's `x-api-key` if the server accepts it:
+/// The fingerprint of the request's key (the spec's auth header) if the server accepts it:
 /// the configured key, or any non-empty key when none is configured.
 pub(crate) fn authorised(config: &MockConfig, headers: &HeaderMap) -> Option<KeyFingerprint> {
     let key = sent_key(headers)?;
@@ -51,7 +52,7 @@ pub(crate) fn sent(headers: &HeaderMap) -> Option<KeyFingerprint> {
 
 fn sent_key(headers: &HeaderMap) -> Option<&str> {
     headers
-        .get("x-api-key")
+        .get(API.auth_header)
         .and_then(|v| v.to_str().ok())
         .filter(|key| !key.is_empty())
 }

@@ -15,9 +15,17 @@
 //! | status | when | `error` message |
 //! |---|---|---|
 //! | 406 | credits run out ([`MockBuilder::initial_credits`]) | `Insufficient credits: add credits to your account to continue` |
+//! | 402 | credits run out, for a queued submission, with [`Answers::realistic`] (406 on `/v1`, both with its message) | `Insufficient credits. You have 0.0 credits.` (as captured) |
 //! | 406 | the body is not sent as `application/json` | `Content-Type must be application/json` |
 //! | 406 | the team spend limit is reached ([`MockBuilder::spend_limit`]) | `Team spend limit reached: ask a team admin to raise the limit to continue` |
 //! | 410 | the slug is retired ([`MockBuilder::retired`]) | `Model <slug> has been retired and is no longer available` |
+//!
+//! The shapes of the answers follow Segmind's docs by default; with
+//! [`MockBuilder::realistic`] they follow what Segmind is seen to answer
+//! (32-hex ids, images as objects, FAILED answers without `request_id`, the
+//! extra metrics and headers), and [`Answers`] changes one shape at a time.
+//! Every fact of the protocol (paths, header names, the key's header, the
+//! seed's bounds) comes from the spec, through `segmind_ideogram::API`.
 //!
 //! A retired slug stays in the generated registry, so the client still
 //! sends it; `segmind-ideogram` reports the 410 as
@@ -63,6 +71,7 @@
 mod accepted;
 mod account;
 mod admission;
+mod answers;
 mod builder;
 mod clock;
 mod config;
@@ -79,6 +88,7 @@ mod state;
 mod storage;
 
 pub use accepted::{Accepted, Mode};
+pub use answers::{Answers, IdStyle, MediaStyle, UploadUrls};
 pub use builder::MockBuilder;
 pub use config::{Faults, HistoryPaging, MockConfig};
 pub use key::KeyFingerprint;

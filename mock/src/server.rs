@@ -84,6 +84,13 @@ impl MockServer {
         usize::try_from(self.state.accepted_counts().0).unwrap_or(usize::MAX)
     }
 
+    /// Generation POSTs received (`/v1/{slug}` and `/v2/{slug}`), whatever
+    /// their answer: refused, rate limited, faulted or accepted. What a
+    /// test of money counts: each one Segmind could have billed.
+    pub fn generation_posts(&self) -> u64 {
+        self.state.generation_posts()
+    }
+
     /// API requests received (accepted or not; image downloads excluded).
     pub fn requests_received(&self) -> u64 {
         self.state.requests()
@@ -196,7 +203,7 @@ fn router(state: Arc<State>) -> Router {
     let operations = [
         (API.job_status, get(handlers::status)),
         (API.job_result, get(handlers::result)),
-        (API.job_poll_legacy, get(handlers::status)),
+        (API.job_poll_legacy, get(handlers::result)),
         (API.credits, get(account::credits)),
         (API.request_history, get(account::history)),
         (API.request_record, get(account::record)),

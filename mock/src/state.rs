@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::accepted::{Accepted, AcceptedLog};
+use crate::answers::IdStyle;
 use crate::clock;
 use crate::config::MockConfig;
 use crate::history::{History, Query, Row};
@@ -79,6 +80,7 @@ struct Inner {
     history: History,
     storage: Storage,
     requests: u64,
+    generation_posts: u64,
     rate_limited: u64,
     server_errors: u64,
 }
@@ -95,6 +97,7 @@ impl State {
             history: History::default(),
             storage: Storage::default(),
             requests: 0,
+            generation_posts: 0,
             rate_limited: 0,
             server_errors: 0,
         };
@@ -188,17 +191,35 @@ impl State {
         Ok(inner.credits.max(0.0))
     }
 
-    /// A fresh id, UUID-shaped, from the seeded source.
+    /// A fresh id in the configured style, from the seeded source.
     pub fn new_id(&self) -> String {
-        uuid_from(&mut self.lock().rng)
+        self.id_from(&mut self.lock().rng)
     }
 
     /// A new job's id and processing time, drawn together, so that
     /// concurrent submissions cannot swap draws of the seeded source.
     pub fn new_job_draw(&self) -> (String, Duration) {
         let mut inner = self.lock();
-        let id = uuid_from(&mut inner.rng);
+        let id = self.id_from(&mut inner.rng);
         (id, self.processing_from(&mut inner.rng))
+    }
+
+    fn id_from(&self, rng: &mut fastrand::Rng) -> String {
+        match self.config.answers.ids {
+            IdStyle::Uuid => uuid_from(rng),
+            IdStyle::Hex => format!("{:016x}{:016x}", rng.u64(..), rng.u64(..)),
+        }
+    }
+
+    /// Counts a generation's POST (a sync call or a submission), whatever
+    /// its answer.
+    pub fn note_generation_post(&self) {
+        let mut inner = self.lock();
+        inner.generation_posts = inner.generation_posts.saturating_add(1);
+    }
+
+    pub fn generation_posts(&self) -> u64 {
+        self.lock().generation_posts
     }
 
     pub fn record(&self, accepted: Accepted) {

@@ -1,6 +1,7 @@
 //! Shared helpers for the workspace integration tests: where things are, the
 //! spec, its examples, and an independent JSON Schema validator built on it.
 
+pub mod answers;
 pub mod corpus;
 
 use std::fs;

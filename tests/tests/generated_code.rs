@@ -20,7 +20,9 @@ fn every_generated_file_is_stamped_generated() {
             "models.rs",
             "requests.rs",
             "responses.rs",
-            "registry.rs"
+            "registry.rs",
+            "outcomes.rs",
+            "bounds.rs"
         ]
     );
     for file in files {

@@ -3,14 +3,17 @@
 /*! Types generated from the Segmind Ideogram API spec, version 2026.11.0.
 
  Every file here is written by `cargo xtask codegen`; change the spec, not these files.*/
+mod bounds;
 mod enums;
 mod models;
+mod outcomes;
 mod registry;
 mod requests;
 mod responses;
 mod scalars;
 pub use enums::*;
 pub use models::*;
+pub use outcomes::*;
 pub use registry::*;
 pub use requests::*;
 pub use responses::*;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 use crate::endpoint::{
     ApiInfo, Endpoint, EndpointInfo, FieldInfo, FieldShape, Operation, Price,
-    ResponseKind,
+    ResponseHeaders, ResponseKind,
 };
 use crate::OutputSize;
 use crate::input::ImageInput;
@@ -18,10 +18,21 @@ use super::*;
 pub const API: ApiInfo = ApiInfo {
     base_url: "https://api.segmind.com",
     auth_header: "x-api-key",
-    rate_limit_reset_header: "x-rate-limit-reset-at-utc",
+    headers: ResponseHeaders {
+        remaining_credits: "x-remaining-credits",
+        seed: "x-seed-value",
+        cost: "x-cost",
+        generation_time: "x-generation-time",
+        request_id: "x-request-id",
+        output_metadata: "x-output-metadata",
+        gpu_info: "x-gpu-info",
+        rate_limit_reset: "x-rate-limit-reset-at-utc",
+        rate_limit_remaining: "x-rate-limit-remaining",
+    },
     max_input_image_bytes: 10485760,
     history_window_days: 31,
     history_max_per_page: Some(100),
+    history_default_per_page: Some(20),
     job_status: Operation {
         method: "GET",
         path: "/v2/requests/{request_id}/status",
@@ -73,7 +84,7 @@ pub static IDEOGRAM_TXT_2_IMG: EndpointInfo = EndpointInfo {
     note: Some("Price not given in the document; latency from Segmind's model page."),
     sync_path: "/v1/ideogram-txt-2-img",
     submit_path: Some("/v2/ideogram-txt-2-img"),
-    error_statuses: &[400, 401, 403, 404, 405, 406, 422, 429, 500, 502, 504],
+    error_statuses: &[400, 401, 403, 404, 405, 406, 410, 422, 429, 500, 502, 504],
     fields: &[
         FieldInfo {
             name: "prompt",
@@ -165,7 +176,7 @@ pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
     note: None,
     sync_path: "/v1/ideogram-img-2-img",
     submit_path: Some("/v2/ideogram-img-2-img"),
-    error_statuses: &[400, 401, 403, 404, 405, 406, 422, 429, 500, 502, 504],
+    error_statuses: &[400, 401, 403, 404, 405, 406, 410, 422, 429, 500, 502, 504],
     fields: &[
         FieldInfo {
             name: "image_file",
@@ -274,7 +285,7 @@ pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
     note: None,
     sync_path: "/v1/ideogram-turbo-img-2-img",
     submit_path: Some("/v2/ideogram-turbo-img-2-img"),
-    error_statuses: &[400, 401, 403, 404, 405, 406, 422, 429, 500, 502, 504],
+    error_statuses: &[400, 401, 403, 404, 405, 406, 410, 422, 429, 500, 502, 504],
     fields: &[
         FieldInfo {
             name: "image_file",
@@ -380,7 +391,7 @@ pub static IDEOGRAM_2A_IMG_2_IMG: EndpointInfo = EndpointInfo {
     note: Some("Price not given in the document; latency from Segmind's model page."),
     sync_path: "/v1/ideogram-2a-img-2-img",
     submit_path: Some("/v2/ideogram-2a-img-2-img"),
-    error_statuses: &[400, 401, 403, 404, 405, 406, 422, 429, 500, 502, 504],
+    error_statuses: &[400, 401, 403, 404, 405, 406, 410, 422, 429, 500, 502, 504],
     fields: &[
         FieldInfo {
             name: "image_file",
@@ -412,13 +423,6 @@ pub static IDEOGRAM_2A_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("AUTO"),
             shape: FieldShape::Choice(MagicPromptOption::VALUES),
-        },
-        FieldInfo {
-            name: "negative_prompt",
-            doc: "What the image should not show.",
-            required: false,
-            default: None,
-            shape: FieldShape::Text,
         },
         FieldInfo {
             name: "resolution",
@@ -482,7 +486,7 @@ pub static IDEOGRAM_3_REFRAME: EndpointInfo = EndpointInfo {
     note: Some("The price range likely follows rendering_speed (unconfirmed)."),
     sync_path: "/v1/ideogram-3-reframe",
     submit_path: Some("/v2/ideogram-3-reframe"),
-    error_statuses: &[400, 401, 403, 404, 405, 406, 422, 429, 500, 502, 504],
+    error_statuses: &[400, 401, 403, 404, 405, 406, 410, 422, 429, 500, 502, 504],
     fields: &[
         FieldInfo {
             name: "image",

@@ -669,9 +669,6 @@ pub struct Ideogram2aImg2ImgRequest {
     /// The server's default is `AUTO`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub magic_prompt_option: Option<MagicPromptOption>,
-    /// What the image should not show.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub negative_prompt: Option<String>,
     /// Resolution of the output image.
     ///
     /// The server's default is `RESOLUTION_1024_1024`.
@@ -694,7 +691,6 @@ impl Ideogram2aImg2ImgRequest {
         "prompt",
         "image_weight",
         "magic_prompt_option",
-        "negative_prompt",
         "resolution",
         "seed",
         "style_type",
@@ -707,7 +703,6 @@ impl Ideogram2aImg2ImgRequest {
             prompt: prompt.into(),
             image_weight: None,
             magic_prompt_option: None,
-            negative_prompt: None,
             resolution: None,
             seed: None,
             style_type: None,
@@ -728,13 +723,6 @@ impl Ideogram2aImg2ImgRequest {
         magic_prompt_option: MagicPromptOption,
     ) -> Self {
         self.magic_prompt_option = Some(magic_prompt_option);
-        self
-    }
-
-    /// Sets `negative_prompt`. What the image should not show.
-    #[must_use]
-    pub fn negative_prompt(mut self, negative_prompt: impl Into<String>) -> Self {
-        self.negative_prompt = Some(negative_prompt.into());
         self
     }
 
@@ -804,9 +792,6 @@ impl FromJson for Ideogram2aImg2ImgRequest {
         let magic_prompt_option = crate::__private::optional::<
             MagicPromptOption,
         >(object, "magic_prompt_option", path, errors);
-        let negative_prompt = crate::__private::optional::<
-            String,
-        >(object, "negative_prompt", path, errors);
         let resolution = crate::__private::optional::<
             V2Resolution,
         >(object, "resolution", path, errors);
@@ -819,7 +804,6 @@ impl FromJson for Ideogram2aImg2ImgRequest {
             prompt: prompt?,
             image_weight: image_weight?,
             magic_prompt_option: magic_prompt_option?,
-            negative_prompt: negative_prompt?,
             resolution: resolution?,
             seed: seed?,
             style_type: style_type?,

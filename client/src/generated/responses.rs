@@ -35,20 +35,20 @@ impl ErrorBody {
 
 /// Image as JSON
 ///
-/// The JSON form of a generated image that the text-to-image document mentions (`Returns: Text/JSON`). Its shape is undocumented; the image is expected as base64 in `image`, or as URLs in `output` or `images`.
+/// The JSON form of a generated image that the text-to-image document mentions (`Returns: Text/JSON`). Its shape is undocumented: the image is expected under `image`, `output` or `images`, each as base64, a `data:` URI or a URL, a `MediaFile` object, or a list of either.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct ImageJsonResponse {
-    /// The image, base64-encoded.
+    /// The image: base64, a `data:` URI, a URL or a `MediaFile` object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// URL of the image.
+    pub image: Option<serde_json::Value>,
+    /// The image: a URL (or base64, or a `data:` URI), a `MediaFile` object, or a list of either.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output: Option<String>,
-    /// Base64 images or URLs.
+    pub output: Option<serde_json::Value>,
+    /// The images: a list of base64 strings, URLs or `MediaFile` objects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub images: Option<Vec<String>>,
+    pub images: Option<serde_json::Value>,
     /// Members this version of the crate does not know.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -68,24 +68,24 @@ impl ImageJsonResponse {
         }
     }
 
-    /// Sets `image`. The image, base64-encoded.
+    /// Sets `image`. The image: base64, a `data:` URI, a URL or a `MediaFile` object.
     #[must_use]
-    pub fn image(mut self, image: impl Into<String>) -> Self {
-        self.image = Some(image.into());
+    pub fn image(mut self, image: serde_json::Value) -> Self {
+        self.image = Some(image);
         self
     }
 
-    /// Sets `output`. URL of the image.
+    /// Sets `output`. The image: a URL (or base64, or a `data:` URI), a `MediaFile` object, or a list of either.
     #[must_use]
-    pub fn output(mut self, output: impl Into<String>) -> Self {
-        self.output = Some(output.into());
+    pub fn output(mut self, output: serde_json::Value) -> Self {
+        self.output = Some(output);
         self
     }
 
-    /// Sets `images`. Base64 images or URLs.
+    /// Sets `images`. The images: a list of base64 strings, URLs or `MediaFile` objects.
     #[must_use]
-    pub fn images(mut self, images: impl IntoIterator<Item = String>) -> Self {
-        self.images = Some(images.into_iter().collect());
+    pub fn images(mut self, images: serde_json::Value) -> Self {
+        self.images = Some(images);
         self
     }
 }
@@ -109,6 +109,12 @@ pub struct JobMetrics {
     /// Cost of the job in US dollars.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<f64>,
+    /// Credits left on the account after the job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_credits: Option<f64>,
+    /// How many times Segmind retried the job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_count: Option<i64>,
     /// Members this version of the crate does not know.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -121,6 +127,8 @@ impl JobMetrics {
         "queue_time",
         "total_time",
         "cost",
+        "remaining_credits",
+        "retry_count",
     ];
 
     /// Creates a value with every optional member unset.
@@ -130,6 +138,8 @@ impl JobMetrics {
             queue_time: None,
             total_time: None,
             cost: None,
+            remaining_credits: None,
+            retry_count: None,
             extra: serde_json::Map::new(),
         }
     }
@@ -161,24 +171,39 @@ impl JobMetrics {
         self.cost = Some(cost);
         self
     }
+
+    /// Sets `remaining_credits`. Credits left on the account after the job.
+    #[must_use]
+    pub fn remaining_credits(mut self, remaining_credits: f64) -> Self {
+        self.remaining_credits = Some(remaining_credits);
+        self
+    }
+
+    /// Sets `retry_count`. How many times Segmind retried the job.
+    #[must_use]
+    pub fn retry_count(mut self, retry_count: i64) -> Self {
+        self.retry_count = Some(retry_count);
+        self
+    }
 }
 
 /// Job submitted
 ///
-/// Answer to a v2 submission: the job's id and where to follow it.
+/// Answer to a v2 submission: the job's id and where to follow it. Only `request_id` is needed to follow the job (the status and result URLs are built from it), so only it is required: the job is paid for once Segmind answers, and an answer missing anything else must not lose it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct JobSubmitted {
-    /// The job's id.
+    /// The job's id: an opaque string (captures show 32 hexadecimal digits, docs and the mock UUIDs). Clients check only that it fits in a URL as one path segment.
     pub request_id: String,
-    /// Initial state, normally `QUEUED`.
-    pub status: JobStatus,
-    /// Absolute URL of the job's status.
+    /// Initial state, normally `QUEUED`. The official SDK never reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<JobStatus>,
+    /// Absolute URL of the job's status. The official SDK requires it (with `request_id` and `response_url`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schemars", schemars(url))]
     pub status_url: Option<String>,
-    /// Absolute URL of the job's result.
+    /// Absolute URL of the job's result. The official SDK requires it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schemars", schemars(url))]
     pub response_url: Option<String>,
@@ -201,11 +226,11 @@ impl JobSubmitted {
         "poll_url",
     ];
 
-    /// Creates a value from its required members (`request_id`, `status`); optional ones are left unset, so the server's defaults apply.
-    pub fn new(request_id: impl Into<String>, status: JobStatus) -> Self {
+    /// Creates a value from its required members (`request_id`); optional ones are left unset, so the server's defaults apply.
+    pub fn new(request_id: impl Into<String>) -> Self {
         Self {
             request_id: request_id.into(),
-            status,
+            status: None,
             status_url: None,
             response_url: None,
             poll_url: None,
@@ -213,14 +238,21 @@ impl JobSubmitted {
         }
     }
 
-    /// Sets `status_url`. Absolute URL of the job's status.
+    /// Sets `status`. Initial state, normally `QUEUED`. The official SDK never reads it.
+    #[must_use]
+    pub fn status(mut self, status: JobStatus) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Sets `status_url`. Absolute URL of the job's status. The official SDK requires it (with `request_id` and `response_url`).
     #[must_use]
     pub fn status_url(mut self, status_url: impl Into<String>) -> Self {
         self.status_url = Some(status_url.into());
         self
     }
 
-    /// Sets `response_url`. Absolute URL of the job's result.
+    /// Sets `response_url`. Absolute URL of the job's result. The official SDK requires it.
     #[must_use]
     pub fn response_url(mut self, response_url: impl Into<String>) -> Self {
         self.response_url = Some(response_url.into());
@@ -242,7 +274,7 @@ impl JobSubmitted {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct JobStatusResponse {
-    /// The job's id.
+    /// The job's id. A FAILED answer may leave it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
     /// Current state.
@@ -278,7 +310,7 @@ impl JobStatusResponse {
         }
     }
 
-    /// Sets `request_id`. The job's id.
+    /// Sets `request_id`. The job's id. A FAILED answer may leave it out.
     #[must_use]
     pub fn request_id(mut self, request_id: impl Into<String>) -> Self {
         self.request_id = Some(request_id.into());
@@ -302,22 +334,25 @@ impl JobStatusResponse {
 
 /// Job result
 ///
-/// A job's full result. For image models `output` is the URL of the generated image.
+/// A job's full result. The image is under `output`, `images` or `image`, each as a URL string, an object with `url` (a `MediaFile`), or a list of either: Segmind's docs show `output` as a URL, captures and its docs' data model list `images` as objects.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct JobResult {
-    /// The job's id.
+    /// The job's id. A FAILED answer may leave it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
     /// Current state.
     pub status: JobStatus,
-    /// The model's output: for these models the URL of the image.
+    /// The model's output: a URL (or `data:` URI) string, a `MediaFile` object, or a list of either.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<serde_json::Value>,
-    /// Further image URLs, when present.
+    /// The images: a list of URL strings or `MediaFile` objects (captures show objects).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub images: Option<Vec<String>>,
+    pub images: Option<serde_json::Value>,
+    /// An image, under this name in some answers: a URL string or a `MediaFile` object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<serde_json::Value>,
     /// Timings and cost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<JobMetrics>,
@@ -336,6 +371,7 @@ impl JobResult {
         "status",
         "output",
         "images",
+        "image",
         "metrics",
         "error",
     ];
@@ -347,30 +383,38 @@ impl JobResult {
             status,
             output: None,
             images: None,
+            image: None,
             metrics: None,
             error: None,
             extra: serde_json::Map::new(),
         }
     }
 
-    /// Sets `request_id`. The job's id.
+    /// Sets `request_id`. The job's id. A FAILED answer may leave it out.
     #[must_use]
     pub fn request_id(mut self, request_id: impl Into<String>) -> Self {
         self.request_id = Some(request_id.into());
         self
     }
 
-    /// Sets `output`. The model's output: for these models the URL of the image.
+    /// Sets `output`. The model's output: a URL (or `data:` URI) string, a `MediaFile` object, or a list of either.
     #[must_use]
     pub fn output(mut self, output: serde_json::Value) -> Self {
         self.output = Some(output);
         self
     }
 
-    /// Sets `images`. Further image URLs, when present.
+    /// Sets `images`. The images: a list of URL strings or `MediaFile` objects (captures show objects).
     #[must_use]
-    pub fn images(mut self, images: impl IntoIterator<Item = String>) -> Self {
-        self.images = Some(images.into_iter().collect());
+    pub fn images(mut self, images: serde_json::Value) -> Self {
+        self.images = Some(images);
+        self
+    }
+
+    /// Sets `image`. An image, under this name in some answers: a URL string or a `MediaFile` object.
+    #[must_use]
+    pub fn image(mut self, image: serde_json::Value) -> Self {
+        self.image = Some(image);
         self
     }
 
@@ -385,6 +429,79 @@ impl JobResult {
     #[must_use]
     pub fn error(mut self, error: impl Into<String>) -> Self {
         self.error = Some(error.into());
+        self
+    }
+}
+
+/// Media file
+///
+/// One output file, as captures and Segmind's docs' data model show results' `images`: where it is and what it is.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct MediaFile {
+    /// Where the file is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Its media type (`image/png`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Its file name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+    /// Its size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_size: Option<i64>,
+    /// Members this version of the crate does not know.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl MediaFile {
+    /// The JSON member names, in the spec's order.
+    pub const FIELDS: &'static [&'static str] = &[
+        "url",
+        "content_type",
+        "file_name",
+        "file_size",
+    ];
+
+    /// Creates a value with every optional member unset.
+    pub fn new() -> Self {
+        Self {
+            url: None,
+            content_type: None,
+            file_name: None,
+            file_size: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+
+    /// Sets `url`. Where the file is.
+    #[must_use]
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+
+    /// Sets `content_type`. Its media type (`image/png`).
+    #[must_use]
+    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    /// Sets `file_name`. Its file name.
+    #[must_use]
+    pub fn file_name(mut self, file_name: impl Into<String>) -> Self {
+        self.file_name = Some(file_name.into());
+        self
+    }
+
+    /// Sets `file_size`. Its size in bytes.
+    #[must_use]
+    pub fn file_size(mut self, file_size: i64) -> Self {
+        self.file_size = Some(file_size);
         self
     }
 }
@@ -452,7 +569,7 @@ pub struct RequestRecord {
     /// COMPLETED, FAILED or PENDING.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_status: Option<String>,
-    /// What the request cost, in US dollars (a number, or a numeric string).
+    /// What the request cost, in US dollars (a number, or a numeric string). A request with several outputs has one row per output, each with the full amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credits_deduction: Option<serde_json::Value>,
     /// The inputs as sent.
@@ -531,7 +648,7 @@ impl RequestRecord {
         self
     }
 
-    /// Sets `credits_deduction`. What the request cost, in US dollars (a number, or a numeric string).
+    /// Sets `credits_deduction`. What the request cost, in US dollars (a number, or a numeric string). A request with several outputs has one row per output, each with the full amount.
     #[must_use]
     pub fn credits_deduction(mut self, credits_deduction: serde_json::Value) -> Self {
         self.credits_deduction = Some(credits_deduction);
@@ -583,7 +700,7 @@ impl RequestRecord {
 
 /// Request history page
 ///
-/// One page of the request history. The wrapper is not documented: the rows may come under `data` or another key, so clients should look for the array of records.
+/// One page of the request history. The wrapper is not documented: the rows may come under `data` or another key, so clients should look for the array of records. A request with several outputs appears once per output, each row carrying the request's full `credits_deduction`: de-duplicate on `request_id` before summing cost or matching.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]

@@ -13,7 +13,7 @@ use crate::validation::{FromJson, InvalidValue, Rule, Violation};
 
 /// Seed
 ///
-/// Seed for the random generator; the same seed and inputs give a repeatable result. Segmind documents the range 100 to 999999 inclusive.
+/// Seed for the random generator; the same seed and inputs give a repeatable result. Segmind's pages document the range 100 to 999999 inclusive. Leave it out for a random seed (`-1` is not taken: see `x-source-deviations`).
 ///
 /// Valid values: 100 to 999999 inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -1,7 +1,9 @@
 //! The intermediate model to Rust tokens, one module per generated file.
 
 mod accessors;
+mod bounds;
 mod enums;
+mod outcomes;
 mod registry;
 mod scalars;
 mod structs;
@@ -45,6 +47,8 @@ pub(crate) fn files(api: &Api) -> Result<Vec<GeneratedFile>> {
     let requests = structs::emit_requests(api, &requests)?;
     let responses = structs::emit_responses(&responses);
     let registry = registry::emit(api)?;
+    let outcomes = outcomes::emit(api)?;
+    let bounds = bounds::emit(api);
 
     [
         ("mod.rs", mod_rs),
@@ -54,6 +58,8 @@ pub(crate) fn files(api: &Api) -> Result<Vec<GeneratedFile>> {
         ("requests.rs", requests),
         ("responses.rs", responses),
         ("registry.rs", registry),
+        ("outcomes.rs", outcomes),
+        ("bounds.rs", bounds),
     ]
     .into_iter()
     .map(|(name, tokens)| {
@@ -73,8 +79,10 @@ fn module_index(api: &Api) -> TokenStream {
     quote! {
         #![doc = #doc]
 
+        mod bounds;
         mod enums;
         mod models;
+        mod outcomes;
         mod registry;
         mod requests;
         mod responses;
@@ -82,6 +90,7 @@ fn module_index(api: &Api) -> TokenStream {
 
         pub use enums::*;
         pub use models::*;
+        pub use outcomes::*;
         pub use registry::*;
         pub use requests::*;
         pub use responses::*;

@@ -106,7 +106,7 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
         use serde::Serialize;
         use serde_json::Value;
 
-        use crate::endpoint::{ApiInfo, Endpoint, EndpointInfo, FieldInfo, FieldShape, Operation, Price, ResponseKind};
+        use crate::endpoint::{ApiInfo, Endpoint, EndpointInfo, FieldInfo, FieldShape, Operation, Price, ResponseHeaders, ResponseKind};
         use crate::OutputSize;
         use crate::input::ImageInput;
         use crate::validation::{FromJson, Validate, ValidationErrors};
@@ -238,26 +238,32 @@ fn api_info(p: &ProtocolDef) -> Result<TokenStream> {
             #field: Operation { method: #method, path: #path, server: #server },
         });
     }
-    let (base, auth, reset) = (&p.base_url, &p.auth_header, &p.rate_limit_reset_header);
+    let (base, auth) = (&p.base_url, &p.auth_header);
+    let headers = super::outcomes::response_headers(p);
     let max_bytes = Literal::u64_unsuffixed(p.max_input_image_bytes);
     let window = Literal::u32_unsuffixed(p.history_window_days);
-    let per_page = match p.history_max_per_page {
+    let optional = |n: Option<u64>| match n {
         Some(n) => {
             let n = Literal::u64_unsuffixed(n);
             quote!(Some(#n))
         }
         None => quote!(None),
     };
+    let (per_page, default_per_page) = (
+        optional(p.history_max_per_page),
+        optional(p.history_default_per_page),
+    );
     Ok(quote! {
         /// Segmind's protocol beyond the endpoints: where the API lives, how
         /// the key travels, and the operations the runtime uses.
         pub const API: ApiInfo = ApiInfo {
             base_url: #base,
             auth_header: #auth,
-            rate_limit_reset_header: #reset,
+            headers: #headers,
             max_input_image_bytes: #max_bytes,
             history_window_days: #window,
             history_max_per_page: #per_page,
+            history_default_per_page: #default_per_page,
             #(#operations)*
         };
     })

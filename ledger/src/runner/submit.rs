@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::outcome::stops_submissions;
 use crate::{Hold, LedgerError, Submission};
-use segmind_ideogram::{ApiErrorKind, Error};
+use segmind_ideogram::{Error, Retry};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -131,14 +131,14 @@ fn not_sent(batch: &Batch, error: &Error) -> (Outcome, String) {
         batch.halt(Stop::Fatal(error.to_string()));
         return (Outcome::NotRun, error.to_string());
     }
-    match error {
-        Error::Interrupted => (Outcome::NotRun, String::new()),
-        _ if error
-            .api_kind()
-            .is_some_and(|k| matches!(k, ApiErrorKind::RateLimited { .. })) =>
-        {
-            (Outcome::NotRun, format!("rate limited: {error}"))
-        }
+    match (error, error.outcome().retry()) {
+        (Error::Interrupted, _) => (Outcome::NotRun, String::new()),
+        // Nothing was billed and it may be tried again (a 429 after every
+        // attempt, a refused connection): a rerun submits it.
+        (_, Retry::Later | Retry::AtOnce) => (
+            Outcome::NotRun,
+            format!("not sent ({error}); a rerun submits it"),
+        ),
         _ => (Outcome::Failed, error.to_string()),
     }
 }

@@ -12,6 +12,9 @@
 //! (`range` on `seed` is the fact `seed.range`). `page` is what the page
 //! said when the deviation was recorded: if the page changes, the record no
 //! longer covers it and the disagreement is reported again.
+//!
+//! A record with `source` instead of `page` keeps a value against another
+//! source than the page; [`super::wild`] checks those.
 
 use segmind_ideogram_codegen::CodegenError;
 use segmind_ideogram_codegen::model::Api;
@@ -62,6 +65,13 @@ pub fn read(spec: &Value, api: &Api) -> Result<Vec<Deviation>, Error> {
     let mut out = Vec::new();
     for pointer in found {
         let places: Vec<_> = allowed.iter().filter(|(p, _, _)| *p == pointer).collect();
+        let records = spec.pointer(&pointer).unwrap_or(&Value::Null);
+        // Records that keep a value against another source (`source`
+        // instead of `page`) are the `wild` module's, and may sit anywhere.
+        let all = array(records, &pointer)?;
+        if !all.is_empty() && all.iter().all(|r| r.get("source").is_some()) {
+            continue;
+        }
         if places.is_empty() {
             return Err(invalid(
                 &pointer,
@@ -70,9 +80,12 @@ pub fn read(spec: &Value, api: &Api) -> Result<Vec<Deviation>, Error> {
                 ),
             ));
         }
-        let records = spec.pointer(&pointer).unwrap_or(&Value::Null);
         for (endpoint, property) in places.iter().map(|(_, e, p)| (e, p)) {
-            for (i, record) in array(records, &pointer)?.iter().enumerate() {
+            for (i, record) in array(records, &pointer)?
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.get("source").is_none())
+            {
                 let at = format!("{pointer}/{i}");
                 let (fact, page, reason) = record_fields(record, &at)?;
                 out.push(Deviation {

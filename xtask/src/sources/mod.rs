@@ -14,6 +14,7 @@ pub mod fix;
 pub mod fragment;
 pub mod import;
 pub mod page;
+pub mod wild;
 
 use std::fmt::Write as _;
 use std::fs;
@@ -62,6 +63,9 @@ pub struct Report {
     pub stale: Vec<(Deviation, Option<Fact>)>,
     /// Spec endpoints without a page.
     pub unchecked: Vec<String>,
+    /// The facts of `api-facts.md`'s last section, and how the spec takes
+    /// them in ([`wild`]); empty when only pages were compared.
+    pub wild: wild::WildReport,
 }
 
 /// The spec and its sources under a workspace root, as text.
@@ -70,6 +74,8 @@ pub struct Sources {
     /// (file name, text) of every `spec/sources/*.txt`, by name.
     pub pages: Vec<(String, String)>,
     pub lists: Vec<ReferenceList>,
+    /// `api-facts.md`, whose last section [`wild`] checks.
+    pub facts: String,
 }
 
 impl Sources {
@@ -101,11 +107,23 @@ impl Sources {
                 lists.push(ReferenceList { file: name, values });
             }
         }
-        Ok(Self { spec, pages, lists })
+        let facts = crate::read(&dir.join(wild::FILE))?;
+        Ok(Self {
+            spec,
+            pages,
+            lists,
+            facts,
+        })
     }
 
+    /// The pages and reference lists against the spec, and the facts seen
+    /// in the wild ([`wild`]).
     pub fn compare(&self) -> Result<Report, Error> {
-        compare_sources(&self.spec, &self.pages, &self.lists)
+        let mut report = compare_sources(&self.spec, &self.pages, &self.lists)?;
+        let raw: Value = serde_json::from_str(&self.spec)
+            .map_err(|e| Error::Invalid(format!("{SPEC}: not JSON: {e}")))?;
+        report.wild = wild::check(&raw, &self.facts);
+        Ok(report)
     }
 
     /// The report, and the fix of each problem that has one.
@@ -212,6 +230,7 @@ pub fn compare_sources(
         checked: Vec::new(),
         stale: Vec::new(),
         unchecked: Vec::new(),
+        wild: wild::WildReport::default(),
     };
     let mut facts = Vec::new();
     for (file, text) in pages {
@@ -321,6 +340,7 @@ impl Report {
                 ),
             ));
         }
+        lines.extend(self.wild.problems.iter().map(|p| ("", "", p.clone())));
         lines
     }
 
@@ -333,9 +353,15 @@ impl Report {
         let deviations = self.count(|o| matches!(o, Outcome::Deviation(_)));
         let problems = self.problems().len();
         format!(
-            "{} pages, {} facts checked: {agree} agree, {deviations} recorded deviations, {problems} problems; unchecked endpoints (no page): {}",
+            "{} pages, {} facts checked: {agree} agree, {deviations} recorded deviations; {} facts seen in the wild, {} citations; {problems} problems; unchecked endpoints (no page): {}",
             self.pages.len(),
             self.checked.len(),
+            self.wild.facts.len(),
+            self.wild
+                .facts
+                .iter()
+                .map(|(_, by)| by.len())
+                .sum::<usize>(),
             if self.unchecked.is_empty() {
                 "none".to_owned()
             } else {
@@ -374,6 +400,20 @@ impl Report {
         }
         for slug in &self.unchecked {
             let _ = writeln!(out, "== {slug}: unchecked, no page in {SOURCES_DIR}/");
+        }
+        if !self.wild.facts.is_empty() {
+            let _ = writeln!(
+                out,
+                "== {SOURCES_DIR}/{}: \"{}\"",
+                wild::FILE,
+                wild::SECTION
+            );
+            for (fact, by) in &self.wild.facts {
+                let _ = writeln!(out, "  {:<10} {}", by.len(), fact.title);
+                for pointer in by {
+                    let _ = writeln!(out, "             {pointer}");
+                }
+            }
         }
         let problems = self.problems();
         if !problems.is_empty() {
