@@ -155,6 +155,7 @@ mod poll;
 mod protocol;
 mod retry;
 mod session;
+mod tls;
 mod transport;
 mod upload;
 pub mod validation;

@@ -39,8 +39,18 @@ pub async fn start(builder: MockBuilder) -> MockServer {
     builder.start().await.unwrap()
 }
 
+/// One HTTP client for every test: building one loads the TLS roots (with
+/// the workspace's features, the system's through OpenSSL: tens of
+/// milliseconds each). It keeps no idle connection, so nothing of one
+/// test's runtime outlives it.
 pub fn http() -> reqwest::Client {
-    reqwest::Client::new()
+    static CLIENT: std::sync::LazyLock<reqwest::Client> = std::sync::LazyLock::new(|| {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .expect("an HTTP client")
+    });
+    CLIENT.clone()
 }
 
 pub async fn post(server: &MockServer, path: &str, body: &Value) -> reqwest::Response {
