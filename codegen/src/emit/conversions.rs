@@ -14,7 +14,7 @@ use crate::model::*;
 /// `TryFrom<&str>`, and `TryFrom<(u32, u32)>` for an enum of sizes.
 pub(super) fn enum_conversions(e: &EnumDef) -> TokenStream {
     let name = format_ident!("{}", e.name);
-    let sizes = e.dimensions.as_ref().map(|_| {
+    let sizes = e.pixel_sizes().map(|_| {
         quote! {
             impl TryFrom<(u32, u32)> for #name {
                 type Error = SizeError;

@@ -17,12 +17,18 @@ pub(super) fn emit(api: &Api) -> TokenStream {
     let size_error = api
         .enums
         .iter()
-        .any(|e| !e.open && e.dimensions.is_some())
+        .any(|e| !e.open && e.pixel_sizes().is_some())
         .then(|| {
             quote!(
                 use crate::validation::SizeError;
             )
         });
+    let sized = api.enums.iter().any(|e| e.dimensions.is_some() && !e.open);
+    let output_size = sized.then(|| {
+        quote!(
+            use crate::OutputSize;
+        )
+    });
     quote! {
         //! String enums of the spec, with every documented value.
 
@@ -33,6 +39,7 @@ pub(super) fn emit(api: &Api) -> TokenStream {
         use serde_json::Value;
 
         use crate::__private::Path;
+        #output_size
         #size_error
         use crate::validation::{FromJson, ParseEnumError, Violation};
 
@@ -52,6 +59,7 @@ fn enum_doc(e: &EnumDef) -> TokenStream {
 fn variant_doc(e: &EnumDef, i: usize) -> String {
     let wire = &e.variants[i].wire;
     match &e.dimensions {
+        Some(dims) if e.ratio => format!(" `{wire}` ({} : {})", dims[i].0, dims[i].1),
         Some(dims) => format!(" `{wire}` ({} × {})", dims[i].0, dims[i].1),
         None => format!(" `{wire}`"),
     }
@@ -100,36 +108,11 @@ fn closed_enum(e: &EnumDef) -> TokenStream {
     let derive_default = e.default.map(|_| quote!(Default,));
     let default_attrs =
         (0..e.variants.len()).map(|i| (e.default == Some(i)).then(|| quote!(#[default])));
-    let dims = e.dimensions.as_ref().map(|dims| {
-        let widths = dims.iter().map(|(w, _)| Literal::u32_unsuffixed(*w));
-        let heights = dims.iter().map(|(_, h)| Literal::u32_unsuffixed(*h));
-        let from_size = from_size(e, dims);
-        let sizes = dims.iter().map(|&(w, h)| {
-            let (w, h) = (Literal::u32_unsuffixed(w), Literal::u32_unsuffixed(h));
-            quote!((#w, #h))
-        });
-        quote! {
-            /// Width and height in pixels of every value, in the order of
-            /// [`VALUES`](Self::VALUES).
-            pub const SIZES: &'static [(u32, u32)] = &[#(#sizes),*];
-
-            /// Width of the output image in pixels.
-            pub const fn width(self) -> u32 {
-                match self {
-                    #(Self::#idents => #widths,)*
-                }
-            }
-
-            /// Height of the output image in pixels.
-            pub const fn height(self) -> u32 {
-                match self {
-                    #(Self::#idents => #heights,)*
-                }
-            }
-
-            #from_size
-        }
-    });
+    let dims = e
+        .dimensions
+        .as_ref()
+        .map(|dims| dimension_methods(e, &idents, dims));
+    let into_output_size = e.dimensions.as_ref().map(|_| into_output_size(e));
     quote! {
         #doc
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, #derive_default Serialize)]
@@ -187,6 +170,84 @@ fn closed_enum(e: &EnumDef) -> TokenStream {
         }
 
         #conversions
+
+        #into_output_size
+    }
+}
+
+/// What every value naming two numbers gives: `width()`, `height()` and
+/// `from_size()` for pixel sizes, `ratio()` for aspect ratios.
+fn dimension_methods(
+    e: &EnumDef,
+    idents: &[proc_macro2::Ident],
+    dims: &[(u32, u32)],
+) -> TokenStream {
+    if e.ratio {
+        let ratios = dims.iter().map(|&(w, h)| {
+            let (w, h) = (Literal::u32_unsuffixed(w), Literal::u32_unsuffixed(h));
+            quote!((#w, #h))
+        });
+        return quote! {
+            /// The aspect ratio, width to height; Segmind picks the pixels.
+            pub const fn ratio(self) -> (u32, u32) {
+                match self {
+                    #(Self::#idents => #ratios,)*
+                }
+            }
+        };
+    }
+    let widths = dims.iter().map(|(w, _)| Literal::u32_unsuffixed(*w));
+    let heights = dims.iter().map(|(_, h)| Literal::u32_unsuffixed(*h));
+    let from_size = from_size(e, dims);
+    let sizes = dims.iter().map(|&(w, h)| {
+        let (w, h) = (Literal::u32_unsuffixed(w), Literal::u32_unsuffixed(h));
+        quote!((#w, #h))
+    });
+    quote! {
+        /// Width and height in pixels of every value, in the order of
+        /// [`VALUES`](Self::VALUES).
+        pub const SIZES: &'static [(u32, u32)] = &[#(#sizes),*];
+
+        /// Width of the output image in pixels.
+        pub const fn width(self) -> u32 {
+            match self {
+                #(Self::#idents => #widths,)*
+            }
+        }
+
+        /// Height of the output image in pixels.
+        pub const fn height(self) -> u32 {
+            match self {
+                #(Self::#idents => #heights,)*
+            }
+        }
+
+        #from_size
+    }
+}
+
+/// `From<Enum> for OutputSize`: pixels, or a ratio.
+fn into_output_size(e: &EnumDef) -> TokenStream {
+    let name = format_ident!("{}", e.name);
+    let body = if e.ratio {
+        quote! {
+            let (width, height) = value.ratio();
+            OutputSize::Ratio { width, height }
+        }
+    } else {
+        quote! {
+            OutputSize::Pixels {
+                width: value.width(),
+                height: value.height(),
+            }
+        }
+    };
+    quote! {
+        impl From<#name> for OutputSize {
+            fn from(value: #name) -> Self {
+                #body
+            }
+        }
     }
 }
 
@@ -194,7 +255,7 @@ fn closed_enum(e: &EnumDef) -> TokenStream {
 /// the closest by spelling (by size for an enum of sizes).
 fn parse_error(e: &EnumDef) -> TokenStream {
     let type_name = &e.name;
-    match e.dimensions {
+    match e.pixel_sizes() {
         Some(_) => {
             quote!(ParseEnumError::of_size(#type_name, value, Self::VALUES, Self::SIZES))
         }
@@ -379,6 +440,7 @@ mod tests {
             default: None,
             open: false,
             dimensions: Some(vec![(1024, 1024), (1024, 1024), (1280, 720)]),
+            ratio: false,
             usage: Usage::default(),
         };
         let code = from_size(&e, e.dimensions.as_deref().unwrap()).to_string();

@@ -97,7 +97,7 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
         slugs.push(slug.clone());
     }
     let slug_docs = slugs.iter().map(|s| format!(" `{s}`"));
-    let accessors = accessors::any_request(api)?;
+    let accessors = accessors::any_request(api);
     let for_each = for_each_endpoint(&requests);
     let api = api_info(&api.protocol)?;
     Ok(quote! {
@@ -107,6 +107,7 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
         use serde_json::Value;
 
         use crate::endpoint::{ApiInfo, Endpoint, EndpointInfo, FieldInfo, FieldShape, Operation, Price, ResponseHeaders, ResponseKind};
+        use crate::OutputSize;
         use crate::input::ImageInput;
         use crate::validation::{FromJson, Validate, ValidationErrors};
 
@@ -307,7 +308,7 @@ fn sizes(api: &Api, ty: &TypeRef) -> TokenStream {
             kind: NamedKind::Enum,
         } if api
             .enum_def(name)
-            .is_some_and(|e| !e.open && e.dimensions.is_some()) =>
+            .is_some_and(|e| !e.open && e.pixel_sizes().is_some()) =>
         {
             let id = format_ident!("{}", name);
             quote!(Some(#id::SIZES))
