@@ -488,7 +488,7 @@ mod tests {
         }
         tokio::time::advance(Duration::from_secs(365 * 24 * 3600)).await;
         let now = Instant::now();
-        state.note_poll("job-0", now);
+        state.note_poll("job-0", now, Asked::Status);
         let kept = state
             .job("job-0", owner, now)
             .expect("a job that never ends never expires");

@@ -13,6 +13,7 @@
 //! the one after (within 1 s and a request of the SDK), at half its
 //! requests or fewer. Past 3τ/2 it backs off.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -25,6 +26,8 @@ const SDK_INTERVAL: Duration = Duration::from_secs(1);
 const MAX_REQUEST_TIME: Duration = Duration::from_secs(5);
 /// The longest step once a job runs past 3τ/2.
 const MAX_LATE_STEP: Duration = Duration::from_secs(10);
+/// How many recent request times the estimate of the next one comes from.
+const REQUEST_SAMPLES: usize = 16;
 
 /// The poll schedule of one job, before its endpoint's job times are known.
 #[derive(Debug)]
@@ -39,9 +42,8 @@ pub(crate) struct ColdSchedule {
     polls: u64,
     /// When the last poll was due (its request was sent then).
     last: Option<Instant>,
-    /// What a status request takes, as measured (smoothed); zero until
-    /// the first poll's answer.
-    request: Duration,
+    /// How long recent status requests took, oldest first.
+    requests: VecDeque<Duration>,
     /// Once past `end`: the next step.
     late_step: Option<Duration>,
 }
@@ -56,7 +58,7 @@ impl ColdSchedule {
             end: typical.saturating_add(typical / 2),
             polls: 0,
             last: None,
-            request: Duration::ZERO,
+            requests: VecDeque::with_capacity(REQUEST_SAMPLES),
             late_step: None,
         }
     }
@@ -67,14 +69,13 @@ impl ColdSchedule {
         if let Some(last) = self.last {
             // `now` is when the last poll was answered: its request took
             // the time since it was due.
+            if self.requests.len() == REQUEST_SAMPLES {
+                self.requests.pop_front();
+            }
             let took = now.saturating_duration_since(last).min(MAX_REQUEST_TIME);
-            self.request = if self.polls <= 1 {
-                took
-            } else {
-                (self.request + took) / 2
-            };
+            self.requests.push_back(took);
         }
-        let tick = SDK_INTERVAL.saturating_add(self.request);
+        let tick = SDK_INTERVAL.saturating_add(self.request_time());
         let last_age = self.last.map(|l| l.saturating_duration_since(self.origin));
         let at = match last_age {
             Some(age) if age >= self.end => {
@@ -91,6 +92,15 @@ impl ColdSchedule {
         self.polls = self.polls.saturating_add(1);
         self.last = Some(at);
         at
+    }
+
+    /// What a status request takes: the median of the recent ones, so that
+    /// one slow answer does not move the grid (the j-th tick moves by j
+    /// times any error); zero before the first.
+    fn request_time(&self) -> Duration {
+        let mut recent: Vec<Duration> = self.requests.iter().copied().collect();
+        recent.sort_unstable();
+        recent.get(recent.len() / 2).copied().unwrap_or_default()
     }
 
     /// The next tick of the SDK's grid (`origin + j·tick`) that is after
@@ -253,6 +263,18 @@ mod tests {
             now = at + secs(0.2);
         }
         assert_eq!(seen, [11.0, 12.0, 13.2, 14.4]);
+
+        // Requests of 10 ms, one of which (at 18.18 s) takes 600 ms: the
+        // polls after it stay on the grid of 1.01 s ticks.
+        let mut schedule = ColdSchedule::new(origin, secs(30.0));
+        let mut now = origin;
+        let mut seen = Vec::new();
+        for n in 0..8 {
+            let at = schedule.next_poll(now);
+            seen.push((at.duration_since(origin).as_secs_f64() * 1000.0).round() / 1000.0);
+            now = at + secs(if n == 3 { 0.6 } else { 0.01 });
+        }
+        assert_eq!(seen, [15.0, 16.16, 17.17, 18.18, 19.19, 20.2, 21.21, 22.22]);
     }
 
     #[tokio::test(start_paused = true)]
@@ -262,7 +284,7 @@ mod tests {
         let at = schedule.next_poll(origin + secs(7.3));
         assert_eq!(at, origin + secs(8.0));
         // A request that hung for a minute counts as 5 s: the grid's tick
-        // is 6 s until faster answers bring it down.
+        // is 6 s until faster answers outnumber it.
         let at = schedule.next_poll(at + secs(60.0));
         assert_eq!(at, origin + secs(72.0));
         let mut schedule = ColdSchedule::new(origin, Duration::MAX);
