@@ -23,25 +23,38 @@ struct Setting {
     limit: u32,
     window: Duration,
     lines: usize,
+    /// Jobs as long as Segmind's (9 to 13 s) and the command's default
+    /// flags (`--concurrency`, polling), not the bench's own.
+    segmind_like: bool,
 }
 
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let full = std::env::var("PACING_BENCH").is_ok_and(|v| v == "1");
-    let setting = if full {
-        Setting {
+    let mode = std::env::var("PACING_BENCH").unwrap_or_default();
+    let setting = match mode.as_str() {
+        "1" => Setting {
             limit: 120,
             window: Duration::from_secs(60),
             lines: 360,
-        }
-    } else {
-        Setting {
+            segmind_like: false,
+        },
+        // The measurement: 60 lines of 9-13 s jobs at 50 per minute,
+        // default flags. The floor is about 84 s: 71 s of paced submissions
+        // and one job.
+        "segmind" => Setting {
+            limit: 50,
+            window: Duration::from_secs(60),
+            lines: 60,
+            segmind_like: true,
+        },
+        _ => Setting {
             limit: 12,
             window: Duration::from_secs(6),
             lines: 36,
-        }
+            segmind_like: false,
+        },
     };
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     for paced in [true, false] {
@@ -50,10 +63,18 @@ fn main() {
 }
 
 async fn run(setting: &Setting, paced: bool) {
+    let builder = MockServer::builder().api_key("bench-key");
+    let builder = if setting.segmind_like {
+        builder.job_latency_range(
+            Duration::ZERO,
+            Duration::from_secs(9),
+            Duration::from_secs(13),
+        )
+    } else {
+        builder.job_latency(Duration::from_millis(20), Duration::from_millis(30))
+    };
     let server = Arc::new(
-        MockServer::builder()
-            .api_key("bench-key")
-            .job_latency(Duration::from_millis(20), Duration::from_millis(30))
+        builder
             .rate_limit(setting.limit, setting.window)
             .initial_credits(1e9)
             .start()
@@ -97,17 +118,16 @@ async fn run(setting: &Setting, paced: bool) {
         lines.display().to_string(),
         "--out-dir".into(),
         dir.path().join("out").display().to_string(),
-        // The pacer, not the lines in flight, must set the rate: enough
-        // lines at once, and jobs noticed as soon as they end.
-        "--concurrency".into(),
-        "16".into(),
-        "--poll-interval".into(),
-        "0.05".into(),
         "--rate-window".into(),
         window,
         "--base-url".into(),
         server.base_url().to_owned(),
     ];
+    if !setting.segmind_like {
+        // The pacer, not the lines in flight, must set the rate: enough
+        // lines at once, and jobs noticed as soon as they end.
+        args.extend(["--concurrency", "16", "--poll-interval", "0.05"].map(String::from));
+    }
     if paced {
         args.extend(["--rate-limit".into(), limit]);
     }
@@ -122,8 +142,29 @@ async fn run(setting: &Setting, paced: bool) {
     })
     .await
     .expect("join");
+    let took = started.elapsed();
     watching.store(false, Ordering::Relaxed);
     let times_429 = watcher.await.expect("watcher");
+    if setting.segmind_like {
+        let stats = server.job_stats();
+        let polls: u64 = stats.iter().map(|s| u64::from(s.polls)).sum();
+        let floor = (setting.lines - 1) as f64 / f64::from(setting.limit)
+            * setting.window.as_secs_f64()
+            + 11.0;
+        println!(
+            "{}: {} lines of 9-13 s jobs at {} per minute, default flags: {:.1} s (floor {floor:.0} s: {:.0} % of the limit); {:.2} status/result requests per job",
+            if paced {
+                "--rate-limit 50"
+            } else {
+                "learned pacing"
+            },
+            setting.lines,
+            setting.limit,
+            took.as_secs_f64(),
+            floor / took.as_secs_f64() * 100.0,
+            polls as f64 / stats.len().max(1) as f64,
+        );
+    }
     report(
         setting,
         paced,

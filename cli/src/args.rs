@@ -127,6 +127,15 @@ pub struct BatchArgs {
     /// and the money) and send nothing; works while a batch runs there
     #[arg(long)]
     pub status: bool,
+    /// Check every line and print the plan (lines done, to submit, to
+    /// follow, for the request history to decide; the estimated cost and
+    /// the budget) without sending anything
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run the valid lines of a file that has invalid ones (without it, any
+    /// invalid line stops the batch before anything is sent, exit 2)
+    #[arg(long)]
+    pub skip_invalid: bool,
     /// Submissions in flight at once (POSTs; accepted jobs are then followed
     /// without holding a place)
     #[arg(long, short = 'j', value_name = "N", default_value = "4",

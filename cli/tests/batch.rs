@@ -352,10 +352,12 @@ async fn a_budget_stops_the_batch_with_exit_7() {
     assert_eq!(server.jobs_submitted(), done);
 }
 
-#[test]
-fn bad_lines_fail_alone_and_the_exit_code_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let lines = dir.path().join("lines.jsonl");
+/// Invalid lines stop the batch before anything is paid, every one listed
+/// with its line number (exit 2); `--skip-invalid` runs the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_lines_stop_the_batch_before_anything_is_paid() {
+    let server = mock().start().await.unwrap();
+    let (_dir, lines, out) = common::folder();
     std::fs::write(
         &lines,
         [
@@ -368,29 +370,52 @@ fn bad_lines_fail_alone_and_the_exit_code_says_so() {
         .join("\n"),
     )
     .unwrap();
-    let out = dir.path().join("out");
-    let output = assert_cmd::Command::cargo_bin("ideogram")
-        .unwrap()
-        .args(["batch", "--mock", "--poll-interval", "0.02", "--out-dir"])
-        .arg(&out)
-        .arg(&lines)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(6));
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let refused = run_batch(&server, &lines, &out, &[]).await;
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    let err = stderr(&refused);
+    assert!(err.contains("line 2 (line-00002): not valid JSON"), "{err}");
     assert!(
-        stdout.contains("batch: 2 done (0 from an earlier run), 3 failed"),
-        "{stdout}"
+        err.contains("line 3 (line-00003): unknown endpoint `4-magic`"),
+        "{err}"
     );
-    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains(
-            "line-00004: failed: invalid request (1 violation): seed: must be at least 100"
+        err.contains(
+            "line 4 (line-00004): invalid request (1 violation): seed: must be at least 100"
         ),
-        "{stderr}"
+        "{err}"
     );
-    assert!(stderr.contains("unknown endpoint `4-magic`"), "{stderr}");
+    assert!(err.contains("3 of the lines"), "{err}");
+    assert_eq!(server.requests_received(), 0, "nothing was sent");
+    assert!(!out.join("journal.jsonl").exists(), "nothing was written");
+
+    let skipped = run_batch(&server, &lines, &out, &["--skip-invalid"]).await;
+    assert_eq!(skipped.status.code(), Some(6), "{}", text(&skipped));
+    assert!(
+        stdout(&skipped).contains("batch: 2 done (0 from an earlier run), 3 failed"),
+        "{}",
+        text(&skipped)
+    );
     assert_eq!(pngs(&out), 2);
+    assert_eq!(server.jobs_submitted(), 2);
+}
+
+/// `--dry-run` prints the plan and sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_prints_the_plan_and_sends_nothing() {
+    let server = mock().start().await.unwrap();
+    let (_dir, lines, out) = common::folder();
+    write_prompts(&lines, 3);
+    assert!(run_batch(&server, &lines, &out, &[]).await.status.success());
+    write_prompts(&lines, 5);
+    let asked = server.requests_received();
+    let output = run_batch(&server, &lines, &out, &["--dry-run", "--max-spend", "1"]).await;
+    assert!(output.status.success(), "{}", text(&output));
+    let plan = stdout(&output);
+    assert!(plan.contains("5 line(s): 3 done, 2 to submit"), "{plan}");
+    assert!(plan.contains("the budget has"), "{plan}");
+    assert!(plan.contains("nothing was sent"), "{plan}");
+    assert_eq!(server.requests_received(), asked);
+    assert_eq!(server.jobs_submitted(), 3);
 }
 
 /// `--status` reads the journal (no lock needed) and sends nothing.

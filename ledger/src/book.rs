@@ -6,8 +6,9 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::compact::Slug;
 use crate::event::Event;
-use crate::key::Key;
+use crate::key::{Key, fnv1a};
 use crate::state::{self, LineState, Phase, Refusal};
 use crate::usd::Usd;
 
@@ -34,8 +35,41 @@ pub struct Stray {
     pub key: Key,
     /// Segmind's id of the job.
     pub job_id: String,
-    /// The endpoint's slug.
-    pub endpoint: Option<String>,
+    /// The endpoint.
+    pub endpoint: Option<Slug>,
+}
+
+/// Every job id the records name, kept as hashes (a million of them fit in
+/// a few megabytes). A hash shared by two ids would make one look owned:
+/// the history's verdict for it would be "unknown", never "found" or
+/// "absent" wrongly.
+#[derive(Debug, Clone, Default)]
+pub struct Claims(HashSet<u64>);
+
+impl Claims {
+    fn hash(job_id: &str) -> u64 {
+        fnv1a(&[b"job:", job_id.as_bytes()])
+    }
+
+    /// Adds `job_id`.
+    pub fn insert(&mut self, job_id: &str) {
+        self.0.insert(Self::hash(job_id));
+    }
+
+    /// Whether some key has (or had) `job_id`.
+    pub fn contains(&self, job_id: &str) -> bool {
+        self.0.contains(&Self::hash(job_id))
+    }
+
+    /// How many ids are claimed.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// The folded states.
@@ -44,8 +78,8 @@ pub struct Book {
     states: HashMap<Key, LineState>,
     spent: Usd,
     reserved: Usd,
-    endpoints: HashMap<String, EndpointCosts>,
-    claimed: HashSet<String>,
+    endpoints: HashMap<Slug, EndpointCosts>,
+    claimed: Claims,
     strays: Vec<Stray>,
     refused: usize,
 }
@@ -67,7 +101,7 @@ impl Book {
     pub fn apply(&mut self, event: &Event) -> Result<(), Refusal> {
         if let Some(job) = event.job_id() {
             // Claimed even when refused: no other key may be given it.
-            self.claimed.insert(job.to_owned());
+            self.claimed.insert(job);
         }
         let key = event.key();
         let state = match self.states.get_mut(key) {
@@ -83,16 +117,16 @@ impl Book {
         if let Err(refusal) = state::apply(state, event) {
             self.refused += 1;
             if let Some(job) = event.job_id()
-                && state.job_id() != Some(job)
+                && !state.job_id().is_some_and(|mine| mine.is(job))
                 && !self.strays.iter().any(|s| s.job_id == job)
             {
                 self.strays.push(Stray {
                     key: key.clone(),
                     job_id: job.to_owned(),
-                    endpoint: state.endpoint().map(str::to_owned),
+                    endpoint: state.endpoint(),
                 });
             }
-            if matches!(state.phase, Phase::Fresh) && state.abandoned == Usd::ZERO {
+            if matches!(state.phase, Phase::Fresh) && state.extra.is_none() {
                 self.states.remove(key);
             }
             return Err(refusal);
@@ -103,19 +137,16 @@ impl Book {
         if before.in_flight
             && let Some(endpoint) = &before.endpoint
         {
-            let costs = self.endpoints.entry(endpoint.clone()).or_default();
+            let costs = self.endpoints.entry(*endpoint).or_default();
             costs.in_flight = costs.in_flight.saturating_sub(1);
         }
         if after.in_flight
             && let Some(endpoint) = &after.endpoint
         {
-            self.endpoints
-                .entry(endpoint.clone())
-                .or_default()
-                .in_flight += 1;
+            self.endpoints.entry(*endpoint).or_default().in_flight += 1;
         }
         if let (Some(endpoint), false) = (&after.endpoint, refetch) {
-            let costs = self.endpoints.entry(endpoint.clone()).or_default();
+            let costs = self.endpoints.entry(*endpoint).or_default();
             match event {
                 Event::Done { cost, reported, .. } => {
                     costs.finished += 1;
@@ -163,7 +194,10 @@ impl Book {
 
     /// What the ledger has seen `endpoint` cost.
     pub fn costs(&self, endpoint: &str) -> EndpointCosts {
-        self.endpoints.get(endpoint).cloned().unwrap_or_default()
+        self.endpoints
+            .get(&Slug::of(endpoint))
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Every endpoint the ledger has seen, with its costs.
@@ -177,7 +211,7 @@ impl Book {
     }
 
     /// Every job id the records name.
-    pub fn claimed(&self) -> &HashSet<String> {
+    pub fn claimed(&self) -> &Claims {
         &self.claimed
     }
 
@@ -197,7 +231,7 @@ struct Summary {
     spent: Usd,
     reserved: Usd,
     in_flight: bool,
-    endpoint: Option<String>,
+    endpoint: Option<Slug>,
 }
 
 impl Summary {
@@ -206,7 +240,7 @@ impl Summary {
             spent: state.spent(),
             reserved: state.reserved(),
             in_flight: state.in_flight(),
-            endpoint: state.endpoint().map(str::to_owned),
+            endpoint: state.endpoint(),
         }
     }
 }

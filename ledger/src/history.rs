@@ -53,7 +53,18 @@ pub async fn read(client: &Client, attempts: &[Attempt]) -> Evidence {
                 .per_page(per_page)
                 .page(page);
             let sent = At::now();
-            match client.request_history(&query).await {
+            // Each page, all its attempts, within one request timeout.
+            let deadline = client.request_timeout().unwrap_or(Duration::from_secs(120));
+            let asked = tokio::time::timeout(deadline, client.request_history(&query)).await;
+            let answer = asked.map_err(|_| {
+                format!(
+                    "Segmind's request history did not answer within {}",
+                    humantime::format_duration(deadline)
+                )
+            });
+            match answer.and_then(|a| {
+                a.map_err(|error| format!("Segmind's request history could not be read ({error})"))
+            }) {
                 Ok(answer) => {
                     let received = At::now();
                     if let Some(date) = answer.server_date {
@@ -73,10 +84,8 @@ pub async fn read(client: &Client, attempts: &[Attempt]) -> Evidence {
                         break;
                     }
                 }
-                Err(error) => {
-                    read.broken = Some(format!(
-                        "Segmind's request history could not be read ({error})"
-                    ));
+                Err(why) => {
+                    read.broken = Some(why);
                     break;
                 }
             }

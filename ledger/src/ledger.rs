@@ -58,7 +58,7 @@ pub enum LedgerError {
 }
 
 /// The money at one moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Money {
     /// Spent: jobs done or lost, attempts given up on.
     pub spent: Usd,
@@ -223,10 +223,10 @@ impl Ledger {
     }
 
     /// The key of `line` with `request`: its fingerprint is taken from the
-    /// endpoint and the body as sent.
-    pub fn key(line: impl Into<String>, request: &AnyRequest) -> Result<Key, serde_json::Error> {
-        let body = serde_json::to_string(request)?;
-        Ok(Key::new(line, Fingerprint::of(request.info().slug, &body)))
+    /// endpoint and the body as sent (a local image counts by its content,
+    /// which is read).
+    pub fn key(line: impl Into<Arc<str>>, request: &AnyRequest) -> std::io::Result<Key> {
+        Ok(Key::new(line, Fingerprint::of_request(request)?))
     }
 
     /// Applies `event` and appends it: both or neither.
@@ -555,38 +555,35 @@ impl Ledger {
             .iter()
             .filter(|(key, _)| !inner.live.contains(*key))
             .filter_map(|(key, state)| {
-                let (endpoint, body, first_sent, reach_by) = match &state.phase {
+                let (attempt, first_sent, reach_by) = match &state.phase {
                     Phase::Sending {
-                        endpoint,
-                        body,
+                        attempt,
                         first_sent,
                         last_sent,
                         until,
-                        ..
                     } => {
                         // An earlier process's attempt could not reach
                         // Segmind after it was given up, nor after that
                         // process ended (before this one opened the ledger).
                         let reach_by = until.unwrap_or(self.opened).min(self.opened);
-                        (endpoint, body, *first_sent, reach_by.max(*last_sent))
+                        (attempt, *first_sent, reach_by.max(*last_sent))
                     }
                     Phase::Uncertain {
-                        endpoint,
-                        body,
+                        attempt,
                         first_sent,
                         reach_by,
                         ..
-                    } => (endpoint, body, *first_sent, *reach_by),
+                    } => (attempt, *first_sent, *reach_by),
                     _ => return None,
                 };
-                let body = if body.is_null() {
+                let body = if attempt.body.is_null() {
                     body_of(key).unwrap_or(Value::Null)
                 } else {
-                    body.clone()
+                    attempt.body.clone()
                 };
                 Some(Attempt {
                     key: key.clone(),
-                    endpoint: endpoint.clone(),
+                    endpoint: attempt.endpoint.to_string(),
                     body,
                     first_sent,
                     reach_by,

@@ -72,6 +72,7 @@
 
 pub mod book;
 pub mod budget;
+pub mod compact;
 pub mod event;
 pub mod files;
 pub mod history;
@@ -86,11 +87,12 @@ mod usd;
 
 pub use book::Book;
 pub use budget::{Budget, Hold};
+pub use compact::{JobId, Slug};
 pub use event::{At, Event};
 pub use key::{Fingerprint, Key};
 pub use ledger::{Ledger, LedgerError, Money, SharedLedger, Submission, Ticket};
 pub use reconcile::{Attempt, Verdict};
 pub use runner::{Item, Outcome, Report, Runner, Settings, Stop, Summary, Tally};
-pub use state::{LineState, Phase, Refusal, apply};
+pub use state::{Attempting, Extra, LineState, Phase, Refusal, apply};
 pub use store::{JsonlStore, Repairs, Store, StoreError};
 pub use usd::{MAX_AMOUNT, Usd};

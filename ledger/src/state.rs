@@ -1,11 +1,27 @@
 //! One key's state, and the one function that moves it: [`apply`]. The
 //! live run and the replay of the records both go through it, so a
 //! restarted process knows exactly what the dead one knew.
+//!
+//! States are kept small (a batch of a million requests holds a million of
+//! them): text as boxed strings, endpoints and job ids in their compact
+//! forms, and what only a submission in progress needs (its body) boxed.
 
 use serde_json::Value;
 
+use crate::compact::{JobId, Slug};
 use crate::event::{At, Event};
 use crate::usd::Usd;
+
+/// A submission not yet answered: what it is and what it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempting {
+    /// The endpoint.
+    pub endpoint: Slug,
+    /// The JSON body as sent (`null` when the record predates bodies).
+    pub body: Value,
+    /// What the submission may cost, held against the budget.
+    pub reserved: Usd,
+}
 
 /// Where a key's request stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,25 +31,14 @@ pub enum Phase {
     /// attempt was abandoned. It may be submitted.
     Fresh,
     /// An intent, and no attempt sent: nothing can be billed yet.
-    Intended {
-        /// The endpoint's slug.
-        endpoint: String,
-        /// The JSON body as sent.
-        body: Value,
-        /// What the submission may cost, held against the budget.
-        reserved: Usd,
-    },
+    Intended(Box<Attempting>),
     /// An attempt was being sent with no answer recorded: Segmind may have
     /// the job. In a live run the POST may still be in flight; after a
     /// crash only the request history can tell.
     Sending {
-        /// The endpoint's slug.
-        endpoint: String,
-        /// The JSON body as sent.
-        body: Value,
-        /// What the submission may cost, held against the budget.
-        reserved: Usd,
-        /// When its first attempt was sent: its job cannot be older.
+        /// The submission.
+        attempt: Box<Attempting>,
+        /// When its first attempt was sent: its job is not older.
         first_sent: At,
         /// When its last attempt was sent.
         last_sent: At,
@@ -42,79 +47,94 @@ pub enum Phase {
     },
     /// The submission ended without a job id and may have reached Segmind.
     Uncertain {
-        /// The endpoint's slug.
-        endpoint: String,
-        /// The JSON body as sent.
-        body: Value,
-        /// What the submission may cost, held against the budget.
-        reserved: Usd,
+        /// The submission.
+        attempt: Box<Attempting>,
         /// When its first attempt was sent: its job is not older.
         first_sent: At,
         /// The last moment it could have reached Segmind.
         reach_by: At,
-        /// Why.
-        reason: String,
+        /// Why it is uncertain.
+        reason: Box<str>,
     },
     /// Segmind has the job: follow it, never submit again.
     Accepted {
-        /// The endpoint's slug.
-        endpoint: String,
-        /// What the submission may cost, held against the budget.
+        /// The endpoint.
+        endpoint: Slug,
+        /// What the job may cost, held against the budget.
         reserved: Usd,
         /// Segmind's id of the job.
-        job_id: String,
+        job_id: JobId,
     },
     /// Its image is stored.
     Done {
-        /// The endpoint's slug.
-        endpoint: String,
+        /// The endpoint.
+        endpoint: Slug,
         /// Segmind's id of the job.
-        job_id: String,
+        job_id: JobId,
         /// What the job cost.
         cost: Usd,
         /// Whether the cost is Segmind's figure.
         reported: bool,
         /// Where its image is.
-        file: String,
-        /// Where Segmind serves the output.
-        output_url: Option<String>,
+        file: Box<str>,
     },
     /// Billed, and its image can no longer be fetched.
     Lost {
-        /// The endpoint's slug.
-        endpoint: String,
+        /// The endpoint.
+        endpoint: Slug,
         /// Segmind's id of the job.
-        job_id: String,
+        job_id: JobId,
         /// What the job cost.
         cost: Usd,
-        /// What went wrong.
-        error: String,
+        /// Why the image is gone.
+        error: Box<str>,
     },
 }
 
-/// A key's state: its phase and the money its earlier attempts spent.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LineState {
-    /// Where its request stands.
-    pub phase: Phase,
+/// What few states carry: money spent by attempts given up on, and why
+/// the last attempt or job did not end well.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Extra {
     /// Reservations of attempts given up on ([`Event::Abandoned`]): they
     /// may have been billed, so they count as spent.
     pub abandoned: Usd,
     /// Why the last attempt or job did not end well, for reports.
-    pub last_error: Option<String>,
+    pub last_error: Option<Box<str>>,
+}
+
+/// A key's state: its phase, and what little else it carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineState {
+    /// Where its request stands.
+    pub phase: Phase,
+    /// Money spent by given-up attempts, and the last error.
+    pub extra: Option<Box<Extra>>,
 }
 
 impl Default for LineState {
     fn default() -> Self {
         Self {
             phase: Phase::Fresh,
-            abandoned: Usd::ZERO,
-            last_error: None,
+            extra: None,
         }
     }
 }
 
 impl LineState {
+    /// Reservations of attempts given up on, counted as spent.
+    pub fn abandoned(&self) -> Usd {
+        self.extra.as_ref().map_or(Usd::ZERO, |e| e.abandoned)
+    }
+
+    /// Why the last attempt or job did not end well.
+    pub fn last_error(&self) -> Option<&str> {
+        self.extra.as_ref()?.last_error.as_deref()
+    }
+
+    fn note_error(&mut self, error: &str) {
+        self.extra.get_or_insert_default().last_error = Some(error.into());
+    }
+
     /// Money this key has spent: given-up attempts, and its job's cost
     /// once it is done or lost.
     pub fn spent(&self) -> Usd {
@@ -122,30 +142,30 @@ impl LineState {
             Phase::Done { cost, .. } | Phase::Lost { cost, .. } => *cost,
             _ => Usd::ZERO,
         };
-        self.abandoned + finished
+        self.abandoned() + finished
     }
 
     /// Money held for an attempt or a job not yet ended.
     pub fn reserved(&self) -> Usd {
         match &self.phase {
-            Phase::Intended { reserved, .. }
-            | Phase::Sending { reserved, .. }
-            | Phase::Uncertain { reserved, .. }
-            | Phase::Accepted { reserved, .. } => *reserved,
+            Phase::Intended(attempt)
+            | Phase::Sending { attempt, .. }
+            | Phase::Uncertain { attempt, .. } => attempt.reserved,
+            Phase::Accepted { reserved, .. } => *reserved,
             _ => Usd::ZERO,
         }
     }
 
     /// The endpoint of its current or last request, when known.
-    pub fn endpoint(&self) -> Option<&str> {
+    pub fn endpoint(&self) -> Option<Slug> {
         match &self.phase {
             Phase::Fresh => None,
-            Phase::Intended { endpoint, .. }
-            | Phase::Sending { endpoint, .. }
-            | Phase::Uncertain { endpoint, .. }
-            | Phase::Accepted { endpoint, .. }
+            Phase::Intended(attempt)
+            | Phase::Sending { attempt, .. }
+            | Phase::Uncertain { attempt, .. } => Some(attempt.endpoint),
+            Phase::Accepted { endpoint, .. }
             | Phase::Done { endpoint, .. }
-            | Phase::Lost { endpoint, .. } => Some(endpoint),
+            | Phase::Lost { endpoint, .. } => Some(*endpoint),
         }
     }
 
@@ -154,7 +174,7 @@ impl LineState {
     pub fn in_flight(&self) -> bool {
         matches!(
             self.phase,
-            Phase::Intended { .. }
+            Phase::Intended(_)
                 | Phase::Sending { .. }
                 | Phase::Uncertain { .. }
                 | Phase::Accepted { .. }
@@ -168,7 +188,7 @@ impl LineState {
     }
 
     /// The job it follows or followed.
-    pub fn job_id(&self) -> Option<&str> {
+    pub fn job_id(&self) -> Option<&JobId> {
         match &self.phase {
             Phase::Accepted { job_id, .. }
             | Phase::Done { job_id, .. }
@@ -209,7 +229,7 @@ pub fn event_name(event: &Event) -> &'static str {
 pub fn phase_name(phase: &Phase) -> &'static str {
     match phase {
         Phase::Fresh => "not submitted",
-        Phase::Intended { .. } => "about to be submitted",
+        Phase::Intended(_) => "about to be submitted",
         Phase::Sending { .. } => "being sent",
         Phase::Uncertain { .. } => "sent without an answer",
         Phase::Accepted { .. } => "a job Segmind has",
@@ -224,36 +244,34 @@ pub fn phase_name(phase: &Phase) -> &'static str {
 /// (sending, uncertain) or Segmind has its job, no new intent is possible,
 /// so a request is never submitted twice while an attempt is unresolved.
 pub fn apply(state: &mut LineState, event: &Event) -> Result<(), Refusal> {
-    let refuse = |state: &LineState| Refusal {
+    let refusal = |phase: &Phase| Refusal {
         event: event_name(event),
-        phase: phase_name(&state.phase),
+        phase: phase_name(phase),
     };
-    let same_job = |job: &str| state.job_id() == Some(job);
-    let next = match (&state.phase, event) {
+    // Taken, so that a body moves from phase to phase instead of being
+    // copied; put back as it was when the event is refused.
+    // Whether the event names the job the state holds.
+    let same = match (state.job_id(), event.job_id()) {
+        (Some(mine), Some(theirs)) => mine.is(theirs),
+        _ => false,
+    };
+    let phase = std::mem::replace(&mut state.phase, Phase::Fresh);
+    let next = match (phase, event) {
         (
-            Phase::Fresh | Phase::Intended { .. },
+            Phase::Fresh | Phase::Intended(_),
             Event::Intent {
                 endpoint,
                 body,
                 reserved,
                 ..
             },
-        ) => Phase::Intended {
-            endpoint: endpoint.clone(),
+        ) => Phase::Intended(Box::new(Attempting {
+            endpoint: Slug::of(endpoint),
             body: body.clone(),
             reserved: *reserved,
-        },
-        (
-            Phase::Intended {
-                endpoint,
-                body,
-                reserved,
-            },
-            Event::Sending { at, until, .. },
-        ) => Phase::Sending {
-            endpoint: endpoint.clone(),
-            body: body.clone(),
-            reserved: *reserved,
+        })),
+        (Phase::Intended(attempt), Event::Sending { at, until, .. }) => Phase::Sending {
+            attempt,
             first_sent: *at,
             last_sent: *at,
             until: *until,
@@ -262,89 +280,71 @@ pub fn apply(state: &mut LineState, event: &Event) -> Result<(), Refusal> {
         // a 429, which certainly created no job).
         (
             Phase::Sending {
-                endpoint,
-                body,
-                reserved,
+                attempt,
                 first_sent,
                 ..
             },
             Event::Sending { at, until, .. },
         ) => Phase::Sending {
-            endpoint: endpoint.clone(),
-            body: body.clone(),
-            reserved: *reserved,
-            first_sent: *first_sent.min(at),
+            attempt,
+            first_sent: first_sent.min(*at),
             last_sent: *at,
             until: *until,
         },
         (
             Phase::Sending {
-                endpoint,
-                body,
-                reserved,
+                attempt,
                 first_sent,
                 ..
             },
             Event::Uncertain { reason, at, .. },
         ) => Phase::Uncertain {
-            endpoint: endpoint.clone(),
-            body: body.clone(),
-            reserved: *reserved,
-            first_sent: *first_sent,
+            attempt,
+            first_sent,
             reach_by: *at,
-            reason: reason.clone(),
+            reason: reason.as_str().into(),
         },
         (
             Phase::Uncertain {
-                endpoint,
-                body,
-                reserved,
+                attempt,
                 first_sent,
                 reach_by,
                 ..
             },
             Event::Uncertain { reason, at, .. },
         ) => Phase::Uncertain {
-            endpoint: endpoint.clone(),
-            body: body.clone(),
-            reserved: *reserved,
-            first_sent: *first_sent,
-            reach_by: *reach_by.max(at),
-            reason: reason.clone(),
+            attempt,
+            first_sent,
+            reach_by: reach_by.max(*at),
+            reason: reason.as_str().into(),
         },
         (
-            Phase::Sending {
-                endpoint, reserved, ..
-            }
-            | Phase::Uncertain {
-                endpoint, reserved, ..
-            },
+            Phase::Sending { attempt, .. } | Phase::Uncertain { attempt, .. },
             Event::Accepted { job_id, .. },
         ) => Phase::Accepted {
-            endpoint: endpoint.clone(),
-            reserved: *reserved,
-            job_id: job_id.clone(),
+            endpoint: attempt.endpoint,
+            reserved: attempt.reserved,
+            job_id: JobId::new(job_id),
         },
-        (Phase::Accepted { .. }, Event::Accepted { job_id, .. }) if same_job(job_id) => {
-            return Ok(());
-        }
+        (accepted @ Phase::Accepted { .. }, Event::Accepted { .. }) if same => accepted,
         (
-            Phase::Intended { .. } | Phase::Sending { .. } | Phase::Uncertain { .. },
+            Phase::Intended(_) | Phase::Sending { .. } | Phase::Uncertain { .. },
             Event::NotSent { reason, .. },
         ) => {
-            state.last_error = Some(reason.clone());
+            state.note_error(reason);
             Phase::Fresh
         }
         (
-            Phase::Sending { reserved, .. } | Phase::Uncertain { reserved, .. },
+            Phase::Sending { attempt, .. } | Phase::Uncertain { attempt, .. },
             Event::Abandoned { reason, .. },
         ) => {
-            state.abandoned += *reserved;
-            state.last_error = Some(reason.clone());
+            let extra = state.extra.get_or_insert_default();
+            extra.abandoned += attempt.reserved;
+            extra.last_error = Some(reason.as_str().into());
             Phase::Fresh
         }
-        (Phase::Accepted { .. }, Event::JobFailed { job_id, error, .. }) if same_job(job_id) => {
-            state.last_error = Some(error.clone());
+        (Phase::Accepted { .. }, Event::JobFailed { error, .. }) if same => {
+            state.note_error(error);
             Phase::Fresh
         }
         // A refetch of a done job (its file went missing), and a lost job
@@ -358,16 +358,14 @@ pub fn apply(state: &mut LineState, event: &Event) -> Result<(), Refusal> {
                 cost,
                 reported,
                 file,
-                output_url,
                 ..
             },
-        ) if same_job(job_id) => Phase::Done {
-            endpoint: endpoint.clone(),
-            job_id: job_id.clone(),
+        ) if same => Phase::Done {
+            endpoint,
+            job_id: JobId::new(job_id),
             cost: *cost,
             reported: *reported,
-            file: file.clone(),
-            output_url: output_url.clone(),
+            file: file.as_str().into(),
         },
         (
             Phase::Accepted { endpoint, .. },
@@ -377,25 +375,39 @@ pub fn apply(state: &mut LineState, event: &Event) -> Result<(), Refusal> {
                 cost,
                 ..
             },
-        ) if same_job(job_id) => Phase::Lost {
-            endpoint: endpoint.clone(),
-            job_id: job_id.clone(),
+        ) if same => Phase::Lost {
+            endpoint,
+            job_id: JobId::new(job_id),
             cost: *cost,
-            error: error.clone(),
+            error: error.as_str().into(),
         },
-        (Phase::Accepted { .. } | Phase::Done { .. }, Event::Trouble { job_id, error, .. })
-            if same_job(job_id) =>
+        (phase @ (Phase::Accepted { .. } | Phase::Done { .. }), Event::Trouble { error, .. })
+            if same =>
         {
-            state.last_error = Some(error.clone());
-            return Ok(());
+            state.note_error(error);
+            phase
         }
-        (Phase::Done { .. }, Event::Moved { file, .. }) => {
-            if let Phase::Done { file: current, .. } = &mut state.phase {
-                current.clone_from(file);
-            }
-            return Ok(());
+        (
+            Phase::Done {
+                endpoint,
+                job_id,
+                cost,
+                reported,
+                ..
+            },
+            Event::Moved { file, .. },
+        ) => Phase::Done {
+            endpoint,
+            job_id,
+            cost,
+            reported,
+            file: file.as_str().into(),
+        },
+        (phase, _) => {
+            let refused = refusal(&phase);
+            state.phase = phase;
+            return Err(refused);
         }
-        _ => return Err(refuse(state)),
     };
     state.phase = next;
     Ok(())
@@ -491,10 +503,11 @@ mod tests {
         assert!(refusals.iter().all(Option::is_none), "{refusals:?}");
         assert_eq!(state.spent(), Usd::from_micros(180));
         assert_eq!(state.reserved(), Usd::ZERO);
+        assert_eq!(state.last_error(), Some("forced"));
     }
 
     #[test]
-    fn events_about_another_job_are_refused() {
+    fn events_about_another_job_are_refused_and_change_nothing() {
         let (state, refusals) = run(&[
             intent(1),
             sending(1),
@@ -506,7 +519,21 @@ mod tests {
                 error: "x".into(),
             },
         ]);
-        assert_eq!(state.job_id(), Some("j"));
+        assert_eq!(
+            state.job_id().map(|j| j.as_str().into_owned()),
+            Some("j".into())
+        );
         assert!(refusals[3].is_some() && refusals[4].is_some());
+        assert_eq!(state.reserved(), Usd::from_micros(1));
+    }
+
+    #[test]
+    fn a_state_stays_small() {
+        // A million of them fit in a few hundred megabytes.
+        assert!(
+            std::mem::size_of::<LineState>() <= 96,
+            "{}",
+            std::mem::size_of::<LineState>()
+        );
     }
 }

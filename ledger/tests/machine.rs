@@ -92,7 +92,7 @@ fn worlds() -> impl Strategy<Value = World> {
 fn key(n: usize) -> Key {
     Key::new(
         format!("line-{n}"),
-        Fingerprint::from_recorded(format!("{n:016x}")),
+        Fingerprint::from_recorded(&format!("{n:016x}")),
     )
 }
 
@@ -208,12 +208,12 @@ impl Run {
                 if let (Phase::Accepted { job_id, .. }, Some(slug)) =
                     (&state.phase, state.endpoint())
                 {
-                    let cost = self.real_cost(slug);
+                    let cost = self.real_cost(&slug);
                     let reported = self.random(4) > 0;
                     let cost = if reported { cost } else { state.reserved() };
                     self.record(Event::Done {
                         key: key(n),
-                        job_id: job_id.clone(),
+                        job_id: job_id.to_string(),
                         cost,
                         reported,
                         file: format!("line-{n}.png"),
@@ -225,7 +225,7 @@ impl Run {
                 if let Phase::Accepted { job_id, .. } = self.state(n).phase {
                     self.record(Event::JobFailed {
                         key: key(n),
-                        job_id,
+                        job_id: job_id.to_string(),
                         error: "blocked".into(),
                     });
                 }
@@ -235,10 +235,10 @@ impl Run {
                 if let (Phase::Accepted { job_id, .. }, Some(slug)) =
                     (&state.phase, state.endpoint())
                 {
-                    let cost = self.real_cost(slug);
+                    let cost = self.real_cost(&slug);
                     self.record(Event::Lost {
                         key: key(n),
-                        job_id: job_id.clone(),
+                        job_id: job_id.to_string(),
                         error: "expired".into(),
                         cost,
                     });

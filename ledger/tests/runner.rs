@@ -223,7 +223,7 @@ async fn identical_requests_each_keep_their_own_job() {
     let ledger = Ledger::open_file(journal(&out), Budget::unlimited()).unwrap();
     let jobs: std::collections::HashSet<String> = ledger.with_book(|book| {
         book.iter()
-            .filter_map(|(_, s)| s.job_id().map(str::to_owned))
+            .filter_map(|(_, s)| s.job_id().map(ToString::to_string))
             .collect()
     });
     assert_eq!(jobs.len(), 2, "each has its own job");
@@ -361,7 +361,7 @@ async fn a_dropped_submission_is_reconciled_not_paid_again() {
     let ledger = Ledger::open_file(dir.path().join("spend.jsonl"), Budget::unlimited()).unwrap();
     let client = client(&server, None);
     let item = prompt("order-1", "a lighthouse");
-    let key = Ledger::key(&item.id, &item.request).unwrap();
+    let key = Ledger::key(item.id.as_str(), &item.request).unwrap();
     let ticket = ledger.begin(key.clone(), &item.request).unwrap();
     let dropped =
         tokio::time::timeout(Duration::from_millis(400), ledger.submit(&client, ticket)).await;
@@ -410,7 +410,7 @@ async fn a_submission_dropped_before_sending_holds_nothing() {
     let client = client(&server, Some(&pacer));
     // The pacer's one turn goes to a first submission.
     let first = prompt("x", "first");
-    let key = Ledger::key(&first.id, &first.request).unwrap();
+    let key = Ledger::key(first.id.as_str(), &first.request).unwrap();
     let ticket = ledger.begin(key, &first.request).unwrap();
     assert!(matches!(
         ledger.submit(&client, ticket).await,
@@ -418,7 +418,7 @@ async fn a_submission_dropped_before_sending_holds_nothing() {
     ));
     // The second waits for a turn that will not come for an hour.
     let item = prompt("y", "second");
-    let key = Ledger::key(&item.id, &item.request).unwrap();
+    let key = Ledger::key(item.id.as_str(), &item.request).unwrap();
     let ticket = ledger.begin(key.clone(), &item.request).unwrap();
     let waited =
         tokio::time::timeout(Duration::from_millis(200), ledger.submit(&client, ticket)).await;
@@ -438,7 +438,7 @@ async fn an_earlier_journal_is_migrated_and_its_job_fetched() {
     let client = client(&server, None);
     let item = prompt("a", "migrated");
     let job = client.submit_any(&item.request).await.unwrap();
-    let key = Ledger::key(&item.id, &item.request).unwrap();
+    let key = Ledger::key(item.id.as_str(), &item.request).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
@@ -512,4 +512,223 @@ async fn every_request_is_reported_once() {
     let (again, _) = run_plain(&server, &out, vec![prompt("no", "blocked")]).await;
     assert_eq!(again.tally.failed, 1);
     assert_eq!(server.jobs_submitted(), 3);
+}
+
+/// A run whose client gives one attempt a second.
+async fn run_with_timeout(
+    server: &segmind_ideogram_mock::MockServer,
+    out: &std::path::Path,
+    items: Vec<Item>,
+) -> (segmind_ideogram_ledger::Summary, Arc<Seen>) {
+    std::fs::create_dir_all(out).unwrap();
+    let client = segmind_ideogram::Client::builder()
+        .api_key(KEY)
+        .base_url(server.base_url())
+        .wait_options(server.wait_options())
+        .timeout(Duration::from_secs(1))
+        .retry_policy(
+            segmind_ideogram::RetryPolicy::new()
+                .max_attempts(6)
+                .base_delay(Duration::from_millis(10)),
+        )
+        .build()
+        .unwrap();
+    let ledger = Arc::new(Ledger::open_file(journal(out), Budget::unlimited()).unwrap());
+    let seen = Arc::new(Seen::default());
+    let runner = segmind_ideogram_ledger::Runner::new(
+        client,
+        None,
+        ledger,
+        settings(out, server),
+        seen.clone(),
+        items,
+    )
+    .unwrap();
+    (runner.run().await, seen)
+}
+
+/// A credit check that hangs ends by its deadline (one request timeout,
+/// not one per attempt), and the run goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_credit_check_ends_by_its_deadline() {
+    let server = mock()
+        .credits_delay(Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let (summary, seen) = run_with_timeout(&server, &dir.path().join("out"), prompts(2)).await;
+    assert_eq!(summary.tally.done, 2, "{}", seen.text());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        seen.text().contains("were not read within 1s"),
+        "{}",
+        seen.text()
+    );
+}
+
+/// A download that hangs ends by its deadline; the paid job stays the
+/// line's (followed again by a rerun, never paid again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_download_ends_by_its_deadline_and_keeps_the_job() {
+    let server = mock()
+        .output_delay(Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let started = std::time::Instant::now();
+    let (summary, seen) = run_with_timeout(&server, &out, prompts(1)).await;
+    assert_eq!(summary.tally.pending, 1, "{}", seen.text());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        seen.text().contains("not downloaded within 1s"),
+        "{}",
+        seen.text()
+    );
+    let (rerun, seen) = run_with_timeout(&server, &out, prompts(1)).await;
+    assert_eq!(rerun.tally.pending, 1, "{}", seen.text());
+    assert_eq!(server.jobs_submitted(), 1, "followed again, not paid again");
+    let ledger = Ledger::open_file(journal(&out), Budget::unlimited()).unwrap();
+    let key = Ledger::key("prompt-0", &prompts(1)[0].request).unwrap();
+    assert!(matches!(
+        ledger.state(&key).unwrap().phase,
+        Phase::Accepted { .. }
+    ));
+}
+
+/// An output that answers 404 once (storage catching up) is fetched again
+/// in the same run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_missing_at_first_is_fetched_again_in_the_run() {
+    let server = mock().output_missing_first(1).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let (summary, seen) = run_plain(&server, &out, prompts(2)).await;
+    assert_eq!(summary.tally.done, 2, "{}", seen.text());
+    assert_eq!(pngs(&out), 2);
+    assert_eq!(server.jobs_submitted(), 2);
+}
+
+/// Local image files: each distinct file is uploaded once, the request
+/// counts by the file's content, and a rerun pays nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_images_are_uploaded_once_and_keep_their_key() {
+    let server = mock().start().await.unwrap();
+    let client = client(&server, None);
+    // A real PNG, from the mock's own answer.
+    let png = client
+        .run(&segmind_ideogram::IdeogramTxt2ImgRequest::new("a source"))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("in.png");
+    std::fs::write(&file, png.bytes()).unwrap();
+    let items = || {
+        (0..3)
+            .map(|i| Item {
+                id: format!("variation-{i}"),
+                request: AnyRequest::from(segmind_ideogram::IdeogramImg2ImgRequest::new(
+                    segmind_ideogram::ImageInput::file(&file),
+                    format!("variation {i}"),
+                )),
+            })
+            .collect::<Vec<_>>()
+    };
+    let out = dir.path().join("out");
+    let (summary, seen) = run_plain(&server, &out, items()).await;
+    assert_eq!(summary.tally.done, 3, "{}", seen.text());
+    let urls: std::collections::HashSet<String> = server
+        .accepted()
+        .into_iter()
+        .filter(|a| a.mode == segmind_ideogram_mock::Mode::Queued)
+        .map(|a| a.body["image_file"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(urls.len(), 1, "one upload for the three: {urls:?}");
+    let (again, seen) = run_plain(&server, &out, items()).await;
+    assert_eq!(again.tally.already_done, 3, "{}", seen.text());
+    assert_eq!(server.jobs_submitted(), 3);
+}
+
+/// The pipeline: with two POSTs in flight and jobs that take a second and
+/// a half, every submission goes out while the first jobs still run (a
+/// place is held by a POST, not by a job waiting in Segmind's queue).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submissions_go_on_while_jobs_wait() {
+    let server = mock()
+        .job_latency(Duration::ZERO, Duration::from_millis(1500))
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let (summary, seen) = run(&server, &out, prompts(10), Budget::unlimited(), |s| {
+        Settings {
+            concurrency: 2,
+            ..s
+        }
+    })
+    .await;
+    assert_eq!(summary.tally.done, 10, "{}", seen.text());
+    let mut at: Vec<std::time::SystemTime> = server.accepted().into_iter().map(|a| a.at).collect();
+    at.sort();
+    let spread = at[at.len() - 1].duration_since(at[0]).unwrap();
+    assert!(
+        spread < Duration::from_millis(1500),
+        "the last POST came {spread:?} after the first: the submissions waited for jobs"
+    );
+}
+
+/// A 429 the client gives up waiting on (its reset is further than the
+/// client waits) is submitted again by the run: nothing was billed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_past_the_clients_patience_is_sent_again() {
+    let server = mock()
+        .rate_limit(2, Duration::from_millis(1500))
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let client = segmind_ideogram::Client::builder()
+        .api_key(KEY)
+        .base_url(server.base_url())
+        .wait_options(server.wait_options())
+        .retry_policy(
+            segmind_ideogram::RetryPolicy::new()
+                .max_attempts(2)
+                .base_delay(Duration::from_millis(10))
+                .max_server_delay(Duration::from_millis(100)),
+        )
+        .build()
+        .unwrap();
+    let ledger = Arc::new(Ledger::open_file(journal(&out), Budget::unlimited()).unwrap());
+    let seen = Arc::new(Seen::default());
+    let runner = segmind_ideogram_ledger::Runner::new(
+        client,
+        None,
+        ledger,
+        Settings {
+            concurrency: 4,
+            ..settings(&out, &server)
+        },
+        seen.clone(),
+        prompts(5),
+    )
+    .unwrap();
+    let summary = runner.run().await;
+    assert!(server.rate_limited() > 0, "no 429 was sent");
+    assert_eq!(summary.tally.done, 5, "{}", seen.text());
+    assert_eq!(each_once(&server), 5);
 }

@@ -29,6 +29,7 @@ pub(crate) async fn credits(Extract(state): Shared, headers: HeaderMap) -> Respo
     if let Err(response) = common_checks(&state, &headers).await {
         return response;
     }
+    tokio::time::sleep(state.config.faults.credits_delay).await;
     let mut credits = UserCredits::new();
     credits.credits = Some(state.credits());
     credits.free_credits = Some(0.0);

@@ -174,6 +174,26 @@ impl MockBuilder {
         self
     }
 
+    /// Serve output images only `delay` after they are asked for (a
+    /// download that hangs).
+    pub fn output_delay(mut self, delay: Duration) -> Self {
+        self.config.faults.output_delay = delay;
+        self
+    }
+
+    /// Answer the first `fetches` requests for each output image with 404,
+    /// as a storage that has not caught up with the job.
+    pub fn output_missing_first(mut self, fetches: u32) -> Self {
+        self.config.faults.output_missing_first = fetches;
+        self
+    }
+
+    /// Answer the credits only `delay` after they are asked for.
+    pub fn credits_delay(mut self, delay: Duration) -> Self {
+        self.config.faults.credits_delay = delay;
+        self
+    }
+
     /// Fail jobs and calls whose prompt contains `word` (for an endpoint
     /// without a prompt, whose request as JSON contains it).
     pub fn fail_word(mut self, word: impl Into<String>) -> Self {

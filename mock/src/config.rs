@@ -166,6 +166,13 @@ pub struct Faults {
     /// Delay between queueing (and charging) a submitted job and answering
     /// with its id, as a slow gateway does.
     pub accepted_answer_delay: Duration,
+    /// Delay before an output image is served (a download that hangs).
+    pub output_delay: Duration,
+    /// The first this many fetches of each output image answer 404, as a
+    /// storage that has not caught up with the job.
+    pub output_missing_first: u32,
+    /// Delay before the credits are answered (a credit check that hangs).
+    pub credits_delay: Duration,
     /// Jobs (and sync calls) whose prompt contains this word fail, as a
     /// content block would (for an endpoint without a prompt: whose
     /// request as JSON contains it).
@@ -216,6 +223,9 @@ impl Default for Faults {
             server_error_rate: 0.0,
             added_latency: Duration::ZERO,
             accepted_answer_delay: Duration::ZERO,
+            output_delay: Duration::ZERO,
+            output_missing_first: 0,
+            credits_delay: Duration::ZERO,
             fail_word: None,
             drop_rate: 0.0,
             history_lag: Duration::ZERO,

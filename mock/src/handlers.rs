@@ -281,6 +281,12 @@ pub(crate) async fn output(
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    let faults = &state.config.faults;
+    tokio::time::sleep(faults.output_delay).await;
+    if state.output_fetched(&file) < faults.output_missing_first {
+        // A storage that has not caught up with the job yet.
+        return reply::error(StatusCode::NOT_FOUND, "Not found");
+    }
     let now = Instant::now();
     // `<id>.png`, or `<id>.<n>.png` for a job's n-th image.
     let (id, n) = match file.strip_suffix(".png") {

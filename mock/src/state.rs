@@ -94,6 +94,8 @@ struct Inner {
     generation_posts: u64,
     rate_limited: u64,
     server_errors: u64,
+    /// Fetches of each output file so far.
+    output_fetches: HashMap<String, u32>,
 }
 
 impl State {
@@ -111,6 +113,7 @@ impl State {
             generation_posts: 0,
             rate_limited: 0,
             server_errors: 0,
+            output_fetches: HashMap::new(),
         };
         Self {
             config,
@@ -118,6 +121,15 @@ impl State {
             pictures: Pictures::default(),
             inner: Mutex::new(inner),
         }
+    }
+
+    /// Counts a fetch of the output `file`; how many came before it.
+    pub fn output_fetched(&self, file: &str) -> u32 {
+        let mut inner = self.lock();
+        let count = inner.output_fetches.entry(file.to_owned()).or_insert(0);
+        let before = *count;
+        *count = count.saturating_add(1);
+        before
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -7,8 +7,9 @@
 use std::sync::Arc;
 
 use segmind_ideogram::{Pacer, RetryPolicy};
+use segmind_ideogram_ledger::runner::preview;
 use segmind_ideogram_ledger::{
-    Budget, Item, Ledger, Outcome, Runner, Settings, Stop, StoreError, Summary,
+    Budget, JsonlStore, Ledger, Outcome, Runner, Settings, Stop, Store, StoreError, Summary,
 };
 
 use crate::args::BatchArgs;
@@ -33,11 +34,26 @@ pub async fn run(args: BatchArgs) -> Result<(), Failure> {
     let Some(file) = &args.file else {
         return Err(Failure::input("give the JSONL file of the batch"));
     };
-    let (lines, invalid) = lines::read(file)?;
-    paths::prepare_out_dir(&args.out_dir)?;
+    // The whole file is checked before anything is paid for.
+    let scan = lines::scan(file)?;
+    if !scan.invalid.is_empty() && !args.skip_invalid {
+        for bad in &scan.invalid {
+            eprintln!("line {} ({}): {}", bad.number, bad.id, bad.reason);
+        }
+        return Err(Failure::input(format!(
+            "{} of the lines of {} cannot run (listed above); nothing was sent \
+             (--skip-invalid runs the others)",
+            scan.invalid.len(),
+            file.display()
+        )));
+    }
     let budget = args
         .max_spend
         .map_or_else(Budget::unlimited, Budget::at_most);
+    if args.dry_run {
+        return dry_run(&args, &scan, budget);
+    }
+    paths::prepare_out_dir(&args.out_dir)?;
     let ledger = match Ledger::open_file(args.out_dir.join(JOURNAL), budget) {
         Ok(ledger) => Arc::new(ledger),
         Err(segmind_ideogram_ledger::LedgerError::Store(StoreError::Locked(_))) => {
@@ -73,27 +89,25 @@ pub async fn run(args: BatchArgs) -> Result<(), Failure> {
         credit_check: !args.no_credit_check,
         ..Settings::new(&args.out_dir)
     };
-    let items: Vec<Item> = lines
-        .into_iter()
-        .map(|line| Item {
-            id: line.id,
-            request: line.request,
-        })
-        .collect();
+    let lines::Scan {
+        entries,
+        numbers,
+        invalid,
+    } = scan;
     let progress = Arc::new(BatchProgress::new(Arc::clone(&ledger), pacer.clone()));
-    let runner = Runner::new(
+    let runner = Runner::streaming(
         client,
         Some(pacer),
         Arc::clone(&ledger),
         settings,
         progress.clone(),
-        items,
-    )
-    .map_err(|e| Failure::input(format!("a request cannot be sent as JSON: {e}")))?;
+        entries,
+        Arc::new(lines::JsonlSource::new(file, numbers)),
+    );
     progress.set_total((runner.total() + invalid.len()) as u64);
     report_repairs(&ledger, &progress);
-    for (id, error) in &invalid {
-        progress.invalid(id, error);
+    for bad in &invalid {
+        progress.invalid(&bad.id, &format!("line {}: {}", bad.number, bad.reason));
     }
     // Ctrl-C or SIGTERM: every wait ends, the run returns within a second.
     let interrupt = {
@@ -107,6 +121,67 @@ pub async fn run(args: BatchArgs) -> Result<(), Failure> {
     interrupt.abort();
     progress.finish();
     outcome(&summary, invalid.len() as u64, &progress)
+}
+
+/// `--dry-run`: what the batch would do now, from the journal alone (read
+/// without its lock); nothing is sent, nothing written.
+fn dry_run(args: &BatchArgs, scan: &lines::Scan, budget: Budget) -> Result<(), Failure> {
+    let path = args.out_dir.join(JOURNAL);
+    let ledger = if path.is_file() {
+        let store = JsonlStore::open_read_only(&path)
+            .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
+        Ledger::open(store, budget)
+            .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?
+    } else {
+        Ledger::open(NoStore, budget).map_err(|e| Failure::input(format!("cannot plan: {e}")))?
+    };
+    let plan = preview(&ledger, &scan.entries, &args.out_dir);
+    let room = match plan.money.room() {
+        Some(room) => format!("; the budget has {room} left"),
+        None => String::new(),
+    };
+    println!(
+        "{} line(s): {} done, {} to submit (may cost up to {}{room}), {} paid job(s) to \
+         follow, {} attempt(s) for the request history to decide, {} image(s) to fetch again \
+         or move back, {} lost, {} invalid{}; spent so far {}",
+        scan.entries.len() + scan.invalid.len(),
+        plan.done,
+        plan.submit,
+        plan.estimate,
+        plan.follow,
+        plan.ask_history,
+        plan.images_to_mend,
+        plan.lost,
+        scan.invalid.len(),
+        if scan.invalid.is_empty() {
+            ""
+        } else {
+            " (skipped)"
+        },
+        plan.money.spent,
+    );
+    println!("nothing was sent (--dry-run)");
+    Ok(())
+}
+
+/// A ledger with no records yet, for a dry run in a folder without one.
+struct NoStore;
+
+impl Store for NoStore {
+    fn replay(
+        &mut self,
+        _sink: &mut dyn FnMut(segmind_ideogram_ledger::Event),
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn append(&mut self, _event: &segmind_ideogram_ledger::Event) -> Result<(), StoreError> {
+        Err(StoreError::Format("a dry run records nothing".into()))
+    }
+
+    fn location(&self) -> String {
+        "(none)".into()
+    }
 }
 
 /// The summary line, and the exit code it means.

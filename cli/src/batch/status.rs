@@ -57,8 +57,7 @@ pub fn show(out_dir: &std::path::Path) -> Result<(), Failure> {
 /// The state's count slot and what it says.
 fn describe(state: &LineState) -> (usize, String) {
     let why = state
-        .last_error
-        .as_deref()
+        .last_error()
         .map(|e| format!(" (last: {e})"))
         .unwrap_or_default();
     match &state.phase {

@@ -24,6 +24,7 @@ use std::time::Duration;
 use segmind_ideogram::RequestRecord;
 use serde_json::Value;
 
+use crate::book::Claims;
 use crate::event::At;
 use crate::key::Key;
 use clock::{Stamp, on_our_clock, stamp, zone_of_zoneless};
@@ -128,7 +129,7 @@ impl Row<'_> {
 pub fn decide(
     attempts: &[Attempt],
     evidence: &Evidence,
-    claimed: &HashSet<String>,
+    claimed: &Claims,
     grace: Duration,
 ) -> Vec<Verdict> {
     let offset = evidence.offset;
@@ -152,7 +153,9 @@ pub fn decide(
         .collect();
     let whole = evidence.whole();
     let mut verdicts: Vec<Option<Verdict>> = vec![None; attempts.len()];
-    let mut taken: HashSet<&str> = claimed.iter().map(String::as_str).collect();
+    // Jobs keys own, and jobs given to attempts in this decision.
+    let mut given: HashSet<&str> = HashSet::new();
+    let taken = |given: &HashSet<&str>, id: &str| claimed.contains(id) || given.contains(id);
 
     // Rows land late: until the grace is over for an attempt, no verdict.
     // A row that lands after the read started may be missing from a page
@@ -181,7 +184,7 @@ pub fn decide(
         members.sort_by_key(|&i| (attempts[i].reach_by, attempts[i].first_sent, i));
         let mut candidates: Vec<&Row> = rows
             .iter()
-            .filter(|row| row.id.is_some_and(|id| !taken.contains(id)))
+            .filter(|row| row.id.is_some_and(|id| !taken(&given, id)))
             .filter(|row| members.iter().any(|&i| row.candidate(&attempts[i])))
             .collect();
         candidates.sort_by_key(|row| row.created.map_or(i64::MIN, |(low, _)| low));
@@ -190,7 +193,7 @@ pub fn decide(
             let attempt = &attempts[i];
             let mine: Vec<&&Row> = candidates
                 .iter()
-                .filter(|row| row.id.is_some_and(|id| !taken.contains(id)))
+                .filter(|row| row.id.is_some_and(|id| !taken(&given, id)))
                 .filter(|row| row.candidate(attempt))
                 .collect();
             let Some(first) = mine.first() else {
@@ -214,7 +217,7 @@ pub fn decide(
                 continue;
             }
             let id = first.id.unwrap_or_default();
-            taken.insert(id);
+            given.insert(id);
             verdicts[i] = Some(Verdict::Found {
                 job_id: id.to_owned(),
             });
@@ -241,7 +244,7 @@ pub fn decide(
             }
             let doubt = rows
                 .iter()
-                .filter(|row| row.id.is_none_or(|id| !taken.contains(id)))
+                .filter(|row| row.id.is_none_or(|id| !taken(&given, id)))
                 .find(|row| row.may_be(attempt));
             match doubt {
                 Some(row) => Verdict::Unknown {
@@ -259,7 +262,7 @@ fn zoneless_pairs(
     attempts: &[Attempt],
     read: &[&RequestRecord],
     stamps: &[Option<Stamp>],
-    claimed: &HashSet<String>,
+    claimed: &Claims,
 ) -> Vec<(usize, i64, At, At)> {
     let mut pairs = Vec::new();
     for (record, stamp) in read.iter().zip(stamps) {

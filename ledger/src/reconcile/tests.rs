@@ -316,7 +316,11 @@ fn paginate(world: &World, rows: &[RequestRecord]) -> Vec<Page> {
 }
 
 fn check(case: &Case) -> Vec<Verdict> {
-    let verdicts = decide(&case.attempts, &case.evidence, &case.claimed, GRACE);
+    let mut claims = crate::book::Claims::default();
+    for id in &case.claimed {
+        claims.insert(id);
+    }
+    let verdicts = decide(&case.attempts, &case.evidence, &claims, GRACE);
     let mut found = HashSet::new();
     let mut absent_by_group: HashMap<(usize, usize), usize> = HashMap::new();
     for (attempt, verdict) in case.attempts.iter().zip(&verdicts) {

@@ -7,9 +7,12 @@
 use std::sync::Arc;
 
 use crate::outcome::stops_submissions;
-use segmind_ideogram::{Error, Job, JobResult, JobStatus};
+use std::time::Duration;
+
+use segmind_ideogram::{Error, GeneratedImage, Job, JobResult, JobStatus, Retry};
 use serde_json::Value;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 use super::Outcome;
 use super::plan::{Follow, Kind};
@@ -38,14 +41,6 @@ async fn follow(batch: &Batch, item: &Follow) -> (Outcome, String) {
         // An id the client refuses to put in a URL cannot be followed.
         Err(e) => return (Outcome::Failed, e.to_string()),
     };
-    // A done image whose file is gone: its output URL lives longer than
-    // the job's result.
-    if let Kind::Refetch(Some(url)) = &item.kind {
-        let result = JobResult::new(JobStatus::Completed).output(Value::String(url.clone()));
-        if let Some(saved) = fetch_and_save(batch, item, &job, &result).await {
-            return saved;
-        }
-    }
     let waited = batch
         .unless_interrupted(job.wait_with(batch.wait.clone()))
         .await;
@@ -69,23 +64,24 @@ async fn follow(batch: &Batch, item: &Follow) -> (Outcome, String) {
             );
         }
         Some(Err(expired @ Error::JobExpired { .. })) => {
-            match batch
-                .unless_interrupted(batch.client.request(&item.job_id))
-                .await
-            {
+            let record = tokio::time::timeout(batch.deadline(), batch.client.request(&item.job_id));
+            match batch.unless_interrupted(record).await {
                 None => {
                     return (
                         Outcome::Pending,
                         format!("job {} (interrupted)", item.job_id),
                     );
                 }
-                Some(Ok(record)) => match record.output_url() {
+                Some(Err(_)) => {
+                    return trouble(batch, item, &"the request history did not answer in time");
+                }
+                Some(Ok(Ok(record))) => match record.output_url() {
                     Some(url) => {
                         JobResult::new(JobStatus::Completed).output(Value::String(url.to_owned()))
                     }
                     None => return lost(batch, item, &expired.to_string(), record.cost()),
                 },
-                Some(Err(e)) => return trouble_error(batch, item, &e),
+                Some(Ok(Err(e))) => return trouble_error(batch, item, &e),
             }
         }
         Some(Err(e)) => return trouble_error(batch, item, &e),
@@ -110,9 +106,13 @@ async fn fetch_and_save(
     let Ok(_download) = batch.downloads.acquire().await else {
         return None;
     };
-    let image = match batch.unless_interrupted(job.output_image(result)).await? {
+    let image = match batch
+        .unless_interrupted(download(batch, job, result))
+        .await?
+    {
         Ok(image) => image,
-        Err(e) => return Some(trouble_error(batch, item, &e)),
+        Err(Ok(e)) => return Some(trouble_error(batch, item, &e)),
+        Err(Err(why)) => return Some(trouble(batch, item, &why)),
     };
     let written = match names::place(batch, &item.key, &item.stem, &image) {
         Ok(path) => path,
@@ -137,6 +137,40 @@ async fn fetch_and_save(
         batch.ledger_broke(&e, "the batch stops");
     }
     Some((Outcome::Done, written.display().to_string()))
+}
+
+/// The image of `result`. A 404 (a storage that has not caught up with the
+/// job) or a failure the client may repeat is tried again with backoff,
+/// all of it within the run's deadline for one operation; `Err(Err(why))`
+/// when that ran out.
+async fn download(
+    batch: &Batch,
+    job: &Job,
+    result: &JobResult,
+) -> Result<GeneratedImage, Result<Error, String>> {
+    let limit = batch.deadline();
+    let deadline = Instant::now() + limit;
+    let mut delay = Duration::from_millis(500);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, job.output_image(result)).await {
+            Ok(Ok(image)) => return Ok(image),
+            Ok(Err(e))
+                if (e.status() == Some(404) || e.outcome().retry() != Retry::Never)
+                    && Instant::now() + delay < deadline =>
+            {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            Ok(Err(e)) => return Err(Ok(e)),
+            Err(_) => {
+                return Err(Err(format!(
+                    "the image was not downloaded within {}",
+                    humantime::format_duration(limit)
+                )));
+            }
+        }
+    }
 }
 
 /// The output's URL, to fetch the image again while it lives.

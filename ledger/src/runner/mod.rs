@@ -23,11 +23,12 @@ mod names;
 mod plan;
 mod settle;
 mod submit;
+mod uploads;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use segmind_ideogram::{AnyRequest, Client, Pacer, WaitOptions};
@@ -35,6 +36,7 @@ use serde_json::Value;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
+use crate::compact::Slug;
 use crate::event::At;
 use crate::key::{Fingerprint, Key};
 use crate::ledger::{Ledger, Money};
@@ -42,6 +44,11 @@ use crate::outcome::stops_submissions;
 use crate::reconcile::Attempt;
 use crate::usd::Usd;
 use plan::{Follow, Plan};
+
+/// The deadline of one operation (the credit check, an upload, a download,
+/// a page of the history, with all their attempts) when the client has no
+/// request timeout.
+const DEADLINE: Duration = Duration::from_secs(120);
 
 /// How long in-flight work may take to be answered and recorded after an
 /// interruption, before the run returns anyway.
@@ -199,9 +206,14 @@ struct Batch {
     progress: Progress,
     out_dir: PathBuf,
     wait: WaitOptions,
-    lines: Vec<Line>,
-    /// The current lines' keys.
+    /// The run's requests: their keys and endpoints, in order.
+    entries: Vec<Entry>,
+    /// Where each key is in `entries`.
     index: HashMap<Key, usize>,
+    /// The requests themselves, read as they are submitted.
+    source: Arc<dyn Source>,
+    /// Local images uploaded in this run, by path: each is uploaded once.
+    uploads: uploads::Uploads,
     stop: watch::Sender<Option<Stop>>,
     downloads: Semaphore,
     waiting: Semaphore,
@@ -211,36 +223,54 @@ struct Batch {
     credit_check: bool,
 }
 
-/// An item with its key and body.
-struct Line {
-    id: String,
-    key: Key,
-    request: AnyRequest,
-    /// The body as sent.
-    payload: Value,
+/// One request of a run, as the run keeps it: its key and endpoint (the
+/// request itself stays with the [`Source`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The ledger's key: the caller's name and the request's fingerprint.
+    pub key: Key,
+    /// The endpoint.
+    pub endpoint: Slug,
 }
 
-impl Line {
-    fn new(item: Item) -> Result<Self, serde_json::Error> {
-        let payload = serde_json::to_value(&item.request)?;
-        let key = Key::new(
-            item.id.clone(),
-            Fingerprint::of(item.request.info().slug, &payload.to_string()),
-        );
+impl Entry {
+    /// The entry of `request` named `id` (reads its local images, which
+    /// count by their content).
+    pub fn of(id: impl Into<Arc<str>>, request: &AnyRequest) -> std::io::Result<Self> {
         Ok(Self {
-            id: item.id,
-            key,
-            request: item.request,
-            payload,
+            key: Key::new(id, Fingerprint::of_request(request)?),
+            endpoint: Slug::of(request.info().slug),
         })
     }
+}
 
-    fn key(&self) -> Key {
-        self.key.clone()
-    }
+/// Where a run reads its requests, in order, as it submits them: a batch
+/// of a million lines need not hold a million requests.
+pub trait Source: Send + Sync {
+    /// The requests at `indexes` (ascending positions in the run's
+    /// entries), in that order; why, for one that cannot be read any more.
+    fn requests<'a>(
+        &'a self,
+        indexes: &'a [usize],
+    ) -> Box<dyn Iterator<Item = (usize, Result<AnyRequest, String>)> + Send + 'a>;
+}
 
-    fn slug(&self) -> &'static str {
-        self.request.info().slug
+/// Requests held in memory.
+struct Held(Vec<AnyRequest>);
+
+impl Source for Held {
+    fn requests<'a>(
+        &'a self,
+        indexes: &'a [usize],
+    ) -> Box<dyn Iterator<Item = (usize, Result<AnyRequest, String>)> + Send + 'a> {
+        Box::new(indexes.iter().map(|&i| {
+            let request = self
+                .0
+                .get(i)
+                .cloned()
+                .ok_or_else(|| format!("no request {i}"));
+            (i, request)
+        }))
     }
 }
 
@@ -326,8 +356,9 @@ impl Progress {
 
 impl Runner {
     /// A run of `items` with `client` (whose pacer, if it has one, is
-    /// `pacer`: an interruption stops it), recorded in `ledger`. Items
-    /// whose request cannot be serialized are refused here.
+    /// `pacer`: an interruption stops it), recorded in `ledger`. Reads the
+    /// items' local images (they count by their content): an image that
+    /// cannot be read is refused here.
     pub fn new(
         client: Client,
         pacer: Option<Pacer>,
@@ -335,18 +366,43 @@ impl Runner {
         settings: Settings,
         report: Arc<dyn Report>,
         items: Vec<Item>,
-    ) -> Result<Self, serde_json::Error> {
-        let lines = items
-            .into_iter()
-            .map(Line::new)
-            .collect::<Result<Vec<_>, _>>()?;
-        let index = lines
+    ) -> std::io::Result<Self> {
+        let entries = items
+            .iter()
+            .map(|item| Entry::of(item.id.as_str(), &item.request))
+            .collect::<std::io::Result<Vec<_>>>()?;
+        let held = Held(items.into_iter().map(|item| item.request).collect());
+        Ok(Self::streaming(
+            client,
+            pacer,
+            ledger,
+            settings,
+            report,
+            entries,
+            Arc::new(held),
+        ))
+    }
+
+    /// A run of the requests `source` reads, whose keys and endpoints are
+    /// `entries` (in the same order): what a batch too long to hold in
+    /// memory runs. A request read back that no longer matches its key (its
+    /// source changed) is not sent.
+    pub fn streaming(
+        client: Client,
+        pacer: Option<Pacer>,
+        ledger: Arc<Ledger>,
+        settings: Settings,
+        report: Arc<dyn Report>,
+        entries: Vec<Entry>,
+        source: Arc<dyn Source>,
+    ) -> Self {
+        let index = entries
             .iter()
             .enumerate()
-            .map(|(i, l)| (l.key(), i))
+            .map(|(i, e)| (e.key.clone(), i))
             .collect();
         let (stop, _) = watch::channel(None);
-        Ok(Self {
+        Self {
             batch: Arc::new(Batch {
                 client,
                 pacer,
@@ -358,8 +414,10 @@ impl Runner {
                 },
                 out_dir: settings.out_dir,
                 wait: settings.wait,
-                lines,
+                entries,
                 index,
+                source,
+                uploads: Mutex::new(HashMap::new()),
                 stop,
                 downloads: Semaphore::new(settings.downloads.max(1)),
                 waiting: Semaphore::new(settings.max_waiting.max(1)),
@@ -368,17 +426,17 @@ impl Runner {
                 concurrency: settings.concurrency.max(1),
                 credit_check: settings.credit_check,
             }),
-        })
+        }
     }
 
     /// How many requests and jobs the run will report (the items, and the
     /// jobs of requests the ledger has that are no longer among them).
     pub fn total(&self) -> usize {
         let batch = &self.batch;
-        let orphans = batch
-            .ledger
-            .with_book(|book| Plan::new(book, &batch.lines, &batch.index, &batch.out_dir).orphans);
-        batch.lines.len() + orphans
+        let orphans = batch.ledger.with_book(|book| {
+            Plan::new(book, &batch.entries, &batch.index, &batch.out_dir).orphans
+        });
+        batch.entries.len() + orphans
     }
 
     /// Stops the run: no new submission, every wait ends; the run returns
@@ -392,27 +450,27 @@ impl Runner {
         let batch = &self.batch;
         let plan = batch
             .ledger
-            .with_book(|book| Plan::new(book, &batch.lines, &batch.index, &batch.out_dir));
+            .with_book(|book| Plan::new(book, &batch.entries, &batch.index, &batch.out_dir));
         batch.warn_identical();
         for &i in &plan.done {
             batch
                 .progress
-                .ended(&batch.lines[i].id, Outcome::AlreadyDone, "");
+                .ended(&batch.entries[i].key.line, Outcome::AlreadyDone, "");
         }
         for (i, file) in &plan.restore {
-            let line = &batch.lines[*i];
-            let restored = names::restore(&batch.ledger, &batch.out_dir, &line.key, &line.id, file);
+            let key = &batch.entries[*i].key;
+            let restored = names::restore(&batch.ledger, &batch.out_dir, key, &key.line, file);
             match restored {
                 Ok(note) => {
                     batch.progress.note(&note);
-                    batch.progress.ended(&line.id, Outcome::AlreadyDone, "");
+                    batch.progress.ended(&key.line, Outcome::AlreadyDone, "");
                 }
-                Err(why) => batch.progress.ended(&line.id, Outcome::AlreadyDone, &why),
+                Err(why) => batch.progress.ended(&key.line, Outcome::AlreadyDone, &why),
             }
         }
         for (i, job_id, error) in &plan.lost {
             batch.progress.ended(
-                &batch.lines[*i].id,
+                &batch.entries[*i].key.line,
                 Outcome::Failed,
                 &lost_advice(job_id, error),
             );
@@ -441,7 +499,7 @@ impl Runner {
         // The credit check, before anything new is submitted.
         let estimate: Usd = to_submit
             .iter()
-            .map(|&i| batch.ledger.reservation(batch.lines[i].slug()))
+            .map(|&i| batch.ledger.reservation(&batch.entries[i].endpoint))
             .sum();
         batch.progress.set_estimate(estimate);
         let committed = batch
@@ -459,7 +517,7 @@ impl Runner {
         } else {
             for &i in &to_submit {
                 batch.progress.ended(
-                    &batch.lines[i].id,
+                    &batch.entries[i].key.line,
                     Outcome::NotRun,
                     "the credit check refused new submissions",
                 );
@@ -493,7 +551,7 @@ impl Runner {
                 for i in resubmit {
                     batch
                         .progress
-                        .ended(&batch.lines[i].id, Outcome::NotRun, "");
+                        .ended(&batch.entries[i].key.line, Outcome::NotRun, "");
                 }
             }
             batch.join(&mut tasks).await;
@@ -513,6 +571,62 @@ impl Runner {
             refused,
             money: batch.ledger.money(),
         }
+    }
+}
+
+/// What a run would do now, with nothing sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preview {
+    /// Requests done by an earlier run, their images in place.
+    pub done: usize,
+    /// Done requests whose image is elsewhere (moved back first) or gone
+    /// (fetched again).
+    pub images_to_mend: usize,
+    /// Jobs Segmind has, to follow (the run's own and of requests no longer
+    /// given).
+    pub follow: usize,
+    /// Attempts the request history must decide.
+    pub ask_history: usize,
+    /// Requests to submit.
+    pub submit: usize,
+    /// Billed requests whose images are gone.
+    pub lost: usize,
+    /// What the requests to submit may cost (each one's reservation).
+    pub estimate: Usd,
+    /// The ledger's money now.
+    pub money: Money,
+}
+
+/// What a run of `entries` into `out_dir` would do now, from the ledger's
+/// states alone: nothing is sent, nothing recorded.
+pub fn preview(ledger: &Ledger, entries: &[Entry], out_dir: &std::path::Path) -> Preview {
+    let index: HashMap<Key, usize> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.key.clone(), i))
+        .collect();
+    let (plan, dangling) = ledger.with_book(|book| {
+        let dangling = book.iter().filter(|(_, s)| s.is_dangling()).count();
+        (Plan::new(book, entries, &index, out_dir), dangling)
+    });
+    let refetch = plan
+        .follow
+        .iter()
+        .filter(|f| f.kind == plan::Kind::Refetch)
+        .count();
+    Preview {
+        done: plan.done.len(),
+        images_to_mend: plan.restore.len() + refetch,
+        follow: plan.follow.len() - refetch,
+        ask_history: dangling,
+        submit: plan.submit.len(),
+        lost: plan.lost.len(),
+        estimate: plan
+            .submit
+            .iter()
+            .map(|&i| ledger.reservation(&entries[i].endpoint))
+            .sum(),
+        money: ledger.money(),
     }
 }
 
@@ -567,14 +681,21 @@ impl Batch {
         )));
     }
 
+    /// How long one operation may take, all its attempts included: the
+    /// client's request timeout (one attempt's), so that an operation that
+    /// is repeated does not wait that long again and again.
+    fn deadline(&self) -> Duration {
+        self.client.request_timeout().unwrap_or(DEADLINE)
+    }
+
     /// Names identical requests before anything is sent: each is paid for.
     fn warn_identical(&self) {
-        let mut by_request: HashMap<&str, Vec<&str>> = HashMap::new();
-        for line in &self.lines {
+        let mut by_request: HashMap<Fingerprint, Vec<&str>> = HashMap::new();
+        for entry in &self.entries {
             by_request
-                .entry(line.key.fingerprint.as_str())
+                .entry(entry.key.fingerprint)
                 .or_default()
-                .push(&line.id);
+                .push(&entry.key.line);
         }
         let mut groups: Vec<Vec<&str>> = by_request
             .into_values()
@@ -618,15 +739,26 @@ impl Batch {
     }
 
     /// The body of `key` when the ledger did not record it (a journal
-    /// migrated from the earlier format): the item's, if it is one.
+    /// migrated from the earlier format): the item's, if it is one (and
+    /// holds no local image, which a journal of that format cannot have).
     fn body_of(&self, key: &Key) -> Option<Value> {
-        self.index.get(key).map(|&i| self.lines[i].payload.clone())
+        let &i = self.index.get(key)?;
+        let (_, request) = self.source.requests(&[i]).next()?;
+        let request = request.ok()?;
+        if request
+            .images()
+            .iter()
+            .any(|image| image.as_url().is_none())
+        {
+            return None;
+        }
+        serde_json::to_value(request).ok()
     }
 
     /// The name a key is reported by.
     fn label_of(&self, key: &Key) -> String {
         match self.index.get(key) {
-            Some(&i) => self.lines[i].id.clone(),
+            Some(_) => key.line.to_string(),
             None => names::earlier_stem(key),
         }
     }
@@ -652,9 +784,18 @@ impl Batch {
     /// Refuses new submissions when what the run may commit is more than
     /// the account's credits.
     async fn check_credits(&self, committed: Usd) -> Result<(), String> {
-        match self.unless_interrupted(self.client.credits()).await {
+        let credits = tokio::time::timeout(self.deadline(), self.client.credits());
+        match self.unless_interrupted(credits).await {
             None => Ok(()),
-            Some(Ok(credits)) => {
+            Some(Err(_)) => {
+                self.progress.note(&format!(
+                    "the account's credits were not read within {}; going on without the \
+                     credit check",
+                    humantime::format_duration(self.deadline())
+                ));
+                Ok(())
+            }
+            Some(Ok(Ok(credits))) => {
                 let read = |c: Option<f64>| c.and_then(Usd::from_dollars).unwrap_or_default();
                 let available = read(credits.credits) + read(credits.free_credits);
                 self.progress.report.credits(available);
@@ -666,11 +807,11 @@ impl Batch {
                 }
                 Ok(())
             }
-            Some(Err(e)) if stops_submissions(&e) => {
+            Some(Ok(Err(e))) if stops_submissions(&e) => {
                 self.halt(Stop::Fatal(e.to_string()));
                 Ok(())
             }
-            Some(Err(e)) => {
+            Some(Ok(Err(e))) => {
                 self.progress.note(&format!(
                     "could not read the account's credits ({e}); going on without the credit check"
                 ));

@@ -35,7 +35,7 @@ pub fn stem(name: &str) -> &str {
 pub fn owners(book: &Book) -> HashMap<String, Key> {
     book.iter()
         .filter_map(|(key, state)| match &state.phase {
-            Phase::Done { file, .. } if !file.is_empty() => Some((file.clone(), key.clone())),
+            Phase::Done { file, .. } if !file.is_empty() => Some((file.to_string(), key.clone())),
             _ => None,
         })
         .collect()

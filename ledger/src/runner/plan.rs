@@ -9,7 +9,7 @@ use std::path::Path;
 
 use crate::{Book, Key, Phase};
 
-use super::Line;
+use super::Entry;
 use super::names::{earlier_stem, stem, stray_stem};
 
 /// A job to follow to its image.
@@ -27,9 +27,8 @@ pub struct Follow {
 pub enum Kind {
     /// Segmind has its key's job: wait, fetch, record.
     Job,
-    /// Its image was saved once and the file is gone: fetch it again, from
-    /// this URL first when it is known.
-    Refetch(Option<String>),
+    /// Its image was saved once and the file is gone: fetch it again.
+    Refetch,
     /// A second job the ledger names for one request (it was damaged): its
     /// image is fetched and saved, but the ledger holds the other job.
     Stray,
@@ -62,48 +61,48 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn new(book: &Book, lines: &[Line], index: &HashMap<Key, usize>, out_dir: &Path) -> Self {
+    pub fn new(
+        book: &Book,
+        entries: &[Entry],
+        index: &HashMap<Key, usize>,
+        out_dir: &Path,
+    ) -> Self {
         let mut plan = Plan::default();
-        for (i, line) in lines.iter().enumerate() {
-            let key = line.key.clone();
+        for (i, entry) in entries.iter().enumerate() {
+            let key = entry.key.clone();
             let Some(state) = book.get(&key) else {
                 plan.submit.push(i);
                 continue;
             };
             match &state.phase {
-                Phase::Done {
-                    file,
-                    job_id,
-                    output_url,
-                    ..
-                } => {
-                    if out_dir.join(file).is_file() && !file.is_empty() {
-                        if stem(file) == line.id {
+                Phase::Done { file, job_id, .. } => {
+                    if !file.is_empty() && out_dir.join(&**file).is_file() {
+                        if stem(file) == &*key.line {
                             plan.done.push(i);
                         } else {
-                            plan.restore.push((i, file.clone()));
+                            plan.restore.push((i, file.to_string()));
                         }
                     } else {
                         plan.notes.push(format!(
                             "{}: its image {} is missing; fetching it again",
-                            line.id,
+                            key.line,
                             if file.is_empty() { "file" } else { file }
                         ));
                         plan.follow.push(Follow {
+                            stem: key.line.to_string(),
                             key,
-                            job_id: job_id.clone(),
-                            stem: line.id.clone(),
-                            kind: Kind::Refetch(output_url.clone()),
+                            job_id: job_id.to_string(),
+                            kind: Kind::Refetch,
                         });
                     }
                 }
                 Phase::Lost { job_id, error, .. } => {
-                    plan.lost.push((i, job_id.clone(), error.clone()));
+                    plan.lost.push((i, job_id.to_string(), error.to_string()));
                 }
                 Phase::Accepted { job_id, .. } => plan.follow.push(Follow {
+                    stem: key.line.to_string(),
                     key,
-                    job_id: job_id.clone(),
-                    stem: line.id.clone(),
+                    job_id: job_id.to_string(),
                     kind: Kind::Job,
                 }),
                 // The request history decides (see `settle`).
@@ -112,11 +111,11 @@ impl Plan {
             }
         }
         // Requests no longer in the input: their jobs are paid for.
-        let mut orphans: Vec<(&Key, &str)> = book
+        let mut orphans: Vec<(&Key, String)> = book
             .iter()
             .filter(|(key, _)| !index.contains_key(*key))
             .filter_map(|(key, state)| match &state.phase {
-                Phase::Accepted { job_id, .. } => Some((key, job_id.as_str())),
+                Phase::Accepted { job_id, .. } => Some((key, job_id.to_string())),
                 _ => None,
             })
             .collect();
@@ -130,7 +129,7 @@ impl Plan {
             ));
             plan.follow.push(Follow {
                 key: key.clone(),
-                job_id: job_id.to_owned(),
+                job_id,
                 stem,
                 kind: Kind::Job,
             });

@@ -434,7 +434,7 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with(r#"{"format":"ideogram-batch-journal","version":3}"#));
         assert!(
-            text.contains(r#""record":"done","line":"a","fingerprint":"f""#),
+            text.contains(r#""record":"done","line":"a","fingerprint":"000000000000000f""#),
             "{text}"
         );
         assert_eq!(events(&mut JsonlStore::open(&path).unwrap()), written);

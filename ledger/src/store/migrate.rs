@@ -84,7 +84,7 @@ enum Record {
 }
 
 fn key(line: String, fingerprint: String) -> Key {
-    Key::new(line, Fingerprint::from_recorded(fingerprint))
+    Key::new(line, Fingerprint::from_recorded(&fingerprint))
 }
 
 /// Seconds as a float to milliseconds (nonsense reads as the epoch).
