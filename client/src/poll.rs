@@ -57,7 +57,9 @@ pub struct Job {
     response_url: Url,
     endpoint: Option<&'static EndpointInfo>,
     /// This client's submission, when it made it: for the poll schedule.
-    submitted: Option<Submitted>,
+    /// Boxed, so that a `Job` (which callers keep in enums) stays the size
+    /// it had before the announcement was kept.
+    submitted: Option<Box<Submitted>>,
 }
 
 /// What this client saw of a job's submission.
@@ -108,7 +110,7 @@ impl Job {
             status_url,
             response_url,
             endpoint,
-            submitted,
+            submitted: submitted.map(Box::new),
         })
     }
 
@@ -214,7 +216,7 @@ impl Job {
         let started = Instant::now();
         let deadline = started.checked_add(options.timeout_duration());
         let known = Known {
-            announced: self.submitted.and_then(|s| s.announced),
+            announced: self.submitted.as_ref().and_then(|s| s.announced),
             learned: self
                 .endpoint
                 .and_then(|e| self.session.latency.estimate(e.slug)),
@@ -223,7 +225,7 @@ impl Job {
                 .and_then(|e| e.typical_latency_secs)
                 .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok()),
         };
-        let submitted = self.submitted.map(|s| s.at);
+        let submitted = self.submitted.as_ref().map(|s| s.at);
         let mut schedule = Schedule::new(&options, known, submitted);
         let mut polls = 0u32;
         let mut last_status = None;
@@ -273,7 +275,7 @@ impl Job {
             return;
         };
         let took = wait::reported_duration(result.metrics.as_ref())
-            .or_else(|| self.submitted.map(|s| s.at.elapsed()));
+            .or_else(|| self.submitted.as_ref().map(|s| s.at.elapsed()));
         if let Some(took) = took {
             self.session.latency.record(endpoint.slug, took);
         }

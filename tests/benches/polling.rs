@@ -305,9 +305,11 @@ fn sdk_wave(python: &PathBuf, v1_url: &str, jobs: usize, slug: &str, payload: &s
 struct Summary {
     jobs: usize,
     polls_mean: f64,
+    polls_min: f64,
     polls_p50: f64,
     polls_max: f64,
     delay_mean: f64,
+    delay_min: f64,
     delay_p50: f64,
     delay_p90: f64,
     delay_max: f64,
@@ -316,8 +318,9 @@ struct Summary {
     unnoticed: usize,
 }
 
-fn summarize(stats: &[JobStats]) -> Summary {
-    let mut polls: Vec<f64> = stats.iter().map(|s| f64::from(s.polls)).collect();
+/// The figures of `stats`, counting as a job's requests `requests(job)`.
+fn summarize(stats: &[JobStats], requests: fn(&JobStats) -> u32) -> Summary {
+    let mut polls: Vec<f64> = stats.iter().map(|s| f64::from(requests(s))).collect();
     let mut delays: Vec<f64> = stats
         .iter()
         .filter_map(|s| s.notice_delay)
@@ -327,15 +330,22 @@ fn summarize(stats: &[JobStats]) -> Summary {
     Summary {
         jobs: stats.len(),
         polls_mean: mean(&polls),
+        polls_min: percentile(&mut polls, 0.0),
         polls_p50: percentile(&mut polls, 0.5),
         polls_max: percentile(&mut polls, 1.0),
         delay_mean: mean(&delays),
+        delay_min: percentile(&mut delays, 0.0),
         delay_p50: percentile(&mut delays, 0.5),
         delay_p90: percentile(&mut delays, 0.9),
         delay_max: percentile(&mut delays, 1.0),
         took_mean: mean(&took),
         unnoticed: stats.iter().filter(|s| s.notice_delay.is_none()).count(),
     }
+}
+
+/// Status and result requests: what the waves' tables count.
+fn all_requests(job: &JobStats) -> u32 {
+    job.polls
 }
 
 fn mean(values: &[f64]) -> f64 {
@@ -363,7 +373,7 @@ fn summary_line(
     wall: Duration,
     errors: usize,
 ) -> String {
-    let s = summarize(stats);
+    let s = summarize(stats, all_requests);
     format!(
         "repeat {} wave {} {side:<4}: {:>3} jobs ({errors} failed, {} unnoticed) in {:5.1} s; \
          took {:5.2} s; requests/job {:5.2} (max {:.0}); delay mean {:3.0} ms p50 {:3.0} p90 {:3.0} max {:3.0}",
@@ -422,7 +432,7 @@ fn report(plan: &Plan, results: &Results, elapsed: Duration) -> String {
         if stats.is_empty() {
             continue;
         }
-        let s = summarize(stats);
+        let s = summarize(stats, all_requests);
         let _ = writeln!(
             md,
             "| {label} | {} | {:.2} s | {:.2} ({:.0}, {:.0}) | {:.0} ms | {:.0} ms | {:.0} ms | {:.0} ms |",
@@ -628,35 +638,9 @@ mod cold {
         group
     }
 
-    /// Status requests and notice delays of a set of jobs.
-    struct Figures {
-        jobs: usize,
-        requests_mean: f64,
-        requests_min: f64,
-        requests_max: f64,
-        delay_mean: f64,
-        delay_min: f64,
-        delay_max: f64,
-        unnoticed: usize,
-    }
-
-    fn figures(stats: &[JobStats]) -> Figures {
-        let mut requests: Vec<f64> = stats.iter().map(|s| f64::from(s.status_polls)).collect();
-        let mut delays: Vec<f64> = stats
-            .iter()
-            .filter_map(|s| s.notice_delay)
-            .map(|d| d.as_secs_f64())
-            .collect();
-        Figures {
-            jobs: stats.len(),
-            requests_mean: mean(&requests),
-            requests_min: percentile(&mut requests, 0.0),
-            requests_max: percentile(&mut requests, 1.0),
-            delay_mean: mean(&delays),
-            delay_min: percentile(&mut delays, 0.0),
-            delay_max: percentile(&mut delays, 1.0),
-            unnoticed: stats.iter().filter(|s| s.notice_delay.is_none()).count(),
-        }
+    /// Status requests only: both sides make one result request per job.
+    fn figures(stats: &[JobStats]) -> Summary {
+        summarize(stats, |job| job.status_polls)
     }
 
     fn line(stats: &[JobStats]) -> String {
@@ -664,8 +648,8 @@ mod cold {
         format!(
             "{} jobs, {:.2} status requests (max {:.0}), delay mean {:.0} ms (min {:.0}, max {:.0}), {} unnoticed",
             f.jobs,
-            f.requests_mean,
-            f.requests_max,
+            f.polls_mean,
+            f.polls_max,
             f.delay_mean * 1e3,
             f.delay_min * 1e3,
             f.delay_max * 1e3,
@@ -718,9 +702,9 @@ mod cold {
                         g.factor,
                         g.job.as_secs_f64(),
                         f.jobs,
-                        f.requests_mean,
-                        f.requests_min,
-                        f.requests_max,
+                        f.polls_mean,
+                        f.polls_min,
+                        f.polls_max,
                         f.delay_mean * 1e3,
                         f.delay_min * 1e3,
                         f.delay_max * 1e3,
@@ -745,8 +729,8 @@ mod cold {
                 let (r, s) = (figures(&rust), figures(&sdk));
                 let later = r.delay_mean - s.delay_mean;
                 let worst = r.delay_max - s.delay_min;
-                let ratio = r.requests_mean / s.requests_mean;
-                let worst_ratio = r.requests_max / s.requests_min;
+                let ratio = r.polls_mean / s.polls_mean;
+                let worst_ratio = r.polls_max / s.polls_min;
                 let _ = writeln!(
                     md,
                     "| {:.1}× | {run} | {:+.0} ms {} | {:+.0} ms {} | {ratio:.2} {} | {worst_ratio:.2} {} |",

@@ -150,39 +150,48 @@ mod tests {
         (at, polls)
     }
 
-    /// The same for the cold schedule, each request taking `request`.
-    fn cold(typical: f64, end: f64, request: f64) -> (f64, u64) {
+    /// The times (seconds from the submission) of the cold schedule's
+    /// polls for jobs of typical length `typical`, the n-th request
+    /// taking `request(n)`, up to the first poll for which `stop` holds.
+    fn follow(
+        typical: f64,
+        request: impl Fn(usize) -> f64,
+        stop: impl Fn(f64) -> bool,
+    ) -> Vec<f64> {
         let origin = Instant::now();
         let mut schedule = ColdSchedule::new(origin, secs(typical));
         let mut now = origin;
-        let mut polls = 0;
+        let mut times = Vec::new();
         loop {
             let at = schedule.next_poll(now);
             assert!(at >= now, "a poll in the past");
-            polls += 1;
             let t = at.duration_since(origin).as_secs_f64();
-            if t >= end - TIE {
-                return (t, polls);
+            times.push(t);
+            if stop(t) {
+                return times;
             }
-            now = at + secs(request);
+            now = at + secs(request(times.len() - 1));
         }
     }
 
-    /// The poll times (rounded to ms) up to `until`, each request instant.
-    fn times(typical: f64, until: f64) -> Vec<f64> {
-        let origin = Instant::now();
-        let mut schedule = ColdSchedule::new(origin, secs(typical));
-        let mut now = origin;
-        let mut out = Vec::new();
-        loop {
-            let at = schedule.next_poll(now);
-            let t = at.duration_since(origin).as_secs_f64();
-            if t > until {
-                return out;
-            }
-            out.push((t * 1000.0).round() / 1000.0);
-            now = at;
-        }
+    /// When the cold schedule sees a job that ends at `end`, and after how
+    /// many status requests, each taking `request`.
+    fn cold(typical: f64, end: f64, request: f64) -> (f64, u64) {
+        let times = follow(typical, |_| request, |t| t >= end - TIE);
+        (times[times.len() - 1], times.len() as u64)
+    }
+
+    /// The first `count` poll times, rounded to the millisecond.
+    fn first(count: usize, typical: f64, request: impl Fn(usize) -> f64) -> Vec<f64> {
+        let n = std::cell::Cell::new(0);
+        let times = follow(typical, request, |_| {
+            n.set(n.get() + 1);
+            n.get() == count
+        });
+        times
+            .iter()
+            .map(|t| (t * 1000.0).round() / 1000.0)
+            .collect()
     }
 
     #[tokio::test(start_paused = true)]
@@ -190,7 +199,7 @@ mod tests {
         // τ = 21.6 s: nothing before 10.8 s, every tick from 11 s while the
         // saved requests last, every other tick after, back off past 32.4 s.
         assert_eq!(
-            times(21.6, 60.0),
+            first(21, 21.6, |_| 0.0),
             [
                 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 21.0, 23.0, 25.0, 27.0, 29.0,
                 31.0, 33.0, 35.0, 38.0, 42.5, 49.25, 59.25
@@ -253,27 +262,11 @@ mod tests {
         // Requests of 200 ms: the SDK's ticks are 1.2 s apart, and so are
         // the polls after the first (which comes at 11 s, before any
         // request was timed).
-        let origin = Instant::now();
-        let mut schedule = ColdSchedule::new(origin, secs(21.6));
-        let mut now = origin;
-        let mut seen = Vec::new();
-        for _ in 0..4 {
-            let at = schedule.next_poll(now);
-            seen.push((at.duration_since(origin).as_secs_f64() * 1000.0).round() / 1000.0);
-            now = at + secs(0.2);
-        }
-        assert_eq!(seen, [11.0, 12.0, 13.2, 14.4]);
+        assert_eq!(first(4, 21.6, |_| 0.2), [11.0, 12.0, 13.2, 14.4]);
 
         // Requests of 10 ms, one of which (at 18.18 s) takes 600 ms: the
         // polls after it stay on the grid of 1.01 s ticks.
-        let mut schedule = ColdSchedule::new(origin, secs(30.0));
-        let mut now = origin;
-        let mut seen = Vec::new();
-        for n in 0..8 {
-            let at = schedule.next_poll(now);
-            seen.push((at.duration_since(origin).as_secs_f64() * 1000.0).round() / 1000.0);
-            now = at + secs(if n == 3 { 0.6 } else { 0.01 });
-        }
+        let seen = first(8, 30.0, |n| if n == 3 { 0.6 } else { 0.01 });
         assert_eq!(seen, [15.0, 16.16, 17.17, 18.18, 19.19, 20.2, 21.21, 22.22]);
     }
 
