@@ -149,11 +149,13 @@ mod image;
 mod input;
 mod media;
 mod outcome;
+mod output_size;
 mod pace;
 mod poll;
 mod protocol;
 mod retry;
 mod session;
+mod tls;
 mod transport;
 mod upload;
 pub mod validation;
@@ -175,6 +177,7 @@ pub use generated::*;
 pub use image::{GeneratedImage, ImageEncoding, ImageFormat, ImageMetadata, MAX_INPUT_IMAGE_BYTES};
 pub use input::ImageInput;
 pub use outcome::{Billing, Delivery, Outcome, Retry};
+pub use output_size::OutputSize;
 pub use pace::Pacer;
 pub use poll::{Job, JobHandle};
 pub use retry::{MAX_REPORTED_SERVER_DELAY, RetryPolicy};
@@ -211,3 +214,9 @@ pub mod __private {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+// The README's examples are compiled here (the offline ones run); the
+// README is packaged with the crate.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

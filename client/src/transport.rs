@@ -186,7 +186,7 @@ impl Transport {
         let http = |policy| {
             let start = match &builder.http {
                 Some(custom) => custom.make(),
-                None => reqwest::Client::builder(),
+                None => crate::tls::default_builder(),
             };
             let mut http = start
                 .user_agent(builder.user_agent.clone())

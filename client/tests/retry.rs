@@ -7,8 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
-use common::{Sequence, client, image, json, paused_builder, png};
-use segmind_ideogram::{ApiErrorKind, Delivery, Error, IdeogramTxt2ImgRequest, RetryPolicy};
+use common::{Sequence, builder, client, image, json, paused_builder, png};
+use segmind_ideogram::{
+    ApiErrorKind, Delivery, Error, IdeogramTxt2ImgRequest, RetryPolicy, WaitOptions,
+};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -365,7 +367,12 @@ async fn a_failure_after_the_submission_keeps_the_job_id() {
         .respond_with(json(401, json!({"error": "no"})))
         .mount(&server)
         .await;
-    let client = client(&server.uri());
+    // Polled at once: the adaptive wait would first sleep for the
+    // endpoint's typical latency.
+    let client = builder(&server.uri())
+        .wait_options(WaitOptions::new().interval(Duration::from_millis(1)))
+        .build()
+        .unwrap();
     let err = client.generate(&request()).await.unwrap_err();
     let Error::AfterPayment {
         request_id, source, ..
@@ -374,7 +381,7 @@ async fn a_failure_after_the_submission_keeps_the_job_id() {
         panic!("expected AfterPayment, got {err:?}");
     };
     assert_eq!(request_id.as_deref(), Some("job-7"));
-    assert_eq!(source.status(), Some(401));
+    assert_eq!(source.status(), Some(401), "{source:?}");
     assert_eq!(err.delivery(), Delivery::Answered);
     assert!(!err.is_retryable());
     assert!(err.to_string().contains("job job-7"), "{err}");

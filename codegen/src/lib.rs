@@ -19,6 +19,7 @@ mod node;
 mod outcomes;
 mod parse;
 mod protocol;
+mod sizes;
 
 pub use emit::{GeneratedFile, PREAMBLE};
 pub use error::CodegenError;

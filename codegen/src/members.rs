@@ -42,9 +42,8 @@ pub(crate) fn image_type(prop: &At<'_>, ty: TypeRef) -> Result<TypeRef> {
 }
 
 /// Every marker sits on a request body, at most once per member (images
-/// excepted), on a type its accessor can read. (That every request marks its output size is the
-/// emitter's rule: `xtask changes` must still parse specs from before the
-/// markers.)
+/// excepted), on a type its accessor can read. (That every request's
+/// output size is decided is [`crate::sizes`]' rule.)
 pub(crate) fn check(api: &Api, schemas: &At<'_>) -> Result<()> {
     for s in &api.structs {
         let is_request = api.endpoints.iter().any(|e| e.request == s.name);
@@ -54,7 +53,7 @@ pub(crate) fn check(api: &Api, schemas: &At<'_>) -> Result<()> {
             // request has the image accessors (`Endpoint` requires them).
             let ident = f.ident.trim_start_matches("r#");
             let clash = Member::ALL.iter().find_map(|&m| {
-                let generated = s.member(m).is_some() || (m == Member::Image && is_request);
+                let generated = s.member(m).is_some() || (m.on_every_request() && is_request);
                 let accessor = m.accessors().iter().find(|a| **a == ident)?;
                 generated.then_some((m, accessor))
             });
@@ -114,23 +113,21 @@ fn check_type(api: &Api, f: &FieldDef, member: Member) -> std::result::Result<()
                 .then_some(())
                 .ok_or_else(|| "a seed must be an integer".to_owned())
         }
-        Member::OutputSize => {
-            let sizes = "an output size must be a closed string enum whose every value names a width and a height above 0 (`1024x768`, `RESOLUTION_1024_768`)";
+        Member::OutputSize | Member::AspectRatio => {
+            let what = if member == Member::OutputSize {
+                "an output size must be a closed string enum whose every value names a width and a height above 0 (`1024x768`, `RESOLUTION_1024_768`)"
+            } else {
+                "an aspect ratio must be a closed string enum whose every value names a width and a height above 0 (`16x9`, `ASPECT_16_9`)"
+            };
             let e = named(NamedKind::Enum)
                 .and_then(|n| api.enum_def(n))
-                .ok_or(sizes)?;
+                .ok_or(what)?;
             let all_sized = e
                 .dimensions
                 .as_ref()
                 .is_some_and(|dims| dims.iter().all(|&(w, h)| w > 0 && h > 0));
             if e.open || !all_sized {
-                return Err(sizes.to_owned());
-            }
-            if !f.required && f.default.is_none() && e.default.is_none() {
-                return Err(format!(
-                    "an optional output size needs a `default`, on the member or on `{}`: the size the server renders when it is unset",
-                    e.name
-                ));
+                return Err(what.to_owned());
             }
             Ok(())
         }

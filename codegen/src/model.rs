@@ -56,6 +56,9 @@ pub struct EnumDef {
     pub open: bool,
     /// Width and height per variant, when every value names a size.
     pub dimensions: Option<Vec<(u32, u32)>>,
+    /// The dimensions are aspect ratios (width : height), not pixels: the
+    /// enum is the type of a member marked `aspect-ratio`.
+    pub ratio: bool,
     pub usage: Usage,
 }
 
@@ -164,8 +167,10 @@ pub enum Member {
     Prompt,
     /// The seed of the random generator.
     Seed,
-    /// The size of the output image.
+    /// The size of the output image, in pixels.
     OutputSize,
+    /// The aspect ratio of the output image (Segmind picks the pixels).
+    AspectRatio,
     /// An input image: typed [`TypeRef::Image`], which the client resolves
     /// (uploads or inlines) before sending. Any number per request.
     Image,
@@ -176,6 +181,7 @@ impl Member {
         Member::Prompt,
         Member::Seed,
         Member::OutputSize,
+        Member::AspectRatio,
         Member::Image,
     ];
 
@@ -185,6 +191,7 @@ impl Member {
             Member::Prompt => "prompt",
             Member::Seed => "seed",
             Member::OutputSize => "output-size",
+            Member::AspectRatio => "aspect-ratio",
             Member::Image => "image",
         }
     }
@@ -199,15 +206,23 @@ impl Member {
         self.accessors()[0]
     }
 
-    /// Every method generated for it. Image accessors are on every request
-    /// (through the `Endpoint` trait), marked members or not.
+    /// Every method generated for it. The size and image accessors are on
+    /// every request, marked members or not.
     pub fn accessors(self) -> &'static [&'static str] {
         match self {
             Member::Prompt => &["prompt_text"],
             Member::Seed => &["seed_value"],
-            Member::OutputSize => &["output_size"],
+            Member::OutputSize | Member::AspectRatio => &["output_size"],
             Member::Image => &["images", "images_mut"],
         }
+    }
+
+    /// Whether every request has its accessors, marked member or not.
+    pub fn on_every_request(self) -> bool {
+        matches!(
+            self,
+            Member::OutputSize | Member::AspectRatio | Member::Image
+        )
     }
 
     /// Whether a request marks at most one member so, and an accessor
@@ -272,6 +287,117 @@ pub struct EndpointDef {
     pub note: Option<String>,
     /// Documented error statuses of the sync call.
     pub error_statuses: Vec<u16>,
+    /// The output size when no member of the request sets it
+    /// (`x-segmind-endpoint.output_size`).
+    pub unset_size: Option<UnsetSize>,
+}
+
+/// What an endpoint's output size is when no member of its request sets
+/// one: declared in the spec, never guessed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnsetSize {
+    /// The size of the input image in this member (`{"follows": "image"}`).
+    FollowsInput(String),
+    /// Segmind's default, which the page does not state (`"server-default"`).
+    ServerDefault,
+}
+
+/// One place a request's output size may come from; the generated
+/// `output_size()` takes the first that applies (see [`size_sources`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SizeSource {
+    /// A member marked `output-size` (pixels) or `aspect-ratio` (`ratio`),
+    /// when it is set (always, when `required`).
+    Member {
+        wire: String,
+        ratio: bool,
+        required: bool,
+    },
+    /// A default of such a member (on the member, or its enum's): the
+    /// value's wire name and Rust names.
+    Default {
+        enum_name: String,
+        variant: String,
+        wire: String,
+        ratio: bool,
+    },
+    /// The endpoint's declaration.
+    Unset(UnsetSize),
+}
+
+impl SizeSource {
+    /// Whether it always gives a size: later sources are never reached.
+    pub fn is_total(&self) -> bool {
+        !matches!(
+            self,
+            SizeSource::Member {
+                required: false,
+                ..
+            }
+        )
+    }
+
+    /// In a few words: `resolution`, `the default 1024x1024`, `the size of image`.
+    pub fn describe(&self) -> String {
+        match self {
+            SizeSource::Member { wire, .. } => format!("`{wire}`"),
+            SizeSource::Default { wire, ratio, .. } => {
+                let what = if *ratio { "aspect ratio" } else { "size" };
+                format!("the server's default {what} `{wire}`")
+            }
+            SizeSource::Unset(UnsetSize::FollowsInput(member)) => {
+                format!("the size of the input image `{member}`")
+            }
+            SizeSource::Unset(UnsetSize::ServerDefault) => {
+                "Segmind's default size, which its page does not state".to_owned()
+            }
+        }
+    }
+}
+
+/// Where the output size of `e`'s request comes from, in the order the
+/// generated `output_size()` tries them: the pixel size when set, the
+/// aspect ratio when set, their defaults, then the endpoint's declaration.
+/// Ends at the first source that always applies; empty when the request
+/// and the endpoint say nothing (the parser refuses that spec).
+pub fn size_sources(api: &Api, e: &EndpointDef) -> Vec<SizeSource> {
+    let Some(s) = api.struct_def(&e.request) else {
+        return Vec::new();
+    };
+    let marked: Vec<(&FieldDef, bool)> = [(Member::OutputSize, false), (Member::AspectRatio, true)]
+        .into_iter()
+        .filter_map(|(member, ratio)| Some((s.member(member)?, ratio)))
+        .collect();
+    let mut sources: Vec<SizeSource> = marked
+        .iter()
+        .map(|(f, ratio)| SizeSource::Member {
+            wire: f.wire.clone(),
+            ratio: *ratio,
+            required: f.required,
+        })
+        .collect();
+    for (f, ratio) in &marked {
+        let default = match &f.ty {
+            TypeRef::Named { name, .. } => api
+                .enum_def(name)
+                .and_then(|en| Some((en, crate::members::default_variant(f, en)?))),
+            _ => None,
+        };
+        if let Some((en, v)) = default {
+            sources.push(SizeSource::Default {
+                enum_name: en.name.clone(),
+                variant: v.ident.clone(),
+                wire: v.wire.clone(),
+                ratio: *ratio,
+            });
+        }
+    }
+    sources.extend(e.unset_size.clone().map(SizeSource::Unset));
+    match sources.iter().position(SizeSource::is_total) {
+        Some(last) => sources.truncate(last + 1),
+        None => sources.clear(),
+    }
+    sources
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

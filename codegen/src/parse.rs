@@ -90,6 +90,7 @@ pub fn parse_value(value: &Value) -> Result<Api> {
 
     api.endpoints = parse_endpoints(&root, &kinds)?;
     crate::members::check(&api, &schemas)?;
+    crate::sizes::check(&mut api, &root)?;
     api.protocol = crate::protocol::parse_protocol(&root)?;
     mark_usage(&mut api, &root)?;
     Ok(api)
@@ -229,6 +230,7 @@ fn parse_enum(name: &str, schema: &At<'_>) -> Result<EnumDef> {
         name: name.to_owned(),
         doc: doc_of(schema)?,
         dimensions: dimensions(&variants),
+        ratio: false,
         variants,
         default,
         open,
@@ -653,6 +655,10 @@ fn parse_endpoints(root: &At<'_>, kinds: &BTreeMap<String, NamedKind>) -> Result
             typical_latency_seconds: meta.opt_f64("typical_latency_seconds")?,
             note: meta.opt_str("note")?.map(str::to_owned),
             error_statuses,
+            unset_size: meta
+                .get("output_size")?
+                .map(|o| crate::sizes::parse_unset_size(&o))
+                .transpose()?,
         });
     }
     if endpoints.is_empty() {

@@ -6,8 +6,10 @@
 //! so that the real spec can gain any endpoint (`ideogram-3-txt-2-img`, say)
 //! without touching this test.
 
-use quote::ToTokens;
-use segmind_ideogram_codegen::{GeneratedFile, generate};
+mod common;
+
+use common::{add_endpoint, file, item_starting, methods, spec, struct_named, tokens};
+use segmind_ideogram_codegen::generate;
 use serde_json::{Value, json};
 
 const SLUG: &str = "ideogram-fixture-txt-2-img";
@@ -17,107 +19,47 @@ const STATIC: &str = "IDEOGRAM_FIXTURE_TXT_2_IMG";
 const ENUM: &str = "FixtureStylePreset";
 const BOUNDED: &str = "FixtureImageCount";
 
-fn spec() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../spec/segmind-ideogram.openapi.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 /// The spec with one more endpoint: its request schema, a new enum (1 of 3
 /// presets) and a new bounded integer (1 to 8 images), and its `/v1` and
 /// `/v2` operations copied from reframe's.
 fn spec_with_a_new_endpoint() -> Value {
     let mut spec = spec();
-    let schemas = &mut spec["components"]["schemas"];
-    for name in [REQUEST, ENUM, BOUNDED] {
-        assert!(schemas.get(name).is_none(), "the spec has a {name} already");
-    }
-    schemas[ENUM] = json!({
-        "title": "Style preset",
-        "type": "string",
-        "enum": ["AUTO", "WATERCOLOR", "OIL_PAINTING"],
-        "default": "AUTO"
-    });
-    schemas[BOUNDED] = json!({
-        "title": "Number of images",
-        "type": "integer",
-        "minimum": 1,
-        "maximum": 8
-    });
-    schemas[REQUEST] = json!({
-        "title": "Ideogram 3 text to image",
-        "type": "object",
-        "properties": {
-            "prompt": {"type": "string", "description": "What the image should show.", "x-segmind-member": "prompt"},
-            "num_images": {"$ref": format!("#/components/schemas/{BOUNDED}"), "default": 1},
-            "style_preset": {"$ref": format!("#/components/schemas/{ENUM}")},
-            "character_image": {"type": "string", "format": "uri", "x-segmind-member": "image"},
-            "resolution": {"$ref": "#/components/schemas/V3Resolution", "default": "1024x1024", "x-segmind-member": "output-size"},
-            "seed": {"$ref": "#/components/schemas/Seed", "x-segmind-member": "seed"}
+    let schemas = json!({
+        ENUM: {
+            "title": "Style preset",
+            "type": "string",
+            "enum": ["AUTO", "WATERCOLOR", "OIL_PAINTING"],
+            "default": "AUTO"
         },
-        "required": ["prompt"],
-        "additionalProperties": false
+        BOUNDED: {
+            "title": "Number of images",
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 8
+        },
+        REQUEST: {
+            "title": "Ideogram 3 text to image",
+            "type": "object",
+            "properties": {
+                "prompt": {"type": "string", "description": "What the image should show.", "x-segmind-member": "prompt"},
+                "num_images": {"$ref": format!("#/components/schemas/{BOUNDED}"), "default": 1},
+                "style_preset": {"$ref": format!("#/components/schemas/{ENUM}")},
+                "character_image": {"type": "string", "format": "uri", "x-segmind-member": "image"},
+                "resolution": {"$ref": "#/components/schemas/V3Resolution", "default": "1024x1024", "x-segmind-member": "output-size"},
+                "seed": {"$ref": "#/components/schemas/Seed", "x-segmind-member": "seed"}
+            },
+            "required": ["prompt"],
+            "additionalProperties": false
+        }
     });
-    let paths = &mut spec["paths"];
-    let mut sync = paths["/v1/ideogram-3-reframe"].clone();
-    let post = &mut sync["post"];
-    post["operationId"] = json!("ideogramFixtureTxt2Img");
-    post["x-segmind-endpoint"]["slug"] = json!(SLUG);
-    post["x-segmind-endpoint"]["title"] = json!("Ideogram Fixture Text to Image");
-    post["requestBody"]["content"]["application/json"] =
-        json!({"schema": {"$ref": format!("#/components/schemas/{REQUEST}")}});
-    let mut queued = paths["/v2/ideogram-3-reframe"].clone();
-    queued["post"]["operationId"] = json!("ideogramFixtureTxt2ImgQueued");
-    queued["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"] =
-        json!(format!("#/components/schemas/{REQUEST}"));
-    let paths = paths.as_object_mut().unwrap();
-    paths.insert(format!("/v1/{SLUG}"), sync);
-    paths.insert(format!("/v2/{SLUG}"), queued);
+    add_endpoint(
+        &mut spec,
+        SLUG,
+        REQUEST,
+        schemas,
+        json!({"title": "Ideogram Fixture Text to Image"}),
+    );
     spec
-}
-
-fn file(files: &[GeneratedFile], name: &str) -> syn::File {
-    let text = &files.iter().find(|f| f.name == name).unwrap().contents;
-    syn::parse_file(text).unwrap_or_else(|e| panic!("{name} does not parse: {e}"))
-}
-
-/// Items' tokens as text, for looking things up by their spelling.
-fn tokens(item: &impl ToTokens) -> String {
-    item.to_token_stream().to_string()
-}
-
-fn struct_named<'a>(file: &'a syn::File, name: &str) -> Option<&'a syn::ItemStruct> {
-    file.items.iter().find_map(|item| match item {
-        syn::Item::Struct(s) if s.ident == name => Some(s),
-        _ => None,
-    })
-}
-
-/// Every method of the inherent `impl`s of `type_name`, by signature.
-fn methods(file: &syn::File, type_name: &str) -> Vec<String> {
-    file.items
-        .iter()
-        .filter_map(|item| match item {
-            syn::Item::Impl(i) if i.trait_.is_none() && tokens(&i.self_ty) == type_name => Some(i),
-            _ => None,
-        })
-        .flat_map(|i| &i.items)
-        .filter_map(|item| match item {
-            syn::ImplItem::Fn(f) => Some(format!("{} {}", tokens(&f.vis), tokens(&f.sig))),
-            _ => None,
-        })
-        .collect()
-}
-
-/// The text of the item whose tokens start with `start`.
-fn item_starting(file: &syn::File, start: &str) -> String {
-    file.items
-        .iter()
-        .map(tokens)
-        .find(|t| t.starts_with(start))
-        .unwrap_or_else(|| panic!("no item `{start} ...`"))
 }
 
 #[test]
@@ -146,7 +88,7 @@ fn one_more_endpoint_in_the_spec_is_one_more_endpoint_in_the_code() {
             .to_owned(),
         "pub fn prompt_text (& self) -> & str".to_owned(),
         "pub fn seed_value (& self) -> Option < u64 >".to_owned(),
-        "pub fn output_size (& self) -> (u32 , u32)".to_owned(),
+        "pub fn output_size (& self) -> OutputSize".to_owned(),
     ] {
         assert!(
             methods.contains(&signature),
@@ -158,7 +100,9 @@ fn one_more_endpoint_in_the_spec_is_one_more_endpoint_in_the_code() {
         &format!("impl {REQUEST} {{ # [doc = \" The prompt"),
     );
     assert!(
-        accessors.contains("self . resolution . unwrap_or (V3Resolution :: Size1024x1024)"),
+        accessors.contains(
+            "if let Some (size) = self . resolution { return size . into () ; } V3Resolution :: Size1024x1024 . into ()"
+        ),
         "the default size applies when unset: {accessors}"
     );
 
@@ -261,7 +205,7 @@ fn the_new_endpoint_changes_no_other_generated_item() {
 }
 
 #[test]
-fn a_new_endpoint_must_mark_its_output_size() {
+fn a_new_endpoint_must_decide_its_output_size() {
     let mut spec = spec_with_a_new_endpoint();
     let resolution = &mut spec["components"]["schemas"][REQUEST]["properties"]["resolution"];
     resolution
@@ -274,8 +218,9 @@ fn a_new_endpoint_must_mark_its_output_size() {
     let e = generate(&spec.to_string()).unwrap_err();
     assert_eq!(e.pointer, format!("/components/schemas/{REQUEST}"));
     assert!(
-        e.message
-            .contains(&format!("the request of `{SLUG}` marks no output size")),
+        e.message.contains(&format!(
+            "the request of `{SLUG}` does not decide its output size"
+        )),
         "{e}"
     );
 }

@@ -96,3 +96,9 @@ pub use runner::{Item, Outcome, Report, Runner, Settings, Stop, Summary, Tally};
 pub use state::{Attempting, Extra, LineState, Phase, Refusal, apply};
 pub use store::{JsonlStore, Repairs, Store, StoreError};
 pub use usd::{MAX_AMOUNT, Usd};
+
+// The README's examples are compiled here; the README is packaged with the
+// crate.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

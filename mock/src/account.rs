@@ -148,7 +148,7 @@ pub(crate) async fn upload(Extract(state): Shared, headers: HeaderMap, body: Byt
 }
 
 /// A `data:image/...;base64,...` URI's image.
-fn decode_image(data_url: &str) -> Option<(ImageFormat, Bytes)> {
+pub(crate) fn decode_image(data_url: &str) -> Option<(ImageFormat, Bytes)> {
     let (meta, payload) = data_url.strip_prefix("data:")?.split_once(',')?;
     if !meta.to_ascii_lowercase().ends_with(";base64") {
         return None;

@@ -98,7 +98,7 @@ pub(crate) async fn admit(
     let seed = request
         .seed_value()
         .unwrap_or_else(|| default_seed(&request, &text));
-    let (width, height) = request.output_size();
+    let (width, height) = crate::sizes::picture_size(state, request.output_size(), &body);
     let failure = state
         .config
         .faults

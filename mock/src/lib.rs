@@ -3,7 +3,7 @@
 //! checked with the same generated validators the client uses.
 //!
 //! It speaks the protocol as Segmind does: `POST /v1/{slug}` answers a real
-//! PNG of the requested resolution (deterministic from prompt and seed) with
+//! PNG of the size the request asks for (deterministic from prompt and seed) with
 //! `x-remaining-credits`; `POST /v2/{slug}` queues a job that goes QUEUED →
 //! PROCESSING → COMPLETED on the clock; status and result endpoints answer
 //! with absolute URLs; results expire; errors are `{"error": "..."}` with
@@ -46,6 +46,13 @@
 //! are never kept where they could be printed: [`Accepted::key`] is a
 //! [`KeyFingerprint`], and the `Debug` of [`MockConfig`] redacts the key.
 //!
+//! The picture's size follows the request's `output_size()`: its pixels;
+//! an aspect ratio at [`BASE_SIDE`] pixels on the longer side (`16x9` is
+//! 1024 × 576); the size of the input image it follows, read from the
+//! mock's storage or a `data:` URI (scaled down to [`MAX_SIDE`]); and a
+//! [`BASE_SIDE`] square for Segmind's unstated default or an input the mock
+//! cannot read (a URL elsewhere: the mock fetches nothing).
+//!
 //! The server bounds what a client can hold: a connection that does not
 //! send a complete request head within [`MockBuilder::header_read_timeout`]
 //! (10 s) is closed, and the log of accepted requests keeps at most 100,000
@@ -79,10 +86,12 @@ mod config;
 mod connections;
 mod handlers;
 mod history;
+mod image_size;
 mod key;
 mod picture;
 mod reply;
 mod server;
+mod sizes;
 mod state;
 mod storage;
 
@@ -92,10 +101,11 @@ pub use builder::MockBuilder;
 pub use config::{Faults, HistoryPaging, MockConfig};
 pub use key::KeyFingerprint;
 pub use server::MockServer;
+pub use sizes::{BASE_SIDE, MAX_SIDE};
 pub use state::JobStats;
 
-// The workspace README's examples use the client, the mock and tokio: this
-// crate sees all three, so they are compiled (and the offline ones run) here.
+// The README's examples use the client, the mock and tokio: this crate sees
+// all three, so they are compiled (and run) here. The README is packaged.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

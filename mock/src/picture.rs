@@ -38,36 +38,46 @@ impl Pictures {
 }
 
 /// A diagonal gradient between two colours taken from `key`, with bands
-/// whose width also comes from `key`.
+/// whose width also comes from `key`. A pixel's colour depends only on
+/// `x + y`, so each row is a window of one diagonal palette.
 fn render(key: u64, width: u32, height: u32) -> Bytes {
-    let [r0, g0, b0, r1, g1, b1, band, _] = key.to_le_bytes();
-    let band = u32::from(band % 48) + 16;
-    let (w, h) = (width as usize, height as usize);
-    let mut rgb = vec![0u8; w * h * 3];
-    let span = (width + height).max(1);
-    for (y, row) in rgb.chunks_exact_mut(w * 3).enumerate() {
-        for (x, px) in row.chunks_exact_mut(3).enumerate() {
-            let (x, y) = (x as u32, y as u32);
-            let t = (x + y) * 255 / span;
-            let stripe = if ((x + y) / band) % 2 == 0 { 0 } else { 24 };
-            let mix = |a: u8, b: u8| {
-                let v = (u32::from(a) * (255 - t) + u32::from(b) * t) / 255;
-                u8::try_from(v.saturating_sub(stripe)).unwrap_or(u8::MAX)
-            };
-            px.copy_from_slice(&[mix(r0, r1), mix(g0, g1), mix(b0, b1)]);
-        }
-    }
-    let mut out = Vec::with_capacity(w * h / 4);
+    let rgb = pixels(key, width, height);
+    let mut out = Vec::with_capacity(rgb.len() / 4);
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
-    encoder.set_compression(png::Compression::Fast);
+    encoder.set_compression(png::Compression::Fastest);
     let written = encoder
         .write_header()
         .and_then(|mut writer| writer.write_image_data(&rgb));
     // Encoding into memory with a consistent header cannot fail.
     written.expect("in-memory PNG encoding");
     Bytes::from(out)
+}
+
+/// The RGB bytes of [`render`]'s picture, row by row.
+fn pixels(key: u64, width: u32, height: u32) -> Vec<u8> {
+    let [r0, g0, b0, r1, g1, b1, band, _] = key.to_le_bytes();
+    let band = u32::from(band % 48) + 16;
+    let (w, h) = (width as usize, height as usize);
+    let span = (width + height).max(1);
+    let diagonals = (width + height).saturating_sub(1);
+    let palette: Vec<u8> = (0..diagonals)
+        .flat_map(|d| {
+            let t = d * 255 / span;
+            let stripe = if (d / band) % 2 == 0 { 0 } else { 24 };
+            let mix = |a: u8, b: u8| {
+                let v = (u32::from(a) * (255 - t) + u32::from(b) * t) / 255;
+                u8::try_from(v.saturating_sub(stripe)).unwrap_or(u8::MAX)
+            };
+            [mix(r0, r1), mix(g0, g1), mix(b0, b1)]
+        })
+        .collect();
+    let mut rgb = Vec::with_capacity(w * h * 3);
+    for y in 0..h {
+        rgb.extend_from_slice(&palette[y * 3..(y + w) * 3]);
+    }
+    rgb
 }
 
 /// FNV-1a: a stable hash, unlike `DefaultHasher`, so pictures stay the
@@ -100,5 +110,38 @@ mod tests {
         let decoder = png::Decoder::new(std::io::Cursor::new(a.to_vec()));
         let reader = decoder.read_info().unwrap();
         assert_eq!((reader.info().width, reader.info().height), (64, 48));
+    }
+
+    /// The colours pixel by pixel, as first written: the palette rows must
+    /// give the same picture.
+    fn per_pixel(key: u64, width: u32, height: u32) -> Vec<u8> {
+        let [r0, g0, b0, r1, g1, b1, band, _] = key.to_le_bytes();
+        let band = u32::from(band % 48) + 16;
+        let span = (width + height).max(1);
+        let mut rgb = Vec::new();
+        for y in 0..height {
+            for x in 0..width {
+                let t = (x + y) * 255 / span;
+                let stripe = if ((x + y) / band) % 2 == 0 { 0 } else { 24 };
+                let mix = |a: u8, b: u8| {
+                    let v = (u32::from(a) * (255 - t) + u32::from(b) * t) / 255;
+                    u8::try_from(v.saturating_sub(stripe)).unwrap_or(u8::MAX)
+                };
+                rgb.extend([mix(r0, r1), mix(g0, g1), mix(b0, b1)]);
+            }
+        }
+        rgb
+    }
+
+    #[test]
+    fn palette_rows_paint_the_same_picture_as_pixel_by_pixel() {
+        for (key, width, height) in [(1, 1, 1), (42, 64, 48), (u64::MAX, 37, 211), (7, 300, 2)] {
+            let key = stable_hash(&[&u64::to_le_bytes(key)]);
+            assert_eq!(
+                pixels(key, width, height),
+                per_pixel(key, width, height),
+                "{width}x{height}"
+            );
+        }
     }
 }

@@ -1,16 +1,20 @@
 //! A client that connects and never finishes its request head is
 //! disconnected after the header-read timeout (a slowloris defence), while
 //! requests that arrive in time are served as before.
+//!
+//! On tokio's paused clock: the mock is served on the test's runtime and
+//! its header timer is tokio's, so the waits pass at once.
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{get, keyed, start};
 use reqwest::StatusCode;
 use segmind_ideogram_mock::{MockConfig, MockServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 const TIMEOUT: Duration = Duration::from_millis(400);
 
@@ -44,7 +48,7 @@ async fn closed_after(stream: &mut TcpStream, started: Instant) -> Option<Durati
     read.ok().map(|()| started.elapsed())
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn half_a_request_line_is_disconnected_after_the_timeout() {
     let server = server(Some(TIMEOUT)).await;
     let mut stream = connect(&server).await;
@@ -60,7 +64,7 @@ async fn half_a_request_line_is_disconnected_after_the_timeout() {
     assert_eq!(status.status(), StatusCode::NOT_FOUND, "others are served");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn trickling_bytes_does_not_extend_the_deadline() {
     let server = server(Some(TIMEOUT)).await;
     let mut stream = connect(&server).await;
@@ -84,7 +88,7 @@ async fn trickling_bytes_does_not_extend_the_deadline() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_kept_alive_connection_is_served_until_it_goes_quiet() {
     let server = server(Some(TIMEOUT)).await;
     let mut stream = connect(&server).await;
@@ -100,7 +104,7 @@ async fn a_kept_alive_connection_is_served_until_it_goes_quiet() {
     assert!(closed >= TIMEOUT - Duration::from_millis(50), "{closed:?}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn without_a_timeout_the_connection_is_held() {
     let server = server(None).await;
     let mut stream = connect(&server).await;

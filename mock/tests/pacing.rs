@@ -1,18 +1,28 @@
 //! The client's pacer against the mock's rate limit: a known limit is kept
 //! without a single 429, an unknown one is learned from the first, and a
 //! stop ends any wait at once.
+//!
+//! On tokio's paused clock: the client, its pacer and the mock (served on
+//! the test's runtime) all keep tokio's time, so windows pass at once.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use segmind_ideogram::{Client, Error, IdeogramTxt2ImgRequest, Pacer, RetryPolicy};
 use segmind_ideogram_mock::MockServer;
 
 const WINDOW: Duration = Duration::from_secs(1);
 
+/// A client without timers of its own (timeouts, idle connections), which
+/// the paused clock would fire while a request is on the loopback socket.
 fn client(server: &MockServer, pacer: &Pacer) -> Client {
     Client::builder()
         .api_key("k")
         .base_url(server.base_url())
+        .timeout(None)
+        .connect_timeout(None)
+        .pool_idle_timeout(None)
         .pacer(pacer.clone())
         .retry_policy(RetryPolicy::new().max_attempts(20))
         .build()
@@ -41,7 +51,7 @@ async fn submit_all(server: &MockServer, client: &Client, n: usize, concurrency:
     server.requests_received() - n as u64
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_known_limit_is_kept_without_a_429() {
     let server = MockServer::builder()
         .rate_limit(5, WINDOW)
@@ -61,7 +71,7 @@ async fn a_known_limit_is_kept_without_a_429() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_unknown_limit_is_learned_from_the_first_429s() {
     let server = MockServer::builder()
         .rate_limit(5, WINDOW)
@@ -91,7 +101,7 @@ async fn an_unknown_limit_is_learned_from_the_first_429s() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_stop_ends_a_wait_the_server_asked_for_at_once() {
     let server = MockServer::builder()
         .rate_limit(1, Duration::from_secs(3600))

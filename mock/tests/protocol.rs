@@ -4,9 +4,15 @@ mod common;
 
 use std::time::Duration;
 
-use common::{KEY, get, http, keyed, post, post_raw, queued, start};
+use common::{KEY, charge, get, http, keyed, post, post_raw, queued, remaining_credits, start};
 use reqwest::StatusCode;
+use segmind_ideogram::AnyRequest;
 use serde_json::{Value, json};
+
+/// Whether a credits header (written with four decimals) says `expected`.
+fn close_to_header(header: f64, expected: f64) -> bool {
+    (header - expected).abs() < 5e-5
+}
 
 fn png_size(bytes: &[u8]) -> (u32, u32) {
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
@@ -14,7 +20,7 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
     (be(16), be(20))
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn sync_call_answers_a_real_png_of_the_requested_size_and_charges_credits() {
     let server = start(keyed().initial_credits(1.0)).await;
     let body = json!({"prompt": "a panda", "resolution": "RESOLUTION_1280_720", "seed": 4242});
@@ -25,13 +31,14 @@ async fn sync_call_answers_a_real_png_of_the_requested_size_and_charges_credits(
     )
     .await;
     assert_eq!(first.status(), StatusCode::OK);
-    assert_eq!(first.headers()["x-remaining-credits"], "0.9");
+    let img_2_img = charge("ideogram-img-2-img");
+    assert!(close_to_header(remaining_credits(&first), 1.0 - img_2_img));
     let response = post(&server, "/v1/ideogram-txt-2-img", &body).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "image/png");
     assert_eq!(response.headers()["x-seed-value"], "4242");
-    // txt-2-img has no documented price; the fallback (0.05) is charged.
-    assert_eq!(response.headers()["x-remaining-credits"], "0.85");
+    let left = 1.0 - img_2_img - charge("ideogram-txt-2-img");
+    assert!(close_to_header(remaining_credits(&response), left));
     let bytes = response.bytes().await.unwrap();
     assert_eq!(png_size(&bytes), (1280, 720));
     // Deterministic: same prompt and seed, same picture.
@@ -41,17 +48,19 @@ async fn sync_call_answers_a_real_png_of_the_requested_size_and_charges_credits(
         .await
         .unwrap();
     assert_eq!(bytes, again);
-    let reframe = post(
-        &server,
-        "/v1/ideogram-3-reframe",
-        &json!({"image": "https://e.com/a.png"}),
-    )
-    .await;
-    assert_eq!(png_size(&reframe.bytes().await.unwrap()), (1024, 1024));
+    // Without a resolution: the size the request says, the spec's default.
+    let no_size = json!({"image": "https://e.com/a.png"});
+    let reframe = post(&server, "/v1/ideogram-3-reframe", &no_size).await;
+    let default = AnyRequest::from_json("ideogram-3-reframe", &no_size)
+        .unwrap()
+        .unwrap()
+        .output_size()
+        .pixels();
+    assert_eq!(Some(png_size(&reframe.bytes().await.unwrap())), default);
     assert_eq!(server.sync_calls(), 4);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn errors_are_answered_as_segmind_does() {
     let server = start(keyed().initial_credits(0.06)).await;
     let url = |p: &str| format!("{}{p}", server.base_url());
@@ -137,7 +146,7 @@ async fn errors_are_answered_as_segmind_does() {
     assert_eq!(server.sync_calls(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn queued_job_goes_queued_processing_completed_with_absolute_urls() {
     let server =
         start(keyed().job_latency(Duration::from_millis(300), Duration::from_millis(300))).await;
@@ -216,7 +225,7 @@ async fn queued_job_goes_queued_processing_completed_with_absolute_urls() {
     assert!(delay < Duration::from_millis(500), "{delay:?}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn job_latency_ranges_are_drawn_per_job_from_the_seed() {
     let latencies = |seed: u64| async move {
         let server = start(keyed().seed(seed).job_latency_range(
@@ -287,7 +296,7 @@ async fn every_answer_says_it_is_a_mock_and_how_long_its_jobs_take() {
     assert!(submitted.headers().get(MOCK_JOB_TIME_HEADER).is_none());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn failed_jobs_are_422_and_results_expire_to_404() {
     let server = start(
         keyed()
@@ -335,7 +344,7 @@ async fn failed_jobs_are_422_and_results_expire_to_404() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn rate_limit_answers_429_with_the_reset_header() {
     let server = start(keyed().rate_limit_per_minute(2)).await;
     let body = json!({"prompt": "a panda"});
@@ -366,7 +375,7 @@ async fn rate_limit_answers_429_with_the_reset_header() {
     assert_eq!(server.jobs_submitted(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn injected_server_errors_are_reproducible_from_the_seed() {
     async fn statuses(seed: u64) -> Vec<u16> {
         let server = start(keyed().seed(seed).server_error_rate(0.5)).await;
@@ -390,7 +399,7 @@ async fn injected_server_errors_are_reproducible_from_the_seed() {
     assert!(a.contains(&200) && a.iter().any(|s| *s >= 500), "{a:?}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn dropped_connections_cut_the_image_mid_body() {
     let server = start(keyed().drop_rate(1.0)).await;
     let response = post(&server, "/v1/ideogram-txt-2-img", &json!({"prompt": "p"})).await;
@@ -401,15 +410,15 @@ async fn dropped_connections_cut_the_image_mid_body() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn added_latency_delays_answers() {
     let server = start(keyed().added_latency(Duration::from_millis(150))).await;
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     post(&server, "/v2/ideogram-txt-2-img", &json!({"prompt": "p"})).await;
     assert!(started.elapsed() >= Duration::from_millis(150));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_accepted_log_keeps_the_newest_entries_within_its_byte_cap() {
     let server = start(keyed().accepted_log_bytes(1)).await;
     for n in 0..3 {

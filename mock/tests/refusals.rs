@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{KEY, error_of, keyed, post, post_raw, start};
+use common::{KEY, charge, close, error_of, keyed, post, post_raw, start};
 use reqwest::StatusCode;
 use segmind_ideogram::{ApiErrorKind, Client, IdeogramTxt2ImgRequest};
 use segmind_ideogram_mock::MockServer;
@@ -11,24 +11,18 @@ use serde_json::json;
 
 const TXT: &str = "ideogram-txt-2-img";
 
-/// txt-2-img documents no price, so the mock charges its fallback, $0.05.
-const FALLBACK_PRICE: f64 = 0.05;
-
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() < 1e-9
-}
-
 #[tokio::test]
 async fn each_cause_of_406_has_its_own_message_and_none_is_charged() {
     let body = json!({"prompt": "a panda"});
 
-    let poor = start(keyed().initial_credits(0.04)).await;
+    let price = charge(TXT);
+    let poor = start(keyed().initial_credits(price * 0.8)).await;
     let (status, credits) = error_of(post(&poor, &format!("/v2/{TXT}"), &body).await).await;
     assert_eq!(status, StatusCode::NOT_ACCEPTABLE);
     assert!(credits.contains("credits"), "{credits}");
-    assert!(close(poor.credits(), 0.04));
+    assert!(close(poor.credits(), price * 0.8));
 
-    let capped = start(keyed().spend_limit(2.0 * FALLBACK_PRICE)).await;
+    let capped = start(keyed().spend_limit(2.0 * price)).await;
     let text = post_raw(
         &capped,
         &format!("/v1/{TXT}"),
@@ -48,7 +42,7 @@ async fn each_cause_of_406_has_its_own_message_and_none_is_charged() {
         );
     }
     let spent = 100.0 - capped.credits();
-    assert!(close(spent, 2.0 * FALLBACK_PRICE), "{spent}");
+    assert!(close(spent, 2.0 * price), "{spent}");
     for path in [format!("/v1/{TXT}"), format!("/v2/{TXT}")] {
         let (status, limit) = error_of(post(&capped, &path, &body).await).await;
         assert_eq!(status, StatusCode::NOT_ACCEPTABLE, "{path}");
@@ -77,7 +71,7 @@ async fn limit_message(server: &MockServer) -> String {
 
 #[tokio::test]
 async fn a_spend_limit_refuses_jobs_that_would_cost_nothing_too() {
-    let server = start(keyed().spend_limit(FALLBACK_PRICE).fail_word("blocked")).await;
+    let server = start(keyed().spend_limit(charge(TXT)).fail_word("blocked")).await;
     let blocked = json!({"prompt": "blocked"});
     // A content block costs nothing, so it spends nothing toward the limit.
     let failed = post(&server, &format!("/v1/{TXT}"), &blocked).await;

@@ -15,6 +15,24 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The standard output of `cargo ARGS` run at the workspace root (the
+/// cargo that runs the tests); fails the test, with cargo's errors, when
+/// it fails.
+pub fn cargo(args: &[&str]) -> Vec<u8> {
+    let output = Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "cargo {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
 /// The exit code of `tests/python/setup-venv.sh` when PyPI is unreachable.
 pub const PYPI_UNREACHABLE: i32 = 75;
 
@@ -55,6 +73,14 @@ pub fn sdk_python_or_skip() -> Option<PathBuf> {
             None
         }
     }
+}
+
+/// A reference list of `spec/sources/` (`ideogram-v2-resolutions.json`):
+/// the values, in order.
+pub fn reference_list(name: &str) -> Vec<String> {
+    let path = root().join("spec/sources").join(name);
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
 }
 
 /// The spec's text.

@@ -5,22 +5,14 @@
 use std::str::FromStr;
 
 use segmind_ideogram::*;
-
-fn reference(name: &str) -> Vec<String> {
-    let path = segmind_ideogram_tests::root()
-        .join("spec/sources")
-        .join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+use segmind_ideogram_tests::reference_list;
 
 #[test]
 fn resolution_enums_have_every_value_in_reference_order() {
     let v2: Vec<&str> = V2Resolution::ALL.iter().map(|r| r.as_str()).collect();
     let v3: Vec<&str> = V3Resolution::ALL.iter().map(|r| r.as_str()).collect();
-    assert_eq!(v2.len(), 78);
-    assert_eq!(v3.len(), 69);
-    assert_eq!(v2, reference("ideogram-v2-resolutions.json"));
-    assert_eq!(v3, reference("ideogram-v3-resolutions.json"));
+    assert_eq!(v2, reference_list("ideogram-v2-resolutions.json"));
+    assert_eq!(v3, reference_list("ideogram-v3-resolutions.json"));
     assert_eq!(V2Resolution::VALUES, v2.as_slice());
 }
 
@@ -51,10 +43,32 @@ fn enum_values_round_trip_through_display_from_str_and_serde() {
     check(MagicPromptOption::ALL);
     check(RenderingSpeed::ALL);
     check(PalettePresetName::ALL);
-    assert_eq!(StyleType::ALL.len(), 5);
-    assert_eq!(MagicPromptOption::ALL.len(), 3);
-    assert_eq!(RenderingSpeed::ALL.len(), 3);
-    assert_eq!(PalettePresetName::ALL.len(), 8);
+    // Every value of the spec, in its order.
+    assert_eq!(StyleType::VALUES, spec_enum("StyleType"));
+    assert_eq!(MagicPromptOption::VALUES, spec_enum("MagicPromptOption"));
+    assert_eq!(RenderingSpeed::VALUES, spec_enum("RenderingSpeed"));
+    assert_eq!(PalettePresetName::VALUES, spec_enum("PalettePresetName"));
+}
+
+/// The values of the spec's enum `name`.
+fn spec_enum(name: &str) -> Vec<String> {
+    let spec = segmind_ideogram_tests::spec();
+    let values = spec["components"]["schemas"][name]["enum"]
+        .as_array()
+        .unwrap();
+    values
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The default of the spec's enum `name`.
+fn spec_default(name: &str) -> String {
+    let spec = segmind_ideogram_tests::spec();
+    spec["components"]["schemas"][name]["default"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 #[test]
@@ -63,9 +77,15 @@ fn variant_names_keep_digit_groups_apart_and_sizes_are_right() {
         V2Resolution::Resolution512_1536.as_str(),
         "RESOLUTION_512_1536"
     );
-    assert_eq!(V2Resolution::Resolution1024_1024, V2Resolution::default());
+    assert_eq!(
+        V2Resolution::default().as_str(),
+        spec_default("V2Resolution")
+    );
     assert_eq!(V3Resolution::Size800x1280.as_str(), "800x1280");
-    assert_eq!(V3Resolution::default().as_str(), "1024x1024");
+    assert_eq!(
+        V3Resolution::default().as_str(),
+        spec_default("V3Resolution")
+    );
     assert_eq!(StyleType::Render3d.as_str(), "RENDER_3D");
     for r in V2Resolution::ALL {
         assert_eq!(
@@ -252,16 +272,28 @@ fn accessors_read_prompt_seed_and_size_with_the_default_size_when_unset() {
     let txt = IdeogramTxt2ImgRequest::new("a panda").seed(Seed::new(4242).unwrap());
     assert_eq!(txt.prompt_text(), "a panda");
     assert_eq!(txt.seed_value(), Some(4242));
-    assert_eq!(txt.output_size(), (1024, 1024), "the server's default");
+    let default: V2Resolution = IdeogramTxt2ImgRequest::INFO
+        .field("resolution")
+        .and_then(|f| f.default)
+        .expect("the spec gives the server's default")
+        .parse()
+        .unwrap();
+    assert_eq!(txt.output_size(), default.into(), "the server's default");
     let txt = txt.resolution(V2Resolution::Resolution1280_720);
-    assert_eq!(txt.output_size(), (1280, 720));
+    assert_eq!(
+        txt.output_size(),
+        OutputSize::Pixels {
+            width: 1280,
+            height: 720
+        }
+    );
     let reframe = Ideogram3ReframeRequest::new("https://example.com/in.png")
         .resolution(V3Resolution::Size800x1280);
     assert_eq!(reframe.seed_value(), None);
     let any = AnyRequest::from(reframe);
     assert_eq!(any.prompt_text(), None, "reframe takes no prompt");
     assert_eq!(any.seed_value(), None);
-    assert_eq!(any.output_size(), (800, 1280));
+    assert_eq!(any.output_size().pixels(), Some((800, 1280)));
     let any = AnyRequest::from(txt);
     assert_eq!(any.prompt_text(), Some("a panda"));
     assert_eq!(any.seed_value(), Some(4242));

@@ -8,8 +8,6 @@
 //! ones): it runs with the registry reachable, never `--offline`, so the
 //! check does not depend on what the cargo cache happens to hold.
 
-use std::process::Command;
-
 use serde_json::Value;
 
 /// `1.89` as `(1, 89, 0)`.
@@ -25,17 +23,8 @@ fn version(text: &str) -> (u32, u32, u32) {
 #[test]
 fn every_locked_crate_builds_with_the_declared_rust_version() {
     let root = segmind_ideogram_tests::root();
-    let output = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--locked"])
-        .current_dir(&root)
-        .output()
-        .expect("cargo metadata runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let metadata: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let output = segmind_ideogram_tests::cargo(&["metadata", "--format-version", "1", "--locked"]);
+    let metadata: Value = serde_json::from_slice(&output).unwrap();
     let members: Vec<&str> = metadata["workspace_members"]
         .as_array()
         .unwrap()

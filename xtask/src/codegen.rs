@@ -14,7 +14,8 @@ pub enum Mode {
     Check,
 }
 
-/// Regenerates (or checks) every generated file under `root`.
+/// Regenerates (or checks) every generated file under `root`, and the
+/// READMEs' generated lists ([`crate::docs`]).
 ///
 /// Everything is generated in memory first, so a spec error changes nothing
 /// on disk; files are then replaced atomically (write to a temporary file,
@@ -23,6 +24,20 @@ pub fn codegen(root: &Path, mode: Mode) -> Result<String, Error> {
     let spec_path = root.join(SPEC);
     let spec = crate::read(&spec_path)?;
     let files = segmind_ideogram_codegen::generate(&spec).map_err(Error::Spec)?;
+    let api = segmind_ideogram_codegen::parse(&spec).map_err(Error::Spec)?;
+    // The READMEs' generated lists, computed before anything is written.
+    let mut docs = Vec::new();
+    for doc in crate::docs::DOCS {
+        let path = root.join(doc);
+        let Ok(current) = fs::read_to_string(&path) else {
+            continue;
+        };
+        let fresh = crate::docs::rewrite(&current, &api)
+            .map_err(|e| Error::Invalid(format!("{doc}: {e}")))?;
+        if fresh != current {
+            docs.push((*doc, path, current, fresh));
+        }
+    }
     let dir = root.join(GENERATED_DIR);
     let mut stale = String::new();
     let mut written = Vec::new();
@@ -41,6 +56,15 @@ pub fn codegen(root: &Path, mode: Mode) -> Result<String, Error> {
             Mode::Write => {
                 write_atomically(&path, &file.contents)?;
                 written.push(file.name);
+            }
+        }
+    }
+    for (doc, path, current, fresh) in &docs {
+        match mode {
+            Mode::Check => stale.push_str(&short_diff(doc, current, fresh)),
+            Mode::Write => {
+                fs::write(path, fresh).map_err(|e| Error::Io(path.clone(), e))?;
+                written.push(doc);
             }
         }
     }

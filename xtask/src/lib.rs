@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 pub mod changes;
 mod codegen;
+pub mod docs;
 pub mod sources;
 
 pub use codegen::{Mode, codegen};

@@ -1,5 +1,6 @@
 //! `cargo xtask`: the maintainers' commands. See `xtask/README.md`.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,13 +29,29 @@ enum Command {
     },
     /// Compare the spec with the Segmind pages in spec/sources/.
     Sources {
-        /// Print only unexplained disagreements (one per line) and fail if there are any.
-        #[arg(long)]
+        /// Print only unexplained disagreements (one per line, each with the
+        /// spec fragment that answers it) and fail if there are any.
+        #[arg(long, conflicts_with = "fix")]
         check: bool,
+        /// Write the fragments into the spec, then check again.
+        #[arg(long)]
+        fix: bool,
     },
-    /// List what the spec changes since a git revision mean for the crate's users.
+    /// Bring new captures of Segmind pages (or reference lists) into
+    /// spec/sources/, dated in its README.
+    Import {
+        /// Captured page text (named by its endpoint's slug) or `.json` list.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The capture's date, YYYY-MM-DD (default: today, UTC).
+        #[arg(long, value_name = "DATE")]
+        captured: Option<String>,
+    },
+    /// List what the spec changes since the last release mean for the crate's users.
     Changes {
-        /// The revision to compare with (default: the last tag, else HEAD).
+        /// The revision to compare with (default: the last release: the last
+        /// tag, else the commit that recorded the newest version in
+        /// CHANGELOG.md, else the spec's first commit).
         #[arg(long, value_name = "REV")]
         since: Option<String>,
     },
@@ -54,24 +71,21 @@ fn main() -> ExitCode {
             };
             xtask::codegen(&root, mode).map(|report| (report, true))
         }
-        Command::Sources { check } => xtask::sources::check(&root).map(|report| {
-            let problems = report.problems();
-            let text = if check {
-                let mut lines = problems.clone();
-                lines.push(report.summary());
-                lines.join("\n")
-            } else {
-                report.render()
-            };
-            (text, !check || problems.is_empty())
-        }),
+        Command::Sources { check: true, .. } => xtask::sources::check_text(&root),
+        Command::Sources { fix: true, .. } => xtask::sources::fix_spec(&root),
+        Command::Sources { .. } => xtask::sources::check(&root).map(|r| (r.render(), true)),
+        Command::Import { files, captured } => {
+            let files: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
+            xtask::sources::import::import(&root, &files, captured.as_deref()).map(|t| (t, true))
+        }
         Command::Changes { since } => {
             xtask::changes::run(&root, since.as_deref()).map(|report| (report, true))
         }
     };
     match outcome {
         Ok((text, ok)) => {
-            println!("{}", text.trim_end());
+            // A closed pipe (`cargo xtask sources | head`) is no failure.
+            let _ = writeln!(std::io::stdout(), "{}", text.trim_end());
             if ok {
                 ExitCode::SUCCESS
             } else {

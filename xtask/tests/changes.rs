@@ -109,64 +109,6 @@ const CASES: &[Case] = &[
         &[(Class::Major, "StyleType", "value ANIME removed")],
     ),
     (
-        "bound narrowed",
-        |s| schema(s, "Seed")["minimum"] = json!(1000),
-        &[(Class::Major, "Seed", "minimum 100 → 1000 (narrowed)")],
-    ),
-    (
-        "bound widened",
-        |s| schema(s, "Seed")["maximum"] = json!(2147483647),
-        &[(
-            Class::Minor,
-            "Seed",
-            "maximum 999999 → 2147483647 (widened)",
-        )],
-    ),
-    (
-        "bound widened below zero",
-        |s| schema(s, "Seed")["minimum"] = json!(-1),
-        &[
-            (Class::Major, "Seed", "wraps i64 instead of u32"),
-            (Class::Minor, "Seed", "minimum 100 → -1 (widened)"),
-        ],
-    ),
-    (
-        "bound removed",
-        |s| {
-            schema(s, "ImageWeight")
-                .as_object_mut()
-                .unwrap()
-                .shift_remove("maximum");
-        },
-        &[
-            (Class::Major, "ImageWeight", "wraps i64 instead of u32"),
-            (Class::Major, "ImageWeight", "maximum 100 removed"),
-        ],
-    ),
-    (
-        "number bound narrowed",
-        |s| schema(s, "ColorWeight")["maximum"] = json!(0.9),
-        &[(Class::Major, "ColorWeight", "maximum 1 → 0.9 (narrowed)")],
-    ),
-    (
-        "field default changed",
-        |s| props(s, "IdeogramImg2ImgRequest")["image_weight"]["default"] = json!(60),
-        &[(
-            Class::Patch,
-            "IdeogramImg2ImgRequest.image_weight",
-            "default 50 → 60",
-        )],
-    ),
-    (
-        "enum default changed",
-        |s| schema(s, "V2Resolution")["default"] = json!("RESOLUTION_1280_720"),
-        &[(
-            Class::Minor,
-            "V2Resolution",
-            "default RESOLUTION_1024_1024 → RESOLUTION_1280_720",
-        )],
-    ),
-    (
         "type changed",
         |s| props(s, "IdeogramTxt2ImgRequest")["negative_prompt"]["type"] = json!("integer"),
         &[(
@@ -336,18 +278,6 @@ const CASES: &[Case] = &[
         )],
     ),
     (
-        "price changed",
-        |s| {
-            s["paths"]["/v1/ideogram-turbo-img-2-img"]["post"]["x-segmind-endpoint"]["price_usd"] =
-                json!({"min": 0.07, "max": 0.07});
-        },
-        &[(
-            Class::Patch,
-            "endpoint ideogram-turbo-img-2-img",
-            "price $0.063 → $0.07",
-        )],
-    ),
-    (
         "union variant added",
         |s| {
             s["components"]["schemas"]["GradientColorPalette"] = json!({
@@ -369,12 +299,187 @@ const CASES: &[Case] = &[
         |s| schema(s, "Seed")["description"] = json!("Any seed."),
         &[(Class::Patch, "Seed", "documentation changed")],
     ),
-    (
-        "spec version",
-        |s| s["info"]["version"] = json!("2026.12.0"),
-        &[(Class::Patch, "spec", "version 2026.11.0 → 2026.12.0")],
-    ),
 ];
+
+/// An edit of a value the spec holds, and what it must produce: both
+/// computed from the value the spec holds now, so a page that changes it
+/// (a new price, a wider seed range) changes nothing here.
+type Computed = (
+    &'static str,
+    Box<dyn Fn(&mut Value)>,
+    Vec<(Class, &'static str, String)>,
+);
+
+fn computed_cases(spec: &Value) -> Vec<Computed> {
+    let at = |pointer: &str| {
+        spec.pointer(pointer)
+            .unwrap_or_else(|| panic!("{pointer}"))
+            .clone()
+    };
+    let int = |pointer: &str| at(pointer).as_i64().unwrap();
+    let seed_min = int("/components/schemas/Seed/minimum");
+    let seed_max = int("/components/schemas/Seed/maximum");
+    let weight_max = int("/components/schemas/ImageWeight/maximum");
+    let colour_max = at("/components/schemas/ColorWeight/maximum")
+        .as_f64()
+        .unwrap();
+    let weight_default =
+        int("/components/schemas/IdeogramImg2ImgRequest/properties/image_weight/default");
+    let v2_default = at("/components/schemas/V2Resolution/default");
+    let v2_other = at("/components/schemas/V2Resolution/enum")
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| **v != v2_default)
+        .unwrap()
+        .clone();
+    let version = at("/info/version");
+    let price = at("/paths/~1v1~1ideogram-turbo-img-2-img/post/x-segmind-endpoint/price_usd");
+    let (lo, hi) = (
+        price["min"].as_f64().unwrap(),
+        price["max"].as_f64().unwrap(),
+    );
+    let money = if lo == hi {
+        format!("${lo}")
+    } else {
+        format!("${lo}-${hi}")
+    };
+    let (v2_default, v2_other) = (
+        v2_default.as_str().unwrap().to_owned(),
+        v2_other.as_str().unwrap().to_owned(),
+    );
+    let version = version.as_str().unwrap().to_owned();
+    let new_version = format!("{version}.1");
+    vec![
+        (
+            "bound narrowed",
+            Box::new(move |s| schema(s, "Seed")["minimum"] = json!(seed_min + 1)),
+            vec![(
+                Class::Major,
+                "Seed",
+                format!("minimum {seed_min} → {} (narrowed)", seed_min + 1),
+            )],
+        ),
+        (
+            "bound widened",
+            Box::new(|s| schema(s, "Seed")["maximum"] = json!(2147483647)),
+            vec![(
+                Class::Minor,
+                "Seed",
+                format!("maximum {seed_max} → 2147483647 (widened)"),
+            )],
+        ),
+        (
+            "bound widened below zero",
+            Box::new(|s| schema(s, "Seed")["minimum"] = json!(-1)),
+            vec![
+                (Class::Major, "Seed", "wraps i64 instead of u32".into()),
+                (
+                    Class::Minor,
+                    "Seed",
+                    format!("minimum {seed_min} → -1 (widened)"),
+                ),
+            ],
+        ),
+        (
+            "bound removed",
+            Box::new(|s| {
+                schema(s, "ImageWeight")
+                    .as_object_mut()
+                    .unwrap()
+                    .shift_remove("maximum");
+            }),
+            vec![
+                (
+                    Class::Major,
+                    "ImageWeight",
+                    "wraps i64 instead of u32".into(),
+                ),
+                (
+                    Class::Major,
+                    "ImageWeight",
+                    format!("maximum {weight_max} removed"),
+                ),
+            ],
+        ),
+        (
+            "number bound narrowed",
+            Box::new(move |s| schema(s, "ColorWeight")["maximum"] = json!(colour_max / 2.0)),
+            vec![(
+                Class::Major,
+                "ColorWeight",
+                format!("maximum {colour_max} → {} (narrowed)", colour_max / 2.0),
+            )],
+        ),
+        (
+            "field default changed",
+            Box::new(move |s| {
+                props(s, "IdeogramImg2ImgRequest")["image_weight"]["default"] =
+                    json!(weight_default + 10)
+            }),
+            vec![(
+                Class::Patch,
+                "IdeogramImg2ImgRequest.image_weight",
+                format!("default {weight_default} → {}", weight_default + 10),
+            )],
+        ),
+        (
+            "enum default changed",
+            {
+                let other = v2_other.clone();
+                Box::new(move |s| schema(s, "V2Resolution")["default"] = json!(other))
+            },
+            vec![(
+                Class::Minor,
+                "V2Resolution",
+                format!("default {v2_default} → {v2_other}"),
+            )],
+        ),
+        (
+            "price changed",
+            Box::new(move |s| {
+                s["paths"]["/v1/ideogram-turbo-img-2-img"]["post"]["x-segmind-endpoint"]["price_usd"] =
+                    json!({"min": hi * 2.0, "max": hi * 2.0});
+            }),
+            vec![(
+                Class::Patch,
+                "endpoint ideogram-turbo-img-2-img",
+                format!("price {money} → ${}", hi * 2.0),
+            )],
+        ),
+        (
+            "spec version",
+            {
+                let new_version = new_version.clone();
+                Box::new(move |s| s["info"]["version"] = json!(new_version))
+            },
+            vec![(
+                Class::Patch,
+                "spec",
+                format!("version {version} → {new_version}"),
+            )],
+        ),
+    ]
+}
+
+#[test]
+fn each_edit_of_a_value_gets_its_classes() {
+    let old = spec();
+    let old_text = old.to_string();
+    for (name, edit, expected) in computed_cases(&old) {
+        let mut new = old.clone();
+        edit(&mut new);
+        let changes =
+            changes::compare(&old_text, &new.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got: Vec<(Class, &str, String)> = changes
+            .iter()
+            .map(|c| (c.class, c.item.as_str(), c.what.clone()))
+            .collect();
+        assert_eq!(got, expected, "{name}");
+        let back = changes::compare(&new.to_string(), &old_text).unwrap();
+        assert!(!back.is_empty(), "{name}: undoing it shows nothing");
+    }
+}
 
 #[test]
 fn each_spec_edit_gets_its_classes() {
@@ -401,13 +506,14 @@ fn each_spec_edit_gets_its_classes() {
 
 #[test]
 fn marking_members_adds_their_accessors() {
-    // A spec from before `x-segmind-member` still parses; a prompt, seed or
-    // size marker reads as one new accessor, and an image marker as the
-    // member's new type (`ImageInput`, which breaks code that built it from
-    // a `String` field or read it as one).
+    // A spec from before `x-segmind-member` still parses; a prompt or seed
+    // marker reads as one new accessor, a size marker as the size each
+    // endpoint's `output_size()` gives (undecided before), and an image
+    // marker as the member's new type (`ImageInput`, which breaks code that
+    // built it from a `String` field or read it as one).
     let new = spec();
     let mut old = new.clone();
-    let (mut accessors, mut images) = (0, 0);
+    let (mut accessors, mut sizes, mut images) = (0, 0, 0);
     for schema in old["components"]["schemas"]
         .as_object_mut()
         .unwrap()
@@ -421,27 +527,48 @@ fn marking_members_adds_their_accessors() {
                 .shift_remove("x-segmind-member")
             {
                 Some(marker) if marker == "image" => images += 1,
+                Some(marker) if marker == "output-size" => sizes += 1,
                 Some(_) => accessors += 1,
                 None => {}
             }
         }
     }
     let changes = changes::compare(&old.to_string(), &new.to_string()).unwrap();
-    assert_eq!(changes.len(), accessors + images, "{changes:#?}");
-    assert!(accessors > 0 && images > 0);
-    let (added, typed): (Vec<_>, Vec<_>) = changes
+    assert_eq!(changes.len(), accessors + sizes + images, "{changes:#?}");
+    assert!(accessors > 0 && sizes > 0 && images > 0);
+    let added: Vec<_> = changes
         .iter()
-        .partition(|c| c.what.contains("() added (reads "));
+        .filter(|c| c.what.contains("() added (reads "))
+        .collect();
     assert!(added.iter().all(|c| c.class == Class::Minor), "{added:#?}");
     assert_eq!(added.len(), accessors, "{changes:#?}");
+    let sized: Vec<_> = changes
+        .iter()
+        .filter(|c| c.what.starts_with("output_size(): "))
+        .collect();
+    assert_eq!(sized.len(), sizes, "{changes:#?}");
     assert!(
-        typed.iter().all(
-            |c| c.class == Class::Major && c.what.trim_end_matches('>').ends_with("ImageInput")
-        ),
+        sized
+            .iter()
+            .all(|c| c.class == Class::Minor && c.attention.is_some()),
+        "{sized:#?}"
+    );
+    let typed: Vec<_> = changes.iter().filter(|c| c.class == Class::Major).collect();
+    assert_eq!(typed.len(), images, "{typed:#?}");
+    assert!(
+        typed
+            .iter()
+            .all(|c| c.what.trim_end_matches('>').ends_with("ImageInput")),
         "{typed:#?}"
     );
-    assert!(changes.iter().any(|c| c.item == "Ideogram3ReframeRequest"
-        && c.what == "output_size() added (reads resolution)"));
+    let default = &new["components"]["schemas"]["Ideogram3ReframeRequest"]["properties"]["resolution"]
+        ["default"];
+    assert!(changes.iter().any(|c| c.item == "endpoint ideogram-3-reframe"
+        && c.what
+            == format!(
+                "output_size(): `resolution` when set, else the server's default size `{}` (was: undecided)",
+                default.as_str().unwrap()
+            )));
     assert!(changes.iter().any(
         |c| c.item == "Ideogram3ReframeRequest.style_reference_images"
             && c.what == "type Vec<String> → Vec<ImageInput>"
@@ -574,7 +701,8 @@ fn the_command_compares_with_the_last_tag_or_a_given_revision() {
     list(schema(&mut spec, "StyleType"), "enum").push(json!("FICTION"));
     write(&spec);
     git(root, &["commit", "-qam", "second"]);
-    schema(&mut spec, "Seed")["maximum"] = json!(99999);
+    let max = schema(&mut spec, "Seed")["maximum"].as_i64().unwrap();
+    schema(&mut spec, "Seed")["maximum"] = json!(max - 1);
     write(&spec);
 
     // Default: the last tag, so both the commit and the working tree count.
@@ -588,7 +716,10 @@ fn the_command_compares_with_the_last_tag_or_a_given_revision() {
         "{report}"
     );
     assert!(
-        report.contains("major  Seed: maximum 999999 → 99999 (narrowed)"),
+        report.contains(&format!(
+            "major  Seed: maximum {max} → {} (narrowed)",
+            max - 1
+        )),
         "{report}"
     );
     assert!(
@@ -604,4 +735,173 @@ fn the_command_compares_with_the_last_tag_or_a_given_revision() {
         .unwrap_err()
         .to_string();
     assert!(error.starts_with("git: `git rev-parse"), "{error}");
+}
+
+#[test]
+fn changes_to_what_a_call_returns_or_costs_are_flagged_for_review() {
+    let old = spec();
+    let flagged = |edit: fn(&mut Value)| {
+        let mut new = old.clone();
+        edit(&mut new);
+        changes::compare(&old.to_string(), &new.to_string())
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.class, c.item, c.what, c.attention))
+            .collect::<Vec<_>>()
+    };
+    // A count of images: how many a call returns, and pays for.
+    let count = flagged(|s| {
+        schema(s, "ImageCount").clone_from(&json!({"type": "integer", "minimum": 1, "maximum": 4}));
+        props(s, "IdeogramTxt2ImgRequest").insert(
+            "num_images".into(),
+            json!({"$ref": "#/components/schemas/ImageCount", "description": "Number of images to generate."}),
+        );
+    });
+    assert!(
+        count
+            .iter()
+            .any(|(class, item, what, attention)| *class == Class::Minor
+                && item == "IdeogramTxt2ImgRequest.num_images"
+                && what == "optional field added"
+                && attention.as_deref()
+                    == Some(
+                        "a count of images: how many images a call returns, and what it costs"
+                    )),
+        "{count:#?}"
+    );
+    // A member whose documentation speaks of cost.
+    let speed = flagged(|s| {
+        props(s, "IdeogramTxt2ImgRequest").insert(
+            "rendering_speed".into(),
+            json!({"$ref": "#/components/schemas/RenderingSpeed", "description": "Speed, cost and quality trade-off."}),
+        );
+    });
+    assert!(
+        speed.iter().any(|(_, item, _, attention)| item
+            == "IdeogramTxt2ImgRequest.rendering_speed"
+            && attention.as_deref()
+                == Some("what a call costs (its documentation speaks of cost)")),
+        "{speed:#?}"
+    );
+    // A plain new member is a plain addition.
+    let plain = flagged(|s| {
+        props(s, "IdeogramTxt2ImgRequest").insert(
+            "caption".into(),
+            json!({"type": "string", "description": "A caption to keep with the image."}),
+        );
+    });
+    assert!(
+        plain.iter().all(|(.., attention)| attention.is_none()),
+        "{plain:#?}"
+    );
+    // A price, and a new way to choose the size.
+    let price = flagged(|s| {
+        s["paths"]["/v1/ideogram-img-2-img"]["post"]["x-segmind-endpoint"]["price_usd"]["max"] =
+            json!(0.2);
+    });
+    assert!(
+        price
+            .iter()
+            .any(|(class, _, what, attention)| *class == Class::Patch
+                && what.starts_with("price ")
+                && attention
+                    .as_deref()
+                    .is_some_and(|a| a.starts_with("what a call costs"))),
+        "{price:#?}"
+    );
+    let ratio = flagged(|s| {
+        schema(s, "AspectRatio").clone_from(
+            &json!({"type": "string", "enum": ["16x9", "1x1"], "x-variant-prefix": "Ratio"}),
+        );
+        props(s, "IdeogramTxt2ImgRequest").insert(
+            "aspect_ratio".into(),
+            json!({"$ref": "#/components/schemas/AspectRatio", "x-segmind-member": "aspect-ratio"}),
+        );
+    });
+    assert!(
+        ratio.iter().any(
+            |(_, item, what, attention)| item == "endpoint ideogram-txt-2-img"
+                && what.starts_with(
+                    "output_size(): `resolution` when set, else `aspect_ratio` when set"
+                )
+                && attention.as_deref() == Some("the size of the image a call returns")
+        ),
+        "{ratio:#?}"
+    );
+    // The report puts them where they cannot be missed.
+    let mut new = old.clone();
+    schema(&mut new, "ImageCount").clone_from(&json!({"type": "integer", "minimum": 1}));
+    props(&mut new, "IdeogramTxt2ImgRequest").insert(
+        "num_images".into(),
+        json!({"$ref": "#/components/schemas/ImageCount"}),
+    );
+    let found = changes::compare(&old.to_string(), &new.to_string()).unwrap();
+    let report = changes::render(&found, "v0.1.0 (abc1234)", Some("0.1.0"));
+    assert!(
+        report.contains("REVIEW: changes a count of images")
+            && report.contains("Review before releasing: 1 change(s) alter what a call returns or costs")
+            && report.contains("- `IdeogramTxt2ImgRequest.num_images`: optional field added (changes a count of images"),
+        "{report}"
+    );
+}
+
+#[test]
+fn without_a_tag_the_last_release_is_the_version_the_changelog_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir_all(root.join("spec")).unwrap();
+    fs::write(
+        root.join("Cargo.toml"),
+        "[workspace.package]\nversion = \"0.2.0\"\n",
+    )
+    .unwrap();
+    let write = |spec: &Value| fs::write(root.join(SPEC), spec.to_string()).unwrap();
+    let changelog = |text: &str| fs::write(root.join("CHANGELOG.md"), text).unwrap();
+    let mut spec = spec();
+    write(&spec);
+    changelog("# Changelog\n\n## Unreleased\n");
+    git(root, &["init", "-q"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "first"]);
+    // Nothing released: said so, and no comparison with an arbitrary commit.
+    let report = changes::run(root, None).unwrap();
+    assert!(report.starts_with("Nothing is released yet"), "{report}");
+    assert!(report.contains("--since REV"), "{report}");
+
+    list(schema(&mut spec, "StyleType"), "enum").push(json!("FICTION"));
+    write(&spec);
+    changelog("# Changelog\n\n## Unreleased\n\n## [0.2.0] - 2026-12-01\n\n- First release.\n");
+    git(root, &["commit", "-qam", "release 0.2.0"]);
+    let head = |args: &[&str]| {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let (full, short) = (
+        head(&["rev-parse", "HEAD"]),
+        head(&["rev-parse", "--short", "HEAD"]),
+    );
+    let max = schema(&mut spec, "Seed")["maximum"].as_i64().unwrap();
+    schema(&mut spec, "Seed")["maximum"] = json!(max - 1);
+    write(&spec);
+    changelog(
+        "# Changelog\n\n## Unreleased\n\n- Seed.\n\n## [0.2.0] - 2026-12-01\n\n- First release.\n",
+    );
+    git(root, &["commit", "-qam", "after the release"]);
+    let report = changes::run(root, None).unwrap();
+    assert!(
+        report.starts_with(&format!(
+            "Spec changes since {full} ({short}), the last release, 0.2.0, recorded in CHANGELOG.md (no tag)"
+        )),
+        "{report}"
+    );
+    assert!(!report.contains("FICTION"), "released before: {report}");
+    assert!(
+        report.contains(&format!("Seed: maximum {max} → {}", max - 1)),
+        "{report}"
+    );
 }

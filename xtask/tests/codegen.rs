@@ -1,42 +1,16 @@
 //! `cargo xtask codegen [--check]` on the real workspace and on scratch
 //! copies: drift is caught, a bad spec changes nothing, writing is idempotent.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::fs;
+use std::path::Path;
+
+use common::{generated, scratch, workspace};
 use xtask::{GENERATED_DIR, Mode, SPEC, codegen};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// A scratch copy holding just the spec and the generated folder.
-fn scratch() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join("spec")).unwrap();
-    fs::copy(workspace().join(SPEC), dir.path().join(SPEC)).unwrap();
-    let generated = dir.path().join(GENERATED_DIR);
-    fs::create_dir_all(&generated).unwrap();
-    for entry in fs::read_dir(workspace().join(GENERATED_DIR)).unwrap() {
-        let entry = entry.unwrap();
-        fs::copy(entry.path(), generated.join(entry.file_name())).unwrap();
-    }
-    dir
-}
-
 fn snapshot(dir: &Path) -> Vec<(String, String)> {
-    let mut files: Vec<_> = fs::read_dir(dir.join(GENERATED_DIR))
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                fs::read_to_string(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
+    generated(dir)
 }
 
 #[test]

@@ -7,11 +7,12 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use crate::__private::Path;
+use crate::OutputSize;
 use crate::validation::{FromJson, ParseEnumError, Violation};
 
 /// Ideogram 2 output resolution
 ///
-/// Output size for the Ideogram 2 family (`RESOLUTION_<width>_<height>`), in Ideogram's published order. The documents list the first ten; the full list of 78 comes from Ideogram's API reference.
+/// Output size for the Ideogram 2 family (`RESOLUTION_<width>_<height>`), in Ideogram's published order. The documents list the first ten; the full list comes from Ideogram's API reference.
 ///
 /// 78 values.
 ///
@@ -879,9 +880,18 @@ impl FromJson for V2Resolution {
     }
 }
 
+impl From<V2Resolution> for OutputSize {
+    fn from(value: V2Resolution) -> Self {
+        OutputSize::Pixels {
+            width: value.width(),
+            height: value.height(),
+        }
+    }
+}
+
 /// Ideogram 3 output resolution
 ///
-/// Output size for Ideogram 3 (`<width>x<height>`), in Ideogram's published order. The documents list the first ten; the full list of 69 comes from Ideogram's API reference.
+/// Output size for Ideogram 3 (`<width>x<height>`), in Ideogram's published order. The documents list the first ten; the full list comes from Ideogram's API reference.
 ///
 /// 69 values.
 ///
@@ -1656,6 +1666,15 @@ impl FromJson for V3Resolution {
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
         crate::__private::enum_from_json(value, path, errors)
+    }
+}
+
+impl From<V3Resolution> for OutputSize {
+    fn from(value: V3Resolution) -> Self {
+        OutputSize::Pixels {
+            width: value.width(),
+            height: value.height(),
+        }
     }
 }
 

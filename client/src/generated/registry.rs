@@ -8,6 +8,7 @@ use crate::endpoint::{
     ApiInfo, Endpoint, EndpointInfo, FieldInfo, FieldShape, Operation, Price,
     ResponseHeaders, ResponseKind,
 };
+use crate::OutputSize;
 use crate::input::ImageInput;
 use crate::validation::{FromJson, Validate, ValidationErrors};
 use super::*;
@@ -693,9 +694,9 @@ impl AnyRequest {
         }
     }
 
-    /// Width and height in pixels of the image the request asks for (the
-    /// server's default when its size member is unset).
-    pub fn output_size(&self) -> (u32, u32) {
+    /// The size of the image the request asks for: pixels, an aspect
+    /// ratio, the size of an input image, or Segmind's unstated default.
+    pub fn output_size(&self) -> OutputSize {
         match self {
             Self::IdeogramTxt2Img(request) => request.output_size(),
             Self::IdeogramImg2Img(request) => request.output_size(),

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use crate::OutputSize;
 use crate::__private::Path;
 use crate::input::ImageInput;
 use crate::validation::{FromJson, Validate, Violation};
@@ -187,10 +188,12 @@ impl IdeogramTxt2ImgRequest {
         self.seed.map(|seed| u64::from(seed.get()))
     }
 
-    /// Width and height in pixels of the image this request asks for: `resolution`, or the server's default `RESOLUTION_1024_1024` when it is unset.
-    pub fn output_size(&self) -> (u32, u32) {
-        let size = self.resolution.unwrap_or(V2Resolution::Resolution1024_1024);
-        (size.width(), size.height())
+    /// The size of the image this request asks for: `resolution` when set, else the server's default size `RESOLUTION_1024_1024`.
+    pub fn output_size(&self) -> OutputSize {
+        if let Some(size) = self.resolution {
+            return size.into();
+        }
+        V2Resolution::Resolution1024_1024.into()
     }
 }
 
@@ -409,10 +412,12 @@ impl IdeogramImg2ImgRequest {
         self.seed.map(|seed| u64::from(seed.get()))
     }
 
-    /// Width and height in pixels of the image this request asks for: `resolution`, or the server's default `RESOLUTION_1024_1024` when it is unset.
-    pub fn output_size(&self) -> (u32, u32) {
-        let size = self.resolution.unwrap_or(V2Resolution::Resolution1024_1024);
-        (size.width(), size.height())
+    /// The size of the image this request asks for: `resolution` when set, else the server's default size `RESOLUTION_1024_1024`.
+    pub fn output_size(&self) -> OutputSize {
+        if let Some(size) = self.resolution {
+            return size.into();
+        }
+        V2Resolution::Resolution1024_1024.into()
     }
 }
 
@@ -631,10 +636,12 @@ impl IdeogramTurboImg2ImgRequest {
         self.seed.map(|seed| u64::from(seed.get()))
     }
 
-    /// Width and height in pixels of the image this request asks for: `resolution`, or the server's default `RESOLUTION_1024_1024` when it is unset.
-    pub fn output_size(&self) -> (u32, u32) {
-        let size = self.resolution.unwrap_or(V2Resolution::Resolution1024_1024);
-        (size.width(), size.height())
+    /// The size of the image this request asks for: `resolution` when set, else the server's default size `RESOLUTION_1024_1024`.
+    pub fn output_size(&self) -> OutputSize {
+        if let Some(size) = self.resolution {
+            return size.into();
+        }
+        V2Resolution::Resolution1024_1024.into()
     }
 }
 
@@ -817,10 +824,12 @@ impl Ideogram2aImg2ImgRequest {
         self.seed.map(|seed| u64::from(seed.get()))
     }
 
-    /// Width and height in pixels of the image this request asks for: `resolution`, or the server's default `RESOLUTION_1024_1024` when it is unset.
-    pub fn output_size(&self) -> (u32, u32) {
-        let size = self.resolution.unwrap_or(V2Resolution::Resolution1024_1024);
-        (size.width(), size.height())
+    /// The size of the image this request asks for: `resolution` when set, else the server's default size `RESOLUTION_1024_1024`.
+    pub fn output_size(&self) -> OutputSize {
+        if let Some(size) = self.resolution {
+            return size.into();
+        }
+        V2Resolution::Resolution1024_1024.into()
     }
 }
 
@@ -1039,9 +1048,11 @@ impl Ideogram3ReframeRequest {
         self.seed.map(|seed| u64::from(seed.get()))
     }
 
-    /// Width and height in pixels of the image this request asks for: `resolution`, or the server's default `1024x1024` when it is unset.
-    pub fn output_size(&self) -> (u32, u32) {
-        let size = self.resolution.unwrap_or(V3Resolution::Size1024x1024);
-        (size.width(), size.height())
+    /// The size of the image this request asks for: `resolution` when set, else the server's default size `1024x1024`.
+    pub fn output_size(&self) -> OutputSize {
+        if let Some(size) = self.resolution {
+            return size.into();
+        }
+        V3Resolution::Size1024x1024.into()
     }
 }

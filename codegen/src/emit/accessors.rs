@@ -1,38 +1,39 @@
-//! Accessors for the members marked with `x-segmind-member` (prompt, seed,
-//! output size), on each request type and on `AnyRequest`, so code that
-//! handles any endpoint (the mock server) reads a request through them
-//! instead of digging member names out of raw JSON; and the input images
-//! (`image`), through the `Endpoint` trait, which the client resolves
-//! before sending.
+//! Accessors for the members marked with `x-segmind-member` (prompt, seed),
+//! the output size every request states one way or another (its size or
+//! aspect-ratio member, their defaults, or the endpoint's declaration), on
+//! each request type and on `AnyRequest`, so code that handles any endpoint
+//! (the mock server) reads a request through them instead of digging member
+//! names out of raw JSON; and the input images (`image`), through the
+//! `Endpoint` trait, which the client resolves before sending.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::ident;
 use super::registry::any_variant;
-use crate::error::{CodegenError, Result};
-use crate::members::default_variant;
 use crate::model::*;
 
-/// An `impl` block with one accessor per marked member of request `s`.
-pub(super) fn request(api: &Api, s: &StructDef) -> Result<TokenStream> {
+/// An `impl` block with one accessor per marked member of the request of
+/// `e`, and its `output_size()`.
+pub(super) fn request(api: &Api, e: &EndpointDef, s: &StructDef) -> TokenStream {
     let mut methods = Vec::new();
     for &member in Member::ALL {
         let Some(f) = s.member(member) else { continue };
         methods.push(match member {
             Member::Prompt => prompt(f),
             Member::Seed => seed(api, f),
-            Member::OutputSize => output_size(api, f)?,
-            // On the `Endpoint` impl: see `endpoint_images`.
-            Member::Image => continue,
+            // `output_size()` reads both, below; images are on the
+            // `Endpoint` impl (see `endpoint_images`).
+            Member::OutputSize | Member::AspectRatio | Member::Image => continue,
         });
     }
+    methods.push(output_size(api, e));
     let name = format_ident!("{}", s.name);
-    Ok(quote! {
+    quote! {
         impl #name {
             #(#methods)*
         }
-    })
+    }
 }
 
 fn prompt(f: &FieldDef) -> TokenStream {
@@ -110,67 +111,61 @@ fn seed(api: &Api, f: &FieldDef) -> TokenStream {
     }
 }
 
-fn output_size(api: &Api, f: &FieldDef) -> Result<TokenStream> {
-    let id = ident(&f.ident);
-    let (size, doc) = if f.required {
-        (
-            quote!(self.#id),
-            format!(
-                " Width and height in pixels of the image this request asks for (`{}`).",
-                f.wire
-            ),
-        )
-    } else {
-        // The parser checked that an optional size has a default.
-        let (e, variant) = match &f.ty {
-            TypeRef::Named { name, .. } => api
-                .enum_def(name)
-                .and_then(|e| Some((e, default_variant(f, e)?))),
-            _ => None,
+/// `output_size()`: each source of the size in turn (see [`size_sources`]).
+fn output_size(api: &Api, e: &EndpointDef) -> TokenStream {
+    let sources = size_sources(api, e);
+    let steps = sources.iter().map(|source| match source {
+        SizeSource::Member {
+            wire,
+            required: true,
+            ..
+        } => {
+            let id = ident(&field_ident(api, e, wire));
+            quote!(self.#id.into())
         }
-        .ok_or_else(|| {
-            CodegenError::at(
-                "",
-                format!("internal error: `{}` has no default size", f.wire),
-            )
-        })?;
-        let (ty, fallback) = (
-            format_ident!("{}", e.name),
-            format_ident!("{}", variant.ident),
-        );
-        (
-            quote!(self.#id.unwrap_or(#ty::#fallback)),
-            format!(
-                " Width and height in pixels of the image this request asks for: `{}`, or the server's default `{}` when it is unset.",
-                f.wire, variant.wire
-            ),
-        )
-    };
-    Ok(quote! {
+        SizeSource::Member { wire, .. } => {
+            let id = ident(&field_ident(api, e, wire));
+            quote! {
+                if let Some(size) = self.#id {
+                    return size.into();
+                }
+            }
+        }
+        SizeSource::Default {
+            enum_name, variant, ..
+        } => {
+            let (ty, variant) = (format_ident!("{enum_name}"), format_ident!("{variant}"));
+            quote!(#ty::#variant.into())
+        }
+        SizeSource::Unset(UnsetSize::FollowsInput(member)) => {
+            quote!(OutputSize::FollowsInput { member: #member })
+        }
+        SizeSource::Unset(UnsetSize::ServerDefault) => quote!(OutputSize::ServerDefault),
+    });
+    let order: Vec<String> = sources.iter().map(SizeSource::describe).collect();
+    let doc = format!(
+        " The size of the image this request asks for: {}.",
+        order.join(" when set, else ")
+    );
+    quote! {
         #[doc = #doc]
-        pub fn output_size(&self) -> (u32, u32) {
-            let size = #size;
-            (size.width(), size.height())
+        pub fn output_size(&self) -> OutputSize {
+            #(#steps)*
         }
-    })
+    }
+}
+
+/// The Rust name of the member `wire` of `e`'s request.
+fn field_ident(api: &Api, e: &EndpointDef, wire: &str) -> String {
+    api.struct_def(&e.request)
+        .and_then(|s| s.fields.iter().find(|f| f.wire == wire))
+        .map_or_else(|| wire.to_owned(), |f| f.ident.clone())
 }
 
 /// The same accessors on `AnyRequest`: `None` where the endpoint has no
-/// such member. Every request must mark its output size: the mock server
-/// renders it, and would otherwise have to guess.
-pub(super) fn any_request(api: &Api) -> Result<TokenStream> {
-    if let Some(e) = api.endpoints.iter().find(|e| {
-        api.struct_def(&e.request)
-            .is_none_or(|s| s.member(Member::OutputSize).is_none())
-    }) {
-        return Err(CodegenError::at(
-            format!("/components/schemas/{}", e.request),
-            format!(
-                "the request of `{}` marks no output size: add `\"x-segmind-member\": \"output-size\"` to the member that sets it. An endpoint whose output size is not a member cannot be expressed yet (the mock server could not render it)",
-                e.slug
-            ),
-        ));
-    }
+/// such member. Every request's output size must be decided: the mock
+/// server renders it, and would otherwise have to guess.
+pub(super) fn any_request(api: &Api) -> TokenStream {
     // Each request's accessor, wrapped in `Some` where it always has a value.
     let arms = |member: Member| {
         api.endpoints.iter().filter_map(move |e| {
@@ -196,7 +191,7 @@ pub(super) fn any_request(api: &Api) -> Result<TokenStream> {
         let variant = any_variant(e);
         quote!(Self::#variant(request) => request.output_size(),)
     });
-    Ok(quote! {
+    quote! {
         /// The prompt, when the endpoint takes one: the text the request is known by.
         pub fn prompt_text(&self) -> Option<&str> {
             match self {
@@ -211,14 +206,14 @@ pub(super) fn any_request(api: &Api) -> Result<TokenStream> {
             }
         }
 
-        /// Width and height in pixels of the image the request asks for (the
-        /// server's default when its size member is unset).
-        pub fn output_size(&self) -> (u32, u32) {
+        /// The size of the image the request asks for: pixels, an aspect
+        /// ratio, the size of an input image, or Segmind's unstated default.
+        pub fn output_size(&self) -> OutputSize {
             match self {
                 #(#sizes)*
             }
         }
-    })
+    }
 }
 
 /// `images()` and `images_mut()` of the `Endpoint` impl of request `s`:

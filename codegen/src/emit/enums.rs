@@ -14,6 +14,12 @@ pub(super) fn emit(api: &Api) -> TokenStream {
         .enums
         .iter()
         .map(|e| if e.open { open_enum(e) } else { closed_enum(e) });
+    let sized = api.enums.iter().any(|e| e.dimensions.is_some() && !e.open);
+    let output_size = sized.then(|| {
+        quote!(
+            use crate::OutputSize;
+        )
+    });
     quote! {
         //! String enums of the spec, with every documented value.
 
@@ -24,6 +30,7 @@ pub(super) fn emit(api: &Api) -> TokenStream {
         use serde_json::Value;
 
         use crate::__private::Path;
+        #output_size
         use crate::validation::{FromJson, ParseEnumError, Violation};
 
         #(#enums)*
@@ -42,6 +49,7 @@ fn enum_doc(e: &EnumDef) -> TokenStream {
 fn variant_doc(e: &EnumDef, i: usize) -> String {
     let wire = &e.variants[i].wire;
     match &e.dimensions {
+        Some(dims) if e.ratio => format!(" `{wire}` ({} : {})", dims[i].0, dims[i].1),
         Some(dims) => format!(" `{wire}` ({} × {})", dims[i].0, dims[i].1),
         None => format!(" `{wire}`"),
     }
@@ -88,28 +96,11 @@ fn closed_enum(e: &EnumDef) -> TokenStream {
     let derive_default = e.default.map(|_| quote!(Default,));
     let default_attrs =
         (0..e.variants.len()).map(|i| (e.default == Some(i)).then(|| quote!(#[default])));
-    let dims = e.dimensions.as_ref().map(|dims| {
-        let widths = dims.iter().map(|(w, _)| Literal::u32_unsuffixed(*w));
-        let heights = dims.iter().map(|(_, h)| Literal::u32_unsuffixed(*h));
-        let from_size = from_size(e, dims);
-        quote! {
-            /// Width of the output image in pixels.
-            pub const fn width(self) -> u32 {
-                match self {
-                    #(Self::#idents => #widths,)*
-                }
-            }
-
-            /// Height of the output image in pixels.
-            pub const fn height(self) -> u32 {
-                match self {
-                    #(Self::#idents => #heights,)*
-                }
-            }
-
-            #from_size
-        }
-    });
+    let dims = e
+        .dimensions
+        .as_ref()
+        .map(|dims| dimension_methods(e, &idents, dims));
+    let into_output_size = e.dimensions.as_ref().map(|_| into_output_size(e));
     quote! {
         #doc
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, #derive_default Serialize)]
@@ -163,6 +154,76 @@ fn closed_enum(e: &EnumDef) -> TokenStream {
         impl FromJson for #name {
             fn from_json_at(value: &Value, path: &Path<'_>, errors: &mut Vec<Violation>) -> Option<Self> {
                 crate::__private::enum_from_json(value, path, errors)
+            }
+        }
+
+        #into_output_size
+    }
+}
+
+/// What every value naming two numbers gives: `width()`, `height()` and
+/// `from_size()` for pixel sizes, `ratio()` for aspect ratios.
+fn dimension_methods(
+    e: &EnumDef,
+    idents: &[proc_macro2::Ident],
+    dims: &[(u32, u32)],
+) -> TokenStream {
+    if e.ratio {
+        let ratios = dims.iter().map(|&(w, h)| {
+            let (w, h) = (Literal::u32_unsuffixed(w), Literal::u32_unsuffixed(h));
+            quote!((#w, #h))
+        });
+        return quote! {
+            /// The aspect ratio, width to height; Segmind picks the pixels.
+            pub const fn ratio(self) -> (u32, u32) {
+                match self {
+                    #(Self::#idents => #ratios,)*
+                }
+            }
+        };
+    }
+    let widths = dims.iter().map(|(w, _)| Literal::u32_unsuffixed(*w));
+    let heights = dims.iter().map(|(_, h)| Literal::u32_unsuffixed(*h));
+    let from_size = from_size(e, dims);
+    quote! {
+        /// Width of the output image in pixels.
+        pub const fn width(self) -> u32 {
+            match self {
+                #(Self::#idents => #widths,)*
+            }
+        }
+
+        /// Height of the output image in pixels.
+        pub const fn height(self) -> u32 {
+            match self {
+                #(Self::#idents => #heights,)*
+            }
+        }
+
+        #from_size
+    }
+}
+
+/// `From<Enum> for OutputSize`: pixels, or a ratio.
+fn into_output_size(e: &EnumDef) -> TokenStream {
+    let name = format_ident!("{}", e.name);
+    let body = if e.ratio {
+        quote! {
+            let (width, height) = value.ratio();
+            OutputSize::Ratio { width, height }
+        }
+    } else {
+        quote! {
+            OutputSize::Pixels {
+                width: value.width(),
+                height: value.height(),
+            }
+        }
+    };
+    quote! {
+        impl From<#name> for OutputSize {
+            fn from(value: #name) -> Self {
+                #body
             }
         }
     }
@@ -341,6 +402,7 @@ mod tests {
             default: None,
             open: false,
             dimensions: Some(vec![(1024, 1024), (1024, 1024), (1280, 720)]),
+            ratio: false,
             usage: Usage::default(),
         };
         let code = from_size(&e, e.dimensions.as_deref().unwrap()).to_string();

@@ -97,7 +97,7 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
         slugs.push(slug.clone());
     }
     let slug_docs = slugs.iter().map(|s| format!(" `{s}`"));
-    let accessors = accessors::any_request(api)?;
+    let accessors = accessors::any_request(api);
     let for_each = for_each_endpoint(&requests);
     let api = api_info(&api.protocol)?;
     Ok(quote! {
@@ -107,6 +107,7 @@ pub(super) fn emit(api: &Api) -> Result<TokenStream> {
         use serde_json::Value;
 
         use crate::endpoint::{ApiInfo, Endpoint, EndpointInfo, FieldInfo, FieldShape, Operation, Price, ResponseHeaders, ResponseKind};
+        use crate::OutputSize;
         use crate::input::ImageInput;
         use crate::validation::{FromJson, Validate, ValidationErrors};
 

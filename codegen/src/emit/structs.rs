@@ -17,17 +17,24 @@ use super::{
 use crate::error::Result;
 use crate::model::*;
 
-/// The imports of a file of input types; `ImageInput` where one holds images.
-fn imports(images: bool) -> TokenStream {
+/// The imports of a file of input types; `ImageInput` where one holds
+/// images, `OutputSize` for requests.
+fn imports(images: bool, requests: bool) -> TokenStream {
     let image = images.then(|| {
         quote!(
             use crate::input::ImageInput;
+        )
+    });
+    let output_size = requests.then(|| {
+        quote!(
+            use crate::OutputSize;
         )
     });
     quote! {
         use serde::{Deserialize, Serialize};
         use serde_json::Value;
 
+        #output_size
         use crate::__private::Path;
         #image
         use crate::validation::{FromJson, Validate, Violation};
@@ -36,11 +43,17 @@ fn imports(images: bool) -> TokenStream {
 }
 
 pub(super) fn emit_requests(api: &Api, structs: &[&StructDef]) -> Result<TokenStream> {
-    let imports = imports(structs.iter().any(|s| s.member(Member::Image).is_some()));
+    let imports = imports(
+        structs.iter().any(|s| s.member(Member::Image).is_some()),
+        true,
+    );
     let mut items = Vec::new();
     for s in structs {
         items.push(input_struct(api, s));
-        items.push(accessors::request(api, s)?);
+        // `check_decided` made every endpoint of one request agree on its size.
+        if let Some(e) = api.endpoints.iter().find(|e| e.request == s.name) {
+            items.push(accessors::request(api, e, s));
+        }
     }
     Ok(quote! {
         //! Request bodies, one per endpoint, with accessors for the members
@@ -55,7 +68,7 @@ pub(super) fn emit_requests(api: &Api, structs: &[&StructDef]) -> Result<TokenSt
 
 pub(super) fn emit_models(api: &Api, structs: &[&StructDef]) -> TokenStream {
     // Image members are request members only.
-    let imports = imports(false);
+    let imports = imports(false, false);
     let items = structs.iter().map(|s| input_struct(api, s));
     let unions = api.unions.iter().map(|u| union(api, u));
     quote! {

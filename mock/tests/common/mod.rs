@@ -8,6 +8,28 @@ use serde_json::Value;
 
 pub const KEY: &str = "test-key";
 
+/// What the mock charges for a call to `slug`: the documented price (its
+/// minimum), or its fallback for an endpoint whose page gives none. From
+/// the registry, so a page's new price changes nothing here.
+pub fn charge(slug: &str) -> f64 {
+    let info = segmind_ideogram::endpoint(slug).expect("a slug of the registry");
+    info.price_usd.map_or_else(
+        || segmind_ideogram_mock::MockConfig::default().fallback_price_usd,
+        |price| price.min_usd,
+    )
+}
+
+/// Whether two amounts of dollars are the same (sums of prices are not exact).
+pub fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+/// The `x-remaining-credits` header of an answer (four decimals), as a number.
+pub fn remaining_credits(response: &reqwest::Response) -> f64 {
+    let header = &response.headers()["x-remaining-credits"];
+    header.to_str().unwrap().parse().unwrap()
+}
+
 /// A server's settings, accepting [`KEY`] only.
 pub fn keyed() -> MockBuilder {
     MockServer::builder().api_key(KEY)
@@ -17,8 +39,18 @@ pub async fn start(builder: MockBuilder) -> MockServer {
     builder.start().await.unwrap()
 }
 
+/// One HTTP client for every test: building one loads the TLS roots (with
+/// the workspace's features, the system's through OpenSSL: tens of
+/// milliseconds each). It keeps no idle connection, so nothing of one
+/// test's runtime outlives it.
 pub fn http() -> reqwest::Client {
-    reqwest::Client::new()
+    static CLIENT: std::sync::LazyLock<reqwest::Client> = std::sync::LazyLock::new(|| {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .expect("an HTTP client")
+    });
+    CLIENT.clone()
 }
 
 pub async fn post(server: &MockServer, path: &str, body: &Value) -> reqwest::Response {

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use segmind_ideogram_codegen::model::{
     Api, Doc, EndpointDef, EnumDef, FieldDef, Format, Member, ResponseKind, ScalarDef, ScalarKind,
-    StructDef, StructRule, TypeRef, UnionDef, integer_is_u32,
+    SizeSource, StructDef, StructRule, TypeRef, UnionDef, integer_is_u32, size_sources,
 };
 
 /// Semver class of a change, ordered from least to most severe.
@@ -47,6 +47,10 @@ pub struct Change {
     pub what: String,
     /// Why it has that class, in terms of the generated code.
     pub reason: String,
+    /// Set when the change alters what a call returns or costs (a count of
+    /// images, the image's size, the price): whatever its class, someone
+    /// must check the runtime, the mock and the budgets still hold.
+    pub attention: Option<String>,
 }
 
 struct Changes(Vec<Change>);
@@ -58,7 +62,16 @@ impl Changes {
             item: item.to_owned(),
             what,
             reason: reason.to_owned(),
+            attention: None,
         });
+    }
+
+    /// [`push`](Self::push), flagged: it changes what a call returns or costs.
+    fn push_flagged(&mut self, class: Class, item: &str, what: String, reason: &str, why: String) {
+        self.push(class, item, what, reason);
+        if let Some(last) = self.0.last_mut() {
+            last.attention = Some(why);
+        }
     }
 
     /// Major with the first reason when `breaking`, else minor with the second.
@@ -104,7 +117,10 @@ fn endpoints(out: &mut Changes, old: &Api, new: &Api) {
                 format!("added (request type {})", e.request),
                 "a new request type, registry entry and `AnyRequest` variant; `AnyRequest` is #[non_exhaustive], so existing code still compiles",
             ),
-            Some(o) => endpoint(out, &item, o, e),
+            Some(o) => {
+                endpoint(out, &item, o, e);
+                output_size(out, &item, (old, o), (new, e));
+            }
         }
     }
     for o in &old.endpoints {
@@ -189,8 +205,50 @@ fn endpoint(out: &mut Changes, item: &str, o: &EndpointDef, e: &EndpointDef) {
             } else {
                 format!("{what} {before} → {after}")
             };
-            out.push(Class::Patch, item, shown, metadata);
+            if what == "price" {
+                out.push_flagged(
+                    Class::Patch,
+                    item,
+                    shown,
+                    metadata,
+                    "what a call costs: batches reserve, and the mock charges, the new price"
+                        .into(),
+                );
+            } else {
+                out.push(Class::Patch, item, shown, metadata);
+            }
         }
+    }
+}
+
+/// What `output_size()` reads, in order (see `size_sources`): the same
+/// signature returning another size, which changes the image a call
+/// returns.
+fn output_size(
+    out: &mut Changes,
+    item: &str,
+    (old_api, o): (&Api, &EndpointDef),
+    (new_api, e): (&Api, &EndpointDef),
+) {
+    let describe = |sources: Vec<SizeSource>| -> String {
+        if sources.is_empty() {
+            return "undecided".into();
+        }
+        let order: Vec<String> = sources.iter().map(SizeSource::describe).collect();
+        order.join(" when set, else ")
+    };
+    let (before, after) = (
+        describe(size_sources(old_api, o)),
+        describe(size_sources(new_api, e)),
+    );
+    if before != after {
+        out.push_flagged(
+            Class::Minor,
+            item,
+            format!("output_size(): {after} (was: {before})"),
+            "the same signature gives another size; `OutputSize` is #[non_exhaustive]",
+            "the size of the image a call returns".into(),
+        );
     }
 }
 
@@ -358,6 +416,19 @@ fn enum_changes(out: &mut Changes, o: &EnumDef, n: &EnumDef) {
             }
             .into(),
             "the `Unknown(String)` variant comes or goes, and with it `Copy`",
+        );
+    }
+    if o.ratio != n.ratio && o.dimensions.is_some() && n.dimensions.is_some() {
+        out.push(
+            Class::Major,
+            item,
+            if n.ratio {
+                "values are now aspect ratios"
+            } else {
+                "values are now sizes in pixels"
+            }
+            .into(),
+            "`width()`, `height()` and `from_size()` and `ratio()` replace each other",
         );
     }
     match (&o.dimensions, &n.dimensions) {
@@ -574,12 +645,16 @@ fn struct_changes(out: &mut Changes, o: &StructDef, n: &StructDef) {
                 "required field added".into(),
                 "`new` takes one more argument",
             ),
-            None => out.push(
-                Class::Minor,
-                &item,
-                "optional field added".into(),
-                "a new setter and field of a #[non_exhaustive] struct; nothing is sent unless set",
-            ),
+            None => {
+                let (what, reason) = (
+                    "optional field added".into(),
+                    "a new setter and field of a #[non_exhaustive] struct; nothing is sent unless set",
+                );
+                match n.usage.input.then(|| effect(f)).flatten() {
+                    Some(why) => out.push_flagged(Class::Minor, &item, what, reason, why),
+                    None => out.push(Class::Minor, &item, what, reason),
+                }
+            }
             Some(of) => field_changes(out, &item, of, f),
         }
     }
@@ -647,13 +722,42 @@ fn struct_changes(out: &mut Changes, o: &StructDef, n: &StructDef) {
     }
 }
 
+/// What a new request member may change beyond the request: how many
+/// images a call returns (a count), or what it costs (its documentation
+/// speaks of cost), from its name and documentation.
+fn effect(f: &FieldDef) -> Option<String> {
+    let text = format!(
+        "{} {}",
+        f.doc.title.as_deref().unwrap_or(""),
+        f.doc.description.as_deref().unwrap_or("")
+    )
+    .to_ascii_lowercase();
+    let name = f.wire.to_ascii_lowercase();
+    let counted = ["images", "outputs", "samples", "generations", "variations"];
+    let count = ["num_", "n_", "number_of_", "count_"]
+        .iter()
+        .any(|prefix| counted.iter().any(|c| name == format!("{prefix}{c}")))
+        || matches!(name.as_str(), "n" | "batch_size" | "samples" | "count")
+        || counted
+            .iter()
+            .any(|c| text.contains(&format!("number of {c}")));
+    if count {
+        return Some("a count of images: how many images a call returns, and what it costs".into());
+    }
+    let costly = ["cost", "price", "credit", "billed", "charge"];
+    costly
+        .iter()
+        .find(|word| text.contains(*word))
+        .map(|word| format!("what a call costs (its documentation speaks of {word})"))
+}
+
 /// The accessors of a request's marked members (`x-segmind-member`):
 /// `prompt_text()` and `seed_value()` return `&str` / `u64` for a required
-/// member and an `Option` for an optional one; `output_size()` is always
-/// `(u32, u32)`.
+/// member and an `Option` for an optional one. (`output_size()` is on every
+/// request: see [`output_size`]; images change a field's type, which
+/// `field_changes` reports.)
 fn member_changes(out: &mut Changes, name: &str, o: &StructDef, n: &StructDef) {
-    // Marking a member `image` changes its type, which `field_changes` reports.
-    for &member in Member::ALL.iter().filter(|m| m.once_per_request()) {
+    for &member in &[Member::Prompt, Member::Seed] {
         let accessor = format!("{}()", member.accessor());
         match (o.member(member), n.member(member)) {
             (None, Some(f)) => out.push(
@@ -669,7 +773,7 @@ fn member_changes(out: &mut Changes, name: &str, o: &StructDef, n: &StructDef) {
                 "code calling it no longer compiles",
             ),
             (Some(a), Some(b)) if a.wire != b.wire => out.push_major_if(
-                member != Member::OutputSize && a.required != b.required,
+                a.required != b.required,
                 name,
                 format!("{accessor} reads {} instead of {}", b.wire, a.wire),
                 (

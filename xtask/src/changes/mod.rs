@@ -1,6 +1,7 @@
-//! `cargo xtask changes [--since REV]`: what the spec changes since a git
-//! revision mean for the crate's users, with a semver verdict and a
-//! CHANGELOG entry.
+//! `cargo xtask changes [--since REV]`: what the spec changes since the
+//! last release (or a git revision) mean for the crate's users, with a
+//! semver verdict, the changes that alter what a call returns or costs, and
+//! a CHANGELOG entry.
 //!
 //! Both specs go through the generator's parser, and the comparison
 //! ([`diff`]) is made on its model, so it sees exactly what the generated
@@ -28,12 +29,15 @@ pub fn compare(old_spec: &str, new_spec: &str) -> Result<Vec<Change>, Error> {
     ))
 }
 
-/// Compares the spec at `since` (default: the last tag, else `HEAD`) with
-/// the working tree's, and renders the report.
+/// Compares the spec at `since` (default: the last release, see
+/// [`last_release`]) with the working tree's, and renders the report.
 pub fn run(root: &Path, since: Option<&str>) -> Result<String, Error> {
-    let rev = match since {
-        Some(rev) => rev.to_owned(),
-        None => git(root, &["describe", "--tags", "--abbrev=0"]).unwrap_or_else(|_| "HEAD".into()),
+    let (rev, why) = match since {
+        Some(rev) => (rev.to_owned(), None),
+        None => match last_release(root)? {
+            Some((rev, why)) => (rev, Some(why)),
+            None => return nothing_released(root),
+        },
     };
     let commit = git(
         root,
@@ -43,11 +47,68 @@ pub fn run(root: &Path, since: Option<&str>) -> Result<String, Error> {
     let new = crate::read(&root.join(SPEC))?;
     let changes = compare(&old, &new)?;
     let version = workspace_version(&crate::read(&root.join("Cargo.toml"))?);
-    Ok(render(
-        &changes,
-        &format!("{rev} ({commit})"),
-        version.as_deref(),
+    let since = match why {
+        Some(why) => format!("{rev} ({commit}), {why}"),
+        None => format!("{rev} ({commit})"),
+    };
+    Ok(render(&changes, &since, version.as_deref()))
+}
+
+/// The revision of the last release and how it was found: the last tag,
+/// else the commit that recorded the newest version in `CHANGELOG.md`
+/// (`## [0.2.0] - ...`); `None` when nothing is released.
+pub fn last_release(root: &Path) -> Result<Option<(String, String)>, Error> {
+    if let Ok(tag) = git(root, &["describe", "--tags", "--abbrev=0"]) {
+        return Ok(Some((tag, "the last release (its tag)".into())));
+    }
+    let changelog = std::fs::read_to_string(root.join(CHANGELOG)).unwrap_or_default();
+    let Some((heading, version)) = released_version(&changelog) else {
+        return Ok(None);
+    };
+    let commits = git(
+        root,
+        &["log", "--format=%H", "-S", heading, "--", CHANGELOG],
+    )?;
+    Ok(commits.lines().last().map(|first| {
+        (
+            first.to_owned(),
+            format!("the last release, {version}, recorded in {CHANGELOG} (no tag)"),
+        )
+    }))
+}
+
+/// The report when nothing is released: the first release holds the whole
+/// spec, so there is no difference to classify.
+fn nothing_released(root: &Path) -> Result<String, Error> {
+    let api = segmind_ideogram_codegen::parse(&crate::read(&root.join(SPEC))?)
+        .map_err(|e| Error::Invalid(format!("the spec: {e}")))?;
+    let version = workspace_version(&crate::read(&root.join("Cargo.toml"))?)
+        .unwrap_or_else(|| "the first version".into());
+    Ok(format!(
+        "Nothing is released yet (no tag, and no released version in {CHANGELOG}): the first release, {version}, holds the whole spec ({} endpoints, {} types), so there is no change to classify.\nTo see what a change since some revision means, pass --since REV (HEAD~1, say).\n",
+        api.endpoints.len(),
+        api.enums.len() + api.scalars.len() + api.structs.len() + api.unions.len()
     ))
+}
+
+const CHANGELOG: &str = "CHANGELOG.md";
+
+/// The newest released version's heading line and version in a
+/// Keep-a-Changelog text (`## [0.2.0] - 2026-12-01`; `Unreleased` is not one).
+fn released_version(changelog: &str) -> Option<(&str, &str)> {
+    changelog.lines().find_map(|line| {
+        let rest = line.strip_prefix("## ")?;
+        let version = rest
+            .trim_start_matches('[')
+            .split([']', ' '])
+            .next()?
+            .trim_start_matches('v');
+        let numeric = version.split('.').count() == 3
+            && version
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        numeric.then_some((line, version))
+    })
 }
 
 fn git(root: &Path, args: &[&str]) -> Result<String, Error> {
@@ -138,6 +199,9 @@ pub fn render(changes: &[Change], since: &str, version: Option<&str>) -> String 
             c.what,
             c.reason
         );
+        if let Some(why) = &c.attention {
+            let _ = writeln!(out, "       REVIEW: changes {why}");
+        }
     }
     let count = |class| changes.iter().filter(|c| c.class == class).count();
     let _ = write!(
@@ -154,6 +218,18 @@ pub fn render(changes: &[Change], since: &str, version: Option<&str>) -> String 
         }
         None => out.push_str(".\n"),
     }
+    let flagged: Vec<&Change> = changes.iter().filter(|c| c.attention.is_some()).collect();
+    if !flagged.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nReview before releasing: {} change(s) alter what a call returns or costs, whatever their class; check that the client, the mock and the batch budget still hold:",
+            flagged.len()
+        );
+        for c in flagged {
+            let why = c.attention.as_deref().unwrap_or_default();
+            let _ = writeln!(out, "- {}: {} (changes {why})", c.item, c.what);
+        }
+    }
     let _ = writeln!(out, "\nCHANGELOG entry:\n\n{}", changelog(changes));
     out
 }
@@ -169,9 +245,16 @@ pub fn changelog(changes: &[Change]) -> String {
         let lines: Vec<String> = changes
             .iter()
             .filter(|c| c.class == class)
-            .map(|c| match c.item.strip_prefix("endpoint ") {
-                Some(slug) => format!("- Endpoint `{slug}`: {}.", c.what),
-                None => format!("- `{}`: {}.", c.item, c.what),
+            .map(|c| {
+                let effect = c
+                    .attention
+                    .as_ref()
+                    .map(|why| format!(" (changes {why})"))
+                    .unwrap_or_default();
+                match c.item.strip_prefix("endpoint ") {
+                    Some(slug) => format!("- Endpoint `{slug}`: {}{effect}.", c.what),
+                    None => format!("- `{}`: {}{effect}.", c.item, c.what),
+                }
             })
             .collect();
         if !lines.is_empty() {

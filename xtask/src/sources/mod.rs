@@ -10,6 +10,9 @@
 
 pub mod compare;
 pub mod deviations;
+pub mod fix;
+pub mod fragment;
+pub mod import;
 pub mod page;
 pub mod wild;
 
@@ -22,7 +25,8 @@ use serde_json::Value;
 use crate::{Error, SOURCES_DIR, SPEC};
 use compare::{Fact, ReferenceList, Spec};
 use deviations::Deviation;
-use page::Layout;
+use fix::Fix;
+use page::{Layout, Page};
 
 /// How one fact came out.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,40 +68,136 @@ pub struct Report {
     pub wild: wild::WildReport,
 }
 
+/// The spec and its sources under a workspace root, as text.
+pub struct Sources {
+    pub spec: String,
+    /// (file name, text) of every `spec/sources/*.txt`, by name.
+    pub pages: Vec<(String, String)>,
+    pub lists: Vec<ReferenceList>,
+    /// `api-facts.md`, whose last section [`wild`] checks.
+    pub facts: String,
+}
+
+impl Sources {
+    /// Reads the spec and `spec/sources/` under `root`.
+    pub fn load(root: &Path) -> Result<Self, Error> {
+        let spec = crate::read(&root.join(SPEC))?;
+        let dir = root.join(SOURCES_DIR);
+        let mut entries: Vec<_> = fs::read_dir(&dir)
+            .map_err(|e| Error::Io(dir.clone(), e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| Error::Io(dir.clone(), e))?;
+        entries.sort_by_key(|e| e.file_name());
+        let mut pages = Vec::new();
+        let mut lists = Vec::new();
+        for entry in entries {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".txt") {
+                // Captured pages may hold odd bytes; they must not stop the check.
+                let bytes = fs::read(&path).map_err(|e| Error::Io(path.clone(), e))?;
+                pages.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+            } else if name.ends_with(".json") {
+                let values =
+                    serde_json::from_str::<Vec<String>>(&crate::read(&path)?).map_err(|e| {
+                        Error::Invalid(format!(
+                            "{SOURCES_DIR}/{name}: not a JSON array of strings: {e}"
+                        ))
+                    })?;
+                lists.push(ReferenceList { file: name, values });
+            }
+        }
+        let facts = crate::read(&dir.join(wild::FILE))?;
+        Ok(Self {
+            spec,
+            pages,
+            lists,
+            facts,
+        })
+    }
+
+    /// The pages and reference lists against the spec, and the facts seen
+    /// in the wild ([`wild`]).
+    pub fn compare(&self) -> Result<Report, Error> {
+        let mut report = compare_sources(&self.spec, &self.pages, &self.lists)?;
+        let raw: Value = serde_json::from_str(&self.spec)
+            .map_err(|e| Error::Invalid(format!("{SPEC}: not JSON: {e}")))?;
+        report.wild = wild::check(&raw, &self.facts);
+        Ok(report)
+    }
+
+    /// The report, and the fix of each problem that has one.
+    pub fn compare_with_fixes(&self) -> Result<(Report, Vec<Fix>), Error> {
+        let report = self.compare()?;
+        let spec: Value = serde_json::from_str(&self.spec)
+            .map_err(|e| Error::Invalid(format!("{SPEC}: not JSON: {e}")))?;
+        let pages: Vec<(String, Page)> = self
+            .pages
+            .iter()
+            .map(|(file, text)| (file.trim_end_matches(".txt").to_owned(), page::parse(text)))
+            .collect();
+        let fixes = fix::fixes(&spec, &pages, &self.lists, &report);
+        Ok((report, fixes))
+    }
+}
+
 /// Reads the spec and `spec/sources/` under `root` and compares them.
 pub fn check(root: &Path) -> Result<Report, Error> {
-    let spec = crate::read(&root.join(SPEC))?;
-    let dir = root.join(SOURCES_DIR);
-    let mut entries: Vec<_> = fs::read_dir(&dir)
-        .map_err(|e| Error::Io(dir.clone(), e))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| Error::Io(dir.clone(), e))?;
-    entries.sort_by_key(|e| e.file_name());
-    let mut pages = Vec::new();
-    let mut lists = Vec::new();
-    for entry in entries {
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".txt") {
-            // Captured pages may hold odd bytes; they must not stop the check.
-            let bytes = fs::read(&path).map_err(|e| Error::Io(path.clone(), e))?;
-            pages.push((name, String::from_utf8_lossy(&bytes).into_owned()));
-        } else if name.ends_with(".json") {
-            let values =
-                serde_json::from_str::<Vec<String>>(&crate::read(&path)?).map_err(|e| {
-                    Error::Invalid(format!(
-                        "{SOURCES_DIR}/{name}: not a JSON array of strings: {e}"
-                    ))
-                })?;
-            lists.push(ReferenceList { file: name, values });
+    Sources::load(root)?.compare()
+}
+
+/// `--check`: one line per problem, each followed by the spec fragment
+/// that answers it when there is one, then the summary; and whether there
+/// was no problem.
+pub fn check_text(root: &Path) -> Result<(String, bool), Error> {
+    let (report, fixes) = Sources::load(root)?.compare_with_fixes()?;
+    let mut out = String::new();
+    for (endpoint, field, line) in report.problem_lines() {
+        out.push_str(&line);
+        out.push('\n');
+        if let Some(fix) = fixes
+            .iter()
+            .find(|f| f.endpoint == endpoint && f.field == field)
+        {
+            out.push_str(&format!(
+                "  add to {SPEC} (`cargo xtask sources --fix` writes it):\n"
+            ));
+            out.push_str(&fix.render());
         }
     }
-    let mut report = compare_sources(&spec, &pages, &lists)?;
-    let facts = crate::read(&dir.join(wild::FILE))?;
-    let raw: Value = serde_json::from_str(&spec)
-        .map_err(|e| Error::Invalid(format!("{SPEC}: not JSON: {e}")))?;
-    report.wild = wild::check(&raw, &facts);
-    Ok(report)
+    out.push_str(&report.summary());
+    Ok((out, report.problems().is_empty()))
+}
+
+/// `--fix`: writes the fix of every problem that has one into the spec,
+/// then checks again. The text says what was written, what to check, and
+/// what is left; the flag whether nothing is left.
+pub fn fix_spec(root: &Path) -> Result<(String, bool), Error> {
+    let sources = Sources::load(root)?;
+    let (_, fixes) = sources.compare_with_fixes()?;
+    let mut out = String::new();
+    if fixes.is_empty() {
+        out.push_str("nothing to fix\n");
+    } else {
+        let mut spec: Value = serde_json::from_str(&sources.spec)
+            .map_err(|e| Error::Invalid(format!("{SPEC}: not JSON: {e}")))?;
+        fix::apply(&mut spec, &fixes)?;
+        let path = root.join(SPEC);
+        fs::write(&path, fix::to_text(&spec)).map_err(|e| Error::Io(path, e))?;
+        for f in &fixes {
+            out.push_str(&format!("fixed {}, {}\n", f.endpoint, f.field));
+            for note in &f.notes {
+                out.push_str(&format!("  check: {note}\n"));
+            }
+        }
+        out.push_str(&format!(
+            "wrote {} fix(es) to {SPEC}; now `cargo xtask codegen`\n",
+            fixes.len()
+        ));
+    }
+    let (left, clean) = check_text(root)?;
+    out.push_str(&left);
+    Ok((out, clean))
 }
 
 /// The comparison itself, on texts in memory: `pages` are (file name, text).
@@ -200,16 +300,27 @@ impl Report {
     /// One line per unexplained disagreement and per stale deviation:
     /// `endpoint, field, page: ..., spec: ...`.
     pub fn problems(&self) -> Vec<String> {
-        let mut lines: Vec<String> = self
+        self.problem_lines()
+            .into_iter()
+            .map(|(_, _, line)| line)
+            .collect()
+    }
+
+    /// [`problems`](Self::problems), each with its endpoint and fact.
+    pub fn problem_lines(&self) -> Vec<(&str, &str, String)> {
+        let mut lines: Vec<(&str, &str, String)> = self
             .checked
             .iter()
-            .filter_map(|c| match &c.outcome {
-                Outcome::Disagrees(None) => Some(line(&c.fact, &c.fact.spec)),
-                Outcome::Disagrees(Some(old)) => Some(line(
-                    &c.fact,
-                    &format!("{} (deviation recorded for page: {old})", c.fact.spec),
-                )),
-                _ => None,
+            .filter_map(|c| {
+                let text = match &c.outcome {
+                    Outcome::Disagrees(None) => line(&c.fact, &c.fact.spec),
+                    Outcome::Disagrees(Some(old)) => line(
+                        &c.fact,
+                        &format!("{} (deviation recorded for page: {old})", c.fact.spec),
+                    ),
+                    _ => return None,
+                };
+                Some((c.fact.endpoint.as_str(), c.fact.field.as_str(), text))
             })
             .collect();
         for (deviation, now) in &self.stale {
@@ -217,15 +328,19 @@ impl Report {
                 .as_ref()
                 .map_or("does not state it", |f| f.page.as_str());
             let spec = now.as_ref().map_or("", |f| f.spec.as_str());
-            lines.push(format!(
-                "{}, {}, page: {page}, spec: {spec}{}stale deviation (recorded for page: {}): remove it",
-                deviation.endpoint,
-                deviation.field,
-                if spec.is_empty() { "" } else { "; " },
-                deviation.page
+            lines.push((
+                deviation.endpoint.as_str(),
+                deviation.field.as_str(),
+                format!(
+                    "{}, {}, page: {page}, spec: {spec}{}stale deviation (recorded for page: {}): remove it",
+                    deviation.endpoint,
+                    deviation.field,
+                    if spec.is_empty() { "" } else { "; " },
+                    deviation.page
+                ),
             ));
         }
-        lines.extend(self.wild.problems.iter().cloned());
+        lines.extend(self.wild.problems.iter().map(|p| ("", "", p.clone())));
         lines
     }
 

@@ -50,6 +50,11 @@ impl Layout {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
     pub layout: Layout,
+    /// The heading (`Ideogram 3 Reframe Serverless API` gives
+    /// `Ideogram 3 Reframe`).
+    pub title: Option<String>,
+    /// The paragraph under the heading.
+    pub summary: Option<String>,
     /// The sync URL under "API Endpoint" and the slug it ends in.
     pub url: Option<(String, String)>,
     /// `$0.037 - $0.113 per generation`.
@@ -175,8 +180,18 @@ pub fn parse(text: &str) -> Page {
     } else {
         Layout::RunTogether
     };
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let title = lines
+        .next()
+        .map(|l| l.trim_end_matches("Serverless API").trim().to_owned());
+    let summary = lines
+        .next()
+        .filter(|l| !l.starts_with('~') && !l.starts_with('$'))
+        .map(str::to_owned);
     Page {
         layout,
+        title,
+        summary,
         url,
         price_usd: PRICE.captures(text).and_then(|c| {
             let lo: f64 = c.get(1)?.as_str().parse().ok()?;
