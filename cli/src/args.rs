@@ -265,6 +265,9 @@ pub struct ServeArgs {
     /// Draw each job's processing time uniformly up to this many milliseconds
     #[arg(long, value_name = "MS")]
     pub processing_max_ms: Option<u64>,
+    /// Do not announce the job times (the x-mock-job-ms header), so that clients poll as they would Segmind
+    #[arg(long)]
+    pub no_announce: bool,
     /// Answer 429 past this many submissions per window
     #[arg(long, value_name = "N")]
     pub rate_limit: Option<u32>,

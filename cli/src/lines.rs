@@ -15,13 +15,19 @@
 //! relative to the input file's folder: it is uploaded to Segmind's storage
 //! when its line is sent, and counts by its content in the line's key.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fs::File;
+use std::hash::BuildHasher;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hashbrown::{DefaultHashBuilder, HashTable};
 
 use segmind_ideogram::{AnyRequest, EndpointInfo, FieldShape, ImageInput, ParseEnumError};
 use segmind_ideogram_ledger::runner::{Entry, Source};
+use segmind_ideogram_ledger::{Fingerprint, Key, Slug};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::command::{resolve_endpoint, short_name, short_names};
@@ -52,7 +58,9 @@ pub struct Scan {
     pub invalid: Vec<Invalid>,
 }
 
-/// Checks every line of `path`, keeping what the batch needs of each.
+/// Checks every line of `path`, keeping what the batch needs of each:
+/// about 100 bytes a line (its key, endpoint and number), the tables that
+/// find repeated ids and identical requests 4 to 8 bytes a line more.
 pub fn scan(path: &Path) -> Result<Scan, Failure> {
     let folder = folder_of(path);
     let file = File::open(path)
@@ -62,10 +70,8 @@ pub fn scan(path: &Path) -> Result<Scan, Failure> {
         numbers: Vec::new(),
         invalid: Vec::new(),
     };
-    // Ids seen (by the line that has each), and how often a request's
-    // default id came up.
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut occurrences: HashMap<String, usize> = HashMap::new();
+    let mut ids = Ids::default();
+    let mut defaults = DefaultNames::default();
     let mut checked = HashSet::new();
     for (index, text) in BufReader::new(file).lines().enumerate() {
         let text =
@@ -75,34 +81,29 @@ pub fn scan(path: &Path) -> Result<Scan, Failure> {
         }
         let number = index + 1;
         let parsed = parse(number, &text, &folder, &mut checked).and_then(|(id, request)| {
-            let mut entry = Entry::of(id.clone().unwrap_or_default(), &request).map_err(|e| {
+            let fingerprint = Fingerprint::of_request(&request).map_err(|e| {
                 (
                     label(number, id.as_deref()),
                     format!("cannot read an image: {e}"),
                 )
             })?;
-            if id.is_none() {
-                let named = format!(
-                    "{}-{}",
-                    short_name(request.info().slug),
-                    entry.key.fingerprint.short(12)
-                );
-                let n = occurrences.entry(named.clone()).or_insert(0);
-                *n += 1;
-                entry.key.line = if *n > 1 {
-                    format!("{named}-{n}")
-                } else {
-                    named
-                }
-                .into();
-            }
-            Ok(entry)
+            let slug = request.info().slug;
+            let line: Arc<str> = match id {
+                Some(id) => id.into(),
+                None => defaults.name(&scan.entries, slug, fingerprint).into(),
+            };
+            Ok(Entry {
+                key: Key::new(line, fingerprint),
+                endpoint: Slug::of(slug),
+            })
         });
-        let id = match &parsed {
-            Ok(entry) => entry.key.line.to_string(),
-            Err((id, _)) => id.clone(),
+        let too_many = || Failure::input(format!("{}: too many lines", path.display()));
+        let line_number = u32::try_from(number).map_err(|_| too_many())?;
+        let (at, id) = match &parsed {
+            Ok(entry) => (Ids::valid(scan.entries.len()), &*entry.key.line),
+            Err((id, _)) => (Ids::invalid(scan.invalid.len()), id.as_str()),
         };
-        if let Some(first) = seen.insert(id.clone(), number) {
+        if let Some(first) = ids.insert(&scan, at.ok_or_else(too_many)?, id) {
             return Err(Failure::input(format!(
                 "{}: lines {first} and {number} share the id `{id}`",
                 path.display()
@@ -111,12 +112,101 @@ pub fn scan(path: &Path) -> Result<Scan, Failure> {
         match parsed {
             Ok(entry) => {
                 scan.entries.push(entry);
-                scan.numbers.push(u32::try_from(number).unwrap_or(u32::MAX));
+                scan.numbers.push(line_number);
             }
             Err((id, reason)) => scan.invalid.push(Invalid { number, id, reason }),
         }
     }
     Ok(scan)
+}
+
+/// The ids of the lines scanned so far, as positions in a [`Scan`] (an
+/// entry's, or an invalid line's with the top bit set): a repeated id is
+/// found without holding the ids a second time.
+#[derive(Default)]
+struct Ids {
+    table: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+}
+
+impl Ids {
+    const INVALID: u32 = 1 << 31;
+
+    fn valid(index: usize) -> Option<u32> {
+        u32::try_from(index).ok().filter(|&i| i < Self::INVALID)
+    }
+
+    fn invalid(index: usize) -> Option<u32> {
+        Self::valid(index).map(|i| i | Self::INVALID)
+    }
+
+    fn id(scan: &Scan, at: u32) -> &str {
+        let i = (at & !Self::INVALID) as usize;
+        if at & Self::INVALID == 0 {
+            &scan.entries[i].key.line
+        } else {
+            &scan.invalid[i].id
+        }
+    }
+
+    fn number(scan: &Scan, at: u32) -> usize {
+        let i = (at & !Self::INVALID) as usize;
+        if at & Self::INVALID == 0 {
+            scan.numbers[i] as usize
+        } else {
+            scan.invalid[i].number
+        }
+    }
+
+    /// Records that the line about to be pushed at `at` has `id`; the line
+    /// number of an earlier line with the same id, if any.
+    fn insert(&mut self, scan: &Scan, at: u32, id: &str) -> Option<usize> {
+        let hash = self.hasher.hash_one(id);
+        if let Some(&first) = self.table.find(hash, |&j| Self::id(scan, j) == id) {
+            return Some(Self::number(scan, first));
+        }
+        let hasher = &self.hasher;
+        self.table
+            .insert_unique(hash, at, |&j| hasher.hash_one(Self::id(scan, j)));
+        None
+    }
+}
+
+/// The names of lines without an id: `<endpoint>-<12 hex digits of the
+/// request's fingerprint>`, then `-2`, `-3` for identical requests. The
+/// table holds, per name, the entry that first had it and how many have.
+#[derive(Default)]
+struct DefaultNames {
+    table: HashTable<(u32, u32)>,
+    hasher: DefaultHashBuilder,
+}
+
+impl DefaultNames {
+    /// Twelve hex digits of a fingerprint are its top 48 bits.
+    fn group(slug: &str, fingerprint: Fingerprint) -> (&str, u64) {
+        (slug, fingerprint.value() >> 16)
+    }
+
+    /// The name of the request about to be pushed to `entries`.
+    fn name(&mut self, entries: &[Entry], slug: &'static str, fingerprint: Fingerprint) -> String {
+        let named = format!("{}-{}", short_name(slug), fingerprint.short(12));
+        let group = Self::group(slug, fingerprint);
+        let group_of = |&(first, _): &(u32, u32)| {
+            let entry = &entries[first as usize];
+            Self::group(entry.endpoint.as_str(), entry.key.fingerprint)
+        };
+        let hash = self.hasher.hash_one(group);
+        if let Some((_, count)) = self.table.find_mut(hash, |e| group_of(e) == group) {
+            *count = count.saturating_add(1);
+            return format!("{named}-{count}");
+        }
+        if let Ok(first) = u32::try_from(entries.len()) {
+            let hasher = &self.hasher;
+            self.table
+                .insert_unique(hash, (first, 1), |e| hasher.hash_one(group_of(e)));
+        }
+        named
+    }
 }
 
 /// The requests of a scanned file, read again as the batch sends them.
@@ -190,11 +280,10 @@ fn parse(
     folder: &Path,
     checked: &mut HashSet<PathBuf>,
 ) -> Result<(Option<String>, AnyRequest), (String, String)> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| (label(number, None), format!("not valid JSON: {e}")))?;
-    let id = match value.get("id") {
+    let line = read_line(text).map_err(|why| (label(number, None), why))?;
+    let id = match line.id {
         None => None,
-        Some(Value::String(s)) if is_safe_file_stem(s) => Some(s.clone()),
+        Some(Value::String(s)) if is_safe_file_stem(&s) => Some(s),
         Some(other) => {
             return Err((
                 label(number, None),
@@ -202,11 +291,11 @@ fn parse(
             ));
         }
     };
-    let label = label(number, id.as_deref());
-    let info = endpoint_of(&value).map_err(|why| (label.clone(), why))?;
-    let mut raw = request_of(&value, info).map_err(|why| (label.clone(), why))?;
-    let files = local_files(info, &mut raw, folder, checked).map_err(|why| (label.clone(), why))?;
-    let mut request = validate(info, raw).map_err(|f| (label.clone(), f.message))?;
+    let label = || label(number, id.as_deref());
+    let info = endpoint_of(line.endpoint.as_ref()).map_err(|why| (label(), why))?;
+    let mut raw = request_of(line.request, text, info).map_err(|why| (label(), why))?;
+    let files = local_files(info, &mut raw, folder, checked).map_err(|why| (label(), why))?;
+    let mut request = validate(info, raw).map_err(|f| (label(), f.message))?;
     for image in request.images_mut() {
         let slot = image
             .as_url()
@@ -221,9 +310,9 @@ fn parse(
 
 /// The endpoint a line names, or why it names none (with the names, and
 /// the one that a typo was meant to be).
-fn endpoint_of(line: &Value) -> Result<&'static EndpointInfo, String> {
+fn endpoint_of(endpoint: Option<&Value>) -> Result<&'static EndpointInfo, String> {
     let names = short_names();
-    match line.get("endpoint") {
+    match endpoint {
         None => Err(format!(
             "no \"endpoint\": give one of {} (or the full slug)",
             names.join(", ")
@@ -246,12 +335,14 @@ fn endpoint_of(line: &Value) -> Result<&'static EndpointInfo, String> {
 }
 
 /// The line's request object, or why there is none: a request's members
-/// written beside `endpoint` (not under `request`) are named as such.
-fn request_of(line: &Value, info: &EndpointInfo) -> Result<Value, String> {
-    match line.get("request") {
-        Some(request @ Value::Object(_)) => Ok(request.clone()),
+/// written beside `endpoint` (not under `request`) are named as such (the
+/// line's `text` is read again for them, on this error path only).
+fn request_of(request: Option<Value>, text: &str, info: &EndpointInfo) -> Result<Value, String> {
+    match request {
+        Some(request @ Value::Object(_)) => Ok(request),
         Some(other) => Err(format!("\"request\" must be a JSON object, found {other}")),
         None => {
+            let line: Value = serde_json::from_str(text).unwrap_or_default();
             let misplaced: Vec<&str> = line
                 .as_object()
                 .into_iter()
@@ -272,6 +363,33 @@ fn request_of(line: &Value, info: &EndpointInfo) -> Result<Value, String> {
             }
         }
     }
+}
+
+/// A line's members (any other is ignored). Read into this rather than a
+/// JSON map: the line's request is then not copied out of it.
+#[derive(Deserialize)]
+struct Line {
+    #[serde(default, deserialize_with = "present")]
+    id: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    endpoint: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    request: Option<Value>,
+}
+
+/// A member given, even as `null` (which `Option` alone would take for
+/// missing).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// The members of one line of text, or why it is not a line.
+fn read_line(text: &str) -> Result<Line, String> {
+    serde_json::from_str(text).map_err(|e| match serde_json::from_str::<Value>(text) {
+        Err(e) => format!("not valid JSON: {e}"),
+        Ok(Value::Object(_)) => e.to_string(),
+        Ok(_) => "not a JSON object".to_owned(),
+    })
 }
 
 /// Replaces each image member of `request` that names a local file with a
@@ -429,6 +547,74 @@ mod tests {
         // Deleting a line renames none of the others.
         let fewer = ids(line("b") + &line("b") + &line("c"));
         assert_eq!(fewer, all[1..]);
+    }
+
+    fn scan_text(text: &str) -> Result<Scan, Failure> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lines.jsonl");
+        std::fs::write(&path, text).unwrap();
+        scan(&path)
+    }
+
+    #[test]
+    fn a_repeated_id_is_refused_with_both_line_numbers() {
+        let ok = |id: &str| {
+            format!(r#"{{"id": "{id}", "endpoint": "txt-2-img", "request": {{"prompt": "x"}}}}"#)
+        };
+        let bad = |id: &str| format!(r#"{{"id": "{id}", "endpoint": "nope"}}"#);
+        for (lines, first, second) in [
+            (vec![ok("a"), ok("b"), ok("a")], 1, 3),
+            (vec![ok("a"), bad("b"), String::new(), bad("b")], 2, 4),
+            (vec![bad("a"), ok("a")], 1, 2),
+            (vec![ok("a"), bad("a")], 1, 2),
+        ] {
+            let failure = scan_text(&lines.join("\n")).err().expect("refused");
+            let expected = format!("lines {first} and {second} share the id");
+            assert!(failure.message.contains(&expected), "{}", failure.message);
+        }
+        // A default name taken by an explicit id is a repeated id too.
+        let plain = r#"{"endpoint": "txt-2-img", "request": {"prompt": "x"}}"#;
+        let named = scan_text(plain).unwrap().entries[0].key.line.to_string();
+        let failure = scan_text(&[plain.to_owned(), ok(&named)].join("\n"))
+            .err()
+            .expect("refused");
+        assert!(
+            failure.message.contains("lines 1 and 2"),
+            "{}",
+            failure.message
+        );
+    }
+
+    #[test]
+    fn identical_requests_are_numbered_per_endpoint() {
+        let line = |endpoint: &str| {
+            format!(r#"{{"endpoint": "{endpoint}", "request": {{"prompt": "x"}}}}"#)
+        };
+        let text = [line("txt-2-img"), line("txt-2-img"), line("txt-2-img")].join("\n");
+        let names: Vec<String> = scan_text(&text)
+            .unwrap()
+            .entries
+            .iter()
+            .map(|e| e.key.line.to_string())
+            .collect();
+        assert_eq!(names[1], format!("{}-2", names[0]));
+        assert_eq!(names[2], format!("{}-3", names[0]));
+    }
+
+    #[test]
+    fn lines_that_are_not_objects_say_so() {
+        for (text, says) in [
+            ("3", "not a JSON object"),
+            ("{", "not valid JSON"),
+            (
+                r#"{"id": null, "endpoint": "txt-2-img"}"#,
+                "simple file name, found null",
+            ),
+            (r#"{"id": "a", "id": "b"}"#, "duplicate field"),
+        ] {
+            let (_, reason) = parse_one(text).unwrap_err();
+            assert!(reason.contains(says), "{text}: {reason}");
+        }
     }
 
     #[test]

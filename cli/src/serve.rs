@@ -16,6 +16,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
         Some(max) => builder.job_latency_range(queued, processing, ms(max)),
         None => builder.job_latency(queued, processing),
     };
+    builder = builder.announce(!args.no_announce);
     if let Some(key) = args.api_key {
         builder = builder.api_key(key);
     }

@@ -17,13 +17,13 @@ use crate::error::{BodyKind, Error};
 use crate::generated::{AnyRequest, OperationKind};
 use crate::image::GeneratedImage;
 use crate::input::ImageInput;
-use crate::poll::{Job, JobHandle};
+use crate::poll::{Job, JobHandle, Submitted};
 use crate::retry::RetryPolicy;
 use crate::session::Session;
 use crate::transport::{BeforeSend, Exchange, Transport};
 use crate::upload;
 use crate::validation::{Path, Rule, ValidationErrors, Violation};
-use crate::wait::{LatencyBook, WaitOptions};
+use crate::wait::{Estimate, LatencyBook, WaitOptions};
 
 /// A Segmind client. Cheap to clone: clones share one connection pool and
 /// what the client has learned about job times.
@@ -248,9 +248,10 @@ impl Client {
             before_send,
             ..Exchange::submission(info.slug, OperationKind::Submit, url, body, BodyKind::Json)
         };
-        let submitted = transport
+        let (submitted, announced) = transport
             .execute(&exchange, |answer: Answer| {
-                decode::job_submitted(&answer.success()?)
+                let announced = Estimate::announced(&answer.headers);
+                Ok((decode::job_submitted(&answer.success()?)?, announced))
             })
             .await?;
         let handle = JobHandle {
@@ -262,7 +263,10 @@ impl Client {
             Arc::clone(&self.session),
             handle,
             Some(info),
-            Some(Instant::now()),
+            Some(Submitted {
+                at: Instant::now(),
+                announced,
+            }),
         )
     }
 

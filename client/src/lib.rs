@@ -191,13 +191,20 @@ pub use retry::{MAX_REPORTED_SERVER_DELAY, RetryPolicy};
 pub use validation::{
     FromJson, InvalidValue, ParseEnumError, Rule, SizeError, Validate, ValidationErrors, Violation,
 };
-pub use wait::{JobUpdate, WaitOptions};
+pub use wait::{JobUpdate, MOCK_JOB_TIME_HEADER, WaitOptions};
 
 /// Support for the workspace's own benchmarks and generated code; not
 /// public API, and may change in any release.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::validation::checks::*;
+
+    /// The value of [`MOCK_JOB_TIME_HEADER`](crate::MOCK_JOB_TIME_HEADER)
+    /// for jobs that take `low` to `high` from submission to completion:
+    /// what the mock server announces, in the form the client reads.
+    pub fn mock_job_time(low: std::time::Duration, high: std::time::Duration) -> String {
+        crate::wait::Estimate::announcement(low, high)
+    }
 
     /// Reads a response body as the client does: streamed against `cap`.
     pub async fn read_capped(

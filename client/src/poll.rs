@@ -18,7 +18,7 @@ use crate::image::{GeneratedImage, ImageMetadata};
 use crate::protocol::check_job_id;
 use crate::session::Session;
 use crate::transport::Exchange;
-use crate::wait::{self, JobUpdate, Schedule, WaitOptions};
+use crate::wait::{self, Estimate, JobUpdate, Known, Schedule, WaitOptions};
 
 /// What identifies a job: enough to follow it from another process. Store
 /// it (it is `Serialize`), and later hand it to
@@ -56,8 +56,19 @@ pub struct Job {
     status_url: Url,
     response_url: Url,
     endpoint: Option<&'static EndpointInfo>,
-    /// When this client's submission was answered, for the poll schedule.
-    submitted: Option<Instant>,
+    /// This client's submission, when it made it: for the poll schedule.
+    /// Boxed, so that a `Job` (which callers keep in enums) stays the size
+    /// it had before the announcement was kept.
+    submitted: Option<Box<Submitted>>,
+}
+
+/// What this client saw of a job's submission.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Submitted {
+    /// When the answer came: the poll schedule's origin.
+    pub at: Instant,
+    /// How long the server says its jobs take (a mock's announcement).
+    pub announced: Option<Estimate>,
 }
 
 impl Job {
@@ -68,7 +79,7 @@ impl Job {
         session: Arc<Session>,
         handle: JobHandle,
         endpoint: Option<&'static EndpointInfo>,
-        submitted: Option<Instant>,
+        submitted: Option<Submitted>,
     ) -> Result<Self, Error> {
         check_job_id(&handle.request_id)?;
         let id = handle.request_id.as_str();
@@ -99,7 +110,7 @@ impl Job {
             status_url,
             response_url,
             endpoint,
-            submitted,
+            submitted: submitted.map(Box::new),
         })
     }
 
@@ -204,13 +215,18 @@ impl Job {
     ) -> Result<JobResult, Error> {
         let started = Instant::now();
         let deadline = started.checked_add(options.timeout_duration());
-        let slug = self.endpoint.map(|e| e.slug);
-        let learned = slug.and_then(|s| self.session.latency.estimate(s));
-        let typical = self
-            .endpoint
-            .and_then(|e| e.typical_latency_secs)
-            .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok());
-        let mut schedule = Schedule::new(&options, learned, typical, self.submitted);
+        let known = Known {
+            announced: self.submitted.as_ref().and_then(|s| s.announced),
+            learned: self
+                .endpoint
+                .and_then(|e| self.session.latency.estimate(e.slug)),
+            typical: self
+                .endpoint
+                .and_then(|e| e.typical_latency_secs)
+                .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok()),
+        };
+        let submitted = self.submitted.as_ref().map(|s| s.at);
+        let mut schedule = Schedule::new(&options, known, submitted);
         let mut polls = 0u32;
         let mut last_status = None;
         loop {
@@ -259,7 +275,7 @@ impl Job {
             return;
         };
         let took = wait::reported_duration(result.metrics.as_ref())
-            .or_else(|| self.submitted.map(|at| at.elapsed()));
+            .or_else(|| self.submitted.as_ref().map(|s| s.at.elapsed()));
         if let Some(took) = took {
             self.session.latency.record(endpoint.slug, took);
         }

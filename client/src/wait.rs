@@ -2,21 +2,46 @@
 //! give.
 //!
 //! Segmind's SDK polls right after submitting (always `QUEUED`) and then
-//! every second: about 1 + job time / 1 s status requests, and half a second
-//! on average between completion and notice. The adaptive schedule instead
-//! waits until the job could first be done, then polls at a step sized to
-//! how much job times vary, and backs off once the job runs longer than
-//! usual. What "could be done" and "varies" mean comes, in order, from
-//! the caller's expectation, the `metrics` of jobs this client saw finish,
-//! or the endpoint's typical latency in the registry.
+//! one second after each answer: about 1 + job time / 1 s status requests,
+//! and half a second on average between completion and notice. This
+//! client's schedule depends on what it knows of the job's duration, from
+//! the best source down:
+//! - the caller's expectation ([`WaitOptions::expected_duration`]), or a
+//!   stand-in server's announcement of its own job times
+//!   ([`MOCK_JOB_TIME_HEADER`], which this workspace's mock sends), or the
+//!   `metrics` of jobs this client saw finish: it waits until the job
+//!   could first be done, then polls at a step sized to how much job times
+//!   vary, and backs off once the job runs longer than usual;
+//! - only the endpoint's typical latency in the registry (a fresh client):
+//!   the SDK's own cadence from half that latency on, at half its requests
+//!   (see `cold`);
+//! - nothing (a job resumed by id): at once, then backing off from half a
+//!   second.
+
+mod cold;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
 use crate::generated::{JobMetrics, JobStatus};
+use cold::ColdSchedule;
+
+/// The response header with which a stand-in server says it is one, and
+/// how long its jobs take: `LOW-HIGH`, in whole milliseconds from
+/// submission to completion (`3000-3000`, `9000-13000`). This workspace's
+/// mock server sends it with every answer (unless told not to). A client
+/// that reads it on a submission's answer polls that job on the server's
+/// clock (as [`WaitOptions::expected_duration`] would) instead of a real
+/// Segmind job's; Segmind does not send it.
+pub const MOCK_JOB_TIME_HEADER: &str = "x-mock-job-ms";
+
+/// The longest job time an announcement may give (a day, as for a job's
+/// own metrics); a longer or malformed one is ignored.
+const MAX_ANNOUNCED: Duration = Duration::from_secs(24 * 3600);
 
 /// The shortest step between two polls of the adaptive schedule.
 const MIN_STEP: Duration = Duration::from_millis(25);
@@ -180,13 +205,36 @@ pub(crate) struct Estimate {
 }
 
 impl Estimate {
-    /// Around a single typical time: ±30 %, since its spread is unknown.
-    pub fn around(typical: Duration) -> Self {
-        Self {
-            low: typical.mul_f64(0.7),
-            high: typical.mul_f64(1.3),
-        }
+    /// A stand-in server's announcement of its job times
+    /// ([`MOCK_JOB_TIME_HEADER`]), if `headers` carry a sane one.
+    pub fn announced(headers: &HeaderMap) -> Option<Self> {
+        let value = headers.get(MOCK_JOB_TIME_HEADER)?.to_str().ok()?;
+        let (low, high) = value.trim().split_once('-')?;
+        let millis = |text: &str| -> Option<Duration> {
+            let ms: u64 = text.trim().parse().ok()?;
+            Some(Duration::from_millis(ms)).filter(|d| *d <= MAX_ANNOUNCED)
+        };
+        let (low, high) = (millis(low)?, millis(high)?);
+        (low <= high).then_some(Self { low, high })
     }
+
+    /// The value of [`MOCK_JOB_TIME_HEADER`] that announces jobs taking
+    /// `low` to `high` (times past a day are announced as a day).
+    pub fn announcement(low: Duration, high: Duration) -> String {
+        let millis = |d: Duration| d.min(MAX_ANNOUNCED).as_millis();
+        format!("{}-{}", millis(low.min(high)), millis(high.max(low)))
+    }
+}
+
+/// What is known of how long a job takes, for its schedule.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Known {
+    /// The server's own announcement ([`MOCK_JOB_TIME_HEADER`]).
+    pub announced: Option<Estimate>,
+    /// The range of the job times this client saw for the endpoint.
+    pub learned: Option<Estimate>,
+    /// The endpoint's typical latency in the registry.
+    pub typical: Option<Duration>,
 }
 
 /// When to poll one job.
@@ -208,20 +256,18 @@ enum Plan {
         step: Duration,
         coarse: Duration,
     },
+    /// Only the registry's typical latency: the SDK's cadence at half its
+    /// requests.
+    Cold(ColdSchedule),
     /// Nothing known: poll now, then back off from half a second.
     Unknown { next_delay: Duration, first: bool },
 }
 
 impl Schedule {
-    /// The schedule for one wait. `learned` is what this client saw of the
-    /// endpoint, `typical` the registry's latency, `submitted` when this
-    /// client submitted the job (unknown for jobs resumed by id).
-    pub fn new(
-        options: &WaitOptions,
-        learned: Option<Estimate>,
-        typical: Option<Duration>,
-        submitted: Option<Instant>,
-    ) -> Self {
+    /// The schedule for one wait: from the options, what is `known` of the
+    /// job's duration, and when this client's submission of it was
+    /// answered (unknown for jobs resumed by id).
+    pub fn new(options: &WaitOptions, known: Known, submitted: Option<Instant>) -> Self {
         let plan = match &options.pace {
             Pace::Fixed {
                 interval,
@@ -236,10 +282,10 @@ impl Schedule {
             Pace::Adaptive { expected } => {
                 let estimate = expected
                     .map(|(low, high)| Estimate { low, high })
-                    .or(learned)
-                    .or_else(|| typical.map(Estimate::around));
-                match (estimate, submitted) {
-                    (Some(estimate), Some(origin)) => {
+                    .or(known.announced)
+                    .or(known.learned);
+                match (estimate, known.typical, submitted) {
+                    (Some(estimate), _, Some(origin)) => {
                         // Nine polls across the window: about half the
                         // SDK's requests, and half a step (1/18 of the
                         // window) between completion and notice on average.
@@ -251,6 +297,9 @@ impl Schedule {
                             step,
                             coarse: step,
                         }
+                    }
+                    (None, Some(typical), Some(origin)) => {
+                        Plan::Cold(ColdSchedule::new(origin, typical))
                     }
                     _ => Plan::Unknown {
                         next_delay: Duration::from_millis(500),
@@ -265,6 +314,7 @@ impl Schedule {
     /// When to make the next poll, given the time now.
     pub fn next_poll(&mut self, now: Instant) -> Instant {
         let delay = match &mut self.plan {
+            Plan::Cold(cold) => return cold.next_poll(now),
             Plan::Fixed {
                 next_delay,
                 backoff,
@@ -403,13 +453,13 @@ mod tests {
             .backoff(2.0)
             .max_interval(secs(5.0));
         let origin = Instant::now();
-        let schedule = Schedule::new(&options, None, None, Some(origin));
+        let schedule = Schedule::new(&options, Known::default(), Some(origin));
         assert_eq!(
             polls(schedule, origin, 20.0),
             [0.0, 1.0, 3.0, 7.0, 12.0, 17.0]
         );
         let flat = WaitOptions::new().backoff(f64::NAN);
-        let schedule = Schedule::new(&flat, None, None, None);
+        let schedule = Schedule::new(&flat, Known::default(), None);
         assert_eq!(polls(schedule, origin, 3.0), [0.0, 1.0, 2.0, 3.0]);
     }
 
@@ -420,7 +470,12 @@ mod tests {
             low: secs(9.0),
             high: secs(13.0),
         };
-        let schedule = Schedule::new(&WaitOptions::new(), Some(learned), None, Some(origin));
+        let known = Known {
+            learned: Some(learned),
+            typical: Some(secs(21.6)),
+            ..Known::default()
+        };
+        let schedule = Schedule::new(&WaitOptions::new(), known, Some(origin));
         let times = polls(schedule, origin, 13.0);
         let step = 4.0 / 9.0;
         assert!((times[0] - (9.0 + step)).abs() < 2e-3, "{times:?}");
@@ -437,21 +492,86 @@ mod tests {
     async fn past_the_window_polls_back_off_and_an_expectation_wins() {
         let origin = Instant::now();
         let options = WaitOptions::new().expected_duration(secs(0.2), secs(0.2));
-        let learned = Estimate {
-            low: secs(30.0),
-            high: secs(40.0),
+        let window = |low: f64, high: f64| {
+            Some(Estimate {
+                low: secs(low),
+                high: secs(high),
+            })
         };
-        let schedule = Schedule::new(&options, Some(learned), Some(secs(20.0)), Some(origin));
+        let known = Known {
+            announced: window(3.0, 3.0),
+            learned: window(30.0, 40.0),
+            typical: Some(secs(20.0)),
+        };
+        let schedule = Schedule::new(&options, known, Some(origin));
         let times = polls(schedule, origin, 1.0);
         assert_eq!(times[0], 0.225, "{times:?}");
         let gaps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
         assert!(gaps.windows(2).all(|g| g[1] >= g[0] - 1e-9), "{gaps:?}");
+        // Without the caller's expectation, a server's announcement comes
+        // before what was learned: a 3 s mock job is seen 25 ms after it
+        // ends, not at the SDK's next tick or the learned window's.
+        let schedule = Schedule::new(&WaitOptions::new(), known, Some(origin));
+        assert_eq!(polls(schedule, origin, 3.07), [3.025, 3.05]);
+        // What was learned comes before the registry's typical latency.
+        let learned_only = Known {
+            announced: None,
+            ..known
+        };
+        let schedule = Schedule::new(&WaitOptions::new(), learned_only, Some(origin));
+        assert_eq!(polls(schedule, origin, 31.2), [31.111]);
+        // And the typical latency alone gives the cold schedule (its own
+        // tests in `cold`): the SDK's cadence from half of it.
+        let typical_only = Known {
+            typical: Some(secs(20.0)),
+            ..Known::default()
+        };
+        let schedule = Schedule::new(&WaitOptions::new(), typical_only, Some(origin));
+        assert_eq!(polls(schedule, origin, 13.0), [10.0, 11.0, 12.0, 13.0]);
+    }
+
+    #[test]
+    fn announcements_are_read_when_sane() {
+        let read = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(MOCK_JOB_TIME_HEADER, value.parse().unwrap());
+            Estimate::announced(&headers).map(|e| (e.low.as_millis(), e.high.as_millis()))
+        };
+        assert_eq!(read("3000-3000"), Some((3000, 3000)));
+        assert_eq!(read(" 9000 - 13000 "), Some((9000, 13000)));
+        assert_eq!(read("86400000-86400000"), Some((86_400_000, 86_400_000)));
+        for bad in [
+            "",
+            "3000",
+            "13000-9000",
+            "-1-5",
+            "1.5-2",
+            "0x10-20",
+            "1-86400001",
+            "1-2-3",
+            "99999999999999999999-1",
+        ] {
+            assert_eq!(read(bad), None, "{bad:?}");
+        }
+        assert_eq!(Estimate::announced(&HeaderMap::new()), None);
+        // What the mock sends is what the client reads.
+        let sent = Estimate::announcement(secs(13.0), secs(9.0));
+        assert_eq!(sent, "9000-13000");
+        assert_eq!(read(&sent), Some((9000, 13000)));
+        assert_eq!(
+            Estimate::announcement(Duration::MAX, Duration::MAX),
+            "86400000-86400000"
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_unknown_job_is_polled_at_once() {
         let origin = Instant::now();
-        let schedule = Schedule::new(&WaitOptions::new(), None, Some(secs(20.0)), None);
+        let known = Known {
+            typical: Some(secs(20.0)),
+            ..Known::default()
+        };
+        let schedule = Schedule::new(&WaitOptions::new(), known, None);
         assert_eq!(polls(schedule, origin, 2.0), [0.0, 0.5, 1.25]);
     }
 
@@ -462,7 +582,7 @@ mod tests {
             .interval(Duration::MAX)
             .backoff(1e300)
             .timeout(Duration::MAX);
-        let mut schedule = Schedule::new(&options, None, None, Some(origin));
+        let mut schedule = Schedule::new(&options, Known::default(), Some(origin));
         for _ in 0..3 {
             schedule.next_poll(origin);
         }
@@ -470,7 +590,18 @@ mod tests {
             low: Duration::MAX,
             high: Duration::MAX,
         };
-        let mut schedule = Schedule::new(&WaitOptions::new(), Some(huge), None, Some(origin));
+        let known = Known {
+            announced: Some(huge),
+            typical: Some(Duration::MAX),
+            ..Known::default()
+        };
+        let mut schedule = Schedule::new(&WaitOptions::new(), known, Some(origin));
+        schedule.next_poll(origin);
+        let known = Known {
+            typical: Some(Duration::MAX),
+            ..Known::default()
+        };
+        let mut schedule = Schedule::new(&WaitOptions::new(), known, Some(origin));
         schedule.next_poll(origin);
     }
 

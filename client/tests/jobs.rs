@@ -271,6 +271,95 @@ async fn intervals_back_off_up_to_their_cap() {
     assert_eq!(server.received_requests().await.unwrap().len(), 6);
 }
 
+/// How long (tokio's paused clock) a fresh client waits for a txt-2-img
+/// job that is already done, when the submission's answer carries
+/// `announcement` (the mock's header), and how many status requests it made.
+async fn first_notice(announcement: Option<&str>) -> (Duration, usize) {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    let mut answer = json(
+        200,
+        json!({
+            "request_id": "job-1",
+            "status_url": format!("{base}/v2/requests/job-1/status"),
+            "response_url": format!("{base}/v2/requests/job-1"),
+        }),
+    );
+    if let Some(value) = announcement {
+        answer = answer.insert_header(segmind_ideogram::MOCK_JOB_TIME_HEADER, value);
+    }
+    Mock::given(method("POST"))
+        .and(path("/v2/ideogram-txt-2-img"))
+        .respond_with(answer)
+        .mount(&server)
+        .await;
+    mount_job(&server, &["COMPLETED"], json!({"status": "COMPLETED"})).await;
+    let client = common::paused_builder(&base).build().unwrap();
+    let job = client
+        .submit(&IdeogramTxt2ImgRequest::new("x"))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    // No deadline: on the paused clock it would fire while a poll waits
+    // on the (real) socket.
+    let adaptive = WaitOptions::new().timeout(Duration::MAX);
+    job.wait_with(adaptive).await.unwrap();
+    let waited = started.elapsed();
+    let requests = server.received_requests().await.unwrap();
+    let polls = requests
+        .iter()
+        .filter(|r| r.url.path().ends_with("/status"))
+        .count();
+    (waited, polls)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_announces_its_job_time_is_polled_on_that_clock() {
+    // A mock's 3 s jobs: the first poll 25 ms after they can be done.
+    let (waited, polls) = first_notice(Some("3000-3000")).await;
+    assert!(
+        waited >= Duration::from_millis(3025) && waited < Duration::from_millis(3100),
+        "{waited:?}"
+    );
+    assert_eq!(polls, 1);
+    // Segmind (no announcement), or an announcement that makes no sense:
+    // the cold schedule, whose first poll comes at half the registry's
+    // typical latency (21.6 s), on the SDK's 1 s grid.
+    for announcement in [None, Some("soon"), Some("3000-1000")] {
+        let (waited, polls) = first_notice(announcement).await;
+        assert!(
+            waited >= Duration::from_secs(11) && waited < Duration::from_millis(11_100),
+            "{announcement:?}: {waited:?}"
+        );
+        assert_eq!(polls, 1);
+    }
+}
+
+#[tokio::test]
+async fn a_fresh_client_polls_the_mock_on_its_announced_clock() {
+    // The mock announces itself by default: 300 ms jobs are polled first
+    // 325 ms after the submission's answer, when they are done, instead of
+    // at 11 s (half of txt-2-img's typical 21.6 s), which is past this
+    // wait's deadline.
+    let server = segmind_ideogram_mock::MockServer::builder()
+        .api_key(KEY)
+        .job_latency(Duration::ZERO, Duration::from_millis(300))
+        .start()
+        .await
+        .unwrap();
+    let client = common::client(server.base_url());
+    let options = WaitOptions::new().timeout(Duration::from_secs(8));
+    let image = client
+        .generate_with(&IdeogramTxt2ImgRequest::new("x"), options)
+        .await
+        .unwrap();
+    assert_eq!(image.format(), ImageFormat::Png);
+    let stats = server.job_stats();
+    assert_eq!(stats.len(), 1);
+    assert_eq!(stats[0].status_polls, 1, "{stats:?}");
+    assert!(stats[0].notice_delay.is_some());
+}
+
 #[tokio::test]
 async fn a_job_is_rebuilt_from_its_id_or_its_stored_handle() {
     let server = MockServer::start().await;

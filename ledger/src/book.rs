@@ -4,7 +4,7 @@
 //! updated by the difference an applied event made, in whole micro-dollars,
 //! so it equals the sum over the states at every moment.
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 
 use crate::compact::Slug;
 use crate::event::Event;

@@ -120,6 +120,18 @@ impl MockBuilder {
         self.answers(Answers::realistic())
     }
 
+    /// Whether every answer says this is a mock (default: yes): the
+    /// [`MOCK_JOB_TIME_HEADER`](segmind_ideogram::MOCK_JOB_TIME_HEADER)
+    /// header gives the configured job time, from submission to completion
+    /// (`9000-13000`, in milliseconds), and `segmind-ideogram` polls the
+    /// jobs it submits here on that clock. Off, nothing tells this server
+    /// from Segmind, and the client polls as it would Segmind's jobs: for
+    /// measuring that schedule.
+    pub fn announce(mut self, announce: bool) -> Self {
+        self.config.announce = announce;
+        self
+    }
+
     /// Seed for ids and injected faults.
     pub fn seed(mut self, seed: u64) -> Self {
         self.config.seed = seed;

@@ -50,6 +50,11 @@ pub struct MockConfig {
     pub seed: u64,
     /// The shapes of the answers: as documented, or as seen in the wild.
     pub answers: Answers,
+    /// Whether every answer says this is a mock, and how long its jobs
+    /// take ([`MOCK_JOB_TIME_HEADER`](segmind_ideogram::MOCK_JOB_TIME_HEADER)),
+    /// so that a client polls on this server's clock. Off, a client cannot
+    /// tell it from Segmind.
+    pub announce: bool,
     /// Faults to inject.
     pub faults: Faults,
 }
@@ -72,8 +77,18 @@ impl Default for MockConfig {
             accepted_log_bytes: ACCEPTED_LOG_BYTES,
             seed: 0x5E6_u64,
             answers: Answers::default(),
+            announce: true,
             faults: Faults::default(),
         }
+    }
+}
+
+impl MockConfig {
+    /// The shortest and the longest time a job takes, from submission to
+    /// completion.
+    pub(crate) fn job_time(&self) -> (Duration, Duration) {
+        let low = self.queued_for.saturating_add(self.processing_for);
+        (low, low.saturating_add(self.processing_spread))
     }
 }
 
@@ -95,6 +110,7 @@ impl fmt::Debug for MockConfig {
             accepted_log_bytes,
             seed,
             answers,
+            announce,
             faults,
         } = self;
         f.debug_struct("MockConfig")
@@ -113,6 +129,7 @@ impl fmt::Debug for MockConfig {
             .field("accepted_log_bytes", accepted_log_bytes)
             .field("seed", seed)
             .field("answers", answers)
+            .field("announce", announce)
             .field("faults", faults)
             .finish()
     }

@@ -21,7 +21,7 @@ use crate::clock;
 use crate::history::Row;
 use crate::key;
 use crate::reply;
-use crate::state::{Job, Refusal, State};
+use crate::state::{Asked, Job, Refusal, State};
 
 type Shared = Extract<Arc<State>>;
 
@@ -114,6 +114,7 @@ pub(crate) async fn submit(
             cost: admitted.cost(),
             failure: admitted.failure.clone(),
             polls: 0,
+            status_polls: 0,
             noticed: None,
         },
         now,
@@ -180,7 +181,7 @@ pub(crate) async fn status(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let view = match JobView::find(&state, id, &headers).await {
+    let view = match JobView::find(&state, id, &headers, Asked::Status).await {
         Ok(view) => view,
         Err(response) => return response,
     };
@@ -198,7 +199,7 @@ pub(crate) async fn result(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let view = match JobView::find(&state, id, &headers).await {
+    let view = match JobView::find(&state, id, &headers, Asked::Result).await {
         Ok(view) => view,
         Err(response) => return response,
     };
@@ -234,9 +235,14 @@ struct JobView {
 }
 
 impl JobView {
-    async fn find(state: &State, id: String, headers: &HeaderMap) -> Result<Self, Response> {
+    async fn find(
+        state: &State,
+        id: String,
+        headers: &HeaderMap,
+        asked: Asked,
+    ) -> Result<Self, Response> {
         let (job, now) = find_job(state, &id, headers).await?;
-        state.note_poll(&id, now);
+        state.note_poll(&id, now, asked);
         if state.garbage_answer() {
             return Err(reply::html_page());
         }

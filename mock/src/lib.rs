@@ -27,6 +27,14 @@
 //! Every fact of the protocol (paths, header names, the key's header, the
 //! seed's bounds) comes from the spec, through `segmind_ideogram::API`.
 //!
+//! It says it is a mock: every answer carries
+//! [`MOCK_JOB_TIME_HEADER`](segmind_ideogram::MOCK_JOB_TIME_HEADER)
+//! (`x-mock-job-ms: 9500-13000`), the configured job time from submission
+//! to completion, and `segmind-ideogram` polls the jobs it submits here on
+//! that clock instead of a real Segmind job's.
+//! [`MockBuilder::announce`]`(false)` hides it, for measuring how a client
+//! follows Segmind's jobs.
+//!
 //! A retired slug stays in the generated registry, so the client still
 //! sends it; `segmind-ideogram` reports the 410 as
 //! `Error::Api { kind: ApiErrorKind::Gone, .. }`.

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State as Extract};
+use axum::http::HeaderValue;
+use axum::middleware;
+use axum::response::Response;
 use axum::routing::{get, post};
 use segmind_ideogram::{API, ENDPOINTS};
 use tokio::sync::oneshot;
@@ -98,11 +101,12 @@ impl MockServer {
 
     /// Wait options that follow this server's configured job latency, for
     /// a client under test: it polls when a job can first be done instead
-    /// of when a real Segmind job would be.
+    /// of when a real Segmind job would be. (A client that submits its jobs
+    /// here does so by itself when the server announces itself,
+    /// [`MockBuilder::announce`]; these options also serve jobs resumed by
+    /// id, and a server that does not.)
     pub fn wait_options(&self) -> segmind_ideogram::WaitOptions {
-        let config = &self.state.config;
-        let low = config.queued_for.saturating_add(config.processing_for);
-        let high = low.saturating_add(config.processing_spread);
+        let (low, high) = self.state.config.job_time();
         segmind_ideogram::WaitOptions::new().expected_duration(low, high)
     }
 
@@ -212,10 +216,28 @@ fn router(state: Arc<State>) -> Router {
     for (operation, handler) in operations {
         router = router.route(operation.path, handler.fallback(handlers::wrong_method));
     }
-    router
+    let announcement = state.config.announce.then(|| {
+        let (low, high) = state.config.job_time();
+        HeaderValue::from_str(&segmind_ideogram::__private::mock_job_time(low, high))
+    });
+    let router = router
         .route("/outputs/{file}", get(handlers::output))
         .route("/files/{name}", get(account::file))
         .fallback(handlers::not_found)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    let router = match announcement {
+        Some(Ok(value)) => router.layer(middleware::map_response(move |answer| {
+            announce(answer, value.clone())
+        })),
+        _ => router,
+    };
+    router.with_state(state)
+}
+
+/// Says on an answer that this is a mock, and how long its jobs take.
+async fn announce(mut answer: Response, value: HeaderValue) -> Response {
+    answer
+        .headers_mut()
+        .insert(segmind_ideogram::MOCK_JOB_TIME_HEADER, value);
+    answer
 }

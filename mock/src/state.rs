@@ -37,8 +37,17 @@ pub(crate) struct Job {
     pub failure: Option<String>,
     /// Status and result requests about this job so far.
     pub polls: u32,
+    /// Of them, status requests.
+    pub status_polls: u32,
     /// The first request that saw it ended, if any.
     pub noticed: Option<Instant>,
+}
+
+/// Which of a job's documents a request asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Asked {
+    Status,
+    Result,
 }
 
 /// How a queued job was followed by its client: for measuring polling.
@@ -49,6 +58,8 @@ pub struct JobStats {
     pub request_id: String,
     /// Status and result requests the server answered about it.
     pub polls: u32,
+    /// Of them, status requests (`GET /v2/requests/{id}/status`).
+    pub status_polls: u32,
     /// How long it took from submission to its end.
     pub took: Duration,
     /// From its end to the first request that saw it ended; `None` while
@@ -239,12 +250,11 @@ impl State {
     }
 
     pub fn insert_job(&self, id: String, job: Job, now: Instant) {
-        let config = &self.config;
-        let ttl = config
-            .queued_for
-            .saturating_add(config.processing_for)
-            .saturating_add(config.processing_spread)
-            .saturating_add(config.result_ttl);
+        let ttl = self
+            .config
+            .job_time()
+            .1
+            .saturating_add(self.config.result_ttl);
         let mut inner = self.lock();
         if inner.accepted.jobs_submitted % SWEEP_EVERY == SWEEP_EVERY - 1 {
             inner
@@ -282,11 +292,14 @@ impl State {
 
     /// Counts a status or result request about `id`, noting when one first
     /// sees the job ended.
-    pub fn note_poll(&self, id: &str, now: Instant) {
+    pub fn note_poll(&self, id: &str, now: Instant, asked: Asked) {
         let ended = |job: &Job| self.finished_at(job).is_some_and(|end| now >= end);
         let mut inner = self.lock();
         if let Some(job) = inner.jobs.get_mut(id) {
             job.polls = job.polls.saturating_add(1);
+            if asked == Asked::Status {
+                job.status_polls = job.status_polls.saturating_add(1);
+            }
             if job.noticed.is_none() && ended(job) {
                 job.noticed = Some(now);
             }
@@ -302,6 +315,7 @@ impl State {
             .map(|(id, job)| JobStats {
                 request_id: id.clone(),
                 polls: job.polls,
+                status_polls: job.status_polls,
                 took: self.config.queued_for.saturating_add(job.processing),
                 // Only a job that ended can have been noticed.
                 notice_delay: job
@@ -417,6 +431,7 @@ mod tests {
             cost: 0.0,
             failure: None,
             polls: 0,
+            status_polls: 0,
             noticed: None,
         }
     }
@@ -485,7 +500,7 @@ mod tests {
         }
         tokio::time::advance(Duration::from_secs(365 * 24 * 3600)).await;
         let now = Instant::now();
-        state.note_poll("job-0", now);
+        state.note_poll("job-0", now, Asked::Status);
         let kept = state
             .job("job-0", owner, now)
             .expect("a job that never ends never expires");

@@ -258,6 +258,44 @@ async fn job_latency_ranges_are_drawn_per_job_from_the_seed() {
     );
 }
 
+#[tokio::test]
+async fn every_answer_says_it_is_a_mock_and_how_long_its_jobs_take() {
+    use segmind_ideogram::MOCK_JOB_TIME_HEADER;
+    let server = start(keyed().job_latency_range(
+        Duration::from_millis(500),
+        Duration::from_millis(9000),
+        Duration::from_millis(12_500),
+    ))
+    .await;
+    let submitted = post(&server, "/v2/ideogram-txt-2-img", &json!({"prompt": "x"})).await;
+    assert_eq!(submitted.status(), StatusCode::OK);
+    // From submission to completion: queued 0.5 s, then 9–12.5 s.
+    assert_eq!(submitted.headers()[MOCK_JOB_TIME_HEADER], "9500-13000");
+    let id = submitted.json::<Value>().await.unwrap()["request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let status = get(&format!("{}/v2/requests/{id}/status", server.base_url())).await;
+    assert_eq!(status.headers()[MOCK_JOB_TIME_HEADER], "9500-13000");
+    // Refusals and unknown routes too: whatever a client meets says so.
+    let refused = http()
+        .post(format!("{}/v2/ideogram-txt-2-img", server.base_url()))
+        .json(&json!({"prompt": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.headers()[MOCK_JOB_TIME_HEADER], "9500-13000");
+    let nowhere = get(&format!("{}/nowhere", server.base_url())).await;
+    assert_eq!(nowhere.headers()[MOCK_JOB_TIME_HEADER], "9500-13000");
+
+    // Told not to, it cannot be told from Segmind.
+    let quiet = start(keyed().announce(false)).await;
+    let submitted = post(&quiet, "/v2/ideogram-txt-2-img", &json!({"prompt": "x"})).await;
+    assert_eq!(submitted.status(), StatusCode::OK);
+    assert!(submitted.headers().get(MOCK_JOB_TIME_HEADER).is_none());
+}
+
 #[tokio::test(start_paused = true)]
 async fn failed_jobs_are_422_and_results_expire_to_404() {
     let server = start(

@@ -1,17 +1,22 @@
 //! How closely each client follows a queued job: the Rust client's default
 //! adaptive schedule against the official Python SDK's `client.run`
-//! (`segmind` 1.3.0: a status request at once, then one every second).
+//! (`segmind` 1.3.0: a status request at once, then one a second after each
+//! answer).
 //!
 //! ```sh
 //! POLLING_BENCH=1 cargo bench -p segmind-ideogram-tests --bench polling
+//! POLLING_BENCH=cold cargo bench -p segmind-ideogram-tests --bench polling
 //! POLLING_BENCH=1 cargo bench -p segmind-ideogram-tests --bench polling -- --markdown FILE
 //! ```
 //!
-//! Minutes of wall time (the jobs take 9–13 s), so it is opt-in: without
-//! `POLLING_BENCH=1` (and under `cargo test --benches`) it is a smoke run
-//! of a few short jobs, Rust only, that checks the plumbing.
+//! Minutes of wall time (the jobs take 9–32 s), so it is opt-in: without
+//! `POLLING_BENCH` (and under `cargo test --benches`) it is a smoke run of
+//! a few short jobs, Rust only, that checks the plumbing. The mock servers
+//! are told not to announce themselves
+//! ([`MockBuilder::announce`](segmind_ideogram_mock::MockBuilder::announce)),
+//! so that the client polls them as it would Segmind.
 //!
-//! Method:
+//! `POLLING_BENCH=1`, waves (the learned schedule):
 //! - Two in-process mock servers with the same settings and the same seed,
 //!   one per side, so each server's [`MockServer::job_stats`] are one
 //!   client's: jobs QUEUED for 0 s, then PROCESSING for a time drawn
@@ -39,6 +44,16 @@
 //!
 //! Settings: `POLLING_JOBS` (16), `POLLING_WAVES` (4), `POLLING_REPEATS`
 //! (1); `--no-python` leaves the SDK out.
+//!
+//! `POLLING_BENCH=cold`, a fresh client (the cold schedule): jobs of
+//! `ideogram-txt-2-img` that take exactly 0.5, 1 and 1.5 times its typical
+//! latency in the registry (21.6 s), each length on mock servers of its
+//! own (one per side). For each length, `POLLING_REPEATS` (3) lone jobs,
+//! each with a fresh client (a fresh SDK process), then one cold first
+//! wave of `POLLING_JOBS` (16) jobs submitted at once by a fresh client
+//! (`POLLING_JOBS` threads of a fresh SDK process). The two sides run at
+//! the same time, each against its own server: the jobs are mostly waited
+//! out, so neither side's load slows the other's polls.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -46,13 +61,16 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use segmind_ideogram::{Client, IdeogramTurboImg2ImgRequest};
+use segmind_ideogram::{Client, Endpoint, IdeogramTurboImg2ImgRequest, IdeogramTxt2ImgRequest};
 use segmind_ideogram_mock::{JobStats, MockServer};
 use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
 
 const KEY: &str = "bench-key";
 const SLUG: &str = "ideogram-turbo-img-2-img";
+/// The endpoint of the cold measurement, the issue's: the longest typical
+/// latency of the five (21.6 s).
+const COLD_SLUG: &str = "ideogram-txt-2-img";
 const PROMPT: &str = "a lighthouse at dusk";
 const IMAGE: &str = "https://example.com/input.png";
 const SEED: u64 = 0x9011;
@@ -64,7 +82,8 @@ fn main() {
         .position(|a| a == "--markdown")
         .and_then(|i| args.get(i + 1))
         .map(PathBuf::from);
-    let full = std::env::var("POLLING_BENCH").is_ok_and(|v| v == "1");
+    let mode = std::env::var("POLLING_BENCH").unwrap_or_default();
+    let full = mode == "1" || mode == "cold";
     let with_python = full && !args.iter().any(|a| a == "--no-python");
     let setting = |name: &str, default: usize| {
         std::env::var(name)
@@ -81,17 +100,28 @@ fn main() {
         smoke(&runtime);
         return;
     }
+    let python = if with_python {
+        segmind_ideogram_tests::sdk_python_or_skip()
+    } else {
+        None
+    };
+    if mode == "cold" {
+        let lone = setting("POLLING_REPEATS", 3).max(1);
+        let wave = setting("POLLING_JOBS", 16).max(1);
+        let report = cold::run(&runtime, python.as_ref(), lone, wave);
+        println!("{report}");
+        if let Some(path) = markdown {
+            std::fs::write(&path, &report).expect("write the Markdown report");
+            eprintln!("wrote {}", path.display());
+        }
+        return;
+    }
     let plan = Plan {
         jobs: setting("POLLING_JOBS", 16),
         waves: setting("POLLING_WAVES", 4).max(1),
         repeats: setting("POLLING_REPEATS", 1).max(1),
         low: Duration::from_secs(9),
         high: Duration::from_secs(13),
-    };
-    let python = if with_python {
-        segmind_ideogram_tests::sdk_python_or_skip()
-    } else {
-        None
     };
     let started = Instant::now();
     let mut results = Results::default();
@@ -131,12 +161,21 @@ fn request() -> IdeogramTurboImg2ImgRequest {
     IdeogramTurboImg2ImgRequest::new(IMAGE, PROMPT)
 }
 
+/// The SDK's payload for [`request`].
+fn payload() -> String {
+    serde_json::json!({"image_file": IMAGE, "prompt": PROMPT}).to_string()
+}
+
+/// A Segmind stand-in: jobs QUEUED for 0 s, then PROCESSING for a time
+/// drawn from `low..=high`; it does not announce itself, so that clients
+/// poll it as they would Segmind.
 async fn mock(low: Duration, high: Duration, seed: u64) -> MockServer {
     MockServer::builder()
         .api_key(KEY)
         .seed(seed)
         .initial_credits(1e9)
         .job_latency_range(Duration::ZERO, low, high)
+        .announce(false)
         .start()
         .await
         .expect("mock")
@@ -165,7 +204,7 @@ fn run_repeat(
         for side in if rust_first { [0, 1] } else { [1, 0] } {
             if side == 0 {
                 let wall = Instant::now();
-                let errors = runtime.block_on(rust_wave(&client, plan.jobs));
+                let errors = runtime.block_on(rust_wave(&client, plan.jobs, request));
                 let stats = new_stats(&rust_mock, &mut rust_seen);
                 let line = summary_line("Rust", repeat, wave, &stats, wall.elapsed(), errors);
                 eprintln!("{line}");
@@ -178,7 +217,7 @@ fn run_repeat(
                 }
             } else if let Some(python) = python {
                 let wall = Instant::now();
-                let errors = sdk_wave(python, &sdk_mock, plan.jobs);
+                let errors = sdk_wave(python, &sdk_mock.v1_url(), plan.jobs, SLUG, &payload());
                 let stats = new_stats(&sdk_mock, &mut sdk_seen);
                 let line = summary_line("SDK", repeat, wave, &stats, wall.elapsed(), errors);
                 eprintln!("{line}");
@@ -200,8 +239,12 @@ fn new_stats(server: &MockServer, seen: &mut HashSet<String>) -> Vec<JobStats> {
 }
 
 /// One sync call per slot (as the SDK script's warm-up), then `jobs`
-/// submissions waited on at once. Returns the failed jobs.
-async fn rust_wave(client: &Client, jobs: usize) -> usize {
+/// submissions of `request()` waited on at once. Returns the failed jobs.
+async fn rust_wave<E: Endpoint + Send + Sync + 'static>(
+    client: &Client,
+    jobs: usize,
+    request: fn() -> E,
+) -> usize {
     let mut warm = JoinSet::new();
     for _ in 0..jobs {
         let client = client.clone();
@@ -226,10 +269,9 @@ async fn rust_wave(client: &Client, jobs: usize) -> usize {
     failed.len()
 }
 
-/// `jobs` threads of the SDK's `client.run` in a fresh process. Returns
-/// the failed jobs.
-fn sdk_wave(python: &PathBuf, server: &MockServer, jobs: usize) -> usize {
-    let payload = serde_json::json!({"image_file": IMAGE, "prompt": PROMPT}).to_string();
+/// `jobs` threads of the SDK's `client.run(slug, **payload)` in a fresh
+/// process, against the server at `v1_url`. Returns the failed jobs.
+fn sdk_wave(python: &PathBuf, v1_url: &str, jobs: usize, slug: &str, payload: &str) -> usize {
     let mut hosts = std::env::var("NO_PROXY").unwrap_or_default();
     if !hosts.is_empty() {
         hosts.push(',');
@@ -237,9 +279,9 @@ fn sdk_wave(python: &PathBuf, server: &MockServer, jobs: usize) -> usize {
     hosts.push_str("127.0.0.1,localhost");
     let output = Command::new(python)
         .arg(segmind_ideogram_tests::root().join("tests/python/sdk_bench.py"))
-        .arg(server.v1_url())
-        .args(["--mode", "run", "--rounds", "1", "--slug", SLUG])
-        .args(["--concurrency", &jobs.to_string(), "--payload", &payload])
+        .arg(v1_url)
+        .args(["--mode", "run", "--rounds", "1", "--slug", slug])
+        .args(["--concurrency", &jobs.to_string(), "--payload", payload])
         .env("SEGMIND_API_KEY", KEY)
         .env("NO_PROXY", &hosts)
         .env("no_proxy", &hosts)
@@ -263,9 +305,11 @@ fn sdk_wave(python: &PathBuf, server: &MockServer, jobs: usize) -> usize {
 struct Summary {
     jobs: usize,
     polls_mean: f64,
+    polls_min: f64,
     polls_p50: f64,
     polls_max: f64,
     delay_mean: f64,
+    delay_min: f64,
     delay_p50: f64,
     delay_p90: f64,
     delay_max: f64,
@@ -274,8 +318,9 @@ struct Summary {
     unnoticed: usize,
 }
 
-fn summarize(stats: &[JobStats]) -> Summary {
-    let mut polls: Vec<f64> = stats.iter().map(|s| f64::from(s.polls)).collect();
+/// The figures of `stats`, counting as a job's requests `requests(job)`.
+fn summarize(stats: &[JobStats], requests: fn(&JobStats) -> u32) -> Summary {
+    let mut polls: Vec<f64> = stats.iter().map(|s| f64::from(requests(s))).collect();
     let mut delays: Vec<f64> = stats
         .iter()
         .filter_map(|s| s.notice_delay)
@@ -285,15 +330,22 @@ fn summarize(stats: &[JobStats]) -> Summary {
     Summary {
         jobs: stats.len(),
         polls_mean: mean(&polls),
+        polls_min: percentile(&mut polls, 0.0),
         polls_p50: percentile(&mut polls, 0.5),
         polls_max: percentile(&mut polls, 1.0),
         delay_mean: mean(&delays),
+        delay_min: percentile(&mut delays, 0.0),
         delay_p50: percentile(&mut delays, 0.5),
         delay_p90: percentile(&mut delays, 0.9),
         delay_max: percentile(&mut delays, 1.0),
         took_mean: mean(&took),
         unnoticed: stats.iter().filter(|s| s.notice_delay.is_none()).count(),
     }
+}
+
+/// Status and result requests: what the waves' tables count.
+fn all_requests(job: &JobStats) -> u32 {
+    job.polls
 }
 
 fn mean(values: &[f64]) -> f64 {
@@ -321,7 +373,7 @@ fn summary_line(
     wall: Duration,
     errors: usize,
 ) -> String {
-    let s = summarize(stats);
+    let s = summarize(stats, all_requests);
     format!(
         "repeat {} wave {} {side:<4}: {:>3} jobs ({errors} failed, {} unnoticed) in {:5.1} s; \
          took {:5.2} s; requests/job {:5.2} (max {:.0}); delay mean {:3.0} ms p50 {:3.0} p90 {:3.0} max {:3.0}",
@@ -380,7 +432,7 @@ fn report(plan: &Plan, results: &Results, elapsed: Duration) -> String {
         if stats.is_empty() {
             continue;
         }
-        let s = summarize(stats);
+        let s = summarize(stats, all_requests);
         let _ = writeln!(
             md,
             "| {label} | {} | {:.2} s | {:.2} ({:.0}, {:.0}) | {:.0} ms | {:.0} ms | {:.0} ms | {:.0} ms |",
@@ -435,7 +487,7 @@ fn smoke(runtime: &Runtime) {
         .wait_options(server.wait_options())
         .build()
         .expect("client");
-    let errors = runtime.block_on(rust_wave(&client, 4));
+    let errors = runtime.block_on(rust_wave(&client, 4, request));
     let stats = server.job_stats();
     let line = summary_line("Rust", 0, 0, &stats, Duration::ZERO, errors);
     println!("polling smoke run (POLLING_BENCH=1 for the measurement): {line}");
@@ -447,4 +499,251 @@ fn smoke(runtime: &Runtime) {
             .all(|s| s.polls >= 2 && s.notice_delay.is_some()),
         "every job was polled and seen to end"
     );
+    // The cold measurement's plumbing, with 0.15 s jobs on their own clock.
+    let job = Duration::from_millis(150);
+    let options = segmind_ideogram::WaitOptions::new().expected_duration(job, job);
+    let group = cold::measure(runtime, None, job, 1.0, 1, 3, SEED, Some(options));
+    assert_eq!((group.lone_rust.len(), group.wave_rust.len()), (1, 3));
+    assert_eq!(group.errors, 0);
+    let report = cold::report(0.15, 1, 3, &[group], Duration::ZERO);
+    println!("cold smoke run (POLLING_BENCH=cold for the measurement):\n{report}");
+}
+
+/// `POLLING_BENCH=cold`: how a fresh client follows jobs of 0.5, 1 and 1.5
+/// times the endpoint's typical latency, alone and in a first wave, against
+/// the SDK.
+mod cold {
+    use super::*;
+
+    /// The job lengths measured, as multiples of the typical latency.
+    const FACTORS: [f64; 3] = [0.5, 1.0, 1.5];
+
+    fn request() -> IdeogramTxt2ImgRequest {
+        IdeogramTxt2ImgRequest::new(PROMPT)
+    }
+
+    fn payload() -> String {
+        serde_json::json!({ "prompt": PROMPT }).to_string()
+    }
+
+    /// The records of one length of job, by side and by how they were run.
+    pub(super) struct Group {
+        pub job: Duration,
+        pub factor: f64,
+        pub lone_rust: Vec<JobStats>,
+        pub lone_sdk: Vec<JobStats>,
+        pub wave_rust: Vec<JobStats>,
+        pub wave_sdk: Vec<JobStats>,
+        pub errors: usize,
+    }
+
+    /// The whole measurement, as Markdown.
+    pub(super) fn run(
+        runtime: &Runtime,
+        python: Option<&PathBuf>,
+        lone: usize,
+        wave: usize,
+    ) -> String {
+        let typical = IdeogramTxt2ImgRequest::INFO
+            .typical_latency_secs
+            .expect("txt-2-img has a typical latency");
+        let started = Instant::now();
+        let groups: Vec<Group> = FACTORS
+            .iter()
+            .enumerate()
+            .map(|(n, &factor)| {
+                // Whole milliseconds, as the mock's clock counts them.
+                let job = Duration::from_millis((typical * factor * 1000.0).round() as u64);
+                measure(
+                    runtime,
+                    python,
+                    job,
+                    factor,
+                    lone,
+                    wave,
+                    SEED + n as u64,
+                    None,
+                )
+            })
+            .collect();
+        report(typical, lone, wave, &groups, started.elapsed())
+    }
+
+    /// One length of job: `lone` single jobs, each from a fresh client
+    /// (and a fresh SDK process), then a first wave of `wave` jobs from a
+    /// fresh client; the two sides at once, each on its own server.
+    /// `options` replaces the default wait (the smoke run's short jobs).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn measure(
+        runtime: &Runtime,
+        python: Option<&PathBuf>,
+        job: Duration,
+        factor: f64,
+        lone: usize,
+        wave: usize,
+        seed: u64,
+        options: Option<segmind_ideogram::WaitOptions>,
+    ) -> Group {
+        let rust_mock = runtime.block_on(mock(job, job, seed));
+        let sdk_mock = runtime.block_on(mock(job, job, seed));
+        let sdk_url = sdk_mock.v1_url();
+        let (mut rust_seen, mut sdk_seen) = (HashSet::new(), HashSet::new());
+        let mut group = Group {
+            job,
+            factor,
+            lone_rust: Vec::new(),
+            lone_sdk: Vec::new(),
+            wave_rust: Vec::new(),
+            wave_sdk: Vec::new(),
+            errors: 0,
+        };
+        let rounds = std::iter::repeat_n(1, lone).chain([wave]);
+        for (round, jobs) in rounds.enumerate() {
+            // A fresh client each time: nothing learned.
+            let mut builder = Client::builder()
+                .api_key(KEY)
+                .base_url(rust_mock.base_url());
+            if let Some(options) = &options {
+                builder = builder.wait_options(options.clone());
+            }
+            let client = builder.build().expect("client");
+            let (rust_errors, sdk_errors) = std::thread::scope(|scope| {
+                let sdk = scope.spawn(|| {
+                    python.map_or(0, |python| {
+                        sdk_wave(python, &sdk_url, jobs, COLD_SLUG, &payload())
+                    })
+                });
+                let rust = runtime.block_on(rust_wave(&client, jobs, request));
+                (rust, sdk.join().expect("the SDK's thread"))
+            });
+            group.errors += rust_errors + sdk_errors;
+            let rust = new_stats(&rust_mock, &mut rust_seen);
+            let sdk = new_stats(&sdk_mock, &mut sdk_seen);
+            let how = if round < lone { "lone" } else { "wave" };
+            eprintln!(
+                "{:.1}x ({:.1} s) {how}: Rust {}; SDK {}",
+                factor,
+                job.as_secs_f64(),
+                line(&rust),
+                line(&sdk)
+            );
+            if round < lone {
+                group.lone_rust.extend(rust);
+                group.lone_sdk.extend(sdk);
+            } else {
+                group.wave_rust.extend(rust);
+                group.wave_sdk.extend(sdk);
+            }
+        }
+        group
+    }
+
+    /// Status requests only: both sides make one result request per job.
+    fn figures(stats: &[JobStats]) -> Summary {
+        summarize(stats, |job| job.status_polls)
+    }
+
+    fn line(stats: &[JobStats]) -> String {
+        let f = figures(stats);
+        format!(
+            "{} jobs, {:.2} status requests (max {:.0}), delay mean {:.0} ms (min {:.0}, max {:.0}), {} unnoticed",
+            f.jobs,
+            f.polls_mean,
+            f.polls_max,
+            f.delay_mean * 1e3,
+            f.delay_min * 1e3,
+            f.delay_max * 1e3,
+            f.unnoticed
+        )
+    }
+
+    pub(super) fn report(
+        typical: f64,
+        lone: usize,
+        wave: usize,
+        groups: &[Group],
+        elapsed: Duration,
+    ) -> String {
+        let mut md = String::new();
+        let errors: usize = groups.iter().map(|g| g.errors).sum();
+        let _ = writeln!(
+            md,
+            "`POLLING_BENCH=cold cargo bench -p segmind-ideogram-tests --bench polling` \
+             ({lone} lone jobs and a first wave of {wave} per length, {:.0} s of wall time). \
+             Endpoint `{COLD_SLUG}`, registry typical latency {typical} s; every job of a \
+             length takes exactly that long (QUEUED 0 s). Rust: a fresh `Client` with the \
+             default `WaitOptions` for each lone job and for the wave. SDK: \
+             `tests/python/sdk_bench.py --mode run`, a fresh process each time. Status \
+             requests are the `/status` requests the mock answered about each job (both \
+             sides then make one result request); the notice delay runs from the job's \
+             end to the first request that saw it ended (mock clock). Failed jobs: {errors}.\n",
+            elapsed.as_secs_f64(),
+        );
+        md.push_str(
+            "| job | run | client | jobs | status requests: mean (min–max) | notice delay: mean (min–max) |\n\
+             |---|---|---|---:|---:|---:|\n",
+        );
+        let runs = |g: &Group| -> [(&'static str, Vec<JobStats>, Vec<JobStats>); 2] {
+            [
+                ("lone", g.lone_rust.clone(), g.lone_sdk.clone()),
+                ("first wave", g.wave_rust.clone(), g.wave_sdk.clone()),
+            ]
+        };
+        for g in groups {
+            for (run, rust, sdk) in runs(g) {
+                for (client, stats) in [("SDK `run`", &sdk), ("Rust", &rust)] {
+                    if stats.is_empty() {
+                        continue;
+                    }
+                    let f = figures(stats);
+                    let _ = writeln!(
+                        md,
+                        "| {:.1}× ({:.1} s) | {run} | {client} | {} | {:.2} ({:.0}–{:.0}) | {:.0} ms ({:.0}–{:.0}) |",
+                        g.factor,
+                        g.job.as_secs_f64(),
+                        f.jobs,
+                        f.polls_mean,
+                        f.polls_min,
+                        f.polls_max,
+                        f.delay_mean * 1e3,
+                        f.delay_min * 1e3,
+                        f.delay_max * 1e3,
+                    );
+                }
+            }
+        }
+        md.push_str(
+            "\nRust against the SDK (targets: noticed within 1 s of the SDK, at most half \
+             its status requests). Later: Rust's mean notice delay less the SDK's, and the \
+             worst case, Rust's longest less the SDK's shortest; requests: Rust's mean over \
+             the SDK's, and the worst case, Rust's most over the SDK's fewest.\n\n\
+             | job | run | later: mean | later: worst | requests: mean | requests: worst |\n\
+             |---|---|---:|---:|---:|---:|\n",
+        );
+        let mark = |ok: bool| if ok { "✅" } else { "❌" };
+        for g in groups {
+            for (run, rust, sdk) in runs(g) {
+                if rust.is_empty() || sdk.is_empty() {
+                    continue;
+                }
+                let (r, s) = (figures(&rust), figures(&sdk));
+                let later = r.delay_mean - s.delay_mean;
+                let worst = r.delay_max - s.delay_min;
+                let ratio = r.polls_mean / s.polls_mean;
+                let worst_ratio = r.polls_max / s.polls_min;
+                let _ = writeln!(
+                    md,
+                    "| {:.1}× | {run} | {:+.0} ms {} | {:+.0} ms {} | {ratio:.2} {} | {worst_ratio:.2} {} |",
+                    g.factor,
+                    later * 1e3,
+                    mark(later <= 1.0),
+                    worst * 1e3,
+                    mark(worst <= 1.0),
+                    mark(ratio <= 0.5),
+                    mark(worst_ratio <= 0.5),
+                );
+            }
+        }
+        md
+    }
 }

@@ -681,16 +681,23 @@ fn git(dir: &Path, args: &[&str]) {
     );
 }
 
-#[test]
-fn the_command_compares_with_the_last_tag_or_a_given_revision() {
+/// A scratch folder for a git repository of a crate at `version`: a
+/// manifest, and a folder for the spec.
+fn crate_at(version: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    fs::create_dir_all(root.join("spec")).unwrap();
+    fs::create_dir_all(dir.path().join("spec")).unwrap();
     fs::write(
-        root.join("Cargo.toml"),
-        "[workspace.package]\nversion = \"0.3.1\"\n",
+        dir.path().join("Cargo.toml"),
+        format!("[workspace.package]\nversion = \"{version}\"\n"),
     )
     .unwrap();
+    dir
+}
+
+#[test]
+fn the_command_compares_with_the_last_tag_or_a_given_revision() {
+    let dir = crate_at("0.3.1");
+    let root = dir.path();
     let write = |spec: &Value| fs::write(root.join(SPEC), spec.to_string()).unwrap();
     let mut spec = spec();
     write(&spec);
@@ -847,14 +854,8 @@ fn changes_to_what_a_call_returns_or_costs_are_flagged_for_review() {
 
 #[test]
 fn without_a_tag_the_last_release_is_the_version_the_changelog_records() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate_at("0.2.0");
     let root = dir.path();
-    fs::create_dir_all(root.join("spec")).unwrap();
-    fs::write(
-        root.join("Cargo.toml"),
-        "[workspace.package]\nversion = \"0.2.0\"\n",
-    )
-    .unwrap();
     let write = |spec: &Value| fs::write(root.join(SPEC), spec.to_string()).unwrap();
     let changelog = |text: &str| fs::write(root.join("CHANGELOG.md"), text).unwrap();
     let mut spec = spec();

@@ -75,19 +75,28 @@ pub fn struct_named<'a>(file: &'a syn::File, name: &str) -> Option<&'a syn::Item
     })
 }
 
-/// Every method of the inherent `impl`s of `type_name`, by signature.
-pub fn methods(file: &syn::File, type_name: &str) -> Vec<String> {
+/// The methods of the inherent `impl`s of `type_name`.
+fn inherent_methods<'a>(
+    file: &'a syn::File,
+    type_name: &'a str,
+) -> impl Iterator<Item = &'a syn::ImplItemFn> {
     file.items
         .iter()
-        .filter_map(|item| match item {
+        .filter_map(move |item| match item {
             syn::Item::Impl(i) if i.trait_.is_none() && tokens(&i.self_ty) == type_name => Some(i),
             _ => None,
         })
         .flat_map(|i| &i.items)
         .filter_map(|item| match item {
-            syn::ImplItem::Fn(f) => Some(format!("{} {}", tokens(&f.vis), tokens(&f.sig))),
+            syn::ImplItem::Fn(f) => Some(f),
             _ => None,
         })
+}
+
+/// Every method of the inherent `impl`s of `type_name`, by signature.
+pub fn methods(file: &syn::File, type_name: &str) -> Vec<String> {
+    inherent_methods(file, type_name)
+        .map(|f| format!("{} {}", tokens(&f.vis), tokens(&f.sig)))
         .collect()
 }
 
@@ -102,16 +111,8 @@ pub fn item_starting(file: &syn::File, start: &str) -> String {
 
 /// The text of the method `name` in the inherent `impl`s of `type_name`.
 pub fn method_body(file: &syn::File, type_name: &str, name: &str) -> String {
-    file.items
-        .iter()
-        .filter_map(|item| match item {
-            syn::Item::Impl(i) if i.trait_.is_none() && tokens(&i.self_ty) == type_name => Some(i),
-            _ => None,
-        })
-        .flat_map(|i| &i.items)
-        .find_map(|item| match item {
-            syn::ImplItem::Fn(f) if f.sig.ident == name => Some(tokens(f)),
-            _ => None,
-        })
+    inherent_methods(file, type_name)
+        .find(|f| f.sig.ident == name)
+        .map(tokens)
         .unwrap_or_else(|| panic!("no method {type_name}::{name}"))
 }

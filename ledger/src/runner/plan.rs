@@ -4,13 +4,13 @@
 //! history (its last attempt may have reached Segmind). Jobs of requests no
 //! longer in the input are followed too: they are paid for.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use crate::{Book, Key, Phase};
 
 use super::Entry;
 use super::names::{earlier_stem, stem, stray_stem};
+use super::positions::Positions;
 
 /// A job to follow to its image.
 #[derive(Debug, Clone)]
@@ -61,12 +61,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn new(
-        book: &Book,
-        entries: &[Entry],
-        index: &HashMap<Key, usize>,
-        out_dir: &Path,
-    ) -> Self {
+    pub fn new(book: &Book, entries: &[Entry], index: &Positions, out_dir: &Path) -> Self {
         let mut plan = Plan::default();
         for (i, entry) in entries.iter().enumerate() {
             let key = entry.key.clone();
@@ -113,7 +108,7 @@ impl Plan {
         // Requests no longer in the input: their jobs are paid for.
         let mut orphans: Vec<(&Key, String)> = book
             .iter()
-            .filter(|(key, _)| !index.contains_key(*key))
+            .filter(|(key, _)| !index.contains(entries, key))
             .filter_map(|(key, state)| match &state.phase {
                 Phase::Accepted { job_id, .. } => Some((key, job_id.to_string())),
                 _ => None,
@@ -138,7 +133,7 @@ impl Plan {
         // Attempts of such requests are asked about like the lines' own.
         plan.orphans += book
             .iter()
-            .filter(|(key, state)| !index.contains_key(*key) && state.is_dangling())
+            .filter(|(key, state)| !index.contains(entries, key) && state.is_dangling())
             .count();
         for stray in book.strays() {
             let stem = stray_stem(&stray.key, &stray.job_id);

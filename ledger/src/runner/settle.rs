@@ -57,7 +57,7 @@ pub async fn round(
     };
     let mut resubmit = Vec::new();
     for (attempt, (key, verdict)) in attempts.into_iter().zip(verdicts) {
-        let line = batch.index.get(&key).copied();
+        let line = batch.index.get(&batch.entries, &key);
         let label = line.map_or_else(|| earlier_stem(&key), |_| key.line.to_string());
         match verdict {
             Verdict::Found { job_id } => {
