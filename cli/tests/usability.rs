@@ -442,3 +442,33 @@ fn nonsense_values_are_input_errors_before_anything_is_sent() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_served_mock_is_polled_on_its_own_clock() {
+    // `ideogram mock serve` announces its job times; the command pointed at
+    // it with --base-url (not --mock) polls when its 300 ms jobs are done,
+    // not when a real txt-2-img job could be (11 s, half its typical
+    // latency): a 5 s wait would run out first.
+    let server = segmind_ideogram_mock::MockServer::builder()
+        .api_key("k")
+        .job_latency(
+            std::time::Duration::ZERO,
+            std::time::Duration::from_millis(300),
+        )
+        .start_blocking()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let output = ideogram()
+        .current_dir(dir.path())
+        .env("SEGMIND_API_KEY", "k")
+        .args(["txt-2-img", "--prompt", "x", "--wait-timeout", "5"])
+        .args(["--base-url", server.base_url()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let stats = server.job_stats();
+    assert_eq!(stats.len(), 1, "{stats:?}");
+    assert!(stats[0].status_polls <= 2, "{stats:?}");
+    assert!(stats[0].notice_delay.is_some(), "{stats:?}");
+}
