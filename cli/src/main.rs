@@ -64,7 +64,11 @@ async fn dispatch(matches: &clap::ArgMatches) -> Result<(), Failure> {
         return Err(Failure::input("no command given; see ideogram --help"));
     };
     // A single command stops on Ctrl-C or SIGTERM, saying what it leaves;
-    // a batch and the mock server end their own waits.
+    // a batch and the mock server end their own waits. Listened to from
+    // here on, before anything is printed or sent.
+    if !matches!(name, "list" | "man" | "completions") {
+        signals::listen();
+    }
     if let Some(info) = command::resolve_endpoint(name) {
         return signals::stoppable(generate::run(info, m)).await;
     }

@@ -35,21 +35,53 @@ pub async fn stoppable(work: impl Future<Output = Result<(), Failure>>) -> Resul
     }
 }
 
-/// Ctrl-C, or SIGTERM where there is one.
+/// The process's listeners for Ctrl-C and SIGTERM, made by [`listen`]
+/// before the command prints or sends anything: a signal that came before
+/// tokio's handler would end the process with no word (143, or killed by
+/// SIGINT), and one that came before a listener would be missed.
+#[cfg(unix)]
+static LISTENERS: Mutex<Option<Listeners>> = Mutex::new(None);
+
+#[cfg(unix)]
+struct Listeners {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Listeners {
+    fn new() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+}
+
+/// Takes over Ctrl-C and SIGTERM from now on, for [`interrupted`] to
+/// report. Called first thing inside the runtime by a command that stops
+/// on them.
+pub fn listen() {
+    #[cfg(unix)]
+    if let (Ok(listeners), Ok(mut slot)) = (Listeners::new(), LISTENERS.lock()) {
+        *slot = Some(listeners);
+    }
+}
+
+/// Ctrl-C, or SIGTERM where there is one, since [`listen`] (or, without
+/// it, since the first poll).
 pub async fn interrupted() {
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
+        let taken = LISTENERS.lock().ok().and_then(|mut slot| slot.take());
+        let Some(mut listeners) = taken.or_else(|| Listeners::new().ok()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+            _ = listeners.interrupt.recv() => {}
+            _ = listeners.terminate.recv() => {}
         }
     }
     #[cfg(not(unix))]
