@@ -20,7 +20,7 @@ pub enum Static {
     /// Follow queued (v2) jobs submitted earlier
     #[command(subcommand)]
     Jobs(JobsCommand),
-    /// List endpoints, or every value a choice flag takes
+    /// List endpoints, palette presets, or every value a choice flag takes
     List(ListArgs),
     /// Show the account's credits
     Credits(CreditsArgs),
@@ -29,8 +29,18 @@ pub enum Static {
     Mock(MockCommand),
     /// Print a shell completion script (e.g. `ideogram completions bash > ~/.local/share/bash-completion/completions/ideogram`)
     Completions(CompletionsArgs),
-    /// Print the man page (roff), e.g. `ideogram man > ideogram.1`
-    Man,
+    /// Print the man page (roff), or with --dir write one page per command
+    /// (`ideogram man --dir man1`, then `man -M . ideogram-txt-2-img`)
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `ideogram.1` and a page per command (`ideogram-txt-2-img.1`,
+    /// `ideogram-jobs-wait.1`, …) into this folder instead of printing the
+    /// top page
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -56,7 +66,7 @@ before anything is decided. Only one batch runs in a folder at a time.";
 #[derive(Debug, Clone, Default, Args)]
 pub struct ConnectionArgs {
     /// Start an embedded mock Segmind server and use it (offline, no key, no cost)
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["base_url", "api_key_file", "allow_insecure_http"])]
     pub mock: bool,
     /// Segmind's base URL [default: https://api.segmind.com]
     #[arg(long, value_name = "URL")]
@@ -65,7 +75,7 @@ pub struct ConnectionArgs {
     #[arg(long, value_name = "FILE")]
     pub api_key_file: Option<PathBuf>,
     /// Timeout of each HTTP request, in seconds [default: 120]
-    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
     pub request_timeout: Option<Duration>,
     /// Allow a plain http:// --base-url to a host that is not this machine,
     /// which sends the API key in clear text
@@ -80,11 +90,11 @@ pub struct WaitArgs {
     /// Seconds between status checks of a queued job [default: adaptive: the
     /// first check when the job can first be done, then a step sized to how
     /// much job times vary]
-    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
     pub poll_interval: Option<Duration>,
     /// Give up waiting for a queued job after this many seconds (the job
     /// goes on; `ideogram jobs wait ID` picks it up)
-    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "600")]
+    #[arg(long, value_name = "SECONDS", value_parser = positive_seconds, default_value = "600")]
     pub wait_timeout: Duration,
 }
 
@@ -95,9 +105,8 @@ pub struct EndpointArgs {
     /// Read the request from a JSON file (flags given too override its members); - reads stdin
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Where to save the image; the extension follows the real format [default: <endpoint>.png]
-    #[arg(long, short = 'o', value_name = "PATH")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Use the synchronous API (v1): one request that answers with the image.
     /// By default the queue (v2) is used: the job id is known before any
     /// money is at risk, so an interruption never loses a paid image
@@ -113,6 +122,23 @@ pub struct EndpointArgs {
     /// to Segmind's storage first (Segmind documents the upload)
     #[arg(long)]
     pub inline_images: bool,
+}
+
+// Where the image goes. (Not a doc comment: that would become the
+// description of every command the group is added to.)
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Where to save the image; the extension follows the real format (a PNG
+    /// asked as `out.jpg` is saved as `out.png`) [default: a name of its own
+    /// per job] (each command says which)
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Replace the file at --out if there is one. Without it an existing
+    /// file (at --out, or where the real format puts the image) is refused
+    /// before anything is sent; a file at another path than --out is never
+    /// replaced: the image gets a free name (`out-1.png`)
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 #[derive(Debug, Args)]
@@ -194,9 +220,8 @@ pub struct JobWaitArgs {
     /// The job's id, as printed when it was submitted
     #[arg(value_name = "REQUEST_ID")]
     pub id: String,
-    /// Where to save the image; the extension follows the real format
-    #[arg(long, short = 'o', value_name = "PATH")]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
     #[command(flatten)]
     pub wait: WaitArgs,
     #[command(flatten)]
@@ -205,8 +230,8 @@ pub struct JobWaitArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// `endpoints` (the default), or a choice member in the plural:
-    /// resolutions, style_types, magic_prompt_options, rendering_speeds
+    /// What to list: the endpoints, the palette presets, or every value of
+    /// a choice member (in the plural)
     #[arg(value_name = "WHAT", default_value = "endpoints")]
     pub what: String,
 }
@@ -358,6 +383,22 @@ pub fn seconds(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(value))
 }
 
+/// A duration in seconds that must be more than none: a poll every 0 s
+/// would hammer the server, a timeout of 0 s gives up at once.
+pub fn positive_seconds(text: &str) -> Result<Duration, String> {
+    let duration = seconds(text)?;
+    if duration < MIN_DURATION {
+        return Err(format!(
+            "`{text}` seconds is too short (at least {} s)",
+            MIN_DURATION.as_secs_f64()
+        ));
+    }
+    Ok(duration)
+}
+
+/// The shortest interval or timeout a flag takes.
+const MIN_DURATION: Duration = Duration::from_millis(10);
+
 /// An amount of US dollars, exact to the micro-dollar.
 pub fn dollars(text: &str) -> Result<Usd, String> {
     text.parse()
@@ -391,6 +432,10 @@ mod tests {
     fn numbers_are_finite_and_not_negative() {
         assert_eq!(seconds("1.5"), Ok(Duration::from_millis(1500)));
         assert_eq!(seconds("0"), Ok(Duration::ZERO));
+        assert_eq!(positive_seconds("0.02"), Ok(Duration::from_millis(20)));
+        for bad in ["0", "0.0", "0.001", "-0"] {
+            assert!(positive_seconds(bad).is_err(), "{bad}");
+        }
         for bad in ["NaN", "inf", "-1", "1e300", "soon", ""] {
             assert!(seconds(bad).is_err(), "{bad}");
         }

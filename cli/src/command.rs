@@ -1,18 +1,55 @@
 //! The command tree: one subcommand per endpoint of the generated registry
 //! with one flag per request member (a new endpoint in the spec appears
 //! here with no change), plus the static subcommands of [`crate::args`].
+//! Every command's help ends with the exit codes it may end with.
 
-use clap::builder::PossibleValuesParser;
+use std::sync::LazyLock;
+
+use clap::builder::{PossibleValuesParser, ValueParser};
 use clap::{Arg, ArgAction, Args, Command, Subcommand, value_parser};
 use segmind_ideogram::{ENDPOINTS, EndpointInfo, FieldInfo, FieldShape};
 
 use crate::args::{ConnectionArgs, EndpointArgs, Static, WaitArgs};
+use crate::failure::{Exit, exit_codes_help};
+use crate::help::{LONG_CHOICE, endpoint_about, field_help, out_help};
 
-/// Choice lists longer than this are not spelled out in `--help`.
-const LONG_CHOICE: usize = 12;
+/// What a command that talks to Segmind may end with.
+const NETWORKED: &[Exit] = &[
+    Exit::InvalidInput,
+    Exit::Api,
+    Exit::Network,
+    Exit::Timeout,
+    Exit::Interrupted,
+];
 
-const EXIT_CODES: &str = "Exit codes: 0 success, 2 invalid input, 3 API error or failed job, 4 network error, \
-5 timeout, 6 batch finished with lines not done, 7 stopped by a budget or the credit check, 130 interrupted.";
+/// The exit codes of each subcommand (by its path below `ideogram`); an
+/// endpoint's are [`NETWORKED`].
+pub fn exit_codes(path: &[&str]) -> &'static [Exit] {
+    match path {
+        ["batch"] => &[
+            Exit::InvalidInput,
+            Exit::Api,
+            Exit::BatchFailures,
+            Exit::Budget,
+            Exit::Interrupted,
+        ],
+        ["list" | "completions" | "man" | "mock" | "jobs"] | ["mock", "serve"] => {
+            &[Exit::InvalidInput]
+        }
+        _ => NETWORKED,
+    }
+}
+
+/// Every code any command may end with, for the top page.
+const ALL: &[Exit] = &[
+    Exit::InvalidInput,
+    Exit::Api,
+    Exit::Network,
+    Exit::Timeout,
+    Exit::BatchFailures,
+    Exit::Budget,
+    Exit::Interrupted,
+];
 
 pub fn command() -> Command {
     let mut root = Command::new("ideogram")
@@ -23,18 +60,57 @@ pub fn command() -> Command {
              The API key comes from SEGMIND_API_KEY or --api-key-file. --mock runs everything \
              against an embedded Segmind stand-in: no key, no network, no cost.",
         )
-        .after_help(EXIT_CODES)
+        .after_help(exit_codes_help(ALL))
         .subcommand_required(true)
         .arg_required_else_help(true);
     for info in ENDPOINTS {
         root = root.subcommand(endpoint_command(info));
     }
-    Static::augment_subcommands(root)
+    let root = Static::augment_subcommands(root)
+        .mut_subcommand("list", |list| {
+            list.mut_arg("what", |arg| {
+                arg.value_parser(PossibleValuesParser::new(crate::list::targets()))
+            })
+        })
+        .mut_subcommand("jobs", |jobs| {
+            jobs.mut_subcommand("wait", |wait| {
+                wait.mut_arg("out", |arg| {
+                    arg.help(
+                        "Where to save the image; the extension follows the real format \
+                         [default: job-<REQUEST_ID>.png]",
+                    )
+                })
+            })
+        });
+    with_exit_codes(root, &mut Vec::new())
+}
+
+/// Adds each static subcommand's exit codes to its help.
+fn with_exit_codes(mut cmd: Command, path: &mut Vec<String>) -> Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_owned())
+        .collect();
+    for name in names {
+        path.push(name.clone());
+        let here: Vec<&str> = path.iter().map(String::as_str).collect();
+        let codes = exit_codes_help(exit_codes(&here));
+        cmd = cmd.mut_subcommand(&name, |sub| with_exit_codes(sub.after_help(codes), path));
+        path.pop();
+    }
+    cmd
 }
 
 /// `txt-2-img` for `ideogram-txt-2-img`.
 pub fn short_name(slug: &'static str) -> &'static str {
     slug.strip_prefix("ideogram-").unwrap_or(slug)
+}
+
+/// Every endpoint's short name, in the registry's order.
+pub fn short_names() -> &'static [&'static str] {
+    static NAMES: LazyLock<Vec<&'static str>> =
+        LazyLock::new(|| ENDPOINTS.iter().map(|info| short_name(info.slug)).collect());
+    &NAMES
 }
 
 /// The endpoint a user named, by short name or full slug.
@@ -63,75 +139,51 @@ fn endpoint_command(info: &'static EndpointInfo) -> Command {
     let mut cmd = Command::new(name)
         .visible_alias(info.slug)
         .about(about)
-        .long_about(format!("{}\n\n{}", info.title, info.summary))
-        .after_help(EXIT_CODES);
+        .long_about(endpoint_about(info));
     for field in info.fields {
         cmd = cmd.arg(field_arg(field));
     }
-    let cmd = EndpointArgs::augment_args(cmd);
+    let cmd = EndpointArgs::augment_args(cmd).mut_arg("out", |arg| arg.help(out_help(name)));
     let cmd = WaitArgs::augment_args(cmd);
     ConnectionArgs::augment_args(cmd)
 }
 
 fn field_arg(field: &'static FieldInfo) -> Arg {
-    let mut help = field.doc.to_owned();
-    if let Some(default) = field.default {
-        help.push_str(&format!(" [server default: {default}]"));
-    }
-    let mut arg = Arg::new(field.name)
+    let arg = Arg::new(field.name)
         .long(flag_name(field.name))
         .value_name(value_name(&field.shape))
-        .required(false);
-    arg = match field.shape {
+        .required(false)
+        .help(field_help(field));
+    match field.shape {
         FieldShape::Bool => arg.action(ArgAction::SetTrue),
-        FieldShape::List(inner) => {
-            help.push_str(" (repeat the flag for several)");
-            typed(arg.action(ArgAction::Append), inner, &mut help, field.name)
-        }
-        ref shape => typed(arg.action(ArgAction::Set), shape, &mut help, field.name),
-    };
-    if field.required {
-        help.push_str(" (required unless given in --json)");
+        FieldShape::List(inner) => typed(arg.action(ArgAction::Append), field, inner),
+        ref shape => typed(arg.action(ArgAction::Set), field, shape),
     }
-    arg.help(help)
 }
 
-fn typed(arg: Arg, shape: &'static FieldShape, help: &mut String, name: &str) -> Arg {
+fn typed(arg: Arg, field: &'static FieldInfo, shape: &'static FieldShape) -> Arg {
     match shape {
-        FieldShape::Integer { min, max } => {
-            let lo = min.unwrap_or(i64::MIN);
-            let hi = max.unwrap_or(i64::MAX);
-            if min.is_some() || max.is_some() {
-                help.push_str(&format!(" ({lo}..={hi})"));
-            }
-            arg.value_parser(value_parser!(i64).range(lo..=hi))
-        }
+        FieldShape::Integer { min, max } => arg.value_parser(
+            value_parser!(i64).range(min.unwrap_or(i64::MIN)..=max.unwrap_or(i64::MAX)),
+        ),
         FieldShape::Number => arg.value_parser(value_parser!(f64)),
-        FieldShape::Choice(values) => {
-            // Any case is accepted; the request gets the wire value.
-            let arg = arg
-                .value_parser(PossibleValuesParser::new(values.iter().copied()))
-                .ignore_case(true);
-            if values.len() > LONG_CHOICE {
-                help.push_str(&format!(
-                    " ({} values, e.g. {}; see `ideogram list {}s`)",
-                    values.len(),
-                    values.first().copied().unwrap_or_default(),
-                    name
-                ));
-                arg.hide_possible_values(true)
-            } else {
-                arg
-            }
-        }
-        FieldShape::Uri => {
-            help.push_str(" (a URL, or a local JPEG/PNG/WebP file to upload inline)");
-            arg
-        }
-        FieldShape::Json => {
-            help.push_str(" (JSON)");
-            arg
-        }
+        // A short list: clap's possible values, in any case, and its
+        // suggestions. The request gets the wire value.
+        FieldShape::Choice(values) if values.len() <= LONG_CHOICE && field.sizes.is_none() => arg
+            .value_parser(PossibleValuesParser::new(values.iter().copied()))
+            .ignore_case(true),
+        // A long list, or sizes: the registry's reading (any case, either
+        // spelling of a size), whose error names the closest values.
+        FieldShape::Choice(_) => arg.value_parser(ValueParser::new(move |text: &str| match field
+            .choice(text)
+        {
+            Some(Ok(value)) => Ok(value.to_owned()),
+            Some(Err(error)) => Err(format!(
+                "{error} (`ideogram list {}s` lists them)",
+                field.name
+            )),
+            None => Ok(text.to_owned()),
+        })),
         _ => arg,
     }
 }
@@ -142,7 +194,7 @@ fn value_name(shape: &FieldShape) -> &'static str {
         FieldShape::Integer { .. } => "INT",
         FieldShape::Number => "NUMBER",
         FieldShape::Choice(_) => "VALUE",
-        FieldShape::Json => "JSON",
+        FieldShape::Json => "PALETTE",
         FieldShape::List(inner) => value_name(inner),
         _ => "TEXT",
     }

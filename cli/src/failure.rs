@@ -25,6 +25,38 @@ pub enum Exit {
     Interrupted = 130,
 }
 
+impl Exit {
+    /// The process's exit status.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// What the code means, in `--help` and the man pages.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            Exit::InvalidInput => "invalid input",
+            Exit::Api => "API error or failed job",
+            Exit::Network => "network error",
+            Exit::Timeout => "timeout",
+            Exit::BatchFailures => "batch finished with lines not done",
+            Exit::Budget => "stopped by a budget or the credit check",
+            Exit::Interrupted => "interrupted (Ctrl-C or SIGTERM)",
+        }
+    }
+}
+
+/// The `Exit codes: …` line of a command's help, for the codes it may end
+/// with (0, success, always).
+pub fn exit_codes_help(codes: &[Exit]) -> String {
+    let mut parts = vec!["0 success".to_owned()];
+    parts.extend(
+        codes
+            .iter()
+            .map(|c| format!("{} {}", c.code(), c.meaning())),
+    );
+    format!("Exit codes: {}.", parts.join(", "))
+}
+
 /// A failure: the one line to print and the exit code.
 #[derive(Debug)]
 pub struct Failure {

@@ -12,8 +12,9 @@ use crate::args::{ConnectionArgs, EndpointArgs, WaitArgs};
 use crate::command::short_name;
 use crate::connect::connect;
 use crate::failure::Failure;
-use crate::paths::check_output_file;
+use crate::paths::{check_output_file, is_safe_file_stem};
 use crate::payload::{Draft, estimated_cost};
+use crate::signals;
 
 pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Failure> {
     let parse = |e: clap::Error| Failure::input(e.to_string());
@@ -33,30 +34,46 @@ pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Fail
         );
         return Ok(());
     }
-    let out = args
-        .out
-        .unwrap_or_else(|| PathBuf::from(format!("{}.png", short_name(info.slug))));
-    // A paid image that cannot be saved is money thrown away.
-    check_output_file(&out)?;
+    // A paid image that cannot be saved is money thrown away, and one saved
+    // over the user's file destroys something: both are checked first.
+    let output = &args.output;
+    if let Some(out) = &output.out {
+        check_output_file(out, output.overwrite)?;
+    }
     let connection = connect(&connection_args).await?;
     let request = draft
         .resolve(&connection.client, args.inline_images)
         .await?;
+    let name = short_name(info.slug);
+    signals::note(MAYBE_BILLED);
     if sync {
         let image = connection.client.run_any(&request).await?;
-        return save(&image, &out).map_err(|f| Failure {
+        let out = output
+            .out
+            .clone()
+            .unwrap_or_else(|| default_out(name, image.metadata().request_id.as_deref()));
+        return save(&image, &out, output.overwrite && output.out.is_some()).map_err(|f| Failure {
             message: format!("the image was paid for but not saved: {}", f.message),
             ..f
         });
     }
     let options = wait_options(&connection.client, &wait);
     let job = connection.client.submit_any(&request).await?;
+    let out = output
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(name, Some(job.request_id())));
     // Printed at once: from here on the image can be had by id.
     eprintln!(
         "submitted job {id}; if interrupted: ideogram jobs wait {id} --out {}",
         out.display(),
         id = job.request_id()
     );
+    signals::note(format!(
+        "job {id} goes on and may be paid for: `ideogram jobs wait {id} --out {}` fetches its image",
+        out.display(),
+        id = job.request_id()
+    ));
     // Past this point, whatever fails (but the job itself) leaves a paid
     // job: the one line says how to fetch it.
     let fetch_it = |failure: Failure| Failure {
@@ -73,7 +90,21 @@ pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Fail
         Err(error @ Error::JobFailed { .. }) => return Err(error.into()),
         Err(error) => return Err(fetch_it(error.into())),
     };
-    save(&image, &out).map_err(fetch_it)
+    save(&image, &out, output.overwrite && output.out.is_some()).map_err(fetch_it)
+}
+
+/// What an interruption leaves once a generation is on its way.
+const MAYBE_BILLED: &str = "the request may have reached Segmind and been billed: look for it in \
+     your request history before sending it again";
+
+/// The name of an image the user did not name: `<endpoint>-<job id>.png`
+/// (the extension follows the real format), unique per job; without an id
+/// that can name a file, `<endpoint>.png`, numbered when taken.
+pub fn default_out(prefix: &str, id: Option<&str>) -> PathBuf {
+    match id {
+        Some(id) if is_safe_file_stem(id) => PathBuf::from(format!("{prefix}-{id}.png")),
+        _ => PathBuf::from(format!("{prefix}.png")),
+    }
 }
 
 /// How to wait for a job: the client's options (adaptive, or the embedded
@@ -124,8 +155,24 @@ pub async fn wait_with_progress(job: &Job, options: WaitOptions) -> Result<Gener
     job.output_image(&outcome?).await
 }
 
-pub fn save(image: &GeneratedImage, out: &Path) -> Result<(), Failure> {
-    let written = image.save(out)?;
+/// Saves `image` at `out`, replacing a file there only when `overwrite`
+/// and the image lands at `out` itself (its real format fits the
+/// extension); any other file in the way gives the image a free name,
+/// which is said. Prints the path written on stdout.
+pub fn save(image: &GeneratedImage, out: &Path, overwrite: bool) -> Result<(), Failure> {
+    let target = image.path_for(out);
+    let written = if overwrite && target == out {
+        image.save(out)?
+    } else {
+        image.save_new(out)?
+    };
+    if written != target {
+        eprintln!(
+            "{} exists; the image is saved as {} instead",
+            target.display(),
+            written.display()
+        );
+    }
     let mut details = vec![
         image.format().extension().to_uppercase(),
         format!("{} bytes", image.bytes().len()),

@@ -3,7 +3,7 @@
 use crate::args::{ConnectionArgs, JobStatusArgs, JobWaitArgs};
 use crate::connect::connect;
 use crate::failure::Failure;
-use crate::generate::{save, wait_options, wait_with_progress};
+use crate::generate::{default_out, save, wait_options, wait_with_progress};
 use crate::paths::check_output_file;
 
 pub async fn status(args: JobStatusArgs) -> Result<(), Failure> {
@@ -19,11 +19,21 @@ pub async fn status(args: JobStatusArgs) -> Result<(), Failure> {
 
 pub async fn wait(args: JobWaitArgs) -> Result<(), Failure> {
     refuse_fresh_mock(&args.connection)?;
-    check_output_file(&args.out)?;
     let connection = connect(&args.connection).await?;
+    // The id is checked first: it may name the output file.
     let job = connection.client.job(args.id.trim())?;
+    let out = args
+        .output
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out("job", Some(job.request_id())));
+    check_output_file(&out, args.output.overwrite)?;
+    crate::signals::note(format!(
+        "job {id} goes on: `ideogram jobs wait {id}` fetches its image",
+        id = job.request_id()
+    ));
     let image = wait_with_progress(&job, wait_options(&connection.client, &args.wait)).await?;
-    save(&image, &args.out)
+    save(&image, &out, args.output.overwrite)
 }
 
 /// `--mock` starts a fresh mock server, which knows no job: following one

@@ -24,14 +24,15 @@ use std::sync::Arc;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
-use segmind_ideogram::{AnyRequest, EndpointInfo, FieldShape, ImageInput};
+use segmind_ideogram::{AnyRequest, EndpointInfo, FieldShape, ImageInput, ParseEnumError};
 use segmind_ideogram_ledger::runner::{Entry, Source};
 use segmind_ideogram_ledger::{Fingerprint, Key, Slug};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::command::{resolve_endpoint, short_name};
+use crate::command::{resolve_endpoint, short_name, short_names};
 use crate::failure::Failure;
+use crate::paths::is_safe_file_stem;
 use crate::payload::validate;
 
 /// What stands in for a local file while a line is validated.
@@ -313,14 +314,8 @@ fn parse(
         }
     };
     let label = || label(number, id.as_deref());
-    let name = line
-        .endpoint
-        .as_ref()
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let info =
-        resolve_endpoint(name).ok_or_else(|| (label(), format!("unknown endpoint `{name}`")))?;
-    let mut raw = line.request.unwrap_or(Value::Null);
+    let info = endpoint_of(line.endpoint.as_ref()).map_err(|why| (label(), why))?;
+    let mut raw = request_of(line.request, text, info).map_err(|why| (label(), why))?;
     let files = local_files(info, &mut raw, folder, checked).map_err(|why| (label(), why))?;
     let mut request = validate(info, raw).map_err(|f| (label(), f.message))?;
     for image in request.images_mut() {
@@ -333,6 +328,63 @@ fn parse(
         }
     }
     Ok((id, request))
+}
+
+/// The endpoint a line names, or why it names none (with the names, and
+/// the one that a typo was meant to be).
+fn endpoint_of(endpoint: Option<&Value>) -> Result<&'static EndpointInfo, String> {
+    let names = short_names();
+    match endpoint {
+        None => Err(format!(
+            "no \"endpoint\": give one of {} (or the full slug)",
+            names.join(", ")
+        )),
+        Some(Value::String(name)) => resolve_endpoint(name).ok_or_else(|| {
+            let similar = match ParseEnumError::new("endpoint", name, names).closest[..] {
+                [] => String::new(),
+                ref closest => format!("; a similar one exists: {}", closest.join(" or ")),
+            };
+            format!(
+                "unknown endpoint `{name}`: give one of {} (or the full slug){similar}",
+                names.join(", ")
+            )
+        }),
+        Some(other) => Err(format!(
+            "\"endpoint\" must be a name such as \"{}\", found {other}",
+            names[0]
+        )),
+    }
+}
+
+/// The line's request object, or why there is none: a request's members
+/// written beside `endpoint` (not under `request`) are named as such (the
+/// line's `text` is read again for them, on this error path only).
+fn request_of(request: Option<Value>, text: &str, info: &EndpointInfo) -> Result<Value, String> {
+    match request {
+        Some(request @ Value::Object(_)) => Ok(request),
+        Some(other) => Err(format!("\"request\" must be a JSON object, found {other}")),
+        None => {
+            let line: Value = serde_json::from_str(text).unwrap_or_default();
+            let misplaced: Vec<&str> = line
+                .as_object()
+                .into_iter()
+                .flat_map(|o| o.keys())
+                .map(String::as_str)
+                .filter(|key| info.field(key).is_some())
+                .collect();
+            if misplaced.is_empty() {
+                Err("no \"request\": give the request's members under \"request\": {...}".into())
+            } else {
+                Err(format!(
+                    "the request's members ({}) go under \"request\": \
+                     {{\"endpoint\": \"{}\", \"request\": {{\"{}\": ...}}}}",
+                    misplaced.join(", "),
+                    short_name(info.slug),
+                    misplaced[0]
+                ))
+            }
+        }
+    }
 }
 
 /// A line's members (any other is ignored). Read into this rather than a
@@ -403,14 +455,6 @@ fn local_files(
     Ok(files)
 }
 
-fn is_safe_file_stem(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 128
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && !s.starts_with('.')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,6 +485,61 @@ mod tests {
         let (_, reason) =
             parse_one(r#"{"endpoint": "txt-2-img", "request": {"seed": 1}}"#).unwrap_err();
         assert!(reason.contains("prompt"), "{reason}");
+    }
+
+    #[test]
+    fn mistakes_in_a_line_say_what_to_write_instead() {
+        for (text, expected) in [
+            (
+                r#"{"request": {"prompt": "x"}}"#,
+                r#"no "endpoint": give one of txt-2-img, img-2-img"#,
+            ),
+            (
+                r#"{"endpoint": "", "request": {"prompt": "x"}}"#,
+                "unknown endpoint ``: give one of txt-2-img, img-2-img, ",
+            ),
+            (
+                r#"{"endpoint": "txt2img", "request": {"prompt": "x"}}"#,
+                "; a similar one exists: txt-2-img",
+            ),
+            (
+                r#"{"endpoint": "txt-2-img", "prompt": "x", "seed": 4242}"#,
+                r#"the request's members (prompt, seed) go under "request": {"endpoint": "txt-2-img", "request": {"prompt": ...}}"#,
+            ),
+            (
+                r#"{"endpoint": "txt-2-img", "request": "a fox"}"#,
+                r#""request" must be a JSON object, found "a fox""#,
+            ),
+            (
+                r#"{"endpoint": "txt-2-img", "request": {"prompt": "x", "resolution": "1000x1000"}}"#,
+                "resolution: `1000x1000` is not one of the 78 possible values; the closest: RESOLUTION_1024_1024",
+            ),
+            (
+                r#"{"endpoint": "txt-2-img", "request": {"prompt": "x", "color_palette": {"name": "PASTELL"}}}"#,
+                "a similar value exists: PASTEL",
+            ),
+        ] {
+            let (_, reason) = parse_one(text).unwrap_err();
+            assert!(reason.contains(expected), "{text}: {reason}");
+            assert!(!reason.contains("PalettePresetName"), "{reason}");
+        }
+    }
+
+    #[test]
+    fn a_size_reads_in_either_spelling_and_a_choice_in_any_case() {
+        let body = |text: &str| {
+            let (_, request) = parse_one(text).unwrap();
+            serde_json::to_value(&request).unwrap()
+        };
+        let v2 = body(
+            r#"{"endpoint": "txt-2-img", "request": {"prompt": "x", "resolution": "1280x720", "style_type": "design"}}"#,
+        );
+        assert_eq!(v2["resolution"], "RESOLUTION_1280_720");
+        assert_eq!(v2["style_type"], "DESIGN");
+        let v3 = body(
+            r#"{"endpoint": "3-reframe", "request": {"image": "https://e.com/a.png", "resolution": "RESOLUTION_800_1280"}}"#,
+        );
+        assert_eq!(v3["resolution"], "800x1280");
     }
 
     #[test]

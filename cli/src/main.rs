@@ -7,14 +7,16 @@ mod connect;
 mod credits;
 mod failure;
 mod generate;
+mod help;
 mod jobs;
 mod lines;
 mod list;
+mod man;
 mod paths;
 mod payload;
 mod progress;
 mod serve;
-mod shorthand;
+mod signals;
 
 use std::process::ExitCode;
 
@@ -61,34 +63,36 @@ async fn dispatch(matches: &clap::ArgMatches) -> Result<(), Failure> {
     let Some((name, m)) = matches.subcommand() else {
         return Err(Failure::input("no command given; see ideogram --help"));
     };
+    // A single command stops on Ctrl-C or SIGTERM, saying what it leaves;
+    // a batch and the mock server end their own waits. Listened to from
+    // here on, before anything is printed or sent.
+    if !matches!(name, "list" | "man" | "completions") {
+        signals::listen();
+    }
     if let Some(info) = command::resolve_endpoint(name) {
-        return generate::run(info, m).await;
+        return signals::stoppable(generate::run(info, m)).await;
     }
     let parsed =
         args::Static::from_arg_matches(matches).map_err(|e| Failure::input(e.to_string()))?;
     match parsed {
         args::Static::Batch(a) => batch::run(a).await,
-        args::Static::Jobs(args::JobsCommand::Status(a)) => jobs::status(a).await,
-        args::Static::Jobs(args::JobsCommand::Wait(a)) => jobs::wait(a).await,
+        args::Static::Jobs(args::JobsCommand::Status(a)) => {
+            signals::stoppable(jobs::status(a)).await
+        }
+        args::Static::Jobs(args::JobsCommand::Wait(a)) => signals::stoppable(jobs::wait(a)).await,
         args::Static::List(a) => list::run(&a.what),
-        args::Static::Credits(a) => credits::run(a).await,
+        args::Static::Credits(a) => signals::stoppable(credits::run(a)).await,
         args::Static::Completions(a) => {
             let mut script = Vec::new();
             clap_complete::generate(a.shell, &mut command::command(), "ideogram", &mut script);
             print_bytes(&script)
         }
-        args::Static::Man => {
-            let mut page = Vec::new();
-            clap_mangen::Man::new(command::command())
-                .render(&mut page)
-                .map_err(|e| Failure::input(format!("cannot render the man page: {e}")))?;
-            print_bytes(&page)
-        }
+        args::Static::Man(a) => man::run(a.dir.as_deref()),
         args::Static::Mock(args::MockCommand::Serve(a)) => serve::run(*a).await,
     }
 }
 
-fn print_bytes(bytes: &[u8]) -> Result<(), Failure> {
+pub fn print_bytes(bytes: &[u8]) -> Result<(), Failure> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)

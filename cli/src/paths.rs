@@ -5,11 +5,36 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use segmind_ideogram::ImageFormat;
+
 use crate::failure::Failure;
 
-/// `Ok` when an image can be written at `path`: not a folder, in a folder
-/// that exists and can be written.
-pub fn check_output_file(path: &Path) -> Result<(), Failure> {
+/// `Ok` when an image can be written at `path` without replacing a file:
+/// not a folder, in a folder that exists and can be written, and no file
+/// where the image would land whatever its real format (`out.jpg` asked,
+/// `out.png` written for a PNG) — unless `overwrite`, which allows
+/// replacing the file at `path` (the image never replaces a file at
+/// another path: [`crate::generate::save`] gives it a free name).
+pub fn check_output_file(path: &Path, overwrite: bool) -> Result<(), Failure> {
+    check_output_folder(path)?;
+    if overwrite {
+        return Ok(());
+    }
+    let taken = ImageFormat::ALL
+        .iter()
+        .map(|format| format.path_for(path))
+        .find(|candidate| candidate.exists());
+    match taken {
+        Some(taken) => Err(Failure::input(format!(
+            "{} exists; pass --overwrite to replace it, or choose another --out (nothing was sent)",
+            taken.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The folder part of [`check_output_file`].
+fn check_output_folder(path: &Path) -> Result<(), Failure> {
     if path.is_dir() {
         return Err(Failure::input(format!(
             "--out {} is a folder; give a file path (nothing was sent)",
@@ -49,6 +74,18 @@ pub fn prepare_out_dir(dir: &Path) -> Result<(), Failure> {
         .map_err(|e| Failure::input(format!("cannot write to {}: {e}", dir.display())))
 }
 
+/// Whether `name` can be used as a file name as it is: ASCII letters,
+/// digits, `-`, `_` and `.`, not starting with `.`, at most 128 bytes. Ids
+/// a server sends or a user writes name files only when they pass.
+pub fn is_safe_file_stem(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !name.starts_with('.')
+}
+
 /// Writes and removes a scratch file in `dir`.
 fn check_writable(dir: &Path) -> std::io::Result<()> {
     let probe = dir.join(format!(".ideogram-write-check-{}", std::process::id()));
@@ -63,15 +100,44 @@ mod tests {
     #[test]
     fn outputs_are_checked_before_anything_is_sent() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(check_output_file(&dir.path().join("x.png")).is_ok());
-        assert!(check_output_file(Path::new("relative.png")).is_ok());
-        let missing = check_output_file(&dir.path().join("missing/dir/x.png")).unwrap_err();
+        assert!(check_output_file(&dir.path().join("x.png"), false).is_ok());
+        assert!(check_output_file(Path::new("relative-missing.png"), false).is_ok());
+        let missing = check_output_file(&dir.path().join("missing/dir/x.png"), true).unwrap_err();
         assert!(
             missing.message.contains("does not exist"),
             "{}",
             missing.message
         );
-        let folder = check_output_file(dir.path()).unwrap_err();
+        let folder = check_output_file(dir.path(), true).unwrap_err();
         assert!(folder.message.contains("is a folder"), "{}", folder.message);
+    }
+
+    #[test]
+    fn a_file_where_the_image_may_land_is_refused_unless_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("keep.png"), b"precious").unwrap();
+        for asked in ["keep.png", "keep.jpg", "keep.webp", "keep"] {
+            let refused = check_output_file(&dir.path().join(asked), false).unwrap_err();
+            assert!(
+                refused.message.contains("keep.png exists")
+                    && refused.message.contains("--overwrite"),
+                "{asked}: {}",
+                refused.message
+            );
+            assert!(check_output_file(&dir.path().join(asked), true).is_ok());
+        }
+        // `keep.png.jpg` would be saved as `keep.png.png`: nothing there.
+        assert!(check_output_file(&dir.path().join("keep.png.jpg"), false).is_ok());
+    }
+
+    #[test]
+    fn only_plain_names_are_safe_file_stems() {
+        for good in ["a", "txt-2-img-3fa2c1d9e0b4", "x_1.v2"] {
+            assert!(is_safe_file_stem(good), "{good}");
+        }
+        let long = "a".repeat(129);
+        for bad in ["", ".hidden", "../x", "a/b", "a b", "é", long.as_str()] {
+            assert!(!is_safe_file_stem(bad), "{bad}");
+        }
     }
 }

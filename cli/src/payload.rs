@@ -10,7 +10,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::ArgMatches;
-use segmind_ideogram::{AnyRequest, Client, EndpointInfo, FieldShape, ImageInput};
+use segmind_ideogram::{
+    AnyRequest, Client, ColorPalette, EndpointInfo, FieldInfo, FieldShape, ImageInput,
+};
 use serde_json::{Map, Value};
 
 use crate::command::flag_name;
@@ -45,7 +47,7 @@ impl Draft {
             files: Vec::new(),
         };
         for field in info.fields {
-            if let Some(value) = draft.flag_value(m, field.name, &field.shape)? {
+            if let Some(value) = draft.flag_value(m, field)? {
                 draft.object.insert(field.name.to_owned(), value);
             }
         }
@@ -98,19 +100,19 @@ impl Draft {
     fn flag_value(
         &mut self,
         m: &ArgMatches,
-        name: &str,
-        shape: &FieldShape,
+        field: &'static FieldInfo,
     ) -> Result<Option<Value>, Failure> {
-        Ok(match shape {
+        let name = field.name;
+        Ok(match field.shape {
             FieldShape::Bool => m.get_flag(name).then_some(Value::Bool(true)),
             FieldShape::List(inner) => match m.get_raw(name) {
                 None => None,
-                Some(_) => Some(Value::Array(self.list_values(m, name, inner)?)),
+                Some(_) => Some(Value::Array(self.list_values(m, field, inner)?)),
             },
             FieldShape::Integer { .. } => m.get_one::<i64>(name).map(|v| Value::from(*v)),
             FieldShape::Number => m.get_one::<f64>(name).map(|v| Value::from(*v)),
-            shape => match m.get_one::<String>(name) {
-                Some(text) => Some(self.text_value(name, None, shape, text)?),
+            ref shape => match m.get_one::<String>(name) {
+                Some(text) => Some(self.text_value(field, None, shape, text)?),
                 None => None,
             },
         })
@@ -119,9 +121,10 @@ impl Draft {
     fn list_values(
         &mut self,
         m: &ArgMatches,
-        name: &str,
+        field: &'static FieldInfo,
         inner: &FieldShape,
     ) -> Result<Vec<Value>, Failure> {
+        let name = field.name;
         match inner {
             FieldShape::Integer { .. } => Ok(m
                 .get_many::<i64>(name)
@@ -141,22 +144,24 @@ impl Draft {
                 texts
                     .into_iter()
                     .enumerate()
-                    .map(|(i, text)| self.text_value(name, Some(i), inner, text))
+                    .map(|(i, text)| self.text_value(field, Some(i), inner, text))
                     .collect()
             }
         }
     }
 
-    /// A text flag's JSON value: JSON members are parsed, choices take their
-    /// wire spelling whatever the case given, and an image member that is
-    /// not a URL is a local file, checked now and sent later.
+    /// A text flag's JSON value: a palette from its short form or JSON,
+    /// choices in their wire spelling whatever the case (or the spelling of
+    /// a size) given, and an image member that is not a URL is a local
+    /// file, checked now and sent later.
     fn text_value(
         &mut self,
-        name: &str,
+        field: &'static FieldInfo,
         index: Option<usize>,
         shape: &FieldShape,
         text: &str,
     ) -> Result<Value, Failure> {
+        let name = field.name;
         match shape {
             FieldShape::Choice(values) => Ok(Value::String(
                 values
@@ -165,7 +170,7 @@ impl Draft {
                     .map_or(text, |v| v)
                     .to_owned(),
             )),
-            FieldShape::Json => crate::shorthand::json_flag(name, text),
+            FieldShape::Json => palette(name, text),
             FieldShape::Uri if !text.contains("://") && !text.starts_with("data:") => {
                 let path = PathBuf::from(text);
                 if !path.is_file() {
@@ -186,6 +191,22 @@ impl Draft {
     }
 }
 
+/// A palette member's value: the JSON object, or the short form the crate
+/// reads (`PASTEL`, `#b470b3:0.5,#ffffff`), checked by the spec's rules.
+/// (The only object members of the spec are palettes; a test holds every
+/// `Json` member of the registry to taking one.)
+fn palette(name: &str, text: &str) -> Result<Value, Failure> {
+    let trimmed = text.trim();
+    if trimmed.starts_with(['{', '[']) {
+        return serde_json::from_str(trimmed)
+            .map_err(|e| Failure::input(format!("--{} is not valid JSON: {e}", flag_name(name))));
+    }
+    let palette = ColorPalette::parse(trimmed).map_err(|violation| {
+        Failure::input(format!("--{} {text}: {name}.{violation}", flag_name(name)))
+    })?;
+    serde_json::to_value(palette).map_err(|e| Failure::input(format!("--{}: {e}", flag_name(name))))
+}
+
 /// The place of member `name` (and list `index`) in `object`.
 fn slot<'v>(object: &'v mut Value, name: &str, index: Option<usize>) -> Option<&'v mut Value> {
     let member = object.get_mut(name)?;
@@ -195,8 +216,20 @@ fn slot<'v>(object: &'v mut Value, name: &str, index: Option<usize>) -> Option<&
     }
 }
 
-/// Parses a JSON payload for `info`, with every violation in one line.
-pub fn validate(info: &'static EndpointInfo, payload: Value) -> Result<AnyRequest, Failure> {
+/// Parses a JSON payload for `info` (from flags, `--json` or a batch
+/// line), with every violation in one line. A choice given in another case
+/// or, for a size, in the other spelling (`1024x1024` for
+/// `RESOLUTION_1024_1024`) is read as the value it names.
+pub fn validate(info: &'static EndpointInfo, mut payload: Value) -> Result<AnyRequest, Failure> {
+    if let Value::Object(members) = &mut payload {
+        for field in info.fields {
+            if let Some(Value::String(text)) = members.get_mut(field.name)
+                && let Some(Ok(value)) = field.choice(text)
+            {
+                *text = value.to_owned();
+            }
+        }
+    }
     match AnyRequest::from_json(info.slug, &payload) {
         Some(Ok(request)) => Ok(request),
         Some(Err(errors)) => Err(Failure::input(errors.to_string())),
@@ -256,5 +289,52 @@ pub fn estimated_cost(info: &EndpointInfo) -> String {
             "price undocumented (a batch reserves {} until Segmind reports one)",
             segmind_ideogram_ledger::budget::highest_documented_price()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use segmind_ideogram::ENDPOINTS;
+
+    /// `palette` reads every object member's flag as a palette: each one
+    /// must take one.
+    #[test]
+    fn every_object_member_takes_a_palette() {
+        for info in ENDPOINTS {
+            for field in info.fields.iter().filter(|f| f.shape == FieldShape::Json) {
+                for text in ["PASTEL", "#b470b3:0.5,#ffffff", r#"{"name": "EMBER"}"#] {
+                    let value = palette(field.name, text).unwrap();
+                    let payload = serde_json::json!({ field.name: value });
+                    let errors = AnyRequest::from_json(info.slug, &payload)
+                        .unwrap()
+                        .err()
+                        .map(|e| e.into_violations())
+                        .unwrap_or_default();
+                    assert!(
+                        errors.iter().all(|v| !v.path.starts_with(field.name)),
+                        "{}.{}: {errors:?}",
+                        info.slug,
+                        field.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_choice_is_read_in_any_case_and_a_size_in_either_spelling() {
+        let info = ENDPOINTS
+            .iter()
+            .find(|i| i.slug == "ideogram-txt-2-img")
+            .unwrap();
+        let request = validate(
+            info,
+            serde_json::json!({"prompt": "x", "resolution": "1280x720", "style_type": "anime"}),
+        )
+        .unwrap();
+        let sent = serde_json::to_value(&request).unwrap();
+        assert_eq!(sent["resolution"], "RESOLUTION_1280_720");
+        assert_eq!(sent["style_type"], "ANIME");
     }
 }

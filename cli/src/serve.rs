@@ -100,12 +100,12 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::input(format!("cannot start the mock server: {e}")))?;
     println!("{}", server.base_url());
     eprintln!(
-        "mock Segmind listening on {} (Python SDK base_url: {}); Ctrl-C stops it",
+        "mock Segmind listening on {} (Python SDK base_url: {}); Ctrl-C or SIGTERM stops it",
         server.base_url(),
         server.v1_url()
     );
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
+        () = crate::signals::interrupted() => {}
         result = server.wait() => {
             result.map_err(|e| Failure::input(format!("mock server stopped: {e}")))?;
         }

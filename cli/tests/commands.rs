@@ -239,7 +239,7 @@ fn invalid_input_is_one_line_and_exit_code_2() {
                 "--prompt",
                 "x",
                 "--resolution",
-                "1024x1024",
+                "1000x1000",
             ],
             "--resolution",
         ),
@@ -426,6 +426,7 @@ async fn sync_uses_v1_and_the_default_uses_v2() {
                 .env("SEGMIND_API_KEY", "k")
                 .args(["txt-2-img", "--prompt", "x", "--base-url", &base, "--out"])
                 .arg(&out)
+                .arg("--overwrite")
                 .args(extra)
                 .output()
                 .unwrap()
@@ -712,7 +713,7 @@ async fn a_paid_image_that_cannot_be_saved_names_its_job() {
         ideogram()
             .env("SEGMIND_API_KEY", "k")
             .args(["txt-2-img", "--prompt", "x", "--poll-interval", "0.02"])
-            .args(["--base-url", &base, "--out"])
+            .args(["--base-url", &base, "--overwrite", "--out"])
             .arg(&full)
             .output()
             .unwrap()

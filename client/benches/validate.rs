@@ -15,11 +15,14 @@ fn txt_2_img() -> IdeogramTxt2ImgRequest {
     .resolution(V2Resolution::Resolution1024_1024)
     .seed(Seed::new(56698).unwrap())
     .style_type(StyleType::General)
-    .color_palette(CustomColorPalette::new([
-        ColorPaletteMember::new(ColorHex::new("#b470b3").unwrap())
-            .color_weight(ColorWeight::new(0.5).unwrap()),
-        ColorPaletteMember::new(ColorHex::new("#ffcc00").unwrap()),
-    ]))
+    .color_palette(
+        CustomColorPalette::new([
+            ColorPaletteMember::new(ColorHex::new("#b470b3").unwrap())
+                .color_weight(ColorWeight::new(0.5).unwrap()),
+            ColorPaletteMember::new(ColorHex::new("#ffcc00").unwrap()),
+        ])
+        .unwrap(),
+    )
 }
 
 fn reframe() -> Ideogram3ReframeRequest {

@@ -8,10 +8,9 @@ use segmind_ideogram::{IdeogramTxt2ImgRequest, MagicPromptOption};
 use segmind_ideogram_mock::MockServer;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // The mock is async; it runs on a runtime of its own, as Segmind would
-    // run on its own servers. With a key, use `blocking::Client::from_env()`.
-    let runtime = tokio::runtime::Runtime::new()?;
-    let mock = runtime.block_on(MockServer::start())?;
+    // The mock runs on a runtime of its own, started for it. With a key,
+    // use `blocking::Client::from_env()` instead.
+    let mock = MockServer::start_blocking()?;
     let client = segmind_ideogram::blocking::Client::builder()
         .api_key("offline")
         .base_url(mock.base_url())

@@ -15,8 +15,8 @@ pub async fn restyle(
     picture: &Path,
     (width, height): (u32, u32),
 ) -> Result<Vec<u8>> {
-    let resolution = V2Resolution::from_size(width, height)
-        .ok_or_else(|| format!("Ideogram 2 has no {width}x{height} resolution"))?;
+    // An unknown size is an error that names the nearest ones.
+    let resolution = V2Resolution::from_size(width, height)?;
     // The file goes in as it is: the client uploads it to Segmind's storage
     // when it sends the request, and sends its URL.
     let request = IdeogramImg2ImgRequest::new(ImageInput::file(picture), "as a watercolour")
@@ -86,7 +86,11 @@ mod tests {
         let missing = dir.path().join("missing.png");
 
         let err = restyle(&client, &missing, (1, 1)).await.unwrap_err();
-        assert_eq!(err.to_string(), "Ideogram 2 has no 1x1 resolution");
+        assert_eq!(
+            err.to_string(),
+            "no value of V2Resolution is 1x1; the nearest: RESOLUTION_1024_1024, \
+             RESOLUTION_896_960, RESOLUTION_960_896"
+        );
         let err = restyle(&client, &missing, (1024, 1024)).await.unwrap_err();
         let err = err.downcast::<Error>()?;
         assert!(matches!(*err, Error::Io { .. }), "{err:?}");

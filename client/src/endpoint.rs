@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::input::ImageInput;
-use crate::validation::{FromJson, Validate};
+use crate::validation::{FromJson, ParseEnumError, Validate, exact_size};
 
 /// A request type of one endpoint. Implemented by the generated code for
 /// every request struct; code generic over `E: Endpoint` works for endpoints
@@ -186,6 +186,41 @@ pub struct FieldInfo {
     pub default: Option<&'static str>,
     /// What values look like.
     pub shape: FieldShape,
+    /// For a choice whose every value names a width and a height (an
+    /// output resolution), those sizes, in the order of the values.
+    pub sizes: Option<&'static [(u32, u32)]>,
+}
+
+impl FieldInfo {
+    /// The wire value of this choice member that `text` names: a value in
+    /// any case, or for a member of sizes whose values each name a size of
+    /// their own, the size in any spelling (`1024x768`, `RESOLUTION_1024_768`,
+    /// `1024×768`). `None` when the member is not a choice.
+    ///
+    /// ```
+    /// use segmind_ideogram::IDEOGRAM_TXT_2_IMG;
+    ///
+    /// let resolution = IDEOGRAM_TXT_2_IMG.field("resolution").unwrap();
+    /// assert_eq!(resolution.choice("1280x720").unwrap(), Ok("RESOLUTION_1280_720"));
+    /// let style = IDEOGRAM_TXT_2_IMG.field("style_type").unwrap();
+    /// assert_eq!(style.choice("design").unwrap(), Ok("DESIGN"));
+    /// let error = style.choice("DESING").unwrap().unwrap_err();
+    /// assert_eq!(error.closest, ["DESIGN"]);
+    /// ```
+    pub fn choice(&self, text: &str) -> Option<Result<&'static str, ParseEnumError>> {
+        let FieldShape::Choice(values) = self.shape else {
+            return None;
+        };
+        let trimmed = text.trim();
+        if let Some(value) = values.iter().find(|v| v.eq_ignore_ascii_case(trimmed)) {
+            return Some(Ok(value));
+        }
+        Some(match self.sizes {
+            Some(sizes) => exact_size(trimmed, values, sizes)
+                .ok_or_else(|| ParseEnumError::of_size(self.name, trimmed, values, sizes)),
+            None => Err(ParseEnumError::new(self.name, trimmed, values)),
+        })
+    }
 }
 
 /// The kind of value a member takes, for generic request builders.

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use crate::generated::{JobMetrics, JobStatus, OperationKind};
-use crate::validation::{InvalidValue, ParseEnumError, ValidationErrors};
+use crate::validation::{InvalidValue, ParseEnumError, SizeError, ValidationErrors};
 
 /// Everything that can go wrong. The API key never appears in any variant:
 /// it travels in a header (never in a URL), and server text is redacted
@@ -360,6 +360,12 @@ impl Error {
 
 impl From<ParseEnumError> for Error {
     fn from(error: ParseEnumError) -> Self {
+        Error::InvalidValue(error.into())
+    }
+}
+
+impl From<SizeError> for Error {
+    fn from(error: SizeError) -> Self {
         Error::InvalidValue(error.into())
     }
 }

@@ -30,6 +30,9 @@ pub enum ImageFormat {
 }
 
 impl ImageFormat {
+    /// Every format, PNG (what Ideogram produces) first.
+    pub const ALL: &'static [Self] = &[Self::Png, Self::Jpeg, Self::Webp];
+
     /// The format of `bytes`, from their magic bytes.
     pub fn sniff(bytes: &[u8]) -> Option<Self> {
         if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
@@ -75,6 +78,29 @@ impl ImageFormat {
             Some(Self::Webp)
         } else {
             None
+        }
+    }
+
+    /// Where an image of this format is saved when `path` is asked for:
+    /// `path` when its extension fits the format, else `path` with the
+    /// format's extension (replacing a known image extension, appended to
+    /// any other). [`GeneratedImage::save`] writes there.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use segmind_ideogram::ImageFormat;
+    ///
+    /// // Every path an image asked at `out.jpg` may take, whatever its format:
+    /// let paths: Vec<_> = ImageFormat::ALL.iter().map(|f| f.path_for(Path::new("out.jpg"))).collect();
+    /// assert_eq!(paths, [Path::new("out.png"), Path::new("out.jpg"), Path::new("out.webp")]);
+    /// ```
+    pub fn path_for(self, path: &Path) -> PathBuf {
+        let extension = path.extension().and_then(|e| e.to_str());
+        match extension.map(|e| (e, Self::from_extension(e))) {
+            Some((_, Some(format))) if format == self => path.to_path_buf(),
+            Some((_, Some(_))) => path.with_extension(self.extension()),
+            Some((other, None)) => path.with_extension(format!("{other}.{}", self.extension())),
+            None => path.with_extension(self.extension()),
         }
     }
 
@@ -200,7 +226,8 @@ impl GeneratedImage {
     /// (`out.jpg` holding a PNG is written as `out.png`), and any other
     /// extension gets the right one appended (`out` → `out.png`,
     /// `out.v1` → `out.v1.png`). `jpg`, `jpeg` and `jpe` all fit a JPEG, in
-    /// any case. An existing file is overwritten.
+    /// any case. An existing file is overwritten;
+    /// [`save_new`](Self::save_new) never does.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<PathBuf, Error> {
         let path = self.path_for(path.as_ref());
         std::fs::write(&path, &self.bytes).map_err(|e| Error::io(path.clone(), e))?;
@@ -209,15 +236,7 @@ impl GeneratedImage {
 
     /// Where [`save`](Self::save) would write when given `path`.
     pub fn path_for(&self, path: &Path) -> PathBuf {
-        let extension = path.extension().and_then(|e| e.to_str());
-        match extension.map(|e| (e, ImageFormat::from_extension(e))) {
-            Some((_, Some(format))) if format == self.format => path.to_path_buf(),
-            Some((_, Some(_))) => path.with_extension(self.format.extension()),
-            Some((other, None)) => {
-                path.with_extension(format!("{other}.{}", self.format.extension()))
-            }
-            None => path.with_extension(self.format.extension()),
-        }
+        self.format.path_for(path)
     }
 }
 

@@ -126,9 +126,10 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Layers, each using only those above it: input (held by the generated
-// requests), outcome (read by the generated classes of answers), error,
+// requests), outcome (read by the generated classes of answers), palette
+// (text forms of the generated palettes), error,
 // classify, api_key, protocol, retry, wait, pace, config, body, image,
-// media, decode, transport, upload, session, poll, client, account,
+// save, media, decode, transport, upload, session, poll, client, account,
 // blocking. A test (tests/module_graph.rs) keeps it that way.
 mod account;
 mod api_key;
@@ -151,9 +152,11 @@ mod media;
 mod outcome;
 mod output_size;
 mod pace;
+mod palette;
 mod poll;
 mod protocol;
 mod retry;
+mod save;
 mod session;
 mod tls;
 mod transport;
@@ -168,11 +171,14 @@ pub use config::{
     API_KEY_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_JSON_BYTES,
     DEFAULT_USER_AGENT,
 };
+#[doc(inline)]
 pub use endpoint::{
     ApiInfo, Endpoint, EndpointInfo, FieldInfo, FieldShape, Operation, Price, ResponseHeaders,
     ResponseKind,
 };
 pub use error::{ApiErrorKind, BodyKind, Error, TransportError};
+// Inlined: the front page lists every request, enum and value type.
+#[doc(inline)]
 pub use generated::*;
 pub use image::{GeneratedImage, ImageEncoding, ImageFormat, ImageMetadata, MAX_INPUT_IMAGE_BYTES};
 pub use input::ImageInput;
@@ -181,8 +187,9 @@ pub use output_size::OutputSize;
 pub use pace::Pacer;
 pub use poll::{Job, JobHandle};
 pub use retry::{MAX_REPORTED_SERVER_DELAY, RetryPolicy};
+#[doc(inline)]
 pub use validation::{
-    FromJson, InvalidValue, ParseEnumError, Rule, Validate, ValidationErrors, Violation,
+    FromJson, InvalidValue, ParseEnumError, Rule, SizeError, Validate, ValidationErrors, Violation,
 };
 pub use wait::{JobUpdate, MOCK_JOB_TIME_HEADER, WaitOptions};
 

@@ -19,7 +19,7 @@ pub(crate) async fn upload(
     image: &[u8],
     format: ImageFormat,
 ) -> Result<String, Error> {
-    let request = UploadAssetRequest::new([encode_image(image, format, ImageEncoding::DataUri)]);
+    let request = UploadAssetRequest::new([encode_image(image, format, ImageEncoding::DataUri)])?;
     request.validate()?;
     let body = serde_json::to_vec(&request)
         .map(Bytes::from)

@@ -200,9 +200,7 @@ fn builder_settings_carry_over() {
 #[test]
 fn local_images_are_uploaded_or_inlined_as_by_the_async_client() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let mock = rt
-        .block_on(segmind_ideogram_mock::MockServer::start())
-        .unwrap();
+    let mock = segmind_ideogram_mock::MockServer::start_blocking().unwrap();
     let builder = || {
         segmind_ideogram::ClientBuilder::new()
             .api_key(KEY)
@@ -239,4 +237,49 @@ fn local_images_are_uploaded_or_inlined_as_by_the_async_client() {
     let err = inline.submit(&missing).unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
     assert_eq!(mock.requests_received(), before);
+}
+
+#[test]
+fn blocking_code_starts_the_mock_without_a_runtime_of_its_own() {
+    // No tokio runtime on this thread: the mock brings its own.
+    assert!(tokio::runtime::Handle::try_current().is_err());
+    let mock = segmind_ideogram_mock::MockServer::builder()
+        .api_key(KEY)
+        .start_blocking()
+        .unwrap();
+    let client = segmind_ideogram::ClientBuilder::new()
+        .api_key(KEY)
+        .base_url(mock.base_url())
+        .build_blocking()
+        .unwrap();
+    let image = client
+        .generate(&IdeogramTxt2ImgRequest::new("a paper crane"))
+        .unwrap();
+    assert_eq!(image.format(), ImageFormat::Png);
+    assert_eq!(mock.jobs_submitted(), 1);
+
+    // Dropped, it stops: its port refuses connections.
+    let address = mock.base_url().trim_start_matches("http://").to_owned();
+    drop(mock);
+    let refused = (0..100).any(|_| {
+        let refused = std::net::TcpStream::connect(&address).is_err();
+        if !refused {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        refused
+    });
+    assert!(refused, "{address} still accepts connections");
+}
+
+#[tokio::test]
+async fn starting_and_dropping_the_blocking_mock_inside_async_code_does_not_panic() {
+    let mock = segmind_ideogram_mock::MockServer::start_blocking().unwrap();
+    let credits = reqwest::Client::new()
+        .get(format!("{}/v1/get-user-credits", mock.base_url()))
+        .header("x-api-key", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert!(credits.status().is_success(), "{}", credits.status());
+    drop(mock);
 }

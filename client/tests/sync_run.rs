@@ -80,7 +80,8 @@ async fn img_2_img_wire_format_with_a_local_image() {
     let data_uri = ImageInput::bytes(pixels.clone()).to_data_uri().unwrap();
     let palette =
         CustomColorPalette::new([ColorPaletteMember::new(ColorHex::new("#b470b3").unwrap())
-            .color_weight(ColorWeight::new(0.5).unwrap())]);
+            .color_weight(ColorWeight::new(0.5).unwrap())])
+        .unwrap();
     let request =
         IdeogramImg2ImgRequest::new(ImageInput::bytes(pixels), "the same, in watercolour")
             .image_weight(ImageWeight::new(70).unwrap())

@@ -62,6 +62,14 @@ pub struct EnumDef {
     pub usage: Usage,
 }
 
+impl EnumDef {
+    /// The width and height in pixels of every value, when each names
+    /// one (an output resolution; not an aspect ratio).
+    pub fn pixel_sizes(&self) -> Option<&[(u32, u32)]> {
+        self.dimensions.as_deref().filter(|_| !self.ratio)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Variant {
     pub wire: String,
@@ -75,6 +83,25 @@ pub struct ScalarDef {
     pub doc: Doc,
     pub kind: ScalarKind,
     pub usage: Usage,
+    /// The first of the schema's `examples`, shown in messages.
+    pub example: Option<String>,
+}
+
+impl ScalarDef {
+    /// What a valid value is, in words, from the title and the example
+    /// (`a hex colour such as #b470b3`), for the message of a broken
+    /// pattern; `None` without both.
+    pub fn what(&self) -> Option<String> {
+        let title = self.doc.title.as_deref()?.trim();
+        let example = self.example.as_deref()?;
+        let noun = title.to_lowercase();
+        let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        Some(format!("{article} {noun} such as {example}"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -154,6 +181,8 @@ pub struct FieldDef {
     pub default: Option<Value>,
     pub min_items: Option<u64>,
     pub max_items: Option<u64>,
+    /// `minLength` / `maxLength` of an inline string member, in characters.
+    pub length: (Option<u64>, Option<u64>),
     /// `x-segmind-member`: what the runtime reads this member as.
     pub member: Option<Member>,
 }

@@ -127,14 +127,28 @@ fn classify(schemas: &At<'_>) -> Result<BTreeMap<String, NamedKind>> {
     Ok(kinds)
 }
 
+/// Keywords read only on an inline string member (a property with
+/// `type: string`), refused anywhere else.
+const STRING_MEMBER_ONLY: &[&str] = &["minLength", "maxLength"];
+
 fn check_supported(schema: &At<'_>) -> Result<()> {
+    check_keywords(schema, false)
+}
+
+fn check_keywords(schema: &At<'_>, property: bool) -> Result<()> {
     let Some(object) = schema.value.as_object() else {
         return Err(schema.err(format!(
             "expected a schema object, found {}",
             kind(schema.value)
         )));
     };
+    let inline_string = property
+        && object.get("type").and_then(Value::as_str) == Some("string")
+        && !object.contains_key("$ref");
     for key in object.keys() {
+        if inline_string && STRING_MEMBER_ONLY.contains(&key.as_str()) {
+            continue;
+        }
         if UNSUPPORTED.contains(&key.as_str()) {
             return Err(crate::error::CodegenError::at(
                 schema.child_pointer(key),
@@ -142,15 +156,13 @@ fn check_supported(schema: &At<'_>) -> Result<()> {
             ));
         }
     }
-    for key in ["properties"] {
-        if let Some(props) = schema.get(key)? {
-            for (_, prop) in props.entries()? {
-                check_supported(&prop)?;
-            }
+    if let Some(props) = schema.get("properties")? {
+        for (_, prop) in props.entries()? {
+            check_keywords(&prop, true)?;
         }
     }
     if let Some(items) = schema.get("items")? {
-        check_supported(&items)?;
+        check_keywords(&items, false)?;
     }
     Ok(())
 }
@@ -296,11 +308,20 @@ fn parse_scalar(name: &str, schema: &At<'_>) -> Result<ScalarDef> {
     {
         return Err(max.err(format!("maximum {hi} is below minimum {lo}")));
     }
+    let example = match schema.get("examples")? {
+        None => None,
+        Some(examples) => examples
+            .items()?
+            .first()
+            .map(|e| e.str().map(str::to_owned))
+            .transpose()?,
+    };
     Ok(ScalarDef {
         name: name.to_owned(),
         doc: doc_of(schema)?,
         kind,
         usage: Usage::default(),
+        example,
     })
 }
 
@@ -357,6 +378,7 @@ fn parse_struct(
                 default: prop.get("default")?.map(|d| d.value.clone()),
                 min_items: opt_u64(&prop, "minItems")?,
                 max_items: opt_u64(&prop, "maxItems")?,
+                length: string_length(&prop)?,
                 member,
             });
         }
@@ -388,6 +410,20 @@ fn parse_struct(
         rules,
         usage: Usage::default(),
     })
+}
+
+/// `minLength` and `maxLength` of an inline string member: the only place
+/// the generator reads them (elsewhere they are refused).
+fn string_length(prop: &At<'_>) -> Result<(Option<u64>, Option<u64>)> {
+    let length = (opt_u64(prop, "minLength")?, opt_u64(prop, "maxLength")?);
+    if let (Some(lo), Some(hi)) = length
+        && lo > hi
+    {
+        return Err(prop
+            .req("maxLength")?
+            .err(format!("maxLength {hi} is below minLength {lo}")));
+    }
+    Ok(length)
 }
 
 fn opt_u64(schema: &At<'_>, key: &str) -> Result<Option<u64>> {

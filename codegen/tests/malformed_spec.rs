@@ -97,12 +97,25 @@ fn digit_leading_values_need_a_prefix() {
 #[test]
 fn unsupported_keywords_are_refused_not_ignored() {
     let e = error_for(|s| {
-        s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["properties"]["prompt"]["maxLength"] =
+        s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["properties"]["prompt"]["multipleOf"] =
             json!(10);
     });
     assert_eq!(
         e.pointer,
-        "/components/schemas/IdeogramTxt2ImgRequest/properties/prompt/maxLength"
+        "/components/schemas/IdeogramTxt2ImgRequest/properties/prompt/multipleOf"
+    );
+    // String lengths are read on an inline string member only.
+    let e = error_for(|s| {
+        s["components"]["schemas"]["ColorHex"]["maxLength"] = json!(7);
+    });
+    assert_eq!(e.pointer, "/components/schemas/ColorHex/maxLength");
+    assert_refused(
+        |s| {
+            s["components"]["schemas"]["IdeogramTxt2ImgRequest"]["properties"]["prompt"]["maxLength"] =
+                json!(0);
+        },
+        "/components/schemas/IdeogramTxt2ImgRequest/properties/prompt/maxLength",
+        "below minLength",
     );
     let e = error_for(|s| {
         s["components"]["schemas"]["Ideogram3ReframeRequest"]["not"] =

@@ -87,7 +87,7 @@ fn one_more_endpoint_in_the_spec_is_one_more_endpoint_in_the_code() {
         "pub fn character_image (mut self , character_image : impl Into < ImageInput >) -> Self"
             .to_owned(),
         "pub fn prompt_text (& self) -> & str".to_owned(),
-        "pub fn seed_value (& self) -> Option < u64 >".to_owned(),
+        "pub fn seed_value (& self) -> Option < Seed >".to_owned(),
         "pub fn output_size (& self) -> OutputSize".to_owned(),
     ] {
         assert!(
@@ -164,7 +164,9 @@ fn one_more_endpoint_in_the_spec_is_one_more_endpoint_in_the_code() {
         format!("Self :: {VARIANT} (_) => & {STATIC}"),
         format!("Self :: {VARIANT} (request) => request . validate ()"),
         format!("Self :: {VARIANT} (request) => Some (request . prompt_text ())"),
-        format!("Self :: {VARIANT} (request) => request . seed_value ()"),
+        format!(
+            "Self :: {VARIANT} (request) => {{ request . seed_value () . map (| seed | u64 :: from (seed . get ())) }}"
+        ),
         format!("Self :: {VARIANT} (request) => request . output_size ()"),
         format!("Self :: {VARIANT} (request) => request . images_mut ()"),
     ] {

@@ -299,4 +299,10 @@ impl MockBuilder {
     pub async fn start(self) -> io::Result<MockServer> {
         MockServer::spawn(self.config).await
     }
+
+    /// Binds 127.0.0.1 and starts serving on a runtime of the server's own,
+    /// for code without one ([`MockServer::start_blocking`]).
+    pub fn start_blocking(self) -> io::Result<MockServer> {
+        MockServer::spawn_blocking(self.config)
+    }
 }

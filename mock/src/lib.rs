@@ -73,6 +73,11 @@
 //! assert_eq!(server.jobs_submitted(), 0);
 //! # Ok(()) }
 //! ```
+//!
+//! Code without an async runtime (a test of `segmind_ideogram::blocking`)
+//! starts it with [`MockServer::start_blocking`] or
+//! [`MockBuilder::start_blocking`]: the server runs on a runtime of its own,
+//! which stops when the server is dropped.
 
 #![warn(missing_docs)]
 

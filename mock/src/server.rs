@@ -39,6 +39,9 @@ pub struct MockServer {
     state: Arc<State>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<io::Result<()>>>,
+    /// The runtime of a server started from code without one
+    /// ([`MockServer::start_blocking`]), which the server owns.
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl std::fmt::Debug for MockServer {
@@ -54,6 +57,20 @@ impl MockServer {
     /// 200 ms, no faults.
     pub async fn start() -> io::Result<Self> {
         Self::builder().start().await
+    }
+
+    /// [`start`](Self::start) for code without an async runtime (a test of
+    /// `segmind_ideogram::blocking::Client`, say): the server runs on a
+    /// runtime of its own, which stops with it. Callable from anywhere,
+    /// async code included.
+    ///
+    /// ```
+    /// let server = segmind_ideogram_mock::MockServer::start_blocking()?;
+    /// assert!(server.base_url().starts_with("http://127.0.0.1:"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn start_blocking() -> io::Result<Self> {
+        Self::builder().start_blocking()
     }
 
     /// Settings to change before starting.
@@ -153,10 +170,35 @@ impl MockServer {
 }
 
 impl MockServer {
+    /// Serves on the runtime the caller runs on.
     pub(crate) async fn spawn(config: MockConfig) -> io::Result<Self> {
         let listener =
             tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port)))
                 .await?;
+        Self::serve(config, listener)
+    }
+
+    /// Serves on a runtime of its own (two worker threads), kept in the
+    /// server. Never blocks on a runtime, so it cannot panic inside one.
+    pub(crate) fn spawn_blocking(config: MockConfig) -> io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("segmind-ideogram-mock")
+            .enable_all()
+            .build()?;
+        let listener =
+            std::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port)))?;
+        listener.set_nonblocking(true)?;
+        let mut server = {
+            let _inside = runtime.enter();
+            Self::serve(config, tokio::net::TcpListener::from_std(listener)?)?
+        };
+        server.runtime = Some(runtime);
+        Ok(server)
+    }
+
+    /// Starts serving `listener` on the current runtime.
+    fn serve(config: MockConfig, listener: tokio::net::TcpListener) -> io::Result<Self> {
         let base_url = format!("http://{}", listener.local_addr()?);
         let header_read_timeout = config.header_read_timeout;
         let state = Arc::new(State::new(config, base_url.clone()));
@@ -168,6 +210,7 @@ impl MockServer {
             state,
             shutdown: Some(tx),
             task: Some(task),
+            runtime: None,
         })
     }
 }
@@ -176,6 +219,11 @@ impl Drop for MockServer {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+        // Without waiting (a wait would panic in async code): the server's
+        // tasks, its listener among them, are dropped at once.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
         }
     }
 }

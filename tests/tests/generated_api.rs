@@ -96,39 +96,75 @@ fn variant_names_keep_digit_groups_apart_and_sizes_are_right() {
     for r in V3Resolution::ALL {
         assert_eq!(r.as_str(), format!("{}x{}", r.width(), r.height()));
     }
+    // A value that is not one names the count and the nearest sizes; the
+    // other spelling of a size is suggested as its own value.
     let err = "RESOLUTION_1_1".parse::<V2Resolution>().unwrap_err();
+    assert_eq!(err.expected.len(), V2Resolution::VALUES.len());
+    assert!(
+        err.to_string().starts_with(&format!(
+            "`RESOLUTION_1_1` is not one of the {} possible values; the closest: RESOLUTION_",
+            V2Resolution::VALUES.len()
+        )),
+        "{err}"
+    );
+    let other_spelling = "1280x720".parse::<V2Resolution>().unwrap_err();
+    assert_eq!(other_spelling.closest[0], "RESOLUTION_1280_720");
+    // A short list is listed whole, with a similar value when there is one.
+    let err = "DESING".parse::<StyleType>().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "`RESOLUTION_1_1` is not a V2Resolution value"
+        "`DESING` is not one of the possible values (GENERAL, REALISTIC, DESIGN, RENDER_3D, \
+         ANIME); a similar value exists: DESIGN"
     );
+    assert_eq!(StyleType::try_from("DESIGN"), Ok(StyleType::Design));
 }
 
 #[test]
-fn sizes_find_their_resolution_and_absent_sizes_none() {
+fn sizes_find_their_resolution_and_absent_sizes_the_nearest() {
     for r in V2Resolution::ALL {
-        assert_eq!(V2Resolution::from_size(r.width(), r.height()), Some(*r));
+        assert_eq!(V2Resolution::from_size(r.width(), r.height()), Ok(*r));
+        assert_eq!(V2Resolution::try_from((r.width(), r.height())), Ok(*r));
     }
     for r in V3Resolution::ALL {
-        assert_eq!(V3Resolution::from_size(r.width(), r.height()), Some(*r));
+        assert_eq!(V3Resolution::from_size(r.width(), r.height()), Ok(*r));
     }
     // 1280x720 exists only in Ideogram 2, 800x1280 only in Ideogram 3.
     assert_eq!(
         V2Resolution::from_size(1280, 720),
-        Some(V2Resolution::Resolution1280_720)
+        Ok(V2Resolution::Resolution1280_720)
     );
-    assert_eq!(V3Resolution::from_size(1280, 720), None);
-    assert_eq!(V2Resolution::from_size(800, 1280), None);
     assert_eq!(
         V3Resolution::from_size(800, 1280),
-        Some(V3Resolution::Size800x1280)
+        Ok(V3Resolution::Size800x1280)
     );
+    let missing = V3Resolution::from_size(1280, 720).unwrap_err();
+    assert_eq!((missing.width, missing.height), (1280, 720));
+    // The nearest of the same shape: 16:9 stays wide.
+    let nearest = missing.nearest();
+    assert!(!nearest.is_empty() && nearest.len() <= 3, "{nearest:?}");
+    for value in &nearest {
+        let size: V3Resolution = value.parse().unwrap();
+        assert!(size.width() > size.height(), "{value} is not wide");
+    }
+    assert!(
+        missing
+            .to_string()
+            .starts_with("no value of V3Resolution is 1280x720; the nearest: "),
+        "{missing}"
+    );
+    assert_eq!(
+        V2Resolution::from_size(1000, 1000).unwrap_err().nearest()[0],
+        "RESOLUTION_1024_1024"
+    );
+    assert!(V2Resolution::from_size(800, 1280).is_err());
     for (width, height) in [(0, 0), (1024, 0), (1, 1), (u32::MAX, u32::MAX)] {
-        assert_eq!(V2Resolution::from_size(width, height), None);
-        assert_eq!(V3Resolution::from_size(width, height), None);
+        assert!(V2Resolution::from_size(width, height).is_err());
+        assert!(V3Resolution::from_size(width, height).is_err());
     }
     // A `const fn`, like `width()` and `height()`.
-    const SQUARE: Option<V3Resolution> = V3Resolution::from_size(1024, 1024);
-    assert_eq!(SQUARE, Some(V3Resolution::default()));
+    const SQUARE: Result<V3Resolution, segmind_ideogram::SizeError> =
+        V3Resolution::from_size(1024, 1024);
+    assert_eq!(SQUARE, Ok(V3Resolution::default()));
 }
 
 #[test]
@@ -170,7 +206,7 @@ fn constrained_scalars_refuse_invalid_values_everywhere() {
     assert!(ColorHex::new("#b470b3").is_ok());
     assert_eq!(
         ColorHex::new("pink").unwrap_err().to_string(),
-        "invalid ColorHex: must match ^#(?:[0-9a-fA-F]{3}){1,2}$"
+        "invalid ColorHex: must be a hex colour such as #b470b3"
     );
     assert!(StyleCode::new("AAFF5733").is_ok());
     assert!(StyleCode::new("Modern").is_err());
@@ -179,11 +215,35 @@ fn constrained_scalars_refuse_invalid_values_everywhere() {
 }
 
 #[test]
+fn a_palette_whose_member_count_breaks_the_spec_cannot_be_built() {
+    let white = || ColorPaletteMember::new(ColorHex::new("#fff").unwrap());
+    let none = CustomColorPalette::new(Vec::<ColorPaletteMember>::new()).unwrap_err();
+    assert_eq!(none.rule.code(), "min_items");
+    assert_eq!(
+        none.to_string(),
+        "invalid CustomColorPalette: must have at least 1 items"
+    );
+    let nine = CustomColorPalette::new((0..9).map(|_| white())).unwrap_err();
+    assert_eq!(nine.rule.code(), "max_items");
+    assert_eq!(
+        CustomColorPalette::new((0..8).map(|_| white()))
+            .unwrap()
+            .members
+            .len(),
+        8
+    );
+}
+
+#[test]
 fn validate_reports_every_violation_with_its_path() {
+    // A palette emptied after it was built is still caught.
+    let mut emptied =
+        CustomColorPalette::new([ColorPaletteMember::new(ColorHex::new("#fff").unwrap())]).unwrap();
+    emptied.members.clear();
     let request = Ideogram3ReframeRequest::new("not a uri")
         .style_codes([StyleCode::new("AAFF5733").unwrap()])
         .style_reference_images(["https://example.com/a.png", "also not a uri"].map(String::from))
-        .color_palette(CustomColorPalette::new(Vec::<ColorPaletteMember>::new()));
+        .color_palette(emptied);
     let errors = request.validate().unwrap_err();
     let found: Vec<(String, &str)> = errors
         .violations()
@@ -207,7 +267,8 @@ fn builder_payloads_match_snapshots() {
         ColorPaletteMember::new(ColorHex::new("#b470b3").unwrap())
             .color_weight(ColorWeight::new(0.6).unwrap()),
         ColorPaletteMember::new(ColorHex::new("#0a0").unwrap()),
-    ]);
+    ])
+    .unwrap();
     let txt = IdeogramTxt2ImgRequest::new("a panda in a spacesuit")
         .negative_prompt("blurry")
         .magic_prompt_option(MagicPromptOption::Off)
@@ -271,7 +332,11 @@ fn example_payloads_serialize_as_snapshotted() {
 fn accessors_read_prompt_seed_and_size_with_the_default_size_when_unset() {
     let txt = IdeogramTxt2ImgRequest::new("a panda").seed(Seed::new(4242).unwrap());
     assert_eq!(txt.prompt_text(), "a panda");
-    assert_eq!(txt.seed_value(), Some(4242));
+    assert_eq!(
+        txt.seed_value(),
+        Some(Seed::new(4242).unwrap()),
+        "typed as the seed is"
+    );
     let default: V2Resolution = IdeogramTxt2ImgRequest::INFO
         .field("resolution")
         .and_then(|f| f.default)

@@ -18,6 +18,7 @@ use crate::failure::{Exit, Failure};
 use crate::lines;
 use crate::paths;
 use crate::progress::BatchProgress;
+use crate::signals::interrupted;
 
 /// The ledger's file in the output folder.
 pub const JOURNAL: &str = "journal.jsonl";
@@ -258,29 +259,6 @@ fn report_repairs(ledger: &Ledger, progress: &BatchProgress) {
             "journal: migrated from format version {version} (the original is kept as \
              {JOURNAL}.v{version})"
         ));
-    }
-}
-
-/// Ctrl-C, or SIGTERM where there is one.
-async fn interrupted() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

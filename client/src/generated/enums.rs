@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use crate::__private::Path;
 use crate::OutputSize;
+use crate::validation::SizeError;
 use crate::validation::{FromJson, ParseEnumError, Violation};
 
 /// Ideogram 2 output resolution
@@ -507,6 +508,89 @@ impl V2Resolution {
         }
     }
 
+    /// Width and height in pixels of every value, in the order of
+    /// [`VALUES`](Self::VALUES).
+    pub const SIZES: &'static [(u32, u32)] = &[
+        (512, 1536),
+        (576, 1408),
+        (576, 1472),
+        (576, 1536),
+        (640, 1024),
+        (640, 1344),
+        (640, 1408),
+        (640, 1472),
+        (640, 1536),
+        (704, 1152),
+        (704, 1216),
+        (704, 1280),
+        (704, 1344),
+        (704, 1408),
+        (704, 1472),
+        (720, 1280),
+        (736, 1312),
+        (768, 1024),
+        (768, 1088),
+        (768, 1152),
+        (768, 1216),
+        (768, 1232),
+        (768, 1280),
+        (768, 1344),
+        (832, 960),
+        (832, 1024),
+        (832, 1088),
+        (832, 1152),
+        (832, 1216),
+        (832, 1248),
+        (864, 1152),
+        (896, 960),
+        (896, 1024),
+        (896, 1088),
+        (896, 1120),
+        (896, 1152),
+        (960, 832),
+        (960, 896),
+        (960, 1024),
+        (960, 1088),
+        (1024, 640),
+        (1024, 768),
+        (1024, 832),
+        (1024, 896),
+        (1024, 960),
+        (1024, 1024),
+        (1088, 768),
+        (1088, 832),
+        (1088, 896),
+        (1088, 960),
+        (1120, 896),
+        (1152, 704),
+        (1152, 768),
+        (1152, 832),
+        (1152, 864),
+        (1152, 896),
+        (1216, 704),
+        (1216, 768),
+        (1216, 832),
+        (1232, 768),
+        (1248, 832),
+        (1280, 704),
+        (1280, 720),
+        (1280, 768),
+        (1280, 800),
+        (1312, 736),
+        (1344, 640),
+        (1344, 704),
+        (1344, 768),
+        (1408, 576),
+        (1408, 640),
+        (1408, 704),
+        (1472, 576),
+        (1472, 640),
+        (1472, 704),
+        (1536, 512),
+        (1536, 576),
+        (1536, 640),
+    ];
+
     /// Width of the output image in pixels.
     pub const fn width(self) -> u32 {
         match self {
@@ -675,95 +759,106 @@ impl V2Resolution {
         }
     }
 
-    /// The value of this width and height in pixels, if there is one.
+    /// The value of this width and height in pixels, or an error that names the nearest sizes.
     ///
     /// ```
     /// use segmind_ideogram::V2Resolution;
     ///
-    /// assert_eq!(V2Resolution::from_size(512, 1536), Some(V2Resolution::Resolution512_1536));
-    /// assert_eq!(V2Resolution::from_size(0, 0), None);
+    /// assert_eq!(V2Resolution::from_size(512, 1536), Ok(V2Resolution::Resolution512_1536));
+    /// let error = V2Resolution::from_size(1, 1).unwrap_err();
+    /// println!("{error}"); // no value of V2Resolution is 1x1; the nearest: …
     /// ```
-    pub const fn from_size(width: u32, height: u32) -> Option<Self> {
+    pub const fn from_size(width: u32, height: u32) -> Result<Self, SizeError> {
         match (width, height) {
-            (512, 1536) => Some(Self::Resolution512_1536),
-            (576, 1408) => Some(Self::Resolution576_1408),
-            (576, 1472) => Some(Self::Resolution576_1472),
-            (576, 1536) => Some(Self::Resolution576_1536),
-            (640, 1024) => Some(Self::Resolution640_1024),
-            (640, 1344) => Some(Self::Resolution640_1344),
-            (640, 1408) => Some(Self::Resolution640_1408),
-            (640, 1472) => Some(Self::Resolution640_1472),
-            (640, 1536) => Some(Self::Resolution640_1536),
-            (704, 1152) => Some(Self::Resolution704_1152),
-            (704, 1216) => Some(Self::Resolution704_1216),
-            (704, 1280) => Some(Self::Resolution704_1280),
-            (704, 1344) => Some(Self::Resolution704_1344),
-            (704, 1408) => Some(Self::Resolution704_1408),
-            (704, 1472) => Some(Self::Resolution704_1472),
-            (720, 1280) => Some(Self::Resolution720_1280),
-            (736, 1312) => Some(Self::Resolution736_1312),
-            (768, 1024) => Some(Self::Resolution768_1024),
-            (768, 1088) => Some(Self::Resolution768_1088),
-            (768, 1152) => Some(Self::Resolution768_1152),
-            (768, 1216) => Some(Self::Resolution768_1216),
-            (768, 1232) => Some(Self::Resolution768_1232),
-            (768, 1280) => Some(Self::Resolution768_1280),
-            (768, 1344) => Some(Self::Resolution768_1344),
-            (832, 960) => Some(Self::Resolution832_960),
-            (832, 1024) => Some(Self::Resolution832_1024),
-            (832, 1088) => Some(Self::Resolution832_1088),
-            (832, 1152) => Some(Self::Resolution832_1152),
-            (832, 1216) => Some(Self::Resolution832_1216),
-            (832, 1248) => Some(Self::Resolution832_1248),
-            (864, 1152) => Some(Self::Resolution864_1152),
-            (896, 960) => Some(Self::Resolution896_960),
-            (896, 1024) => Some(Self::Resolution896_1024),
-            (896, 1088) => Some(Self::Resolution896_1088),
-            (896, 1120) => Some(Self::Resolution896_1120),
-            (896, 1152) => Some(Self::Resolution896_1152),
-            (960, 832) => Some(Self::Resolution960_832),
-            (960, 896) => Some(Self::Resolution960_896),
-            (960, 1024) => Some(Self::Resolution960_1024),
-            (960, 1088) => Some(Self::Resolution960_1088),
-            (1024, 640) => Some(Self::Resolution1024_640),
-            (1024, 768) => Some(Self::Resolution1024_768),
-            (1024, 832) => Some(Self::Resolution1024_832),
-            (1024, 896) => Some(Self::Resolution1024_896),
-            (1024, 960) => Some(Self::Resolution1024_960),
-            (1024, 1024) => Some(Self::Resolution1024_1024),
-            (1088, 768) => Some(Self::Resolution1088_768),
-            (1088, 832) => Some(Self::Resolution1088_832),
-            (1088, 896) => Some(Self::Resolution1088_896),
-            (1088, 960) => Some(Self::Resolution1088_960),
-            (1120, 896) => Some(Self::Resolution1120_896),
-            (1152, 704) => Some(Self::Resolution1152_704),
-            (1152, 768) => Some(Self::Resolution1152_768),
-            (1152, 832) => Some(Self::Resolution1152_832),
-            (1152, 864) => Some(Self::Resolution1152_864),
-            (1152, 896) => Some(Self::Resolution1152_896),
-            (1216, 704) => Some(Self::Resolution1216_704),
-            (1216, 768) => Some(Self::Resolution1216_768),
-            (1216, 832) => Some(Self::Resolution1216_832),
-            (1232, 768) => Some(Self::Resolution1232_768),
-            (1248, 832) => Some(Self::Resolution1248_832),
-            (1280, 704) => Some(Self::Resolution1280_704),
-            (1280, 720) => Some(Self::Resolution1280_720),
-            (1280, 768) => Some(Self::Resolution1280_768),
-            (1280, 800) => Some(Self::Resolution1280_800),
-            (1312, 736) => Some(Self::Resolution1312_736),
-            (1344, 640) => Some(Self::Resolution1344_640),
-            (1344, 704) => Some(Self::Resolution1344_704),
-            (1344, 768) => Some(Self::Resolution1344_768),
-            (1408, 576) => Some(Self::Resolution1408_576),
-            (1408, 640) => Some(Self::Resolution1408_640),
-            (1408, 704) => Some(Self::Resolution1408_704),
-            (1472, 576) => Some(Self::Resolution1472_576),
-            (1472, 640) => Some(Self::Resolution1472_640),
-            (1472, 704) => Some(Self::Resolution1472_704),
-            (1536, 512) => Some(Self::Resolution1536_512),
-            (1536, 576) => Some(Self::Resolution1536_576),
-            (1536, 640) => Some(Self::Resolution1536_640),
-            _ => None,
+            (512, 1536) => Ok(Self::Resolution512_1536),
+            (576, 1408) => Ok(Self::Resolution576_1408),
+            (576, 1472) => Ok(Self::Resolution576_1472),
+            (576, 1536) => Ok(Self::Resolution576_1536),
+            (640, 1024) => Ok(Self::Resolution640_1024),
+            (640, 1344) => Ok(Self::Resolution640_1344),
+            (640, 1408) => Ok(Self::Resolution640_1408),
+            (640, 1472) => Ok(Self::Resolution640_1472),
+            (640, 1536) => Ok(Self::Resolution640_1536),
+            (704, 1152) => Ok(Self::Resolution704_1152),
+            (704, 1216) => Ok(Self::Resolution704_1216),
+            (704, 1280) => Ok(Self::Resolution704_1280),
+            (704, 1344) => Ok(Self::Resolution704_1344),
+            (704, 1408) => Ok(Self::Resolution704_1408),
+            (704, 1472) => Ok(Self::Resolution704_1472),
+            (720, 1280) => Ok(Self::Resolution720_1280),
+            (736, 1312) => Ok(Self::Resolution736_1312),
+            (768, 1024) => Ok(Self::Resolution768_1024),
+            (768, 1088) => Ok(Self::Resolution768_1088),
+            (768, 1152) => Ok(Self::Resolution768_1152),
+            (768, 1216) => Ok(Self::Resolution768_1216),
+            (768, 1232) => Ok(Self::Resolution768_1232),
+            (768, 1280) => Ok(Self::Resolution768_1280),
+            (768, 1344) => Ok(Self::Resolution768_1344),
+            (832, 960) => Ok(Self::Resolution832_960),
+            (832, 1024) => Ok(Self::Resolution832_1024),
+            (832, 1088) => Ok(Self::Resolution832_1088),
+            (832, 1152) => Ok(Self::Resolution832_1152),
+            (832, 1216) => Ok(Self::Resolution832_1216),
+            (832, 1248) => Ok(Self::Resolution832_1248),
+            (864, 1152) => Ok(Self::Resolution864_1152),
+            (896, 960) => Ok(Self::Resolution896_960),
+            (896, 1024) => Ok(Self::Resolution896_1024),
+            (896, 1088) => Ok(Self::Resolution896_1088),
+            (896, 1120) => Ok(Self::Resolution896_1120),
+            (896, 1152) => Ok(Self::Resolution896_1152),
+            (960, 832) => Ok(Self::Resolution960_832),
+            (960, 896) => Ok(Self::Resolution960_896),
+            (960, 1024) => Ok(Self::Resolution960_1024),
+            (960, 1088) => Ok(Self::Resolution960_1088),
+            (1024, 640) => Ok(Self::Resolution1024_640),
+            (1024, 768) => Ok(Self::Resolution1024_768),
+            (1024, 832) => Ok(Self::Resolution1024_832),
+            (1024, 896) => Ok(Self::Resolution1024_896),
+            (1024, 960) => Ok(Self::Resolution1024_960),
+            (1024, 1024) => Ok(Self::Resolution1024_1024),
+            (1088, 768) => Ok(Self::Resolution1088_768),
+            (1088, 832) => Ok(Self::Resolution1088_832),
+            (1088, 896) => Ok(Self::Resolution1088_896),
+            (1088, 960) => Ok(Self::Resolution1088_960),
+            (1120, 896) => Ok(Self::Resolution1120_896),
+            (1152, 704) => Ok(Self::Resolution1152_704),
+            (1152, 768) => Ok(Self::Resolution1152_768),
+            (1152, 832) => Ok(Self::Resolution1152_832),
+            (1152, 864) => Ok(Self::Resolution1152_864),
+            (1152, 896) => Ok(Self::Resolution1152_896),
+            (1216, 704) => Ok(Self::Resolution1216_704),
+            (1216, 768) => Ok(Self::Resolution1216_768),
+            (1216, 832) => Ok(Self::Resolution1216_832),
+            (1232, 768) => Ok(Self::Resolution1232_768),
+            (1248, 832) => Ok(Self::Resolution1248_832),
+            (1280, 704) => Ok(Self::Resolution1280_704),
+            (1280, 720) => Ok(Self::Resolution1280_720),
+            (1280, 768) => Ok(Self::Resolution1280_768),
+            (1280, 800) => Ok(Self::Resolution1280_800),
+            (1312, 736) => Ok(Self::Resolution1312_736),
+            (1344, 640) => Ok(Self::Resolution1344_640),
+            (1344, 704) => Ok(Self::Resolution1344_704),
+            (1344, 768) => Ok(Self::Resolution1344_768),
+            (1408, 576) => Ok(Self::Resolution1408_576),
+            (1408, 640) => Ok(Self::Resolution1408_640),
+            (1408, 704) => Ok(Self::Resolution1408_704),
+            (1472, 576) => Ok(Self::Resolution1472_576),
+            (1472, 640) => Ok(Self::Resolution1472_640),
+            (1472, 704) => Ok(Self::Resolution1472_704),
+            (1536, 512) => Ok(Self::Resolution1536_512),
+            (1536, 576) => Ok(Self::Resolution1536_576),
+            (1536, 640) => Ok(Self::Resolution1536_640),
+            _ => {
+                Err(
+                    SizeError::new(
+                        "V2Resolution",
+                        width,
+                        height,
+                        Self::VALUES,
+                        Self::SIZES,
+                    ),
+                )
+            }
         }
     }
 }
@@ -857,7 +952,16 @@ impl FromStr for V2Resolution {
             "RESOLUTION_1536_512" => Ok(Self::Resolution1536_512),
             "RESOLUTION_1536_576" => Ok(Self::Resolution1536_576),
             "RESOLUTION_1536_640" => Ok(Self::Resolution1536_640),
-            _ => Err(ParseEnumError::new("V2Resolution", value)),
+            _ => {
+                Err(
+                    ParseEnumError::of_size(
+                        "V2Resolution",
+                        value,
+                        Self::VALUES,
+                        Self::SIZES,
+                    ),
+                )
+            }
         }
     }
 }
@@ -877,6 +981,22 @@ impl FromJson for V2Resolution {
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
         crate::__private::enum_from_json(value, path, errors)
+    }
+}
+
+impl TryFrom<&str> for V2Resolution {
+    type Error = ParseEnumError;
+
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl TryFrom<(u32, u32)> for V2Resolution {
+    type Error = SizeError;
+
+    fn try_from((width, height): (u32, u32)) -> Result<Self, Self::Error> {
+        Self::from_size(width, height)
     }
 }
 
@@ -1332,6 +1452,80 @@ impl V3Resolution {
         }
     }
 
+    /// Width and height in pixels of every value, in the order of
+    /// [`VALUES`](Self::VALUES).
+    pub const SIZES: &'static [(u32, u32)] = &[
+        (512, 1536),
+        (576, 1408),
+        (576, 1472),
+        (576, 1536),
+        (640, 1344),
+        (640, 1408),
+        (640, 1472),
+        (640, 1536),
+        (704, 1152),
+        (704, 1216),
+        (704, 1280),
+        (704, 1344),
+        (704, 1408),
+        (704, 1472),
+        (736, 1312),
+        (768, 1088),
+        (768, 1216),
+        (768, 1280),
+        (768, 1344),
+        (800, 1280),
+        (832, 960),
+        (832, 1024),
+        (832, 1088),
+        (832, 1152),
+        (832, 1216),
+        (832, 1248),
+        (864, 1152),
+        (896, 960),
+        (896, 1024),
+        (896, 1088),
+        (896, 1120),
+        (896, 1152),
+        (960, 832),
+        (960, 896),
+        (960, 1024),
+        (960, 1088),
+        (1024, 832),
+        (1024, 896),
+        (1024, 960),
+        (1024, 1024),
+        (1088, 768),
+        (1088, 832),
+        (1088, 896),
+        (1088, 960),
+        (1120, 896),
+        (1152, 704),
+        (1152, 832),
+        (1152, 864),
+        (1152, 896),
+        (1216, 704),
+        (1216, 768),
+        (1216, 832),
+        (1248, 832),
+        (1280, 704),
+        (1280, 768),
+        (1280, 800),
+        (1312, 736),
+        (1344, 640),
+        (1344, 704),
+        (1344, 768),
+        (1408, 576),
+        (1408, 640),
+        (1408, 704),
+        (1472, 576),
+        (1472, 640),
+        (1472, 704),
+        (1536, 512),
+        (1536, 576),
+        (1536, 640),
+    ];
+
     /// Width of the output image in pixels.
     pub const fn width(self) -> u32 {
         match self {
@@ -1482,86 +1676,97 @@ impl V3Resolution {
         }
     }
 
-    /// The value of this width and height in pixels, if there is one.
+    /// The value of this width and height in pixels, or an error that names the nearest sizes.
     ///
     /// ```
     /// use segmind_ideogram::V3Resolution;
     ///
-    /// assert_eq!(V3Resolution::from_size(512, 1536), Some(V3Resolution::Size512x1536));
-    /// assert_eq!(V3Resolution::from_size(0, 0), None);
+    /// assert_eq!(V3Resolution::from_size(512, 1536), Ok(V3Resolution::Size512x1536));
+    /// let error = V3Resolution::from_size(1, 1).unwrap_err();
+    /// println!("{error}"); // no value of V3Resolution is 1x1; the nearest: …
     /// ```
-    pub const fn from_size(width: u32, height: u32) -> Option<Self> {
+    pub const fn from_size(width: u32, height: u32) -> Result<Self, SizeError> {
         match (width, height) {
-            (512, 1536) => Some(Self::Size512x1536),
-            (576, 1408) => Some(Self::Size576x1408),
-            (576, 1472) => Some(Self::Size576x1472),
-            (576, 1536) => Some(Self::Size576x1536),
-            (640, 1344) => Some(Self::Size640x1344),
-            (640, 1408) => Some(Self::Size640x1408),
-            (640, 1472) => Some(Self::Size640x1472),
-            (640, 1536) => Some(Self::Size640x1536),
-            (704, 1152) => Some(Self::Size704x1152),
-            (704, 1216) => Some(Self::Size704x1216),
-            (704, 1280) => Some(Self::Size704x1280),
-            (704, 1344) => Some(Self::Size704x1344),
-            (704, 1408) => Some(Self::Size704x1408),
-            (704, 1472) => Some(Self::Size704x1472),
-            (736, 1312) => Some(Self::Size736x1312),
-            (768, 1088) => Some(Self::Size768x1088),
-            (768, 1216) => Some(Self::Size768x1216),
-            (768, 1280) => Some(Self::Size768x1280),
-            (768, 1344) => Some(Self::Size768x1344),
-            (800, 1280) => Some(Self::Size800x1280),
-            (832, 960) => Some(Self::Size832x960),
-            (832, 1024) => Some(Self::Size832x1024),
-            (832, 1088) => Some(Self::Size832x1088),
-            (832, 1152) => Some(Self::Size832x1152),
-            (832, 1216) => Some(Self::Size832x1216),
-            (832, 1248) => Some(Self::Size832x1248),
-            (864, 1152) => Some(Self::Size864x1152),
-            (896, 960) => Some(Self::Size896x960),
-            (896, 1024) => Some(Self::Size896x1024),
-            (896, 1088) => Some(Self::Size896x1088),
-            (896, 1120) => Some(Self::Size896x1120),
-            (896, 1152) => Some(Self::Size896x1152),
-            (960, 832) => Some(Self::Size960x832),
-            (960, 896) => Some(Self::Size960x896),
-            (960, 1024) => Some(Self::Size960x1024),
-            (960, 1088) => Some(Self::Size960x1088),
-            (1024, 832) => Some(Self::Size1024x832),
-            (1024, 896) => Some(Self::Size1024x896),
-            (1024, 960) => Some(Self::Size1024x960),
-            (1024, 1024) => Some(Self::Size1024x1024),
-            (1088, 768) => Some(Self::Size1088x768),
-            (1088, 832) => Some(Self::Size1088x832),
-            (1088, 896) => Some(Self::Size1088x896),
-            (1088, 960) => Some(Self::Size1088x960),
-            (1120, 896) => Some(Self::Size1120x896),
-            (1152, 704) => Some(Self::Size1152x704),
-            (1152, 832) => Some(Self::Size1152x832),
-            (1152, 864) => Some(Self::Size1152x864),
-            (1152, 896) => Some(Self::Size1152x896),
-            (1216, 704) => Some(Self::Size1216x704),
-            (1216, 768) => Some(Self::Size1216x768),
-            (1216, 832) => Some(Self::Size1216x832),
-            (1248, 832) => Some(Self::Size1248x832),
-            (1280, 704) => Some(Self::Size1280x704),
-            (1280, 768) => Some(Self::Size1280x768),
-            (1280, 800) => Some(Self::Size1280x800),
-            (1312, 736) => Some(Self::Size1312x736),
-            (1344, 640) => Some(Self::Size1344x640),
-            (1344, 704) => Some(Self::Size1344x704),
-            (1344, 768) => Some(Self::Size1344x768),
-            (1408, 576) => Some(Self::Size1408x576),
-            (1408, 640) => Some(Self::Size1408x640),
-            (1408, 704) => Some(Self::Size1408x704),
-            (1472, 576) => Some(Self::Size1472x576),
-            (1472, 640) => Some(Self::Size1472x640),
-            (1472, 704) => Some(Self::Size1472x704),
-            (1536, 512) => Some(Self::Size1536x512),
-            (1536, 576) => Some(Self::Size1536x576),
-            (1536, 640) => Some(Self::Size1536x640),
-            _ => None,
+            (512, 1536) => Ok(Self::Size512x1536),
+            (576, 1408) => Ok(Self::Size576x1408),
+            (576, 1472) => Ok(Self::Size576x1472),
+            (576, 1536) => Ok(Self::Size576x1536),
+            (640, 1344) => Ok(Self::Size640x1344),
+            (640, 1408) => Ok(Self::Size640x1408),
+            (640, 1472) => Ok(Self::Size640x1472),
+            (640, 1536) => Ok(Self::Size640x1536),
+            (704, 1152) => Ok(Self::Size704x1152),
+            (704, 1216) => Ok(Self::Size704x1216),
+            (704, 1280) => Ok(Self::Size704x1280),
+            (704, 1344) => Ok(Self::Size704x1344),
+            (704, 1408) => Ok(Self::Size704x1408),
+            (704, 1472) => Ok(Self::Size704x1472),
+            (736, 1312) => Ok(Self::Size736x1312),
+            (768, 1088) => Ok(Self::Size768x1088),
+            (768, 1216) => Ok(Self::Size768x1216),
+            (768, 1280) => Ok(Self::Size768x1280),
+            (768, 1344) => Ok(Self::Size768x1344),
+            (800, 1280) => Ok(Self::Size800x1280),
+            (832, 960) => Ok(Self::Size832x960),
+            (832, 1024) => Ok(Self::Size832x1024),
+            (832, 1088) => Ok(Self::Size832x1088),
+            (832, 1152) => Ok(Self::Size832x1152),
+            (832, 1216) => Ok(Self::Size832x1216),
+            (832, 1248) => Ok(Self::Size832x1248),
+            (864, 1152) => Ok(Self::Size864x1152),
+            (896, 960) => Ok(Self::Size896x960),
+            (896, 1024) => Ok(Self::Size896x1024),
+            (896, 1088) => Ok(Self::Size896x1088),
+            (896, 1120) => Ok(Self::Size896x1120),
+            (896, 1152) => Ok(Self::Size896x1152),
+            (960, 832) => Ok(Self::Size960x832),
+            (960, 896) => Ok(Self::Size960x896),
+            (960, 1024) => Ok(Self::Size960x1024),
+            (960, 1088) => Ok(Self::Size960x1088),
+            (1024, 832) => Ok(Self::Size1024x832),
+            (1024, 896) => Ok(Self::Size1024x896),
+            (1024, 960) => Ok(Self::Size1024x960),
+            (1024, 1024) => Ok(Self::Size1024x1024),
+            (1088, 768) => Ok(Self::Size1088x768),
+            (1088, 832) => Ok(Self::Size1088x832),
+            (1088, 896) => Ok(Self::Size1088x896),
+            (1088, 960) => Ok(Self::Size1088x960),
+            (1120, 896) => Ok(Self::Size1120x896),
+            (1152, 704) => Ok(Self::Size1152x704),
+            (1152, 832) => Ok(Self::Size1152x832),
+            (1152, 864) => Ok(Self::Size1152x864),
+            (1152, 896) => Ok(Self::Size1152x896),
+            (1216, 704) => Ok(Self::Size1216x704),
+            (1216, 768) => Ok(Self::Size1216x768),
+            (1216, 832) => Ok(Self::Size1216x832),
+            (1248, 832) => Ok(Self::Size1248x832),
+            (1280, 704) => Ok(Self::Size1280x704),
+            (1280, 768) => Ok(Self::Size1280x768),
+            (1280, 800) => Ok(Self::Size1280x800),
+            (1312, 736) => Ok(Self::Size1312x736),
+            (1344, 640) => Ok(Self::Size1344x640),
+            (1344, 704) => Ok(Self::Size1344x704),
+            (1344, 768) => Ok(Self::Size1344x768),
+            (1408, 576) => Ok(Self::Size1408x576),
+            (1408, 640) => Ok(Self::Size1408x640),
+            (1408, 704) => Ok(Self::Size1408x704),
+            (1472, 576) => Ok(Self::Size1472x576),
+            (1472, 640) => Ok(Self::Size1472x640),
+            (1472, 704) => Ok(Self::Size1472x704),
+            (1536, 512) => Ok(Self::Size1536x512),
+            (1536, 576) => Ok(Self::Size1536x576),
+            (1536, 640) => Ok(Self::Size1536x640),
+            _ => {
+                Err(
+                    SizeError::new(
+                        "V3Resolution",
+                        width,
+                        height,
+                        Self::VALUES,
+                        Self::SIZES,
+                    ),
+                )
+            }
         }
     }
 }
@@ -1646,7 +1851,16 @@ impl FromStr for V3Resolution {
             "1536x512" => Ok(Self::Size1536x512),
             "1536x576" => Ok(Self::Size1536x576),
             "1536x640" => Ok(Self::Size1536x640),
-            _ => Err(ParseEnumError::new("V3Resolution", value)),
+            _ => {
+                Err(
+                    ParseEnumError::of_size(
+                        "V3Resolution",
+                        value,
+                        Self::VALUES,
+                        Self::SIZES,
+                    ),
+                )
+            }
         }
     }
 }
@@ -1666,6 +1880,22 @@ impl FromJson for V3Resolution {
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
         crate::__private::enum_from_json(value, path, errors)
+    }
+}
+
+impl TryFrom<&str> for V3Resolution {
+    type Error = ParseEnumError;
+
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl TryFrom<(u32, u32)> for V3Resolution {
+    type Error = SizeError;
+
+    fn try_from((width, height): (u32, u32)) -> Result<Self, Self::Error> {
+        Self::from_size(width, height)
     }
 }
 
@@ -1754,7 +1984,7 @@ impl FromStr for StyleType {
             "DESIGN" => Ok(Self::Design),
             "RENDER_3D" => Ok(Self::Render3d),
             "ANIME" => Ok(Self::Anime),
-            _ => Err(ParseEnumError::new("StyleType", value)),
+            _ => Err(ParseEnumError::new("StyleType", value, Self::VALUES)),
         }
     }
 }
@@ -1774,6 +2004,14 @@ impl FromJson for StyleType {
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
         crate::__private::enum_from_json(value, path, errors)
+    }
+}
+
+impl TryFrom<&str> for StyleType {
+    type Error = ParseEnumError;
+
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        value.parse()
     }
 }
 
@@ -1831,7 +2069,7 @@ impl FromStr for MagicPromptOption {
             "AUTO" => Ok(Self::Auto),
             "ON" => Ok(Self::On),
             "OFF" => Ok(Self::Off),
-            _ => Err(ParseEnumError::new("MagicPromptOption", value)),
+            _ => Err(ParseEnumError::new("MagicPromptOption", value, Self::VALUES)),
         }
     }
 }
@@ -1851,6 +2089,14 @@ impl FromJson for MagicPromptOption {
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
         crate::__private::enum_from_json(value, path, errors)
+    }
+}
+
+impl TryFrom<&str> for MagicPromptOption {
+    type Error = ParseEnumError;
+
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        value.parse()
     }
 }
 
@@ -1908,7 +2154,7 @@ impl FromStr for RenderingSpeed {
             "TURBO" => Ok(Self::Turbo),
             "DEFAULT" => Ok(Self::Default),
             "QUALITY" => Ok(Self::Quality),
-            _ => Err(ParseEnumError::new("RenderingSpeed", value)),
+            _ => Err(ParseEnumError::new("RenderingSpeed", value, Self::VALUES)),
         }
     }
 }
@@ -1928,6 +2174,14 @@ impl FromJson for RenderingSpeed {
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
         crate::__private::enum_from_json(value, path, errors)
+    }
+}
+
+impl TryFrom<&str> for RenderingSpeed {
+    type Error = ParseEnumError;
+
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        value.parse()
     }
 }
 
@@ -2025,7 +2279,7 @@ impl FromStr for PalettePresetName {
             "MOSAIC" => Ok(Self::Mosaic),
             "PASTEL" => Ok(Self::Pastel),
             "ULTRAMARINE" => Ok(Self::Ultramarine),
-            _ => Err(ParseEnumError::new("PalettePresetName", value)),
+            _ => Err(ParseEnumError::new("PalettePresetName", value, Self::VALUES)),
         }
     }
 }
@@ -2045,6 +2299,14 @@ impl FromJson for PalettePresetName {
         errors: &mut Vec<Violation>,
     ) -> Option<Self> {
         crate::__private::enum_from_json(value, path, errors)
+    }
+}
+
+impl TryFrom<&str> for PalettePresetName {
+    type Error = ParseEnumError;
+
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        value.parse()
     }
 }
 

@@ -148,11 +148,22 @@ impl CustomColorPalette {
     /// The JSON member names, in the spec's order.
     pub const FIELDS: &'static [&'static str] = &["members"];
 
-    /// Creates a value from its required members (`members`); optional ones are left unset, so the server's defaults apply.
-    pub fn new(members: impl IntoIterator<Item = ColorPaletteMember>) -> Self {
-        Self {
+    /// How many items `members` holds, at the fewest and the most.
+    pub const MEMBERS_LEN: std::ops::RangeInclusive<usize> = 1..=8;
+
+    /// Creates a value from its required members (`members`); optional ones are left unset, so the server's defaults apply. Fails when `members` breaks its length bounds.
+    pub fn new(
+        members: impl IntoIterator<Item = ColorPaletteMember>,
+    ) -> Result<Self, crate::validation::InvalidValue> {
+        let value = Self {
             members: members.into_iter().collect(),
-        }
+        };
+        crate::__private::check_items(value.members.len(), Some(1), Some(8))
+            .map_err(|rule| crate::validation::InvalidValue::new(
+                "CustomColorPalette",
+                rule,
+            ))?;
+        Ok(value)
     }
 }
 
@@ -215,11 +226,22 @@ impl UploadAssetRequest {
     /// The JSON member names, in the spec's order.
     pub const FIELDS: &'static [&'static str] = &["data_urls"];
 
-    /// Creates a value from its required members (`data_urls`); optional ones are left unset, so the server's defaults apply.
-    pub fn new(data_urls: impl IntoIterator<Item = String>) -> Self {
-        Self {
+    /// How many items `data_urls` holds, at the fewest and the most.
+    pub const DATA_URLS_LEN: std::ops::RangeInclusive<usize> = 1..=usize::MAX;
+
+    /// Creates a value from its required members (`data_urls`); optional ones are left unset, so the server's defaults apply. Fails when `data_urls` breaks its length bounds.
+    pub fn new(
+        data_urls: impl IntoIterator<Item = String>,
+    ) -> Result<Self, crate::validation::InvalidValue> {
+        let value = Self {
             data_urls: data_urls.into_iter().collect(),
-        }
+        };
+        crate::__private::check_items(value.data_urls.len(), Some(1), None)
+            .map_err(|rule| crate::validation::InvalidValue::new(
+                "UploadAssetRequest",
+                rule,
+            ))?;
+        Ok(value)
     }
 }
 
@@ -296,6 +318,18 @@ impl From<PresetColorPalette> for ColorPalette {
 impl From<CustomColorPalette> for ColorPalette {
     fn from(value: CustomColorPalette) -> Self {
         Self::Custom(value)
+    }
+}
+
+impl From<PalettePresetName> for PresetColorPalette {
+    fn from(value: PalettePresetName) -> Self {
+        Self::new(value)
+    }
+}
+
+impl From<PalettePresetName> for ColorPalette {
+    fn from(value: PalettePresetName) -> Self {
+        Self::Preset(PresetColorPalette::new(value))
     }
 }
 

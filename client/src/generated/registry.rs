@@ -72,11 +72,11 @@ pub const API: ApiInfo = ApiInfo {
 
 /// `POST /v1/ideogram-txt-2-img`: Ideogram Text to Image.
 ///
-/// Turns a text prompt into an image. Good at legible text inside images, designs and realistic scenes. Synchronous: the answer is the image itself; only a 200 is billed.
+/// Turns a text prompt into an image. Good at legible text inside images, designs and realistic scenes.
 pub static IDEOGRAM_TXT_2_IMG: EndpointInfo = EndpointInfo {
     slug: "ideogram-txt-2-img",
     title: "Ideogram Text to Image",
-    summary: "Turns a text prompt into an image. Good at legible text inside images, designs and realistic scenes. Synchronous: the answer is the image itself; only a 200 is billed.",
+    summary: "Turns a text prompt into an image. Good at legible text inside images, designs and realistic scenes.",
     request_type: "IdeogramTxt2ImgRequest",
     response: ResponseKind::JsonOrImage,
     price_usd: None,
@@ -92,6 +92,7 @@ pub static IDEOGRAM_TXT_2_IMG: EndpointInfo = EndpointInfo {
             required: true,
             default: None,
             shape: FieldShape::Text,
+            sizes: None,
         },
         FieldInfo {
             name: "color_palette",
@@ -99,6 +100,7 @@ pub static IDEOGRAM_TXT_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: None,
             shape: FieldShape::Json,
+            sizes: None,
         },
         FieldInfo {
             name: "magic_prompt_option",
@@ -106,6 +108,7 @@ pub static IDEOGRAM_TXT_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("AUTO"),
             shape: FieldShape::Choice(MagicPromptOption::VALUES),
+            sizes: None,
         },
         FieldInfo {
             name: "negative_prompt",
@@ -113,6 +116,7 @@ pub static IDEOGRAM_TXT_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: None,
             shape: FieldShape::Text,
+            sizes: None,
         },
         FieldInfo {
             name: "resolution",
@@ -120,16 +124,18 @@ pub static IDEOGRAM_TXT_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("RESOLUTION_1024_1024"),
             shape: FieldShape::Choice(V2Resolution::VALUES),
+            sizes: Some(V2Resolution::SIZES),
         },
         FieldInfo {
             name: "seed",
-            doc: "Seed for a repeatable result (100 to 999999).",
+            doc: "Seed for a repeatable result.",
             required: false,
             default: None,
             shape: FieldShape::Integer {
                 min: Some(100),
                 max: Some(999999),
             },
+            sizes: None,
         },
         FieldInfo {
             name: "style_type",
@@ -137,6 +143,7 @@ pub static IDEOGRAM_TXT_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("GENERAL"),
             shape: FieldShape::Choice(StyleType::VALUES),
+            sizes: None,
         },
     ],
 };
@@ -161,11 +168,11 @@ impl From<IdeogramTxt2ImgRequest> for AnyRequest {
 
 /// `POST /v1/ideogram-img-2-img`: Ideogram Image to Image.
 ///
-/// Transforms an input image under the guidance of a prompt: enhance, modify or restyle it. Synchronous: the answer is the image itself; only a 200 is billed.
+/// Transforms an input image under the guidance of a prompt: enhance, modify or restyle it.
 pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
     slug: "ideogram-img-2-img",
     title: "Ideogram Image to Image",
-    summary: "Transforms an input image under the guidance of a prompt: enhance, modify or restyle it. Synchronous: the answer is the image itself; only a 200 is billed.",
+    summary: "Transforms an input image under the guidance of a prompt: enhance, modify or restyle it.",
     request_type: "IdeogramImg2ImgRequest",
     response: ResponseKind::Image,
     price_usd: Some(Price {
@@ -184,6 +191,7 @@ pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: true,
             default: None,
             shape: FieldShape::Uri,
+            sizes: None,
         },
         FieldInfo {
             name: "prompt",
@@ -191,6 +199,7 @@ pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: true,
             default: None,
             shape: FieldShape::Text,
+            sizes: None,
         },
         FieldInfo {
             name: "color_palette",
@@ -198,16 +207,18 @@ pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: None,
             shape: FieldShape::Json,
+            sizes: None,
         },
         FieldInfo {
             name: "image_weight",
-            doc: "How strongly the input image shapes the output (1 to 100).",
+            doc: "How strongly the input image shapes the output.",
             required: false,
             default: Some("50"),
             shape: FieldShape::Integer {
                 min: Some(1),
                 max: Some(100),
             },
+            sizes: None,
         },
         FieldInfo {
             name: "magic_prompt_option",
@@ -215,6 +226,7 @@ pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("AUTO"),
             shape: FieldShape::Choice(MagicPromptOption::VALUES),
+            sizes: None,
         },
         FieldInfo {
             name: "negative_prompt",
@@ -222,6 +234,7 @@ pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: None,
             shape: FieldShape::Text,
+            sizes: None,
         },
         FieldInfo {
             name: "resolution",
@@ -229,16 +242,18 @@ pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("RESOLUTION_1024_1024"),
             shape: FieldShape::Choice(V2Resolution::VALUES),
+            sizes: Some(V2Resolution::SIZES),
         },
         FieldInfo {
             name: "seed",
-            doc: "Seed for a repeatable result (100 to 999999).",
+            doc: "Seed for a repeatable result.",
             required: false,
             default: None,
             shape: FieldShape::Integer {
                 min: Some(100),
                 max: Some(999999),
             },
+            sizes: None,
         },
         FieldInfo {
             name: "style_type",
@@ -246,6 +261,7 @@ pub static IDEOGRAM_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("GENERAL"),
             shape: FieldShape::Choice(StyleType::VALUES),
+            sizes: None,
         },
     ],
 };
@@ -270,11 +286,11 @@ impl From<IdeogramImg2ImgRequest> for AnyRequest {
 
 /// `POST /v1/ideogram-turbo-img-2-img`: Ideogram Turbo Image to Image.
 ///
-/// Fast, cheaper image to image for quick edits and remixes. Synchronous: the answer is the image itself; only a 200 is billed.
+/// Fast, cheaper image to image for quick edits and remixes.
 pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
     slug: "ideogram-turbo-img-2-img",
     title: "Ideogram Turbo Image to Image",
-    summary: "Fast, cheaper image to image for quick edits and remixes. Synchronous: the answer is the image itself; only a 200 is billed.",
+    summary: "Fast, cheaper image to image for quick edits and remixes.",
     request_type: "IdeogramTurboImg2ImgRequest",
     response: ResponseKind::Image,
     price_usd: Some(Price {
@@ -293,6 +309,7 @@ pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: true,
             default: None,
             shape: FieldShape::Uri,
+            sizes: None,
         },
         FieldInfo {
             name: "prompt",
@@ -300,6 +317,7 @@ pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: true,
             default: None,
             shape: FieldShape::Text,
+            sizes: None,
         },
         FieldInfo {
             name: "color_palette",
@@ -307,16 +325,18 @@ pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: None,
             shape: FieldShape::Json,
+            sizes: None,
         },
         FieldInfo {
             name: "image_weight",
-            doc: "How strongly the input image shapes the output (1 to 100).",
+            doc: "How strongly the input image shapes the output.",
             required: false,
             default: Some("50"),
             shape: FieldShape::Integer {
                 min: Some(1),
                 max: Some(100),
             },
+            sizes: None,
         },
         FieldInfo {
             name: "magic_prompt_option",
@@ -324,6 +344,7 @@ pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("AUTO"),
             shape: FieldShape::Choice(MagicPromptOption::VALUES),
+            sizes: None,
         },
         FieldInfo {
             name: "negative_prompt",
@@ -331,6 +352,7 @@ pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: None,
             shape: FieldShape::Text,
+            sizes: None,
         },
         FieldInfo {
             name: "resolution",
@@ -338,16 +360,18 @@ pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("RESOLUTION_1024_1024"),
             shape: FieldShape::Choice(V2Resolution::VALUES),
+            sizes: Some(V2Resolution::SIZES),
         },
         FieldInfo {
             name: "seed",
-            doc: "Seed for a repeatable result (100 to 999999).",
+            doc: "Seed for a repeatable result.",
             required: false,
             default: None,
             shape: FieldShape::Integer {
                 min: Some(100),
                 max: Some(999999),
             },
+            sizes: None,
         },
         FieldInfo {
             name: "style_type",
@@ -355,6 +379,7 @@ pub static IDEOGRAM_TURBO_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("GENERAL"),
             shape: FieldShape::Choice(StyleType::VALUES),
+            sizes: None,
         },
     ],
 };
@@ -379,11 +404,11 @@ impl From<IdeogramTurboImg2ImgRequest> for AnyRequest {
 
 /// `POST /v1/ideogram-2a-img-2-img`: Ideogram 2a Image to Image.
 ///
-/// Image to image with the Ideogram 2a model. Does not take a colour palette. Synchronous: the answer is the image itself; only a 200 is billed.
+/// Image to image with the Ideogram 2a model. Does not take a colour palette.
 pub static IDEOGRAM_2A_IMG_2_IMG: EndpointInfo = EndpointInfo {
     slug: "ideogram-2a-img-2-img",
     title: "Ideogram 2a Image to Image",
-    summary: "Image to image with the Ideogram 2a model. Does not take a colour palette. Synchronous: the answer is the image itself; only a 200 is billed.",
+    summary: "Image to image with the Ideogram 2a model. Does not take a colour palette.",
     request_type: "Ideogram2aImg2ImgRequest",
     response: ResponseKind::Image,
     price_usd: None,
@@ -399,6 +424,7 @@ pub static IDEOGRAM_2A_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: true,
             default: None,
             shape: FieldShape::Uri,
+            sizes: None,
         },
         FieldInfo {
             name: "prompt",
@@ -406,16 +432,18 @@ pub static IDEOGRAM_2A_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: true,
             default: None,
             shape: FieldShape::Text,
+            sizes: None,
         },
         FieldInfo {
             name: "image_weight",
-            doc: "How strongly the input image shapes the output (1 to 100).",
+            doc: "How strongly the input image shapes the output.",
             required: false,
             default: Some("50"),
             shape: FieldShape::Integer {
                 min: Some(1),
                 max: Some(100),
             },
+            sizes: None,
         },
         FieldInfo {
             name: "magic_prompt_option",
@@ -423,6 +451,7 @@ pub static IDEOGRAM_2A_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("AUTO"),
             shape: FieldShape::Choice(MagicPromptOption::VALUES),
+            sizes: None,
         },
         FieldInfo {
             name: "resolution",
@@ -430,16 +459,18 @@ pub static IDEOGRAM_2A_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("RESOLUTION_1024_1024"),
             shape: FieldShape::Choice(V2Resolution::VALUES),
+            sizes: Some(V2Resolution::SIZES),
         },
         FieldInfo {
             name: "seed",
-            doc: "Seed for a repeatable result (100 to 999999).",
+            doc: "Seed for a repeatable result.",
             required: false,
             default: None,
             shape: FieldShape::Integer {
                 min: Some(100),
                 max: Some(999999),
             },
+            sizes: None,
         },
         FieldInfo {
             name: "style_type",
@@ -447,6 +478,7 @@ pub static IDEOGRAM_2A_IMG_2_IMG: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("GENERAL"),
             shape: FieldShape::Choice(StyleType::VALUES),
+            sizes: None,
         },
     ],
 };
@@ -471,11 +503,11 @@ impl From<Ideogram2aImg2ImgRequest> for AnyRequest {
 
 /// `POST /v1/ideogram-3-reframe`: Ideogram 3 Reframe.
 ///
-/// Adapts an image to another resolution and aspect ratio with Ideogram 3. Synchronous: the answer is the image itself; only a 200 is billed.
+/// Adapts an image to another resolution and aspect ratio with Ideogram 3.
 pub static IDEOGRAM_3_REFRAME: EndpointInfo = EndpointInfo {
     slug: "ideogram-3-reframe",
     title: "Ideogram 3 Reframe",
-    summary: "Adapts an image to another resolution and aspect ratio with Ideogram 3. Synchronous: the answer is the image itself; only a 200 is billed.",
+    summary: "Adapts an image to another resolution and aspect ratio with Ideogram 3.",
     request_type: "Ideogram3ReframeRequest",
     response: ResponseKind::Image,
     price_usd: Some(Price {
@@ -494,6 +526,7 @@ pub static IDEOGRAM_3_REFRAME: EndpointInfo = EndpointInfo {
             required: true,
             default: None,
             shape: FieldShape::Uri,
+            sizes: None,
         },
         FieldInfo {
             name: "color_palette",
@@ -501,6 +534,7 @@ pub static IDEOGRAM_3_REFRAME: EndpointInfo = EndpointInfo {
             required: false,
             default: None,
             shape: FieldShape::Json,
+            sizes: None,
         },
         FieldInfo {
             name: "rendering_speed",
@@ -508,6 +542,7 @@ pub static IDEOGRAM_3_REFRAME: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("DEFAULT"),
             shape: FieldShape::Choice(RenderingSpeed::VALUES),
+            sizes: None,
         },
         FieldInfo {
             name: "resolution",
@@ -515,16 +550,18 @@ pub static IDEOGRAM_3_REFRAME: EndpointInfo = EndpointInfo {
             required: false,
             default: Some("1024x1024"),
             shape: FieldShape::Choice(V3Resolution::VALUES),
+            sizes: Some(V3Resolution::SIZES),
         },
         FieldInfo {
             name: "seed",
-            doc: "Seed for a repeatable result (100 to 999999).",
+            doc: "Seed for a repeatable result.",
             required: false,
             default: None,
             shape: FieldShape::Integer {
                 min: Some(100),
                 max: Some(999999),
             },
+            sizes: None,
         },
         FieldInfo {
             name: "style_codes",
@@ -532,6 +569,7 @@ pub static IDEOGRAM_3_REFRAME: EndpointInfo = EndpointInfo {
             required: false,
             default: None,
             shape: FieldShape::List(&FieldShape::Text),
+            sizes: None,
         },
         FieldInfo {
             name: "style_reference_images",
@@ -539,6 +577,7 @@ pub static IDEOGRAM_3_REFRAME: EndpointInfo = EndpointInfo {
             required: false,
             default: None,
             shape: FieldShape::List(&FieldShape::Uri),
+            sizes: None,
         },
     ],
 };
@@ -683,14 +722,26 @@ impl AnyRequest {
         }
     }
 
-    /// The seed, when the endpoint takes one and it is set (and not negative).
+    /// The seed as a number every endpoint's seed fits in, when the
+    /// endpoint takes one and it is set (and not negative). Each request
+    /// type's own `seed_value()` returns the seed as it is typed.
     pub fn seed_value(&self) -> Option<u64> {
         match self {
-            Self::IdeogramTxt2Img(request) => request.seed_value(),
-            Self::IdeogramImg2Img(request) => request.seed_value(),
-            Self::IdeogramTurboImg2Img(request) => request.seed_value(),
-            Self::Ideogram2aImg2Img(request) => request.seed_value(),
-            Self::Ideogram3Reframe(request) => request.seed_value(),
+            Self::IdeogramTxt2Img(request) => {
+                request.seed_value().map(|seed| u64::from(seed.get()))
+            }
+            Self::IdeogramImg2Img(request) => {
+                request.seed_value().map(|seed| u64::from(seed.get()))
+            }
+            Self::IdeogramTurboImg2Img(request) => {
+                request.seed_value().map(|seed| u64::from(seed.get()))
+            }
+            Self::Ideogram2aImg2Img(request) => {
+                request.seed_value().map(|seed| u64::from(seed.get()))
+            }
+            Self::Ideogram3Reframe(request) => {
+                request.seed_value().map(|seed| u64::from(seed.get()))
+            }
         }
     }
 

@@ -21,6 +21,9 @@ use super::*;
 #[non_exhaustive]
 pub struct IdeogramTxt2ImgRequest {
     /// What the image should show.
+    ///
+    /// Must not be empty.
+    #[cfg_attr(feature = "schemars", schemars(length(min = 1)))]
     pub prompt: String,
     /// A colour palette for generation.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,7 +41,7 @@ pub struct IdeogramTxt2ImgRequest {
     /// The server's default is `RESOLUTION_1024_1024`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution: Option<V2Resolution>,
-    /// Seed for a repeatable result (100 to 999999).
+    /// Seed for a repeatable result.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<Seed>,
     /// Style of the output image.
@@ -104,7 +107,7 @@ impl IdeogramTxt2ImgRequest {
         self
     }
 
-    /// Sets `seed`. Seed for a repeatable result (100 to 999999).
+    /// Sets `seed`. Seed for a repeatable result.
     #[must_use]
     pub fn seed(mut self, seed: Seed) -> Self {
         self.seed = Some(seed);
@@ -129,6 +132,15 @@ impl<'de> Deserialize<'de> for IdeogramTxt2ImgRequest {
 
 impl Validate for IdeogramTxt2ImgRequest {
     fn validate_at(&self, path: &Path<'_>, errors: &mut Vec<Violation>) {
+        {
+            let value = &self.prompt;
+            let field_path = path.field("prompt");
+            crate::__private::record(
+                crate::__private::check_length(value, Some(1), None),
+                &field_path,
+                errors,
+            );
+        }
         if let Some(value) = &self.color_palette {
             let field_path = path.field("color_palette");
             value.validate_at(&field_path, errors);
@@ -184,8 +196,8 @@ impl IdeogramTxt2ImgRequest {
     }
 
     /// The seed (`seed`), when set.
-    pub fn seed_value(&self) -> Option<u64> {
-        self.seed.map(|seed| u64::from(seed.get()))
+    pub fn seed_value(&self) -> Option<Seed> {
+        self.seed
     }
 
     /// The size of the image this request asks for: `resolution` when set, else the server's default size `RESOLUTION_1024_1024`.
@@ -210,11 +222,14 @@ pub struct IdeogramImg2ImgRequest {
     /// A URL, or a local file or bytes that the client uploads to Segmind's storage (or inlines) when it sends the request: see [`ImageInput`].
     pub image_file: ImageInput,
     /// What the image should show.
+    ///
+    /// Must not be empty.
+    #[cfg_attr(feature = "schemars", schemars(length(min = 1)))]
     pub prompt: String,
     /// A colour palette for generation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub color_palette: Option<ColorPalette>,
-    /// How strongly the input image shapes the output (1 to 100).
+    /// How strongly the input image shapes the output.
     ///
     /// The server's default is `50`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -232,7 +247,7 @@ pub struct IdeogramImg2ImgRequest {
     /// The server's default is `RESOLUTION_1024_1024`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution: Option<V2Resolution>,
-    /// Seed for a repeatable result (100 to 999999).
+    /// Seed for a repeatable result.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<Seed>,
     /// Style of the output image.
@@ -278,7 +293,7 @@ impl IdeogramImg2ImgRequest {
         self
     }
 
-    /// Sets `image_weight`. How strongly the input image shapes the output (1 to 100).
+    /// Sets `image_weight`. How strongly the input image shapes the output.
     #[must_use]
     pub fn image_weight(mut self, image_weight: ImageWeight) -> Self {
         self.image_weight = Some(image_weight);
@@ -309,7 +324,7 @@ impl IdeogramImg2ImgRequest {
         self
     }
 
-    /// Sets `seed`. Seed for a repeatable result (100 to 999999).
+    /// Sets `seed`. Seed for a repeatable result.
     #[must_use]
     pub fn seed(mut self, seed: Seed) -> Self {
         self.seed = Some(seed);
@@ -344,6 +359,15 @@ impl Validate for IdeogramImg2ImgRequest {
                     errors,
                 );
             }
+        }
+        {
+            let value = &self.prompt;
+            let field_path = path.field("prompt");
+            crate::__private::record(
+                crate::__private::check_length(value, Some(1), None),
+                &field_path,
+                errors,
+            );
         }
         if let Some(value) = &self.color_palette {
             let field_path = path.field("color_palette");
@@ -408,8 +432,8 @@ impl IdeogramImg2ImgRequest {
     }
 
     /// The seed (`seed`), when set.
-    pub fn seed_value(&self) -> Option<u64> {
-        self.seed.map(|seed| u64::from(seed.get()))
+    pub fn seed_value(&self) -> Option<Seed> {
+        self.seed
     }
 
     /// The size of the image this request asks for: `resolution` when set, else the server's default size `RESOLUTION_1024_1024`.
@@ -434,11 +458,14 @@ pub struct IdeogramTurboImg2ImgRequest {
     /// A URL, or a local file or bytes that the client uploads to Segmind's storage (or inlines) when it sends the request: see [`ImageInput`].
     pub image_file: ImageInput,
     /// What the image should show.
+    ///
+    /// Must not be empty.
+    #[cfg_attr(feature = "schemars", schemars(length(min = 1)))]
     pub prompt: String,
     /// A colour palette for generation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub color_palette: Option<ColorPalette>,
-    /// How strongly the input image shapes the output (1 to 100).
+    /// How strongly the input image shapes the output.
     ///
     /// The server's default is `50`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -456,7 +483,7 @@ pub struct IdeogramTurboImg2ImgRequest {
     /// The server's default is `RESOLUTION_1024_1024`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution: Option<V2Resolution>,
-    /// Seed for a repeatable result (100 to 999999).
+    /// Seed for a repeatable result.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<Seed>,
     /// Style of the output image.
@@ -502,7 +529,7 @@ impl IdeogramTurboImg2ImgRequest {
         self
     }
 
-    /// Sets `image_weight`. How strongly the input image shapes the output (1 to 100).
+    /// Sets `image_weight`. How strongly the input image shapes the output.
     #[must_use]
     pub fn image_weight(mut self, image_weight: ImageWeight) -> Self {
         self.image_weight = Some(image_weight);
@@ -533,7 +560,7 @@ impl IdeogramTurboImg2ImgRequest {
         self
     }
 
-    /// Sets `seed`. Seed for a repeatable result (100 to 999999).
+    /// Sets `seed`. Seed for a repeatable result.
     #[must_use]
     pub fn seed(mut self, seed: Seed) -> Self {
         self.seed = Some(seed);
@@ -568,6 +595,15 @@ impl Validate for IdeogramTurboImg2ImgRequest {
                     errors,
                 );
             }
+        }
+        {
+            let value = &self.prompt;
+            let field_path = path.field("prompt");
+            crate::__private::record(
+                crate::__private::check_length(value, Some(1), None),
+                &field_path,
+                errors,
+            );
         }
         if let Some(value) = &self.color_palette {
             let field_path = path.field("color_palette");
@@ -632,8 +668,8 @@ impl IdeogramTurboImg2ImgRequest {
     }
 
     /// The seed (`seed`), when set.
-    pub fn seed_value(&self) -> Option<u64> {
-        self.seed.map(|seed| u64::from(seed.get()))
+    pub fn seed_value(&self) -> Option<Seed> {
+        self.seed
     }
 
     /// The size of the image this request asks for: `resolution` when set, else the server's default size `RESOLUTION_1024_1024`.
@@ -658,8 +694,11 @@ pub struct Ideogram2aImg2ImgRequest {
     /// A URL, or a local file or bytes that the client uploads to Segmind's storage (or inlines) when it sends the request: see [`ImageInput`].
     pub image_file: ImageInput,
     /// What the image should show.
+    ///
+    /// Must not be empty.
+    #[cfg_attr(feature = "schemars", schemars(length(min = 1)))]
     pub prompt: String,
-    /// How strongly the input image shapes the output (1 to 100).
+    /// How strongly the input image shapes the output.
     ///
     /// The server's default is `50`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -674,7 +713,7 @@ pub struct Ideogram2aImg2ImgRequest {
     /// The server's default is `RESOLUTION_1024_1024`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution: Option<V2Resolution>,
-    /// Seed for a repeatable result (100 to 999999).
+    /// Seed for a repeatable result.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<Seed>,
     /// Style of the output image.
@@ -709,7 +748,7 @@ impl Ideogram2aImg2ImgRequest {
         }
     }
 
-    /// Sets `image_weight`. How strongly the input image shapes the output (1 to 100).
+    /// Sets `image_weight`. How strongly the input image shapes the output.
     #[must_use]
     pub fn image_weight(mut self, image_weight: ImageWeight) -> Self {
         self.image_weight = Some(image_weight);
@@ -733,7 +772,7 @@ impl Ideogram2aImg2ImgRequest {
         self
     }
 
-    /// Sets `seed`. Seed for a repeatable result (100 to 999999).
+    /// Sets `seed`. Seed for a repeatable result.
     #[must_use]
     pub fn seed(mut self, seed: Seed) -> Self {
         self.seed = Some(seed);
@@ -768,6 +807,15 @@ impl Validate for Ideogram2aImg2ImgRequest {
                     errors,
                 );
             }
+        }
+        {
+            let value = &self.prompt;
+            let field_path = path.field("prompt");
+            crate::__private::record(
+                crate::__private::check_length(value, Some(1), None),
+                &field_path,
+                errors,
+            );
         }
     }
 }
@@ -820,8 +868,8 @@ impl Ideogram2aImg2ImgRequest {
     }
 
     /// The seed (`seed`), when set.
-    pub fn seed_value(&self) -> Option<u64> {
-        self.seed.map(|seed| u64::from(seed.get()))
+    pub fn seed_value(&self) -> Option<Seed> {
+        self.seed
     }
 
     /// The size of the image this request asks for: `resolution` when set, else the server's default size `RESOLUTION_1024_1024`.
@@ -861,7 +909,7 @@ pub struct Ideogram3ReframeRequest {
     /// The server's default is `1024x1024`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution: Option<V3Resolution>,
-    /// Seed for a repeatable result (100 to 999999).
+    /// Seed for a repeatable result.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<Seed>,
     /// Style codes to apply. Cannot be combined with non-empty `style_reference_images`.
@@ -920,7 +968,7 @@ impl Ideogram3ReframeRequest {
         self
     }
 
-    /// Sets `seed`. Seed for a repeatable result (100 to 999999).
+    /// Sets `seed`. Seed for a repeatable result.
     #[must_use]
     pub fn seed(mut self, seed: Seed) -> Self {
         self.seed = Some(seed);
@@ -1044,8 +1092,8 @@ impl FromJson for Ideogram3ReframeRequest {
 
 impl Ideogram3ReframeRequest {
     /// The seed (`seed`), when set.
-    pub fn seed_value(&self) -> Option<u64> {
-        self.seed.map(|seed| u64::from(seed.get()))
+    pub fn seed_value(&self) -> Option<Seed> {
+        self.seed
     }
 
     /// The size of the image this request asks for: `resolution` when set, else the server's default size `1024x1024`.

@@ -243,6 +243,7 @@ impl ColorHex {
             value,
             &COLOR_HEX_PATTERN,
             "^#(?:[0-9a-fA-F]{3}){1,2}$",
+            Some("a hex colour such as #b470b3"),
         )?;
         Ok(())
     }
@@ -445,7 +446,12 @@ impl StyleCode {
     }
 
     fn check(value: &str) -> Result<(), Rule> {
-        crate::__private::check_pattern(value, &STYLE_CODE_PATTERN, "^[0-9a-fA-F]{8}$")?;
+        crate::__private::check_pattern(
+            value,
+            &STYLE_CODE_PATTERN,
+            "^[0-9a-fA-F]{8}$",
+            Some("a style code such as AAFF5733"),
+        )?;
         Ok(())
     }
 }

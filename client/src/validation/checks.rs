@@ -135,10 +135,7 @@ where
 {
     let text = string_from_json(value, path, errors)?;
     record(
-        text.parse::<T>().map_err(|e| Rule::Enum {
-            type_name: e.type_name,
-            found: e.found,
-        }),
+        text.parse::<T>().map_err(ParseEnumError::into_rule),
         path,
         errors,
     )
@@ -264,11 +261,27 @@ pub fn check_number(value: f64, min: Option<f64>, max: Option<f64>) -> Result<()
 
 /// A pattern, with JSON Schema's search (not full-match) semantics; the
 /// spec's patterns are anchored.
-pub fn check_pattern(value: &str, regex: &Regex, pattern: &'static str) -> Result<(), Rule> {
+pub fn check_pattern(
+    value: &str,
+    regex: &Regex,
+    pattern: &'static str,
+    what: Option<&'static str>,
+) -> Result<(), Rule> {
     if regex.is_match(value) {
         Ok(())
     } else {
-        Err(Rule::Pattern { pattern })
+        Err(Rule::Pattern { pattern, what })
+    }
+}
+
+/// String length bounds in characters (JSON Schema counts code points),
+/// inclusive.
+pub fn check_length(value: &str, min: Option<usize>, max: Option<usize>) -> Result<(), Rule> {
+    let len = value.chars().count();
+    match (min, max) {
+        (Some(lo), _) if len < lo => Err(Rule::MinLength { min: lo }),
+        (_, Some(hi)) if len > hi => Err(Rule::MaxLength { max: hi }),
+        _ => Ok(()),
     }
 }
 

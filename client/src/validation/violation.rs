@@ -29,9 +29,23 @@ pub enum Rule {
         max: f64,
     },
     /// A string that does not match the schema's pattern.
+    #[non_exhaustive]
     Pattern {
         /// The regular expression.
         pattern: &'static str,
+        /// What a matching string is, in words, from the spec's title and
+        /// example (`a hex colour such as #b470b3`), when it says.
+        what: Option<&'static str>,
+    },
+    /// A string shorter than the schema allows (`minLength`).
+    MinLength {
+        /// The fewest characters.
+        min: usize,
+    },
+    /// A string longer than the schema allows (`maxLength`).
+    MaxLength {
+        /// The most characters.
+        max: usize,
     },
     /// A string that is not of the schema's format.
     Format {
@@ -39,11 +53,17 @@ pub enum Rule {
         format: &'static str,
     },
     /// Not one of an enum's values.
+    #[non_exhaustive]
     Enum {
-        /// The enum's Rust type name.
+        /// The enum's Rust type name (or the member's name).
         type_name: &'static str,
         /// The value that was given.
         found: String,
+        /// Every value it may take.
+        expected: &'static [&'static str],
+        /// The values closest to `found`, closest first: similar spellings,
+        /// or for sizes the nearest sizes.
+        closest: Vec<&'static str>,
     },
     /// Too few array items.
     MinItems {
@@ -82,6 +102,8 @@ impl Rule {
             Rule::Minimum { .. } => "minimum",
             Rule::Maximum { .. } => "maximum",
             Rule::Pattern { .. } => "pattern",
+            Rule::MinLength { .. } => "min_length",
+            Rule::MaxLength { .. } => "max_length",
             Rule::Format { .. } => "format",
             Rule::Enum { .. } => "enum",
             Rule::MinItems { .. } => "min_items",
@@ -100,11 +122,20 @@ impl fmt::Display for Rule {
             Rule::Type { expected } => write!(f, "must be {}", with_article(expected)),
             Rule::Minimum { min } => write!(f, "must be at least {min}"),
             Rule::Maximum { max } => write!(f, "must be at most {max}"),
-            Rule::Pattern { pattern } => write!(f, "must match {pattern}"),
+            Rule::Pattern {
+                what: Some(what), ..
+            } => write!(f, "must be {what}"),
+            Rule::Pattern { pattern, .. } => write!(f, "must match {pattern}"),
+            Rule::MinLength { min: 1 } => f.write_str("must not be empty"),
+            Rule::MinLength { min } => write!(f, "must be at least {min} characters long"),
+            Rule::MaxLength { max } => write!(f, "must be at most {max} characters long"),
             Rule::Format { format } => write!(f, "must be a valid {format}"),
-            Rule::Enum { type_name, found } => {
-                write!(f, "`{found}` is not a {type_name} value")
-            }
+            Rule::Enum {
+                found,
+                expected,
+                closest,
+                ..
+            } => not_a_value(f, found, expected, closest),
             Rule::MinItems { min } => write!(f, "must have at least {min} items"),
             Rule::MaxItems { max } => write!(f, "must have at most {max} items"),
             Rule::OneOf {
@@ -123,6 +154,40 @@ impl fmt::Display for Rule {
         }
     }
 }
+
+/// Choices listed the way clap lists them: all of a short list, the
+/// count and the closest of a long one.
+fn not_a_value(
+    f: &mut fmt::Formatter<'_>,
+    found: &str,
+    expected: &[&str],
+    closest: &[&str],
+) -> fmt::Result {
+    if expected.len() <= LISTED {
+        write!(
+            f,
+            "`{found}` is not one of the possible values ({})",
+            expected.join(", ")
+        )?;
+        if !closest.is_empty() {
+            write!(f, "; a similar value exists: {}", closest.join(" or "))?;
+        }
+        return Ok(());
+    }
+    write!(
+        f,
+        "`{found}` is not one of the {} possible values",
+        expected.len()
+    )?;
+    match (closest, expected.first()) {
+        ([], Some(first)) => write!(f, " (such as {first})"),
+        ([], None) => Ok(()),
+        (closest, _) => write!(f, "; the closest: {}", closest.join(", ")),
+    }
+}
+
+/// Choice lists longer than this are not spelled out in messages.
+pub const LISTED: usize = 12;
 
 fn with_article(noun: &str) -> String {
     let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
@@ -152,6 +217,8 @@ impl Violation {
         }
     }
 }
+
+impl std::error::Error for Violation {}
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -242,28 +309,67 @@ impl fmt::Display for InvalidValue {
 
 impl std::error::Error for InvalidValue {}
 
-/// A string that is not a value of an enum.
+/// A string that is not a value of an enum, with the values it may take
+/// and the closest of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ParseEnumError {
-    /// The enum's Rust type name.
+    /// The enum's Rust type name (or the member's name).
     pub type_name: &'static str,
     /// The string that was given.
     pub found: String,
+    /// Every value it may take.
+    pub expected: &'static [&'static str],
+    /// The values closest to `found`, closest first.
+    pub closest: Vec<&'static str>,
 }
 
 impl ParseEnumError {
-    /// `found` is not a value of `type_name`.
-    pub fn new(type_name: &'static str, found: &str) -> Self {
+    /// `found` is not one of `expected`, the values of `type_name`; the
+    /// closest are those spelled alike.
+    pub fn new(type_name: &'static str, found: &str, expected: &'static [&'static str]) -> Self {
         Self {
             type_name,
             found: found.to_owned(),
+            expected,
+            closest: super::closest::by_spelling(found, expected),
+        }
+    }
+
+    /// `found` is not one of `expected`, whose values name the sizes
+    /// `sizes` (in the same order); the closest are the nearest sizes when
+    /// `found` names one (`1000x1000`), else those spelled alike.
+    pub fn of_size(
+        type_name: &'static str,
+        found: &str,
+        expected: &'static [&'static str],
+        sizes: &'static [(u32, u32)],
+    ) -> Self {
+        match super::closest::by_size(found, expected, sizes) {
+            Some(closest) => Self {
+                type_name,
+                found: found.to_owned(),
+                expected,
+                closest,
+            },
+            None => Self::new(type_name, found, expected),
+        }
+    }
+
+    /// The broken rule, for a violation.
+    pub fn into_rule(self) -> Rule {
+        Rule::Enum {
+            type_name: self.type_name,
+            found: self.found,
+            expected: self.expected,
+            closest: self.closest,
         }
     }
 }
 
 impl fmt::Display for ParseEnumError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` is not a {} value", self.found, self.type_name)
+        not_a_value(f, &self.found, self.expected, &self.closest)
     }
 }
 
@@ -271,13 +377,7 @@ impl std::error::Error for ParseEnumError {}
 
 impl From<ParseEnumError> for InvalidValue {
     fn from(error: ParseEnumError) -> Self {
-        InvalidValue::new(
-            error.type_name,
-            Rule::Enum {
-                type_name: error.type_name,
-                found: error.found,
-            },
-        )
+        InvalidValue::new(error.type_name, error.into_rule())
     }
 }
 

@@ -9,8 +9,8 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::ident;
 use super::registry::any_variant;
+use super::{ident, rust_type};
 use crate::model::*;
 
 /// An `impl` block with one accessor per marked member of the request of
@@ -21,7 +21,7 @@ pub(super) fn request(api: &Api, e: &EndpointDef, s: &StructDef) -> TokenStream 
         let Some(f) = s.member(member) else { continue };
         methods.push(match member {
             Member::Prompt => prompt(f),
-            Member::Seed => seed(api, f),
+            Member::Seed => seed(f),
             // `output_size()` reads both, below; images are on the
             // `Endpoint` impl (see `endpoint_images`).
             Member::OutputSize | Member::AspectRatio | Member::Image => continue,
@@ -59,13 +59,7 @@ fn prompt(f: &FieldDef) -> TokenStream {
     }
 }
 
-/// Whether `seed_value()` always has a value: a required seed whose type
-/// holds no negative number (a `u32` newtype). Otherwise it is an `Option`,
-/// `None` when unset or negative.
-fn seed_is_total(api: &Api, f: &FieldDef) -> bool {
-    f.required && unsigned_seed(api, f)
-}
-
+/// Whether the seed is a newtype of `u32` (it holds no negative number).
 fn unsigned_seed(api: &Api, f: &FieldDef) -> bool {
     match &f.ty {
         TypeRef::Named { name, .. } => api.scalar_def(name).is_some_and(
@@ -75,39 +69,41 @@ fn unsigned_seed(api: &Api, f: &FieldDef) -> bool {
     }
 }
 
-fn seed(api: &Api, f: &FieldDef) -> TokenStream {
+/// `seed_value()`: the seed as its member is typed (`Seed`), `Option`
+/// unless the member is required.
+fn seed(f: &FieldDef) -> TokenStream {
     let id = ident(&f.ident);
-    let unsigned = unsigned_seed(api, f);
-    // A newtype's value is `.get()`; a plain integer is the value.
-    let get = if matches!(f.ty, TypeRef::Integer) {
-        quote!()
+    let ty = rust_type(&f.ty);
+    let (ret, doc) = if f.required {
+        (quote!(#ty), format!(" The seed (`{}`).", f.wire))
     } else {
-        quote!(.get())
-    };
-    let body = match (f.required, unsigned) {
-        (true, true) => quote!(u64::from(self.#id.get())),
-        (false, true) => quote!(self.#id.map(|seed| u64::from(seed.get()))),
-        (true, false) => quote!(u64::try_from(self.#id #get).ok()),
-        (false, false) => quote!(self.#id.and_then(|seed| u64::try_from(seed #get).ok())),
-    };
-    let (ret, doc) = if seed_is_total(api, f) {
-        (quote!(u64), format!(" The seed (`{}`).", f.wire))
-    } else if unsigned {
         (
-            quote!(Option<u64>),
+            quote!(Option<#ty>),
             format!(" The seed (`{}`), when set.", f.wire),
-        )
-    } else {
-        (
-            quote!(Option<u64>),
-            format!(" The seed (`{}`), when set and not negative.", f.wire),
         )
     };
     quote! {
         #[doc = #doc]
         pub fn seed_value(&self) -> #ret {
-            #body
+            self.#id
         }
+    }
+}
+
+/// The seed of an `AnyRequest` arm as a `u64`, whatever the endpoint's
+/// seed type (`None` when negative).
+fn seed_as_u64(api: &Api, f: &FieldDef) -> TokenStream {
+    let seed = if f.required {
+        quote!(Some(request.seed_value()))
+    } else {
+        quote!(request.seed_value())
+    };
+    if unsigned_seed(api, f) {
+        quote!(#seed.map(|seed| u64::from(seed.get())))
+    } else if matches!(f.ty, TypeRef::Integer) {
+        quote!(#seed.and_then(|seed| u64::try_from(seed).ok()))
+    } else {
+        quote!(#seed.and_then(|seed| u64::try_from(seed.get()).ok()))
     }
 }
 
@@ -172,13 +168,13 @@ pub(super) fn any_request(api: &Api) -> TokenStream {
             let s = api.struct_def(&e.request)?;
             let variant = any_variant(e);
             let accessor = format_ident!("{}", member.accessor());
-            let total = |f: &FieldDef| match member {
-                Member::Seed => seed_is_total(api, f),
-                _ => f.required,
-            };
             Some(match s.member(member) {
                 None => quote!(Self::#variant(_) => None,),
-                Some(f) if total(f) => {
+                Some(f) if member == Member::Seed => {
+                    let seed = seed_as_u64(api, f);
+                    quote!(Self::#variant(request) => #seed,)
+                }
+                Some(f) if f.required => {
                     quote!(Self::#variant(request) => Some(request.#accessor()),)
                 }
                 Some(_) => quote!(Self::#variant(request) => request.#accessor(),),
@@ -199,7 +195,9 @@ pub(super) fn any_request(api: &Api) -> TokenStream {
             }
         }
 
-        /// The seed, when the endpoint takes one and it is set (and not negative).
+        /// The seed as a number every endpoint's seed fits in, when the
+        /// endpoint takes one and it is set (and not negative). Each request
+        /// type's own `seed_value()` returns the seed as it is typed.
         pub fn seed_value(&self) -> Option<u64> {
             match self {
                 #(#seed)*

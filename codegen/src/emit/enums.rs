@@ -14,6 +14,15 @@ pub(super) fn emit(api: &Api) -> TokenStream {
         .enums
         .iter()
         .map(|e| if e.open { open_enum(e) } else { closed_enum(e) });
+    let size_error = api
+        .enums
+        .iter()
+        .any(|e| !e.open && e.pixel_sizes().is_some())
+        .then(|| {
+            quote!(
+                use crate::validation::SizeError;
+            )
+        });
     let sized = api.enums.iter().any(|e| e.dimensions.is_some() && !e.open);
     let output_size = sized.then(|| {
         quote!(
@@ -31,6 +40,7 @@ pub(super) fn emit(api: &Api) -> TokenStream {
 
         use crate::__private::Path;
         #output_size
+        #size_error
         use crate::validation::{FromJson, ParseEnumError, Violation};
 
         #(#enums)*
@@ -85,14 +95,16 @@ impl<'a> Parts<'a> {
 fn closed_enum(e: &EnumDef) -> TokenStream {
     let Parts {
         name,
-        type_name,
         doc,
         idents,
         wires,
         docs,
+        ..
     } = Parts::of(e);
     let derive_schemars = schemars_derive();
     let deserialize = deserialize_via_from_json(&name);
+    let parse_error = parse_error(e);
+    let conversions = super::conversions::enum_conversions(e);
     let derive_default = e.default.map(|_| quote!(Default,));
     let default_attrs =
         (0..e.variants.len()).map(|i| (e.default == Some(i)).then(|| quote!(#[default])));
@@ -144,7 +156,7 @@ fn closed_enum(e: &EnumDef) -> TokenStream {
             fn from_str(value: &str) -> Result<Self, Self::Err> {
                 match value {
                     #(#wires => Ok(Self::#idents),)*
-                    _ => Err(ParseEnumError::new(#type_name, value)),
+                    _ => Err(#parse_error),
                 }
             }
         }
@@ -156,6 +168,8 @@ fn closed_enum(e: &EnumDef) -> TokenStream {
                 crate::__private::enum_from_json(value, path, errors)
             }
         }
+
+        #conversions
 
         #into_output_size
     }
@@ -185,7 +199,15 @@ fn dimension_methods(
     let widths = dims.iter().map(|(w, _)| Literal::u32_unsuffixed(*w));
     let heights = dims.iter().map(|(_, h)| Literal::u32_unsuffixed(*h));
     let from_size = from_size(e, dims);
+    let sizes = dims.iter().map(|&(w, h)| {
+        let (w, h) = (Literal::u32_unsuffixed(w), Literal::u32_unsuffixed(h));
+        quote!((#w, #h))
+    });
     quote! {
+        /// Width and height in pixels of every value, in the order of
+        /// [`VALUES`](Self::VALUES).
+        pub const SIZES: &'static [(u32, u32)] = &[#(#sizes),*];
+
         /// Width of the output image in pixels.
         pub const fn width(self) -> u32 {
             match self {
@@ -229,9 +251,21 @@ fn into_output_size(e: &EnumDef) -> TokenStream {
     }
 }
 
-/// `from_size(width, height)`: the inverse of `width()` and `height()`.
-/// Where two values name one size, the first in the spec's order wins (a
-/// second arm would be unreachable).
+/// What `FromStr` answers for a string that is no value: the values, and
+/// the closest by spelling (by size for an enum of sizes).
+fn parse_error(e: &EnumDef) -> TokenStream {
+    let type_name = &e.name;
+    match e.pixel_sizes() {
+        Some(_) => {
+            quote!(ParseEnumError::of_size(#type_name, value, Self::VALUES, Self::SIZES))
+        }
+        None => quote!(ParseEnumError::new(#type_name, value, Self::VALUES)),
+    }
+}
+
+/// `from_size(width, height)`: the inverse of `width()` and `height()`,
+/// with the nearest sizes when none fits. Where two values name one size,
+/// the first in the spec's order wins (a second arm would be unreachable).
 fn from_size(e: &EnumDef, dims: &[(u32, u32)]) -> TokenStream {
     let mut seen = BTreeSet::new();
     let arms: Vec<TokenStream> = e
@@ -242,22 +276,25 @@ fn from_size(e: &EnumDef, dims: &[(u32, u32)]) -> TokenStream {
         .map(|(v, &(w, h))| {
             let ident = format_ident!("{}", v.ident);
             let (w, h) = (Literal::u32_unsuffixed(w), Literal::u32_unsuffixed(h));
-            quote!((#w, #h) => Some(Self::#ident),)
+            quote!((#w, #h) => Ok(Self::#ident),)
         })
         .collect();
     let (name, first, (w, h)) = (&e.name, &e.variants[0].ident, dims[0]);
     let mut example = format!(
-        "```\nuse segmind_ideogram::{name};\n\nassert_eq!({name}::from_size({w}, {h}), Some({name}::{first}));"
+        "```\nuse segmind_ideogram::{name};\n\nassert_eq!({name}::from_size({w}, {h}), Ok({name}::{first}));"
     );
-    if let Some((w, h)) = [(0, 0), (u32::MAX, u32::MAX)]
+    if let Some((w, h)) = [(1, 1), (u32::MAX, u32::MAX)]
         .into_iter()
         .find(|size| !seen.contains(size))
     {
-        example.push_str(&format!("\nassert_eq!({name}::from_size({w}, {h}), None);"));
+        example.push_str(&format!(
+            "\nlet error = {name}::from_size({w}, {h}).unwrap_err();\nprintln!(\"{{error}}\"); // no value of {name} is {w}x{h}; the nearest: …"
+        ));
     }
     example.push_str("\n```");
     let mut doc = vec![
-        "The value of this width and height in pixels, if there is one.".to_owned(),
+        "The value of this width and height in pixels, or an error that names the nearest sizes."
+            .to_owned(),
         example,
     ];
     if arms.len() < dims.len() {
@@ -268,12 +305,13 @@ fn from_size(e: &EnumDef, dims: &[(u32, u32)]) -> TokenStream {
         );
     }
     let doc = doc_lines(&doc);
+    let type_name = &e.name;
     quote! {
         #doc
-        pub const fn from_size(width: u32, height: u32) -> Option<Self> {
+        pub const fn from_size(width: u32, height: u32) -> Result<Self, SizeError> {
             match (width, height) {
                 #(#arms)*
-                _ => None,
+                _ => Err(SizeError::new(#type_name, width, height, Self::VALUES, Self::SIZES)),
             }
         }
     }
@@ -407,15 +445,15 @@ mod tests {
         };
         let code = from_size(&e, e.dimensions.as_deref().unwrap()).to_string();
         assert!(
-            code.contains("(1024 , 1024) => Some (Self :: Square)"),
+            code.contains("(1024 , 1024) => Ok (Self :: Square)"),
             "{code}"
         );
         assert!(!code.contains("AlsoSquare"), "{code}");
+        assert!(code.contains("(1280 , 720) => Ok (Self :: Wide)"), "{code}");
+        assert!(code.contains("the first in the spec's order"), "{code}");
         assert!(
-            code.contains("(1280 , 720) => Some (Self :: Wide)"),
+            code.contains("Size::from_size(1, 1).unwrap_err()"),
             "{code}"
         );
-        assert!(code.contains("the first in the spec's order"), "{code}");
-        assert!(code.contains("Size::from_size(0, 0), None"), "{code}");
     }
 }

@@ -2,6 +2,7 @@
 
 mod accessors;
 mod bounds;
+mod conversions;
 mod enums;
 mod outcomes;
 mod registry;

@@ -287,6 +287,7 @@ fn field_info(api: &Api, f: &FieldDef) -> TokenStream {
         None => quote!(None),
     };
     let shape = shape(api, &f.ty);
+    let sizes = sizes(api, &f.ty);
     quote! {
         FieldInfo {
             name: #name,
@@ -294,7 +295,25 @@ fn field_info(api: &Api, f: &FieldDef) -> TokenStream {
             required: #required,
             default: #default,
             shape: #shape,
+            sizes: #sizes,
         }
+    }
+}
+
+/// The sizes a choice member's values name, when they all name one.
+fn sizes(api: &Api, ty: &TypeRef) -> TokenStream {
+    match ty {
+        TypeRef::Named {
+            name,
+            kind: NamedKind::Enum,
+        } if api
+            .enum_def(name)
+            .is_some_and(|e| !e.open && e.pixel_sizes().is_some()) =>
+        {
+            let id = format_ident!("{}", name);
+            quote!(Some(#id::SIZES))
+        }
+        _ => quote!(None),
     }
 }
 

@@ -286,8 +286,12 @@ fn string(s: &ScalarDef, pattern: Option<&str>, format: Option<Format>) -> Token
             static #pattern_static: LazyLock<Regex> =
                 LazyLock::new(|| Regex::new(#p).expect("pattern checked by the generator"));
         };
+        let what = match s.what() {
+            Some(what) => quote!(Some(#what)),
+            None => quote!(None),
+        };
         rules.push(quote! {
-            crate::__private::check_pattern(value, &#pattern_static, #p)?;
+            crate::__private::check_pattern(value, &#pattern_static, #p, #what)?;
         });
         schemars_attrs.push(schemars_attr(quote!(regex(pattern = #p))));
         doc_rules.push(format!("Must match `{p}`."));

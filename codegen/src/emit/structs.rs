@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use proc_macro2::{Literal, TokenStream};
-use quote::{format_ident, quote};
+use quote::{ToTokens as _, format_ident, quote};
 
 use super::{
     accessors, deserialize_via_from_json, doc_lines, ident, rust_type, schemars_attr,
@@ -117,13 +117,33 @@ fn field_doc(f: &FieldDef) -> TokenStream {
     } else if let Some(lo) = f.min_items {
         paragraphs.push(format!("At least {lo} items."));
     }
+    if let Some(words) = length_words(f.length) {
+        paragraphs.push(words);
+    }
     doc_lines(&paragraphs)
+}
+
+/// `minLength` / `maxLength` in words, for rustdoc.
+fn length_words(length: (Option<u64>, Option<u64>)) -> Option<String> {
+    match length {
+        (Some(1), None) => Some("Must not be empty.".to_owned()),
+        (Some(lo), None) => Some(format!("At least {lo} characters.")),
+        (None, Some(hi)) => Some(format!("At most {hi} characters.")),
+        (Some(lo), Some(hi)) => Some(format!("{lo} to {hi} characters.")),
+        (None, None) => None,
+    }
 }
 
 /// Attributes describing rules the Rust type does not carry, for schemars.
 fn field_schemars_attrs(f: &FieldDef) -> TokenStream {
     let mut attrs = TokenStream::new();
-    match (f.min_items, f.max_items) {
+    // schemars' `length` bounds a list's items or a string's characters.
+    let length = if f.min_items.is_some() || f.max_items.is_some() {
+        (f.min_items, f.max_items)
+    } else {
+        f.length
+    };
+    match length {
         (Some(lo), Some(hi)) => {
             let (lo, hi) = (Literal::u64_unsuffixed(lo), Literal::u64_unsuffixed(hi));
             attrs.extend(schemars_attr(quote!(length(min = #lo, max = #hi))));
@@ -293,19 +313,88 @@ fn constructor_and_setters(s: &StructDef) -> TokenStream {
         }
     });
     let wires = s.fields.iter().map(|f| f.wire.as_str());
+    let new = constructor(s, &new_doc, params, inits, extra_init);
+    let lengths = s
+        .fields
+        .iter()
+        .filter(|f| f.min_items.is_some() || f.max_items.is_some())
+        .map(|f| {
+            let name = format_ident!("{}_LEN", f.ident.trim_start_matches("r#").to_uppercase());
+            let lo = Literal::u64_unsuffixed(f.min_items.unwrap_or(0));
+            let hi = f.max_items.map_or_else(
+                || quote!(usize::MAX),
+                |hi| Literal::u64_unsuffixed(hi).to_token_stream(),
+            );
+            let doc = format!(
+                " How many items `{}` holds, at the fewest and the most.",
+                f.wire
+            );
+            quote! {
+                #[doc = #doc]
+                pub const #name: std::ops::RangeInclusive<usize> = #lo..=#hi;
+            }
+        });
     quote! {
         /// The JSON member names, in the spec's order.
         pub const FIELDS: &'static [&'static str] = &[#(#wires),*];
 
-        #[doc = #new_doc]
-        pub fn new(#(#params),*) -> Self {
-            Self {
-                #(#inits,)*
-                #extra_init
-            }
-        }
+        #(#lengths)*
+
+        #new
 
         #(#setters)*
+    }
+}
+
+/// `new`: infallible, or when it takes a list with bounds, checked there
+/// and then (a palette of nine colours cannot be built).
+fn constructor(
+    s: &StructDef,
+    doc: &str,
+    params: impl Iterator<Item = TokenStream>,
+    inits: impl Iterator<Item = TokenStream>,
+    extra_init: Option<TokenStream>,
+) -> TokenStream {
+    let checked: Vec<&FieldDef> = s
+        .fields
+        .iter()
+        .filter(|f| super::conversions::checked_by_new(f))
+        .collect();
+    if checked.is_empty() {
+        return quote! {
+            #[doc = #doc]
+            pub fn new(#(#params),*) -> Self {
+                Self {
+                    #(#inits,)*
+                    #extra_init
+                }
+            }
+        };
+    }
+    let type_name = &s.name;
+    let checks = checked.iter().map(|f| {
+        let id = ident(&f.ident);
+        let (lo, hi) = (opt_usize(f.min_items), opt_usize(f.max_items));
+        quote! {
+            crate::__private::check_items(value.#id.len(), #lo, #hi)
+                .map_err(|rule| crate::validation::InvalidValue::new(#type_name, rule))?;
+        }
+    });
+    let names: Vec<String> = checked.iter().map(|f| format!("`{}`", f.wire)).collect();
+    let doc = format!(
+        "{doc} Fails when {} breaks its length bounds.",
+        names.join(" or ")
+    );
+    quote! {
+        #[doc = #doc]
+        pub fn new(#(#params),*) -> Result<Self, crate::validation::InvalidValue> {
+            let value = Self {
+                #(#inits,)*
+                #extra_init
+            };
+            #(#checks)*
+            Ok(value)
+        }
     }
 }
 
@@ -434,7 +523,10 @@ pub(crate) fn needs_validation(api: &Api, ty: &TypeRef, seen: &mut BTreeSet<Stri
 fn struct_needs_validation(api: &Api, s: &StructDef, seen: &mut BTreeSet<String>) -> bool {
     !s.rules.is_empty()
         || s.fields.iter().any(|f| {
-            f.min_items.is_some() || f.max_items.is_some() || needs_validation(api, &f.ty, seen)
+            f.min_items.is_some()
+                || f.max_items.is_some()
+                || f.length != (None, None)
+                || needs_validation(api, &f.ty, seen)
         })
 }
 
@@ -484,6 +576,14 @@ fn validate_impl(api: &Api, s: &StructDef) -> TokenStream {
             let hi = opt_usize(f.max_items);
             checks.extend(quote! {
                 crate::__private::record(crate::__private::check_items(value.len(), #lo, #hi), &field_path, errors);
+            });
+        }
+        if let (lo, hi) = f.length
+            && (lo, hi) != (None, None)
+        {
+            let (lo, hi) = (opt_usize(lo), opt_usize(hi));
+            checks.extend(quote! {
+                crate::__private::record(crate::__private::check_length(value, #lo, #hi), &field_path, errors);
             });
         }
         checks.extend(check_value(api, &f.ty, quote!(value), quote!(field_path)));
@@ -622,6 +722,7 @@ fn union(api: &Api, u: &UnionDef) -> TokenStream {
         (quote!(_path), quote!(_errors))
     };
     let deserialize = deserialize_via_from_json(&name);
+    let shortcuts = super::conversions::union_shortcuts(api, u);
     quote! {
         #doc
         ///
@@ -645,6 +746,8 @@ fn union(api: &Api, u: &UnionDef) -> TokenStream {
                 }
             }
         )*
+
+        #shortcuts
 
         #deserialize
 

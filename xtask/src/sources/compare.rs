@@ -287,7 +287,13 @@ fn param_facts(
     facts.optional(
         &format!("{name}.items"),
         None,
-        items_words(field.min_items, field.max_items),
+        count_words((field.min_items, field.max_items), "items"),
+    );
+    // Nor a string's length: any bound is the spec's own.
+    facts.optional(
+        &format!("{name}.length"),
+        None,
+        count_words(field.length, "characters"),
     );
     facts.optional(
         &format!("{name}.default"),
@@ -583,11 +589,12 @@ fn range_of(ty: &TypeRef, api: &Api) -> Option<String> {
     }
 }
 
-fn items_words(min: Option<u64>, max: Option<u64>) -> Option<String> {
+/// `1-8 items`, `1-… characters`: a bound on a count the pages never state.
+fn count_words((min, max): (Option<u64>, Option<u64>), unit: &str) -> Option<String> {
     match (min, max) {
         (None, None) => None,
         (lo, hi) => Some(format!(
-            "{}-{} items",
+            "{}-{} {unit}",
             lo.unwrap_or(0),
             hi.map_or_else(|| "…".into(), |h| h.to_string())
         )),

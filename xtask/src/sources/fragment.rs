@@ -161,8 +161,8 @@ fn page_states(param: &Param, fact: &str) -> bool {
         "default" => param.default.is_some(),
         "values" | "total" => !param.values.is_empty(),
         "format" => param.format.is_some(),
-        // Pages never state a pattern or a list's length.
-        "pattern" | "items" => false,
+        // Pages never state a pattern, a list's length or a string's.
+        "pattern" | "items" | "length" => false,
         _ => true,
     }
 }
