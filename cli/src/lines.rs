@@ -225,27 +225,49 @@ impl JsonlSource {
     }
 }
 
+impl JsonlSource {
+    /// The file's lines, numbered from 1.
+    fn open(&self) -> std::io::Result<impl Iterator<Item = (usize, std::io::Result<String>)>> {
+        let file = File::open(&self.path)?;
+        Ok(BufReader::new(file)
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (i + 1, l)))
+    }
+}
+
 impl Source for JsonlSource {
     fn requests<'a>(
         &'a self,
         indexes: &'a [usize],
     ) -> Box<dyn Iterator<Item = (usize, Result<AnyRequest, String>)> + Send + 'a> {
-        let file = match File::open(&self.path) {
-            Ok(file) => file,
+        let cannot_read =
+            |e: std::io::Error| format!("cannot read {} again: {e}", self.path.display());
+        let mut lines = match self.open() {
+            Ok(lines) => lines,
             Err(e) => {
-                let why = format!("cannot read {} again: {e}", self.path.display());
+                let why = cannot_read(e);
                 return Box::new(indexes.iter().map(move |&i| (i, Err(why.clone()))));
             }
         };
+        // The next line `lines` gives. One pass for ascending indexes (a
+        // run's submissions); an earlier line reads the file again.
+        let mut next = 1;
         let folder = folder_of(&self.path);
-        let mut lines = BufReader::new(file).lines().enumerate();
         let mut checked = HashSet::new();
         Box::new(indexes.iter().map(move |&i| {
             let Some(&wanted) = self.numbers.get(i) else {
                 return (i, Err(format!("no line for request {i}")));
             };
             let wanted = wanted as usize;
-            let text = lines.find(|(index, _)| index + 1 == wanted);
+            if wanted < next {
+                match self.open() {
+                    Ok(again) => (lines, next) = (again, 1),
+                    Err(e) => return (i, Err(cannot_read(e))),
+                }
+            }
+            let text = lines.find(|(number, _)| *number == wanted);
+            next = wanted + 1;
             let request = match text {
                 Some((_, Ok(text))) => parse(wanted, &text, &folder, &mut checked)
                     .map(|(_, request)| request)
@@ -599,6 +621,37 @@ mod tests {
             .collect();
         assert_eq!(names[1], format!("{}-2", names[0]));
         assert_eq!(names[2], format!("{}-3", names[0]));
+    }
+
+    #[test]
+    fn the_source_reads_lines_again_in_any_order() {
+        // Submissions the request history sends back come in the order it
+        // settled them: line 2 asked after line 3 was once "gone".
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lines.jsonl");
+        let line =
+            |p: &str| format!(r#"{{"endpoint": "txt-2-img", "request": {{"prompt": "{p}"}}}}"#);
+        std::fs::write(
+            &path,
+            [line("a"), String::new(), line("b"), line("c")].join("\n"),
+        )
+        .unwrap();
+        let scan = scan(&path).unwrap();
+        assert_eq!(scan.numbers, [1, 3, 4]);
+        let source = JsonlSource::new(&path, scan.numbers);
+        let read: Vec<(usize, String)> = source
+            .requests(&[2, 0, 1, 1])
+            .map(|(i, request)| {
+                let request = request.unwrap_or_else(|why| panic!("entry {i}: {why}"));
+                (
+                    i,
+                    serde_json::to_value(&request).unwrap()["prompt"].to_string(),
+                )
+            })
+            .collect();
+        let expected =
+            [(2, "c"), (0, "a"), (1, "b"), (1, "b")].map(|(i, p)| (i, format!("\"{p}\"")));
+        assert_eq!(read, expected);
     }
 
     #[test]

@@ -265,6 +265,8 @@ impl Source for Held {
         &'a self,
         indexes: &'a [usize],
     ) -> Box<dyn Iterator<Item = (usize, Result<AnyRequest, String>)> + Send + 'a> {
+        // The contract a file-backed source relies on, held in the tests.
+        debug_assert!(indexes.is_sorted(), "unordered indexes {indexes:?}");
         Box::new(indexes.iter().map(|&i| {
             let request = self
                 .0

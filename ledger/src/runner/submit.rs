@@ -17,12 +17,15 @@ use super::Outcome;
 use super::plan::{Follow, Kind};
 use super::{Batch, Entry, Stop, follow, uploads};
 
-/// Submits `lines` (indexes into the run's entries) in order, each in a
+/// Submits `lines` (indexes into the run's entries) in file order, each in a
 /// task of `tasks` that then follows its job; returns when the last one
 /// has started. The requests are read from the run's source as they go.
 /// Submissions that may have reached Segmind without an answer are left
 /// to the request history (the ledger knows them).
-pub async fn run(batch: &Arc<Batch>, tasks: &mut JoinSet<()>, lines: Vec<usize>) {
+pub async fn run(batch: &Arc<Batch>, tasks: &mut JoinSet<()>, mut lines: Vec<usize>) {
+    // In file order, as `Source::requests` asks: the request history
+    // hands lines back in the order it settled them.
+    lines.sort_unstable();
     let posts = Arc::new(Semaphore::new(batch.concurrency));
     let mut requests = batch.source.requests(&lines);
     for &i in &lines {
