@@ -22,14 +22,23 @@ pub fn check_output_file(path: &Path, overwrite: bool) -> Result<(), Failure> {
     }
     let taken = ImageFormat::ALL
         .iter()
-        .map(|format| format.path_for(path))
-        .find(|candidate| candidate.exists());
+        .map(|format| (format, format.path_for(path)))
+        .find(|(_, candidate)| candidate.exists());
     match taken {
-        Some(taken) => Err(Failure::input(format!(
+        None => Ok(()),
+        Some((_, taken)) if taken == path => Err(Failure::input(format!(
             "{} exists; pass --overwrite to replace it, or choose another --out (nothing was sent)",
             taken.display()
         ))),
-        None => Ok(()),
+        // Another file, where the real format would put the image:
+        // --overwrite does not replace it (it names only --out).
+        Some((format, taken)) => Err(Failure::input(format!(
+            "{} exists, where the image goes if it comes back as {format}; choose another \
+             --out, or pass --overwrite, which replaces {} only (the image would then get a \
+             free name) (nothing was sent)",
+            taken.display(),
+            path.display()
+        ))),
     }
 }
 

@@ -89,6 +89,21 @@ async fn an_existing_file_is_refused_before_anything_is_paid_for() {
             "{args:?}: {stderr}"
         );
         assert!(stderr.contains("nothing was sent"), "{stderr}");
+        // --overwrite replaces only the file named: the message says what
+        // it would do for another file where the real format goes.
+        let named = args[4] == "keep.png";
+        assert_eq!(
+            stderr.contains("pass --overwrite to replace it"),
+            named,
+            "{args:?}: {stderr}"
+        );
+        if !named {
+            assert!(
+                stderr.contains("where the image goes if it comes back as PNG")
+                    && stderr.contains(&format!("replaces {} only", args[4])),
+                "{args:?}: {stderr}"
+            );
+        }
     }
     assert_eq!(std::fs::read(&keep).unwrap(), PRECIOUS);
     assert_eq!(server.generation_posts(), 0);
