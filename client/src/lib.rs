@@ -4,16 +4,26 @@
 //! Request types, enums and validators are generated from the OpenAPI spec
 //! in `spec/` (see [`generated`]); the runtime around them is hand-written.
 //!
+//! A request takes its required members in `new` and the rest through
+//! setters. Setters take checked values, each one `?` from a plain one
+//! ([`Seed::new`], [`V2Resolution::from_size`], [`ColorPalette::parse`];
+//! the checked scalars and the enums also have `TryFrom` and `FromStr`), so
+//! a value that breaks the spec cannot be built; [`Validate::validate`]
+//! checks the rest (an empty prompt, rules across members).
+//!
 //! ```
-//! use segmind_ideogram::{IdeogramTxt2ImgRequest, Seed, V2Resolution, Validate};
+//! use segmind_ideogram::{
+//!     IdeogramTxt2ImgRequest, PalettePresetName, Seed, V2Resolution, Validate,
+//! };
 //!
 //! let request = IdeogramTxt2ImgRequest::new("a panda in a spacesuit")
-//!     .resolution(V2Resolution::Resolution1024_1024)
-//!     .seed(Seed::new(4242)?);
+//!     .resolution(V2Resolution::from_size(1024, 1024)?)
+//!     .seed(Seed::new(4242)?)
+//!     .color_palette(PalettePresetName::Pastel);
 //! request.validate()?;
 //! assert_eq!(
 //!     serde_json::to_string(&request)?,
-//!     r#"{"prompt":"a panda in a spacesuit","resolution":"RESOLUTION_1024_1024","seed":4242}"#
+//!     r#"{"prompt":"a panda in a spacesuit","color_palette":{"name":"PASTEL"},"resolution":"RESOLUTION_1024_1024","seed":4242}"#
 //! );
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
