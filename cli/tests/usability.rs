@@ -448,7 +448,7 @@ fn a_served_mock_is_polled_on_its_own_clock() {
     // `ideogram mock serve` announces its job times; the command pointed at
     // it with --base-url (not --mock) polls when its 300 ms jobs are done,
     // not when a real txt-2-img job could be (11 s, half its typical
-    // latency): a 5 s wait would run out first.
+    // latency; a 5 s wait would look once only, a second before its end).
     let server = segmind_ideogram_mock::MockServer::builder()
         .api_key("k")
         .job_latency(
@@ -470,5 +470,6 @@ fn a_served_mock_is_polled_on_its_own_clock() {
     let stats = server.job_stats();
     assert_eq!(stats.len(), 1, "{stats:?}");
     assert!(stats[0].status_polls <= 2, "{stats:?}");
-    assert!(stats[0].notice_delay.is_some(), "{stats:?}");
+    let noticed = stats[0].notice_delay.expect("the job was seen done");
+    assert!(noticed < std::time::Duration::from_secs(2), "{stats:?}");
 }

@@ -8,6 +8,10 @@ use reqwest::Url;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+/// How long before a wait's deadline the job is looked at if the schedule
+/// would not look at it by then: time for the answer to come back.
+const LAST_LOOK: std::time::Duration = std::time::Duration::from_secs(1);
+
 use crate::body;
 use crate::decode::{self, ImageBody};
 use crate::endpoint::EndpointInfo;
@@ -202,6 +206,8 @@ impl Job {
     /// [`Error::JobExpired`]; reaching the deadline is
     /// [`Error::PollTimeout`], after which the job can be waited on again.
     /// The deadline holds even when a poll hangs: no request runs past it.
+    /// A wait shorter than the schedule's first poll still looks at the
+    /// job once, a second before the deadline.
     pub async fn wait_with(&self, options: WaitOptions) -> Result<JobResult, Error> {
         self.wait_with_progress(options, |_| {}).await
     }
@@ -229,15 +235,26 @@ impl Job {
         let mut schedule = Schedule::new(&options, known, submitted);
         let mut polls = 0u32;
         let mut last_status = None;
+        // A wait shorter than the schedule's first poll (a cold job's comes
+        // at half its typical latency) must not give up without asking:
+        // the job is looked at once, a second before the deadline, unless
+        // it was already looked at then.
+        let last_look =
+            deadline.map(|d| d.checked_sub(LAST_LOOK).map_or(started, |t| t.max(started)));
+        let mut polled_at = None;
         loop {
-            let at = schedule.next_poll(Instant::now());
-            if let Some(deadline) = deadline
+            let mut at = schedule.next_poll(Instant::now());
+            if let (Some(deadline), Some(last_look)) = (deadline, last_look)
                 && at >= deadline
             {
-                tokio::time::sleep_until(deadline).await;
-                return Err(self.timed_out(last_status));
+                if polled_at.is_some_and(|t| t >= last_look) {
+                    tokio::time::sleep_until(deadline).await;
+                    return Err(self.timed_out(last_status));
+                }
+                at = last_look;
             }
             tokio::time::sleep_until(at).await;
+            polled_at = Some(Instant::now());
             let status = match self.status_before(deadline).await {
                 Ok(status) => status,
                 Err(e) => return Err(self.past_deadline(e, deadline, last_status)),

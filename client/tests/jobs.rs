@@ -506,3 +506,38 @@ async fn a_redirect_away_from_the_api_is_followed_without_the_key() {
     assert_eq!(cdn_calls.len(), 1);
     assert!(!cdn_calls[0].headers.contains_key("x-api-key"));
 }
+
+/// A wait shorter than the schedule's first poll (a fresh client polls a
+/// txt-2-img job first at about 11 s) looked at nothing and gave up with
+/// "last status: none received"; the job is looked at once before the
+/// deadline.
+#[tokio::test]
+async fn a_wait_shorter_than_the_first_poll_still_looks_once() {
+    let server = MockServer::start().await;
+    mount_submit(&server, "ideogram-txt-2-img", "job-1").await;
+    mount_job(
+        &server,
+        &["COMPLETED"],
+        json!({"status": "COMPLETED", "output": "https://cdn.example/x.png"}),
+    )
+    .await;
+    let job = common::client(&server.uri())
+        .submit(&IdeogramTxt2ImgRequest::new("a lighthouse"))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let result = job
+        .wait_with(WaitOptions::new().timeout(Duration::from_millis(1500)))
+        .await
+        .expect("the job is done; one look finds it");
+    assert_eq!(result.status, JobStatus::Completed);
+    assert!(started.elapsed() < Duration::from_millis(1500));
+    let polls = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/status"))
+        .count();
+    assert_eq!(polls, 1);
+}
