@@ -292,7 +292,7 @@ pub struct ServeArgs {
     /// Credits the account starts with
     #[arg(long, value_name = "USD", value_parser = dollars)]
     pub credits: Option<Usd>,
-    /// Seed of injected faults and ids
+    /// Seed of injected faults and ids [default: a new one each start, so a restarted server repeats no job id]
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
     /// Send this Retry-After with every 429, whatever it says (e.g. 999999999)

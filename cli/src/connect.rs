@@ -27,6 +27,7 @@ pub async fn connect_with(
     let mock = if args.mock {
         let server = MockServer::builder()
             .api_key("mock-key")
+            .seed(crate::serve::fresh_seed())
             .start()
             .await
             .map_err(|e| Failure::input(format!("cannot start the mock server: {e}")))?;

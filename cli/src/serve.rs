@@ -41,9 +41,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
     if let Some(credits) = args.credits {
         builder = builder.initial_credits(credits.as_dollars());
     }
-    if let Some(seed) = args.seed {
-        builder = builder.seed(seed);
-    }
+    builder = builder.seed(args.seed.unwrap_or_else(fresh_seed));
     if let Some(value) = args.retry_after {
         builder = builder.retry_after(value);
     }
@@ -111,4 +109,11 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// A seed of its own for each mock the command starts: a restarted server
+/// (or the next `--mock` run) must not hand out the last one's job ids.
+pub fn fresh_seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(std::process::id())
 }

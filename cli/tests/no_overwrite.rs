@@ -246,3 +246,28 @@ async fn jobs_wait_has_a_default_name_and_never_overwrites() {
     assert!(forced.status.success(), "{}", text(&forced));
     assert_eq!(server.jobs_submitted(), 1);
 }
+
+/// Each `--mock` run starts a mock of its own: its job ids must not repeat
+/// the last run's, or the second image is named `…-1` after the first
+/// run's job (a restarted `ideogram mock serve` gave the same ids too).
+#[test]
+fn mock_runs_in_one_folder_name_their_images_after_their_own_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..2)
+        .map(|_| {
+            let output = Command::cargo_bin("ideogram")
+                .unwrap()
+                .current_dir(dir.path())
+                .args(["txt-2-img", "--mock", "--prompt", "x"])
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "{}", text(&output));
+            String::from_utf8_lossy(&output.stdout).trim().to_owned()
+        })
+        .collect();
+    assert_ne!(names[0], names[1]);
+    for name in &names {
+        assert!(!name.ends_with("-1.png"), "{names:?}");
+        assert!(is_png(&dir.path().join(name)));
+    }
+}
