@@ -12,7 +12,7 @@ use crate::args::{ConnectionArgs, EndpointArgs, WaitArgs};
 use crate::command::short_name;
 use crate::connect::connect;
 use crate::failure::Failure;
-use crate::paths::{check_output_file, is_safe_file_stem};
+use crate::paths::{check_output_file, check_output_folder, is_safe_file_stem};
 use crate::payload::{Draft, estimated_cost};
 use crate::signals;
 
@@ -37,8 +37,10 @@ pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Fail
     // A paid image that cannot be saved is money thrown away, and one saved
     // over the user's file destroys something: both are checked first.
     let output = &args.output;
-    if let Some(out) = &output.out {
-        check_output_file(out, output.overwrite)?;
+    match &output.out {
+        Some(out) => check_output_file(out, output.overwrite)?,
+        // The default name is the job's, known once paid; its folder is not.
+        None => check_output_folder(&default_out(short_name(info.slug), None))?,
     }
     let connection = connect(&connection_args).await?;
     let request = draft

@@ -43,7 +43,7 @@ pub fn check_output_file(path: &Path, overwrite: bool) -> Result<(), Failure> {
 }
 
 /// The folder part of [`check_output_file`].
-fn check_output_folder(path: &Path) -> Result<(), Failure> {
+pub fn check_output_folder(path: &Path) -> Result<(), Failure> {
     if path.is_dir() {
         return Err(Failure::input(format!(
             "--out {} is a folder; give a file path (nothing was sent)",

@@ -271,3 +271,44 @@ fn mock_runs_in_one_folder_name_their_images_after_their_own_jobs() {
         assert!(is_png(&dir.path().join(name)));
     }
 }
+
+/// Without `--out` the image goes to the working folder under the job's
+/// name: a folder the image cannot be written to is refused before
+/// anything is paid (a `--sync` image, held in memory only, was paid for
+/// and lost).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_default_folder_that_cannot_be_written_is_refused_before_paying() {
+    let server = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let gone = dir.path().join("gone");
+    std::fs::create_dir(&gone).unwrap();
+    let binary = assert_cmd::cargo::cargo_bin("ideogram");
+    let base = server.base_url().to_owned();
+    for extra in ["--sync", "--wait-timeout=5"] {
+        let (gone, binary, base) = (gone.clone(), binary.clone(), base.clone());
+        std::fs::create_dir_all(&gone).unwrap();
+        let output = tokio::task::spawn_blocking(move || {
+            // The working folder is removed under the command (as root, no
+            // permission stops a write; a removed folder does).
+            std::process::Command::new("sh")
+                .arg("-c")
+                .arg(r#"cd "$1" && rmdir "$1" && shift && exec "$@""#)
+                .arg("sh")
+                .arg(&gone)
+                .arg(&binary)
+                .args(["txt-2-img", "--prompt", "x", "--base-url", &base, extra])
+                .env("SEGMIND_API_KEY", KEY)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{extra}: {}", text(&output));
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("nothing was sent"),
+            "{}",
+            text(&output)
+        );
+    }
+    assert_eq!(server.generation_posts(), 0);
+}
