@@ -732,3 +732,34 @@ async fn a_429_past_the_clients_patience_is_sent_again() {
     assert_eq!(summary.tally.done, 5, "{}", seen.text());
     assert_eq!(each_once(&server), 5);
 }
+
+/// A file in the output folder that the ledger knows nothing of is the
+/// user's: the image takes a free name instead of replacing it (it was
+/// renamed over). A file holding the very image (a run killed before it
+/// recorded the save) is still taken as the line's own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_file_in_the_way_is_kept_and_the_image_takes_a_free_name() {
+    let server = mock().start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("a.png"), b"precious").unwrap();
+    std::fs::write(out.join("a-1.png"), b"precious too").unwrap();
+    let (summary, seen) = run_plain(&server, &out, vec![prompt("a", "a fox")]).await;
+    assert_eq!(summary.tally.done, 1, "{}", seen.text());
+    let kept = |name: &str, text: &[u8]| std::fs::read(out.join(name)).unwrap() == text;
+    assert!(kept("a.png", b"precious"), "a.png was replaced");
+    assert!(kept("a-1.png", b"precious too"), "a-1.png was replaced");
+    let saved = std::fs::read(out.join("a-2.png")).unwrap();
+    assert!(saved.starts_with(b"\x89PNG"), "{}", seen.text());
+    assert!(seen.text().contains("a-2.png"), "{}", seen.text());
+
+    // The same image at a line's own name, unrecorded: the line's own.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("a.png"), &saved).unwrap();
+    let again = mock().start().await.unwrap();
+    let (summary, seen) = run_plain(&again, &other, vec![prompt("a", "a fox")]).await;
+    assert_eq!(summary.tally.done, 1, "{}", seen.text());
+    assert_eq!(pngs(&other), 1, "{}", seen.text());
+}

@@ -60,8 +60,9 @@ pub fn file_name(path: &Path) -> String {
 /// Saves `image` as `<stem>.<ext>` in the output folder, synced to disk.
 /// Images of other requests with that stem are moved aside first (and the
 /// moves recorded). A file at that name the ledger gives to no request is
-/// this request's own, saved by a run killed before it could record it: it
-/// is replaced.
+/// replaced only when it holds this very image (saved by a run killed
+/// before it could record it); any other is the user's, and the image
+/// takes a free name instead (`<stem>-1`, `-2`, ...).
 pub fn place(
     batch: &Batch,
     key: &Key,
@@ -69,23 +70,53 @@ pub fn place(
     image: &GeneratedImage,
 ) -> Result<PathBuf, String> {
     let dir = &batch.out_dir;
-    clear(&batch.ledger, dir, key, stem, true)
-        .map_err(|path| format!("cannot move {} out of the image's way", path.display()))?;
-    files::save_durably(image, &dir.join(stem))
-        .map_err(|e| format!("cannot save the image in {}: {e}", dir.display()))
+    let wanted: &[u8] = image.bytes();
+    let ours = |path: &Path| {
+        std::fs::metadata(path).is_ok_and(|m| m.len() == wanted.len() as u64)
+            && std::fs::read(path).is_ok_and(|bytes| bytes == wanted)
+    };
+    let mut chosen = stem.to_owned();
+    for n in 1..=FREE_NAMES {
+        match clear(&batch.ledger, dir, key, &chosen, &ours) {
+            Ok(()) => {
+                return files::save_durably(image, &dir.join(&chosen))
+                    .map_err(|e| format!("cannot save the image in {}: {e}", dir.display()));
+            }
+            Err(InTheWay::Unknown(_)) => chosen = format!("{stem}-{n}"),
+            Err(InTheWay::CannotMove(path)) => {
+                return Err(format!(
+                    "cannot move {} out of the image's way",
+                    path.display()
+                ));
+            }
+        }
+    }
+    Err(format!(
+        "{stem} and {FREE_NAMES} free names after it are taken by files this batch does not know"
+    ))
+}
+
+/// How many names `place` tries after a line's own.
+const FREE_NAMES: u32 = 100;
+
+/// What stops an image from taking a name.
+enum InTheWay {
+    /// A file the ledger gives to no request.
+    Unknown(PathBuf),
+    /// Another request's image that could not be moved aside.
+    CannotMove(PathBuf),
 }
 
 /// Moves the images of other keys named `<stem>.*` out of the way, each to
 /// its own request's name, recording the move. A file the ledger gives to
-/// no request is left when `unknown_is_ours`, else refused: `Err` with its
-/// path (also when a move fails).
+/// no request is left when `is_ours` says so, else refused.
 fn clear(
     ledger: &Ledger,
     dir: &Path,
     key: &Key,
     stem: &str,
-    unknown_is_ours: bool,
-) -> Result<(), PathBuf> {
+    is_ours: &dyn Fn(&Path) -> bool,
+) -> Result<(), InTheWay> {
     let found = files_with_stem(dir, stem);
     if found.is_empty() {
         return Ok(());
@@ -99,13 +130,13 @@ fn clear(
                 if let Some(ext) = path.extension() {
                     aside.set_extension(ext);
                 }
-                files::move_aside(&path, &aside).map_err(|_| path.clone())?;
+                files::move_aside(&path, &aside).map_err(|_| InTheWay::CannotMove(path.clone()))?;
                 // Without the record the next run would look for it by
                 // its old name and fetch it again: harmless.
                 let _ = ledger.moved(owner, &file_name(&aside));
             }
-            None if unknown_is_ours => {}
-            None => return Err(path),
+            None if is_ours(&path) => {}
+            None => return Err(InTheWay::Unknown(path)),
         }
     }
     Ok(())
@@ -126,11 +157,12 @@ pub fn restore(
     if let Some(ext) = from.extension() {
         to.set_extension(ext);
     }
-    clear(ledger, dir, key, id, false).map_err(|unknown| {
+    clear(ledger, dir, key, id, &|_| false).map_err(|in_the_way| {
+        let (InTheWay::Unknown(path) | InTheWay::CannotMove(path)) = in_the_way;
         format!(
-            "its image stays {} ({} is not an image of this batch)",
+            "its image stays {} ({} is in the way)",
             from.display(),
-            unknown.display()
+            path.display()
         )
     })?;
     files::move_aside(&from, &to)
