@@ -73,30 +73,32 @@ pub fn scan(path: &Path) -> Result<Scan, Failure> {
     let mut ids = Ids::default();
     let mut defaults = DefaultNames::default();
     let mut checked = HashSet::new();
-    for (index, text) in BufReader::new(file).lines().enumerate() {
+    for (number, text) in numbered_lines(BufReader::new(file)) {
         let text =
             text.map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
-        if text.trim().is_empty() {
+        if text.as_ref().is_ok_and(|t| t.trim().is_empty()) {
             continue;
         }
-        let number = index + 1;
-        let parsed = parse(number, &text, &folder, &mut checked).and_then(|(id, request)| {
-            let fingerprint = Fingerprint::of_request(&request).map_err(|e| {
-                (
-                    label(number, id.as_deref()),
-                    format!("cannot read an image: {e}"),
-                )
-            })?;
-            let slug = request.info().slug;
-            let line: Arc<str> = match id {
-                Some(id) => id.into(),
-                None => defaults.name(&scan.entries, slug, fingerprint).into(),
-            };
-            Ok(Entry {
-                key: Key::new(line, fingerprint),
-                endpoint: Slug::of(slug),
-            })
-        });
+        let text = text.map_err(|why| (label(number, None), why));
+        let parsed = text
+            .and_then(|text| parse(number, &text, &folder, &mut checked))
+            .and_then(|(id, request)| {
+                let fingerprint = Fingerprint::of_request(&request).map_err(|e| {
+                    (
+                        label(number, id.as_deref()),
+                        format!("cannot read an image: {e}"),
+                    )
+                })?;
+                let slug = request.info().slug;
+                let line: Arc<str> = match id {
+                    Some(id) => id.into(),
+                    None => defaults.name(&scan.entries, slug, fingerprint).into(),
+                };
+                Ok(Entry {
+                    key: Key::new(line, fingerprint),
+                    endpoint: Slug::of(slug),
+                })
+            });
         let too_many = || Failure::input(format!("{}: too many lines", path.display()));
         let line_number = u32::try_from(number).map_err(|_| too_many())?;
         let (at, id) = match &parsed {
@@ -227,12 +229,8 @@ impl JsonlSource {
 
 impl JsonlSource {
     /// The file's lines, numbered from 1.
-    fn open(&self) -> std::io::Result<impl Iterator<Item = (usize, std::io::Result<String>)>> {
-        let file = File::open(&self.path)?;
-        Ok(BufReader::new(file)
-            .lines()
-            .enumerate()
-            .map(|(i, l)| (i + 1, l)))
+    fn open(&self) -> std::io::Result<impl Iterator<Item = (usize, LineText)>> {
+        Ok(numbered_lines(BufReader::new(File::open(&self.path)?)))
     }
 }
 
@@ -269,15 +267,49 @@ impl Source for JsonlSource {
             let text = lines.find(|(number, _)| *number == wanted);
             next = wanted + 1;
             let request = match text {
-                Some((_, Ok(text))) => parse(wanted, &text, &folder, &mut checked)
+                Some((_, Ok(Ok(text)))) => parse(wanted, &text, &folder, &mut checked)
                     .map(|(_, request)| request)
                     .map_err(|(_, why)| why),
+                Some((_, Ok(Err(why)))) => Err(format!("line {wanted}: {why}")),
                 Some((_, Err(e))) => Err(format!("cannot read line {wanted} again: {e}")),
                 None => Err(format!("line {wanted} is gone from the file")),
             };
             (i, request)
         }))
     }
+}
+
+/// A line of the file: its text, or why it is no text (`Err` inside); the
+/// outer `Err` is the file failing to be read.
+type LineText = std::io::Result<Result<String, String>>;
+
+/// The lines of `reader`, numbered from 1, without their `\n` or `\r\n`
+/// and without a byte-order mark at the start of the file (editors on
+/// Windows write one). A line that is not UTF-8 is that line's fault, not
+/// the file's.
+fn numbered_lines(mut reader: impl BufRead) -> impl Iterator<Item = (usize, LineText)> {
+    let mut number = 0;
+    std::iter::from_fn(move || {
+        let mut bytes = Vec::new();
+        match reader.read_until(b'\n', &mut bytes) {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(e) => return Some((number + 1, Err(e))),
+        }
+        number += 1;
+        if bytes.ends_with(b"\n") {
+            bytes.pop();
+            if bytes.ends_with(b"\r") {
+                bytes.pop();
+            }
+        }
+        if number == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
+            bytes.drain(..3);
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|e| format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to() + 1));
+        Some((number, Ok(text)))
+    })
 }
 
 /// The folder local files are relative to.
@@ -652,6 +684,41 @@ mod tests {
         let expected =
             [(2, "c"), (0, "a"), (1, "b"), (1, "b")].map(|(i, p)| (i, format!("\"{p}\"")));
         assert_eq!(read, expected);
+    }
+
+    #[test]
+    fn a_byte_order_mark_crlf_and_a_line_that_is_not_utf8() {
+        let line = |id: &str| {
+            format!(r#"{{"id": "{id}", "endpoint": "txt-2-img", "request": {{"prompt": "x"}}}}"#)
+        };
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        bytes.extend(format!("{}\r\n", line("a")).bytes());
+        bytes.extend(b"{\"id\": \"b\xFF\"}\r\n");
+        bytes.extend(format!("{}\r\n", line("c")).bytes());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lines.jsonl");
+        std::fs::write(&path, bytes).unwrap();
+        let scan = scan(&path).unwrap();
+        let ids: Vec<&str> = scan.entries.iter().map(|e| &*e.key.line).collect();
+        assert_eq!(ids, ["a", "c"], "the mark and the \\r are not the line's");
+        assert_eq!(scan.numbers, [1, 3]);
+        assert_eq!(scan.invalid.len(), 1);
+        assert_eq!(scan.invalid[0].number, 2);
+        assert!(
+            scan.invalid[0].reason.contains("not UTF-8"),
+            "{:?}",
+            scan.invalid
+        );
+        // Read again, the first line is the same request (its mark dropped).
+        let source = JsonlSource::new(&path, scan.numbers);
+        let again: Vec<_> = source.requests(&[0, 1]).collect();
+        for (i, request) in again {
+            let request = request.unwrap_or_else(|why| panic!("entry {i}: {why}"));
+            assert_eq!(
+                Fingerprint::of_request(&request).unwrap(),
+                scan.entries[i].key.fingerprint
+            );
+        }
     }
 
     #[test]
