@@ -87,9 +87,10 @@ pub struct ConnectionArgs {
 // the description of every command the group is added to.)
 #[derive(Debug, Clone, Args)]
 pub struct WaitArgs {
-    /// Seconds between status checks of a queued job [default: adaptive: the
-    /// first check when the job can first be done, then a step sized to how
-    /// much job times vary]
+    /// Seconds between status checks of a queued job [default: adaptive:
+    /// from half the endpoint's typical latency, every second or two (half
+    /// the requests of Segmind's SDK, at most a second later); in a batch,
+    /// on the job times seen; a mock's on its announced job time]
     #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
     pub poll_interval: Option<Duration>,
     /// Give up waiting for a queued job after this many seconds (the job

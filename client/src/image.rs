@@ -219,21 +219,6 @@ impl GeneratedImage {
             .is_none_or(|ct| ImageFormat::from_mime_type(ct) == Some(self.format))
     }
 
-    /// Writes the image to `path` and returns the path written.
-    ///
-    /// The extension follows the real format, so that the file opens as what
-    /// it is: a known image extension that names another format is replaced
-    /// (`out.jpg` holding a PNG is written as `out.png`), and any other
-    /// extension gets the right one appended (`out` → `out.png`,
-    /// `out.v1` → `out.v1.png`). `jpg`, `jpeg` and `jpe` all fit a JPEG, in
-    /// any case. An existing file is overwritten;
-    /// [`save_new`](Self::save_new) never does.
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<PathBuf, Error> {
-        let path = self.path_for(path.as_ref());
-        std::fs::write(&path, &self.bytes).map_err(|e| Error::io(path.clone(), e))?;
-        Ok(path)
-    }
-
     /// Where [`save`](Self::save) would write when given `path`.
     pub fn path_for(&self, path: &Path) -> PathBuf {
         self.format.path_for(path)

@@ -13,6 +13,23 @@ use crate::image::GeneratedImage;
 const MAX_SUFFIX: u32 = 9_999;
 
 impl GeneratedImage {
+    /// Writes the image to `path` and returns the path written.
+    ///
+    /// The extension follows the real format, so that the file opens as what
+    /// it is: a known image extension that names another format is replaced
+    /// (`out.jpg` holding a PNG is written as `out.png`), and any other
+    /// extension gets the right one appended (`out` → `out.png`,
+    /// `out.v1` → `out.v1.png`). `jpg`, `jpeg` and `jpe` all fit a JPEG, in
+    /// any case. An existing file is replaced, at once and only by the
+    /// whole image (written beside it, synced, then renamed over it: a
+    /// failed write leaves it as it was; a symbolic link is written
+    /// through); [`save_new`](Self::save_new) never replaces one.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<PathBuf, Error> {
+        let path = self.path_for(path.as_ref());
+        replace_synced(&path, self.bytes()).map_err(|e| Error::io(path.clone(), e))?;
+        Ok(path)
+    }
+
     /// Writes the image where [`save`](Self::save) would (the extension
     /// follows the real format), unless a file is there: then at the first
     /// free numbered name (`out-1.png`, `out-2.png`, …). An existing file is
@@ -60,6 +77,31 @@ impl GeneratedImage {
     }
 }
 
+/// Writes `bytes` to a scratch file beside `path`, syncs it and renames it
+/// over `path`: whatever was at `path` stays until the whole image is on
+/// disk.
+fn replace_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let regular = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file());
+    if !regular {
+        // Nothing to keep (or a link, a device: written as they are).
+        return std::fs::write(path, bytes);
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let scratch = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&scratch)?;
+    let written = write_synced(file, bytes).and_then(|()| std::fs::rename(&scratch, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&scratch);
+    }
+    written
+}
+
 fn write_synced(mut file: File, bytes: &[u8]) -> io::Result<()> {
     file.write_all(bytes)?;
     file.sync_all()
@@ -87,6 +129,33 @@ mod tests {
     use crate::image::{ImageFormat, ImageMetadata};
 
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn save_replaces_a_file_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.png");
+        std::fs::write(&out, b"the user's").unwrap();
+        assert_eq!(png().save(&out).unwrap(), out);
+        assert_eq!(std::fs::read(&out).unwrap(), PNG);
+        assert_eq!(names(dir.path()), ["out.png"], "no scratch file is left");
+        // A write that cannot finish (here the name is a folder) leaves
+        // what was there, and no scratch file.
+        let folder = dir.path().join("taken.png");
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::write(folder.join("inside"), b"kept").unwrap();
+        assert!(png().save(&folder).is_err());
+        assert_eq!(std::fs::read(folder.join("inside")).unwrap(), b"kept");
+        assert_eq!(names(dir.path()), ["out.png", "taken.png"]);
+    }
 
     fn png() -> GeneratedImage {
         GeneratedImage::new(

@@ -36,7 +36,8 @@ use cold::ColdSchedule;
 /// mock server sends it with every answer (unless told not to). A client
 /// that reads it on a submission's answer polls that job on the server's
 /// clock (as [`WaitOptions::expected_duration`] would) instead of a real
-/// Segmind job's; Segmind does not send it.
+/// Segmind job's; Segmind does not send it. It is believed only from a
+/// server on this machine (a loopback address or `localhost`).
 pub const MOCK_JOB_TIME_HEADER: &str = "x-mock-job-ms";
 
 /// The longest job time an announcement may give (a day, as for a job's
