@@ -763,3 +763,36 @@ async fn a_users_file_in_the_way_is_kept_and_the_image_takes_a_free_name() {
     assert_eq!(summary.tally.done, 1, "{}", seen.text());
     assert_eq!(pngs(&other), 1, "{}", seen.text());
 }
+
+/// Two items of one id name one image: refused before anything is sent
+/// (both used to be paid, and both reported as the one file).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_sharing_an_id_are_refused_before_anything_is_sent() {
+    let server = mock().start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let ledger = Arc::new(Ledger::open_file(journal(&out), Budget::unlimited()).unwrap());
+    let refused = segmind_ideogram_ledger::Runner::new(
+        client(&server, None),
+        None,
+        ledger,
+        settings(&out, &server),
+        Arc::new(Seen::default()),
+        vec![
+            prompt("a", "a fox"),
+            prompt("b", "a cat"),
+            prompt("a", "an owl"),
+        ],
+    )
+    .err()
+    .expect("refused");
+    assert_eq!(refused.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(
+        refused
+            .to_string()
+            .contains("items 1 and 3 share the id `a`"),
+        "{refused}"
+    );
+    assert_eq!(server.requests_received(), 0);
+}

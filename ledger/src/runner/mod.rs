@@ -362,7 +362,8 @@ impl Runner {
     /// A run of `items` with `client` (whose pacer, if it has one, is
     /// `pacer`: an interruption stops it), recorded in `ledger`. Reads the
     /// items' local images (they count by their content): an image that
-    /// cannot be read is refused here.
+    /// cannot be read is refused here, and so are two items of one id (each
+    /// id names one image; nothing is sent).
     pub fn new(
         client: Client,
         pacer: Option<Pacer>,
@@ -371,6 +372,21 @@ impl Runner {
         report: Arc<dyn Report>,
         items: Vec<Item>,
     ) -> std::io::Result<Self> {
+        let mut seen = HashMap::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            if let Some(first) = seen.insert(item.id.as_str(), i) {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!(
+                        "items {} and {} share the id `{}`",
+                        first + 1,
+                        i + 1,
+                        item.id
+                    ),
+                ));
+            }
+        }
+        drop(seen);
         let entries = items
             .iter()
             .map(|item| Entry::of(item.id.as_str(), &item.request))
@@ -390,7 +406,8 @@ impl Runner {
     /// A run of the requests `source` reads, whose keys and endpoints are
     /// `entries` (in the same order): what a batch too long to hold in
     /// memory runs. A request read back that no longer matches its key (its
-    /// source changed) is not sent.
+    /// source changed) is not sent. Each entry's line must be its own (as
+    /// [`Runner::new`] checks): two of one line share one image.
     pub fn streaming(
         client: Client,
         pacer: Option<Pacer>,
