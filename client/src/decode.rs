@@ -3,6 +3,7 @@
 //! text is read only through [`Answer`], which redacts the key first.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use base64::Engine as _;
@@ -12,6 +13,7 @@ use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 use crate::api_key::ApiKey;
 use crate::body;
@@ -123,12 +125,89 @@ pub(crate) fn job_document<T: DeserializeOwned + HasStatus>(
         });
     }
     if answer.status.is_success() {
-        return answer.json();
+        return leniently(&answer);
     }
-    match answer.json::<T>() {
+    match leniently::<T>(&answer) {
         Ok(doc) if doc.status() == &JobStatus::Failed => Ok(doc),
         _ => Err(answer.into_api_error()),
     }
+}
+
+/// `T` from the answer; when a member `T` cannot take spoils the whole (a
+/// cost given as a string, a retry count of 1.0, a number out of range,
+/// metrics as a list), that member is left out and the rest read again.
+/// A job's status and output must not be lost to what is only
+/// information: a paid image would never be fetched. What is left out is
+/// logged; a document whose own `status` does not read stays an error.
+fn leniently<T: DeserializeOwned>(answer: &Answer) -> Result<T, Error> {
+    let whole = match answer.json::<T>() {
+        Ok(doc) => return Ok(doc),
+        Err(e) => e,
+    };
+    let text = answer.text();
+    let Ok(raw) = serde_json::from_slice::<Box<RawValue>>(&text) else {
+        return Err(whole);
+    };
+    let Some(mut value) = readable(&raw) else {
+        return Err(whole);
+    };
+    // Each pass leaves out the member serde named; a document has few.
+    for _ in 0..32 {
+        let path = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(doc) => {
+                tracing::warn!("a job document read without the members it could not take");
+                return Ok(doc);
+            }
+            Err(e) => e.path().to_string(),
+        };
+        let top = path.split(['.', '[']).next().unwrap_or_default();
+        if top == "status" || top.is_empty() || !leave_out(&mut value, &path) {
+            return Err(whole);
+        }
+        tracing::warn!(member = %path, "a job document's member left out: it does not read");
+    }
+    Err(whole)
+}
+
+/// The JSON of `raw`, without the values that cannot be read at all (a
+/// number out of range): those members and items are left out.
+fn readable(raw: &RawValue) -> Option<serde_json::Value> {
+    if let Ok(value) = serde_json::from_str(raw.get()) {
+        return Some(value);
+    }
+    if let Ok(members) = serde_json::from_str::<BTreeMap<String, Box<RawValue>>>(raw.get()) {
+        let members = members
+            .into_iter()
+            .filter_map(|(name, raw)| Some((name, readable(&raw)?)));
+        return Some(serde_json::Value::Object(members.collect()));
+    }
+    let items = serde_json::from_str::<Vec<Box<RawValue>>>(raw.get()).ok()?;
+    Some(serde_json::Value::Array(
+        items.iter().filter_map(|raw| readable(raw)).collect(),
+    ))
+}
+
+/// Removes the member at serde's `path` (`metrics.cost`, `request_id`; an
+/// index removes the member holding the list); whether one was removed.
+fn leave_out(value: &mut serde_json::Value, path: &str) -> bool {
+    let mut names: Vec<&str> = path.split('.').collect();
+    if let Some(at) = names.iter().position(|n| n.contains('[')) {
+        names.truncate(at + 1);
+        let last = names[at];
+        names[at] = &last[..last.find('[').unwrap_or(last.len())];
+    }
+    let Some((last, parents)) = names.split_last() else {
+        return false;
+    };
+    let mut at = value;
+    for name in parents {
+        match at.get_mut(*name) {
+            Some(inner) => at = inner,
+            None => return false,
+        }
+    }
+    at.as_object_mut()
+        .is_some_and(|o| o.remove(*last).is_some())
 }
 
 /// A submission's answer ([`JobSubmitted`]). The job is paid for once

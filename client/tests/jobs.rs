@@ -541,3 +541,53 @@ async fn a_wait_shorter_than_the_first_poll_still_looks_once() {
         .count();
     assert_eq!(polls, 1);
 }
+
+/// What is only information must not cost a paid image: a status or
+/// result whose metrics (or id) a strict reading refuses still gives the
+/// job's state and output; the member is left out. Each of these made the
+/// job unfetchable, every time it was asked.
+#[tokio::test]
+async fn odd_metrics_and_ids_do_not_hide_a_finished_job() {
+    for odd in [
+        r#""metrics": {"cost": "0.05", "inference_time": 1.5}"#,
+        r#""metrics": {"retry_count": 1.0}"#,
+        r#""metrics": {"queue_time": "0.02"}"#,
+        r#""metrics": []"#,
+        r#""metrics": {"cost": 1e400, "inference_time": 1.5}"#,
+        r#""request_id": 123"#,
+    ] {
+        let server = MockServer::start().await;
+        let document = |status: &str, output: &str| {
+            let text = format!(r#"{{"status": "{status}", {odd}{output}}}"#);
+            wiremock::ResponseTemplate::new(200)
+                .insert_header("content-type", "application/json")
+                .set_body_string(text)
+        };
+        Mock::given(method("GET"))
+            .and(path("/v2/requests/job-1/status"))
+            .respond_with(document("COMPLETED", ""))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/v2/requests/job-1"))
+            .respond_with(document(
+                "COMPLETED",
+                r#", "output": "https://cdn.example/x.png""#,
+            ))
+            .mount(&server)
+            .await;
+        let job = common::client(&server.uri()).job("job-1").unwrap();
+        let status = job.status().await.unwrap_or_else(|e| panic!("{odd}: {e}"));
+        assert_eq!(status.status, JobStatus::Completed, "{odd}");
+        let result = job
+            .wait_with(WaitOptions::new().interval(Duration::from_millis(10)))
+            .await
+            .unwrap_or_else(|e| panic!("{odd}: {e}"));
+        assert_eq!(result.output, Some(json!("https://cdn.example/x.png")), "{odd}");
+        if odd.contains("inference_time") {
+            let metrics = result.metrics.expect("the metrics that read are kept");
+            assert_eq!(metrics.inference_time, Some(1.5), "{odd}");
+            assert_eq!(metrics.cost, None, "{odd}");
+        }
+    }
+}
