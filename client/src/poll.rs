@@ -12,6 +12,13 @@ use tokio::time::Instant;
 /// would not look at it by then: time for the answer to come back.
 const LAST_LOOK: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// The first pause after a failed poll, doubled for each failure in a row
+/// up to 32 times it.
+const TROUBLE_PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Failed polls in a row a wait without a deadline takes before it ends.
+const TROUBLES_WITHOUT_DEADLINE: u32 = 20;
+
 use crate::body;
 use crate::decode::{self, ImageBody};
 use crate::endpoint::EndpointInfo;
@@ -242,6 +249,8 @@ impl Job {
         let last_look =
             deadline.map(|d| d.checked_sub(LAST_LOOK).map_or(started, |t| t.max(started)));
         let mut polled_at = None;
+        // Failed polls in a row (a 5xx, a reset, a page of HTML, a 429).
+        let mut troubles = 0u32;
         loop {
             let mut at = schedule.next_poll(Instant::now());
             if let (Some(deadline), Some(last_look)) = (deadline, last_look)
@@ -257,8 +266,13 @@ impl Job {
             polled_at = Some(Instant::now());
             let status = match self.status_before(deadline).await {
                 Ok(status) => status,
-                Err(e) => return Err(self.past_deadline(e, deadline, last_status)),
+                Err(e) => {
+                    self.after_trouble(e, deadline, &mut troubles, last_status.clone())
+                        .await?;
+                    continue;
+                }
             };
+            troubles = 0;
             polls = polls.saturating_add(1);
             tracing::debug!(request_id = %self.handle.request_id, status = %status.status, polls, "job status");
             on_update(&JobUpdate {
@@ -272,7 +286,11 @@ impl Job {
                 JobStatus::Completed => {
                     let result = match self.result_before(deadline).await {
                         Ok(result) => result,
-                        Err(e) => return Err(self.past_deadline(e, deadline, last_status)),
+                        Err(e) => {
+                            self.after_trouble(e, deadline, &mut troubles, last_status.clone())
+                                .await?;
+                            continue;
+                        }
                     };
                     if result.status == JobStatus::Completed {
                         self.learn(&result);
@@ -295,6 +313,46 @@ impl Job {
             .or_else(|| self.submitted.as_ref().map(|s| s.at.elapsed()));
         if let Some(took) = took {
             self.session.latency.record(endpoint.slug, took);
+        }
+    }
+
+    /// After a failed poll: `Ok` when the wait goes on (the failure may
+    /// pass: a status request is free and the job runs on, so a blip
+    /// must not end a wait of minutes), after a pause of what the server
+    /// asked or a backoff, within the deadline; else the error to end it
+    /// with (a failed or expired job, a refused key, the deadline).
+    async fn after_trouble(
+        &self,
+        error: Error,
+        deadline: Option<Instant>,
+        troubles: &mut u32,
+        last_status: Option<JobStatus>,
+    ) -> Result<(), Error> {
+        *troubles = troubles.saturating_add(1);
+        let give_up = !error.is_retryable()
+            || matches!(error, Error::PollTimeout { .. })
+            || (deadline.is_none() && *troubles > TROUBLES_WITHOUT_DEADLINE);
+        if give_up {
+            return Err(self.past_deadline(error, deadline, last_status));
+        }
+        let backoff = TROUBLE_PAUSE.saturating_mul(1 << (*troubles - 1).min(5));
+        let pause = error.retry_after().unwrap_or(backoff);
+        let resume = Instant::now().checked_add(pause);
+        match (deadline, resume) {
+            (Some(deadline), Some(resume)) if resume < deadline => {
+                tracing::debug!(request_id = %self.handle.request_id, %error, ?pause, "poll failed; polling again");
+                tokio::time::sleep_until(resume).await;
+                Ok(())
+            }
+            (None, Some(resume)) => {
+                tokio::time::sleep_until(resume).await;
+                Ok(())
+            }
+            (Some(deadline), _) => {
+                tokio::time::sleep_until(deadline).await;
+                Err(self.timed_out(last_status))
+            }
+            (None, None) => Err(error),
         }
     }
 

@@ -583,11 +583,82 @@ async fn odd_metrics_and_ids_do_not_hide_a_finished_job() {
             .wait_with(WaitOptions::new().interval(Duration::from_millis(10)))
             .await
             .unwrap_or_else(|e| panic!("{odd}: {e}"));
-        assert_eq!(result.output, Some(json!("https://cdn.example/x.png")), "{odd}");
+        assert_eq!(
+            result.output,
+            Some(json!("https://cdn.example/x.png")),
+            "{odd}"
+        );
         if odd.contains("inference_time") {
             let metrics = result.metrics.expect("the metrics that read are kept");
             assert_eq!(metrics.inference_time, Some(1.5), "{odd}");
             assert_eq!(metrics.cost, None, "{odd}");
         }
     }
+}
+
+/// A status request is free and the job runs on: a blip longer than the
+/// transport's own retries (five 503s, a page of HTML, a reset) used to
+/// end a wait of minutes at once, leaving a paid image unfetched. The wait
+/// polls again after a pause, within its deadline.
+#[tokio::test]
+async fn a_blip_while_polling_does_not_end_the_wait() {
+    let server = MockServer::start().await;
+    let unavailable = wiremock::ResponseTemplate::new(503).set_body_string("<html>busy</html>");
+    let html = wiremock::ResponseTemplate::new(200)
+        .insert_header("content-type", "text/html")
+        .set_body_string("<html>maintenance</html>");
+    let mut answers = vec![unavailable; 5];
+    answers.extend([html.clone(), html.clone(), html, status("COMPLETED")]);
+    Mock::given(method("GET"))
+        .and(path("/v2/requests/job-1/status"))
+        .respond_with(Sequence::new(answers))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/requests/job-1"))
+        .respond_with(json(
+            200,
+            json!({"status": "COMPLETED", "output": "https://cdn.example/x.png"}),
+        ))
+        .mount(&server)
+        .await;
+    let job = common::client(&server.uri()).job("job-1").unwrap();
+    let result = job
+        .wait_with(
+            WaitOptions::new()
+                .interval(Duration::from_millis(10))
+                .timeout(Duration::from_secs(30)),
+        )
+        .await
+        .expect("the wait outlasts the blip");
+    assert_eq!(result.output, Some(json!("https://cdn.example/x.png")));
+}
+
+/// A 429 on a poll asking for longer than the wait has left ends the wait
+/// at its deadline as a timeout (the job goes on), not at once as an error.
+#[tokio::test]
+async fn a_429_asking_for_ages_while_polling_ends_at_the_deadline() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/requests/job-1/status"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(429)
+                .insert_header("retry-after", "999999999")
+                .set_body_string("slow"),
+        )
+        .mount(&server)
+        .await;
+    let job = common::client(&server.uri()).job("job-1").unwrap();
+    let started = Instant::now();
+    let err = job
+        .wait_with(
+            WaitOptions::new()
+                .interval(Duration::from_millis(10))
+                .timeout(Duration::from_millis(1500)),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::PollTimeout { .. }), "{err:?}");
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+    assert!(err.is_retryable());
 }
