@@ -15,8 +15,17 @@ use segmind_ideogram_mock::{MockServer, Mode};
 /// `ideogram txt-2-img` against `server`, saving to `out`, off the async
 /// threads (the mock lives on them).
 async fn generate(server: &MockServer, out: &std::path::Path) -> std::process::Output {
+    generate_with(server, out, &[]).await
+}
+
+async fn generate_with(
+    server: &MockServer,
+    out: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
     let base = server.base_url().to_owned();
     let target = out.to_owned();
+    let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
     tokio::task::spawn_blocking(move || {
         std::process::Command::new(assert_cmd::cargo::cargo_bin("ideogram"))
             .env("SEGMIND_API_KEY", KEY)
@@ -27,7 +36,9 @@ async fn generate(server: &MockServer, out: &std::path::Path) -> std::process::O
                 "--poll-interval",
                 "0.02",
             ])
-            .args(["--base-url", &base, "--out"])
+            .args(["--base-url", &base])
+            .args(&extra)
+            .arg("--out")
             .arg(&target)
             .output()
             .unwrap()
@@ -131,11 +142,12 @@ async fn a_single_generation_saves_an_image_listed_as_an_object() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_answer_after_payment_says_how_to_fetch_the_image() {
     // Every status and result answer is an HTML page: the job is paid for,
-    // its image cannot be read now, and the one line says how to get it.
+    // its image cannot be read now, and at the wait's deadline (polling on
+    // meanwhile) the one line says how to get it.
     let server = realistic().garbage_poll_rate(1.0).start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("paid.png");
-    let output = generate(&server, &out).await;
+    let output = generate_with(&server, &out, &["--wait-timeout", "2"]).await;
     assert_eq!(output.status.code(), Some(3), "{}", text(&output));
     let job = server.accepted().remove(0).request_id;
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -320,7 +320,8 @@ impl Job {
     /// pass: a status request is free and the job runs on, so a blip
     /// must not end a wait of minutes), after a pause of what the server
     /// asked or a backoff, within the deadline; else the error to end it
-    /// with (a failed or expired job, a refused key, the deadline).
+    /// with (a failed or expired job, a refused key; at the deadline, the
+    /// failure that kept the wait from the job).
     async fn after_trouble(
         &self,
         error: Error,
@@ -329,7 +330,9 @@ impl Job {
         last_status: Option<JobStatus>,
     ) -> Result<(), Error> {
         *troubles = troubles.saturating_add(1);
-        let give_up = !error.is_retryable()
+        let past = deadline.is_some_and(|d| Instant::now() >= d);
+        let give_up = past
+            || !error.is_retryable()
             || matches!(error, Error::PollTimeout { .. })
             || (deadline.is_none() && *troubles > TROUBLES_WITHOUT_DEADLINE);
         if give_up {
@@ -348,9 +351,11 @@ impl Job {
                 tokio::time::sleep_until(resume).await;
                 Ok(())
             }
+            // The deadline comes first: the wait ends with what kept it
+            // from the job (the job goes on; the error says how to fetch).
             (Some(deadline), _) => {
                 tokio::time::sleep_until(deadline).await;
-                Err(self.timed_out(last_status))
+                Err(self.past_deadline(error, Some(deadline), last_status))
             }
             (None, None) => Err(error),
         }
