@@ -154,7 +154,9 @@ pub async fn wait_with_progress(job: &Job, options: WaitOptions) -> Result<Gener
         })
         .await;
     spinner.finish_and_clear();
-    job.output_image(&outcome?).await
+    // Storage may lag the job: a 404 is tried again, within a request's time.
+    let limit = job.request_timeout().unwrap_or(Duration::from_secs(120));
+    job.output_image_within(&outcome?, limit).await
 }
 
 /// Saves `image` at `out`, replacing a file there only when `overwrite`

@@ -22,10 +22,11 @@ const TROUBLES_WITHOUT_DEADLINE: u32 = 20;
 use crate::body;
 use crate::decode::{self, ImageBody};
 use crate::endpoint::EndpointInfo;
-use crate::error::Error;
+use crate::error::{Error, TransportError};
 use crate::generated::API;
 use crate::generated::{JobMetrics, JobResult, JobStatus, JobStatusResponse, OperationKind};
 use crate::image::{GeneratedImage, ImageMetadata};
+use crate::outcome::Retry;
 use crate::protocol::check_job_id;
 use crate::session::Session;
 use crate::transport::Exchange;
@@ -374,6 +375,56 @@ impl Job {
                 self.timed_out(last_status)
             }
             _ => error,
+        }
+    }
+
+    /// The client's timeout of one request (`None`: none), e.g. as the
+    /// limit of [`output_image_within`](Self::output_image_within).
+    pub fn request_timeout(&self) -> Option<std::time::Duration> {
+        self.session.transport.request_timeout()
+    }
+
+    /// [`output_image`](Self::output_image), patient with storage: a 404
+    /// (a storage that has not caught up with the job) or a failure that
+    /// may be repeated is tried again with backoff (0.5 s, doubling to
+    /// 10 s), all of it within `limit`; after that, the last failure (or a
+    /// timeout, when a download was still running). A paid image is fetched
+    /// this way by the batch and the command line alike.
+    pub async fn output_image_within(
+        &self,
+        result: &JobResult,
+        limit: std::time::Duration,
+    ) -> Result<GeneratedImage, Error> {
+        let started = Instant::now();
+        let deadline = started.checked_add(limit);
+        let mut delay = std::time::Duration::from_millis(500);
+        loop {
+            let attempt = self.output_image(result);
+            let answer = match deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline, attempt).await,
+                None => Ok(attempt.await),
+            };
+            let error = match answer {
+                Ok(Ok(image)) => return Ok(image),
+                Ok(Err(error)) => error,
+                Err(_) => {
+                    return Err(Error::Transport(
+                        TransportError::timed_out(started.elapsed())
+                            .during(OperationKind::OutputDownload),
+                    ));
+                }
+            };
+            let again = error.status() == Some(404) || error.outcome().retry() != Retry::Never;
+            let resume = Instant::now().checked_add(delay);
+            if !again
+                || matches!((resume, deadline), (Some(r), Some(d)) if r >= d)
+                || resume.is_none()
+            {
+                return Err(error);
+            }
+            tracing::debug!(request_id = %self.handle.request_id, %error, ?delay, "output not fetched; trying again");
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(std::time::Duration::from_secs(10));
         }
     }
 

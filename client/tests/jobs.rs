@@ -662,3 +662,56 @@ async fn a_429_asking_for_ages_while_polling_ends_at_the_deadline() {
     assert_eq!(err.status(), Some(429), "the failure that kept it: {err:?}");
     assert!(err.is_retryable());
 }
+
+/// Storage may lag the job: an output URL that answers 404 at first is
+/// tried again within the limit (a single command gave up at the first
+/// 404, and the next `jobs wait` could meet another).
+#[tokio::test]
+async fn an_output_missing_at_first_is_fetched_within_the_limit() {
+    let server = MockServer::start().await;
+    let cdn = MockServer::start().await;
+    let url = format!("{}/img/x.png", cdn.uri());
+    mount_job(
+        &server,
+        &["COMPLETED"],
+        json!({"status": "COMPLETED", "output": url}),
+    )
+    .await;
+    let missing = wiremock::ResponseTemplate::new(404).set_body_string("not yet");
+    Mock::given(method("GET"))
+        .and(path("/img/x.png"))
+        .respond_with(Sequence::new(vec![
+            missing.clone(),
+            missing,
+            image(&png(4, 4), "image/png"),
+        ]))
+        .mount(&cdn)
+        .await;
+    let job = common::client(&server.uri()).job("job-1").unwrap();
+    let result = job
+        .wait_with(WaitOptions::new().interval(Duration::from_millis(10)))
+        .await
+        .unwrap();
+    assert_eq!(
+        job.output_image(&result).await.unwrap_err().status(),
+        Some(404)
+    );
+    let image = job
+        .output_image_within(&result, Duration::from_secs(10))
+        .await
+        .expect("fetched once storage caught up");
+    assert_eq!(image.format(), ImageFormat::Png);
+    // Within a limit too short for the backoff, the 404 is what is said.
+    let never = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(wiremock::ResponseTemplate::new(404))
+        .mount(&never)
+        .await;
+    let gone = json!({"status": "COMPLETED", "output": format!("{}/img/y.png", never.uri())});
+    let result: segmind_ideogram::JobResult = serde_json::from_value(gone).unwrap();
+    let err = job
+        .output_image_within(&result, Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(404), "{err:?}");
+}

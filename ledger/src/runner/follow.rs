@@ -7,12 +7,10 @@
 use std::sync::Arc;
 
 use crate::outcome::stops_submissions;
-use std::time::Duration;
 
-use segmind_ideogram::{Error, GeneratedImage, Job, JobResult, JobStatus, Retry};
+use segmind_ideogram::{Error, GeneratedImage, Job, JobResult, JobStatus};
 use serde_json::Value;
 use tokio::task::JoinSet;
-use tokio::time::Instant;
 
 use super::Outcome;
 use super::plan::{Follow, Kind};
@@ -139,37 +137,22 @@ async fn fetch_and_save(
     Some((Outcome::Done, written.display().to_string()))
 }
 
-/// The image of `result`. A 404 (a storage that has not caught up with the
-/// job) or a failure the client may repeat is tried again with backoff,
-/// all of it within the run's deadline for one operation; `Err(Err(why))`
-/// when that ran out.
+/// The image of `result`, patient with storage within the run's deadline
+/// for one operation ([`Job::output_image_within`]); `Err(Err(why))` when
+/// that ran out mid-download.
 async fn download(
     batch: &Batch,
     job: &Job,
     result: &JobResult,
 ) -> Result<GeneratedImage, Result<Error, String>> {
     let limit = batch.deadline();
-    let deadline = Instant::now() + limit;
-    let mut delay = Duration::from_millis(500);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, job.output_image(result)).await {
-            Ok(Ok(image)) => return Ok(image),
-            Ok(Err(e))
-                if (e.status() == Some(404) || e.outcome().retry() != Retry::Never)
-                    && Instant::now() + delay < deadline =>
-            {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
-            }
-            Ok(Err(e)) => return Err(Ok(e)),
-            Err(_) => {
-                return Err(Err(format!(
-                    "the image was not downloaded within {}",
-                    humantime::format_duration(limit)
-                )));
-            }
-        }
+    match job.output_image_within(result, limit).await {
+        Ok(image) => Ok(image),
+        Err(e) if e.is_timeout() => Err(Err(format!(
+            "the image was not downloaded within {}",
+            humantime::format_duration(limit)
+        ))),
+        Err(e) => Err(Ok(e)),
     }
 }
 
