@@ -58,12 +58,15 @@ pub async fn connect_with(
 /// The key from `--api-key-file`, else `SEGMIND_API_KEY`.
 fn api_key(args: &ConnectionArgs) -> Result<String, Failure> {
     if let Some(path) = &args.api_key_file {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Failure::input(format!(
-                "cannot read the API key file {}: {e}",
-                path.display()
-            ))
-        })?;
+        // A key is a line; a file of megabytes is not a key file.
+        let text = std::fs::File::open(path)
+            .and_then(|file| crate::paths::read_text(file, 4096))
+            .map_err(|e| {
+                Failure::input(format!(
+                    "cannot read the API key file {}: {e}",
+                    path.display()
+                ))
+            })?;
         let key = text.trim();
         if key.is_empty() {
             return Err(Failure::input(format!(

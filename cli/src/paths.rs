@@ -70,6 +70,29 @@ pub fn check_output_folder(path: &Path) -> Result<(), Failure> {
     })
 }
 
+/// The text `reader` holds, at most `limit` bytes of it, without a
+/// byte-order mark (editors on Windows write one): a file that is not what
+/// it should be (`/dev/zero`, a disk image) is refused, not read into
+/// memory whole.
+pub fn read_text(reader: impl std::io::Read, limit: u64) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {} bytes", limit),
+        ));
+    }
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
 /// Creates `dir` if needed and checks it can be written.
 pub fn prepare_out_dir(dir: &Path) -> Result<(), Failure> {
     if dir.exists() && !dir.is_dir() {
@@ -105,6 +128,18 @@ fn check_writable(dir: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_is_read_within_its_limit_without_a_byte_order_mark() {
+        assert_eq!(read_text(&b"\xEF\xBB\xBF{}"[..], 16).unwrap(), "{}");
+        assert_eq!(read_text(&b"{}"[..], 2).unwrap(), "{}");
+        let long = read_text(&b"{ }"[..], 2).unwrap_err();
+        assert!(long.to_string().contains("larger than 2 bytes"), "{long}");
+        // An endless source stops at the limit.
+        let endless = read_text(std::io::repeat(0), 1 << 20).unwrap_err();
+        assert_eq!(endless.kind(), std::io::ErrorKind::InvalidData);
+        assert!(read_text(&b"\xFF"[..], 16).is_err());
+    }
 
     #[test]
     fn outputs_are_checked_before_anything_is_sent() {

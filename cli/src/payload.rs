@@ -6,7 +6,7 @@
 //! URL from Segmind's storage, or an inline `data:` URI, only when the
 //! request is sent.
 
-use std::io::Read;
+use crate::paths::read_text;
 use std::path::{Path, PathBuf};
 
 use clap::ArgMatches;
@@ -237,15 +237,17 @@ pub fn validate(info: &'static EndpointInfo, mut payload: Value) -> Result<AnyRe
     }
 }
 
+/// The largest `--json` file: room for images inline (base64 of a few
+/// tens of megabytes), no more.
+const MAX_REQUEST_FILE: u64 = 64 << 20;
+
 fn read_json_object(path: &Path) -> Result<Map<String, Value>, Failure> {
     let text = if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| Failure::input(format!("cannot read the request from stdin: {e}")))?;
-        text
+        read_text(std::io::stdin().lock(), MAX_REQUEST_FILE)
+            .map_err(|e| Failure::input(format!("cannot read the request from stdin: {e}")))?
     } else {
-        std::fs::read_to_string(path)
+        std::fs::File::open(path)
+            .and_then(|file| read_text(file, MAX_REQUEST_FILE))
             .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?
     };
     match serde_json::from_str(&text) {

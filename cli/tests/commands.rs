@@ -786,3 +786,37 @@ async fn mock_serve_limits_the_rate_it_is_given() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+/// A credits answer that holds no credits at all (an error in a 200, an
+/// empty object) is not an empty account: it printed `0.0000`, exit 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credits_without_credits_in_the_answer_are_an_error() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 16 * 1024];
+            let _ = socket.read(&mut buf).await;
+            let body = r#"{"error":"Invalid API key"}"#;
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    let output = tokio::task::spawn_blocking(move || {
+        ideogram()
+            .env("SEGMIND_API_KEY", "k")
+            .args(["credits", "--base-url", &base])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("holds no credits"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}

@@ -473,3 +473,35 @@ fn a_served_mock_is_polled_on_its_own_clock() {
     let noticed = stats[0].notice_delay.expect("the job was seen done");
     assert!(noticed < std::time::Duration::from_secs(2), "{stats:?}");
 }
+
+#[test]
+fn request_and_key_files_are_read_within_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    // A request saved by a Windows editor starts with a byte-order mark.
+    let request = dir.path().join("r.json");
+    std::fs::write(&request, b"\xEF\xBB\xBF{\"prompt\": \"a fox\"}").unwrap();
+    let output = ideogram()
+        .args(["txt-2-img", "--dry-run", "--json"])
+        .arg(&request)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // A key "file" that never ends is refused, not read into memory.
+    let output = ideogram()
+        .args([
+            "credits",
+            "--api-key-file",
+            "/dev/zero",
+            "--base-url",
+            "http://127.0.0.1:9",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("larger than 4096 bytes"), "{stderr}");
+}

@@ -814,6 +814,15 @@ impl Batch {
                 ));
                 Ok(())
             }
+            Some(Ok(Ok(credits)))
+                if credits.credits.is_none() && credits.free_credits.is_none() =>
+            {
+                // Not an empty account: an answer that says nothing of it.
+                self.progress.note(
+                    "the account's credits answer holds no credits; going on without the credit check",
+                );
+                Ok(())
+            }
             Some(Ok(Ok(credits))) => {
                 let read = |c: Option<f64>| c.and_then(Usd::from_dollars).unwrap_or_default();
                 let available = read(credits.credits) + read(credits.free_credits);
