@@ -96,15 +96,31 @@ fn join(mut chunks: Vec<Bytes>, total: usize) -> Bytes {
 /// was cut, a tail that could be the start of the key goes too, so that no
 /// piece of the key survives the cut.
 pub(crate) fn redact<'b>(key: &ApiKey, body: &'b [u8], truncated: bool) -> Cow<'b, [u8]> {
+    redact_as(key, body, truncated, true)
+}
+
+/// [`redact`] of the whole key only (not its pieces), for a successful
+/// answer that is parsed, not shown: a piece of the key met by chance in
+/// an image's base64 must not change the image. What parsing keeps and
+/// shows goes through [`redact_text`].
+pub(crate) fn redact_whole<'b>(key: &ApiKey, body: &'b [u8], truncated: bool) -> Cow<'b, [u8]> {
+    redact_as(key, body, truncated, false)
+}
+
+fn redact_as<'b>(key: &ApiKey, body: &'b [u8], truncated: bool, pieces: bool) -> Cow<'b, [u8]> {
     let secret = key.expose_secret().as_bytes();
     if secret.len() < 4 {
         // Too short to search for without mangling ordinary text.
         return Cow::Borrowed(body);
     }
-    let mut out: Cow<'b, [u8]> = match std::str::from_utf8(body) {
-        Ok(text) if !text.contains(key.expose_secret()) => Cow::Borrowed(body),
-        Ok(text) => Cow::Owned(text.replace(key.expose_secret(), "***").into_bytes()),
-        Err(_) => replace_bytes(body, secret),
+    let mut out: Cow<'b, [u8]> = if pieces && secret.len() >= FRAGMENT {
+        redact_fragments(body, secret)
+    } else {
+        match std::str::from_utf8(body) {
+            Ok(text) if !text.contains(key.expose_secret()) => Cow::Borrowed(body),
+            Ok(text) => Cow::Owned(text.replace(key.expose_secret(), "***").into_bytes()),
+            Err(_) => replace_bytes(body, secret),
+        }
     };
     if truncated {
         let keep = out.len() - partial_key_tail(&out, secret);
@@ -124,6 +140,52 @@ pub(crate) fn redact_text(key: &ApiKey, text: String) -> String {
         Cow::Borrowed(_) => text,
         Cow::Owned(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
     }
+}
+
+/// The shortest piece of a key that is redacted on its own: a server that
+/// echoes part of the key (a prefix in "bad key sk-…") must not have it
+/// printed either.
+const FRAGMENT: usize = 8;
+
+/// `body` with every run of at least [`FRAGMENT`] bytes that is a piece of
+/// `secret` replaced by `***` (the whole key included). Runs are found
+/// through the key's 8-byte windows, so a long body costs one hash look-up
+/// a byte.
+fn redact_fragments<'b>(body: &'b [u8], secret: &[u8]) -> Cow<'b, [u8]> {
+    let windows: std::collections::HashSet<&[u8]> = secret.windows(FRAGMENT).collect();
+    // The longest piece of `secret` that `at` starts with, if any.
+    let piece_at = |at: &[u8]| -> usize {
+        if at.len() < FRAGMENT || !windows.contains(&at[..FRAGMENT]) {
+            return 0;
+        }
+        (0..=secret.len() - FRAGMENT)
+            .map(|start| {
+                secret[start..]
+                    .iter()
+                    .zip(at)
+                    .take_while(|(a, b)| a == b)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    let Some(first) = (0..body.len()).find(|&i| piece_at(&body[i..]) >= FRAGMENT) else {
+        return Cow::Borrowed(body);
+    };
+    let mut out = Vec::with_capacity(body.len());
+    out.extend_from_slice(&body[..first]);
+    let mut i = first;
+    while i < body.len() {
+        let piece = piece_at(&body[i..]);
+        if piece >= FRAGMENT {
+            out.extend_from_slice(b"***");
+            i += piece;
+        } else {
+            out.push(body[i]);
+            i += 1;
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Byte-wise replacement, for bodies that are not UTF-8.
@@ -196,9 +258,35 @@ mod tests {
     fn a_cut_through_the_key_drops_its_start() {
         let key = ApiKey::new("sk-CANARY-0123456789");
         let body = b"error for sk-CANARY-01";
-        assert_eq!(&*redact(&key, body, true), b"error for ");
-        // An uncut body keeps its text: the server said what it said.
-        assert_eq!(&*redact(&key, body, false), &body[..]);
+        // Eight bytes or more of the key go, cut or not.
+        assert_eq!(&*redact(&key, body, true), b"error for ***");
+        assert_eq!(&*redact(&key, body, false), b"error for ***");
+        // A shorter start of it at a cut goes too.
+        assert_eq!(&*redact(&key, b"error for sk-CA", true), b"error for ");
+        assert_eq!(
+            &*redact(&key, b"error for sk-CA", false),
+            b"error for sk-CA"
+        );
+    }
+
+    #[test]
+    fn pieces_of_the_key_are_redacted_too() {
+        let key = ApiKey::new("sk-SECRETKEY123456");
+        let body = b"bad key sk-SECRETKEY12 given; the key: sk-SECRETKEY123456; sk-SEC ok";
+        assert_eq!(
+            &*redact(&key, body, false),
+            b"bad key *** given; the key: ***; sk-SEC ok"
+        );
+        assert_eq!(
+            redact_text(&key, "tail EY123456.".into()),
+            "tail ***.",
+            "a suffix of eight bytes"
+        );
+        // Parsing a success sees pieces as they are: only the whole key goes.
+        assert_eq!(
+            &*redact_whole(&key, body, false),
+            b"bad key sk-SECRETKEY12 given; the key: ***; sk-SEC ok"
+        );
     }
 
     #[test]

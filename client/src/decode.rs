@@ -102,7 +102,8 @@ impl Answer {
 
     /// The body as JSON of type `T`, naming the member that failed.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        let text = self.text();
+        // Only the whole key: what is parsed may be an image's base64.
+        let text = body::redact_whole(&self.key, &self.body, self.truncated);
         let mut deserializer = serde_json::Deserializer::from_slice(&text);
         serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
             let path = e.path().to_string();
