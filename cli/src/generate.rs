@@ -24,7 +24,7 @@ pub async fn run(info: &'static EndpointInfo, m: &ArgMatches) -> Result<(), Fail
     let draft = Draft::from_matches(info, args.json.as_deref(), m)?;
     let sync = args.sync;
     if args.dry_run {
-        let shown = serde_json::to_string_pretty(&draft.for_display(args.inline_images))
+        let shown = serde_json::to_string_pretty(&draft.for_display(args.inline_images)?)
             .unwrap_or_default();
         let version = if sync { "v1" } else { "v2" };
         println!(

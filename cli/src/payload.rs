@@ -57,8 +57,11 @@ impl Draft {
 
     /// The request as it will be sent, for `--dry-run`: local files named,
     /// long `data:` URIs shortened.
-    pub fn for_display(&self, inline: bool) -> Value {
-        let mut shown = Value::Object(self.object.clone());
+    pub fn for_display(&self, inline: bool) -> Result<Value, Failure> {
+        // The validated request as it serializes, not as it was typed (a
+        // seed written `500.0` is sent as `500`).
+        let mut shown = serde_json::to_value(self.check()?)
+            .map_err(|e| Failure::input(format!("cannot show the request: {e}")))?;
         for (name, index, path) in &self.files {
             let value = match ImageInput::file(path).to_data_uri() {
                 Ok(uri) if inline => uri,
@@ -71,7 +74,7 @@ impl Draft {
                 *slot = Value::String(value);
             }
         }
-        for_display(&shown)
+        Ok(for_display(&shown))
     }
 
     /// The request with its files standing in as URLs.

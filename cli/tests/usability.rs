@@ -505,3 +505,25 @@ fn request_and_key_files_are_read_within_limits() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("larger than 4096 bytes"), "{stderr}");
 }
+
+#[test]
+fn a_dry_run_shows_the_request_as_it_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let request = dir.path().join("r.json");
+    std::fs::write(&request, r#"{"prompt": "a fox", "seed": 500.0}"#).unwrap();
+    let output = ideogram()
+        .args(["txt-2-img", "--dry-run", "--json"])
+        .arg(&request)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains(r#""seed": 500"#) && !stdout.contains("500.0"),
+        "{stdout}"
+    );
+}
