@@ -427,8 +427,25 @@ struct Line {
     id: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     endpoint: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "present_request")]
     request: Option<Value>,
+}
+
+/// The request, an object read with no member given twice
+/// ([`Members`](crate::payload::Members)); anything else as it is, for
+/// its own message.
+fn present_request<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    use serde::de::Error as _;
+    let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+    let value = if raw.get().starts_with('{') {
+        serde_json::from_str::<crate::payload::Members>(raw.get())
+            .map(|members| Value::Object(members.0))
+    } else {
+        serde_json::from_str(raw.get())
+    };
+    value
+        .map(Some)
+        .map_err(|e| D::Error::custom(format!("request: {e}")))
 }
 
 /// A member given, even as `null` (which `Option` alone would take for
@@ -731,6 +748,10 @@ mod tests {
                 "simple file name, found null",
             ),
             (r#"{"id": "a", "id": "b"}"#, "duplicate field"),
+            (
+                r#"{"endpoint": "txt-2-img", "request": {"prompt": "a", "prompt": "b"}}"#,
+                "the member `prompt` is given twice",
+            ),
         ] {
             let (_, reason) = parse_one(text).unwrap_err();
             assert!(reason.contains(says), "{text}: {reason}");

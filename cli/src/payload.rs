@@ -253,8 +253,10 @@ fn read_json_object(path: &Path) -> Result<Map<String, Value>, Failure> {
             .and_then(|file| read_text(file, MAX_REQUEST_FILE))
             .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?
     };
-    match serde_json::from_str(&text) {
-        Ok(Value::Object(object)) => Ok(object),
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(_)) => serde_json::from_str::<Members>(&text)
+            .map(|members| members.0)
+            .map_err(|e| Failure::input(format!("{}: {e}", path.display()))),
         Ok(_) => Err(Failure::input(format!(
             "{} must hold a JSON object",
             path.display()
@@ -263,6 +265,39 @@ fn read_json_object(path: &Path) -> Result<Map<String, Value>, Failure> {
             "{} is not valid JSON: {e}",
             path.display()
         ))),
+    }
+}
+
+/// A request's members, none given twice: JSON keeps the last of a
+/// repeated member without a word, and the request sent would not be the
+/// one the user reads in the file.
+pub struct Members(pub Map<String, Value>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Members, A::Error> {
+                let mut members = Map::new();
+                while let Some((name, value)) = map.next_entry::<String, Value>()? {
+                    if members.contains_key(&name) {
+                        return Err(serde::de::Error::custom(format!(
+                            "the member `{name}` is given twice"
+                        )));
+                    }
+                    members.insert(name, value);
+                }
+                Ok(Members(members))
+            }
+        }
+        d.deserialize_map(Visitor)
     }
 }
 

@@ -526,4 +526,14 @@ fn a_dry_run_shows_the_request_as_it_is_sent() {
         stdout.contains(r#""seed": 500"#) && !stdout.contains("500.0"),
         "{stdout}"
     );
+    // A member given twice would be sent as its last: refused.
+    std::fs::write(&request, r#"{"prompt": "a fox", "prompt": "an owl"}"#).unwrap();
+    let output = ideogram()
+        .args(["txt-2-img", "--dry-run", "--json"])
+        .arg(&request)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`prompt` is given twice"), "{stderr}");
 }
