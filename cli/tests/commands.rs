@@ -1,6 +1,9 @@
 //! The `ideogram` binary end to end: every endpoint offline with --mock,
 //! dry runs, invalid input, queued jobs, and key hygiene.
 
+mod common;
+
+use common::hanging_status_server;
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -600,38 +603,6 @@ fn help_points_to_the_resolution_list() {
     }
 }
 
-/// A server that queues every POST and never answers a GET.
-async fn hanging_status_server() -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let uri = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 64 * 1024];
-                let mut read = 0;
-                while !buf[..read].windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf[read..]).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(k) => read += k,
-                    }
-                }
-                if buf.starts_with(b"POST") {
-                    let body = r#"{"request_id":"job-1","status":"QUEUED"}"#;
-                    let answer = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    let _ = socket.write_all(answer.as_bytes()).await;
-                } else {
-                    tokio::time::sleep(std::time::Duration::from_secs(600)).await;
-                }
-            });
-        }
-    });
-    uri
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_timeout_holds_when_a_status_request_hangs() {
     let base = hanging_status_server().await;
@@ -791,21 +762,7 @@ async fn mock_serve_limits_the_rate_it_is_given() {
 /// empty object) is not an empty account: it printed `0.0000`, exit 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credits_without_credits_in_the_answer_are_an_error() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let mut buf = vec![0u8; 16 * 1024];
-            let _ = socket.read(&mut buf).await;
-            let body = r#"{"error":"Invalid API key"}"#;
-            let answer = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = socket.write_all(answer.as_bytes()).await;
-        }
-    });
+    let base = common::scripted_server(|_| Some(r#"{"error":"Invalid API key"}"#)).await;
     let output = tokio::task::spawn_blocking(move || {
         ideogram()
             .env("SEGMIND_API_KEY", "k")

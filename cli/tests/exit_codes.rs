@@ -2,6 +2,9 @@
 //! SIGTERM mean the same: a single command stops at once with 130 and says
 //! what it leaves (the job to fetch by id), the mock server stops cleanly.
 
+mod common;
+
+use common::hanging_status_server;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -35,38 +38,6 @@ fn closed_port() -> String {
         .unwrap()
         .port();
     format!("http://127.0.0.1:{port}")
-}
-
-/// A server that queues every POST as `job-1` and never answers a GET.
-async fn hanging_status_server() -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let uri = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 64 * 1024];
-                let mut read = 0;
-                while !buf[..read].windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf[read..]).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(k) => read += k,
-                    }
-                }
-                if buf.starts_with(b"POST") {
-                    let body = r#"{"request_id":"job-1","status":"QUEUED"}"#;
-                    let answer = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    let _ = socket.write_all(answer.as_bytes()).await;
-                } else {
-                    tokio::time::sleep(Duration::from_secs(600)).await;
-                }
-            });
-        }
-    });
-    uri
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,8 +5,8 @@
 //!
 //! `cargo metadata` reads the manifest of every locked crate, for every
 //! platform, so it may download crates a Linux build never needs (Windows
-//! ones): it runs with the registry reachable, never `--offline`, so the
-//! check does not depend on what the cargo cache happens to hold.
+//! ones): it runs with the registry reachable (no offline or frozen mode),
+//! so the check does not depend on what the cargo cache happens to hold.
 
 use serde_json::Value;
 

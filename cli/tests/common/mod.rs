@@ -159,3 +159,46 @@ pub fn text(output: &std::process::Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     )
 }
+
+/// A loopback HTTP server that answers each request by its head (method,
+/// path, headers): `Some(body)` as a 200 JSON answer, `None` never (the
+/// request hangs). For answers the mock does not give.
+pub async fn scripted_server(answer: fn(&[u8]) -> Option<&'static str>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut read = 0;
+                while !buf[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf[read..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => read += k,
+                    }
+                }
+                match answer(&buf[..read]) {
+                    Some(body) => {
+                        let answer = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                        let _ = socket.write_all(answer.as_bytes()).await;
+                    }
+                    None => tokio::time::sleep(std::time::Duration::from_secs(600)).await,
+                }
+            });
+        }
+    });
+    uri
+}
+
+/// A server that queues every POST as `job-1` and never answers a GET.
+pub async fn hanging_status_server() -> String {
+    scripted_server(|head| {
+        head.starts_with(b"POST")
+            .then_some(r#"{"request_id":"job-1","status":"QUEUED"}"#)
+    })
+    .await
+}
