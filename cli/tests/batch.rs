@@ -3,7 +3,7 @@
 //! exit codes and the one-line errors). What the batch decides about money
 //! is tested in the ledger crate (`ledger/tests/`), in-process.
 
-mod common;
+use crate::common;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! The `ideogram` binary end to end: every endpoint offline with --mock,
 //! dry runs, invalid input, queued jobs, and key hygiene.
 
-mod common;
+use crate::common;
 
 use common::hanging_status_server;
 use std::path::Path;

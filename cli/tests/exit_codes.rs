@@ -2,7 +2,7 @@
 //! SIGTERM mean the same: a single command stops at once with 130 and says
 //! what it leaves (the job to fetch by id), the mock server stops cleanly.
 
-mod common;
+use crate::common;
 
 use common::hanging_status_server;
 use std::io::{BufRead, BufReader};

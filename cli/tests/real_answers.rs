@@ -5,7 +5,7 @@
 //! the binary (`ideogram batch` and an endpoint command) so that they hold
 //! for whatever drives the batch.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

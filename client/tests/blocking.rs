@@ -2,7 +2,7 @@
 
 #![cfg(feature = "blocking")]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Error answers mapped onto `Error`, the API key kept out of every string,
 //! and the clear-text guard.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, SystemTime};
 

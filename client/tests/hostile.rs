@@ -2,7 +2,7 @@
 //! waits, keys echoed back, ids that would bend a URL, HTML where JSON
 //! belongs. Each test reproduces a defect the transport used to have.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -3,7 +3,7 @@
 //! which serves storage at its base URL) or as `data:` URIs, and a bad
 //! file, an invalid request or a failed upload sends no generation.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

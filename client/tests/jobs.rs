@@ -1,7 +1,7 @@
 //! Queued (v2) jobs: submission, polling, failure, expiry, deadlines, and
 //! downloading the output.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! last section), against a scripted stand-in: the shapes its docs do not
 //! show, and one classification of what each failure means.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

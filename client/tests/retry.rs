@@ -1,7 +1,7 @@
 //! Retries: which failures are repeated, how often, and after how long.
 //! Delays are measured on tokio's paused clock, so the test takes no time.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

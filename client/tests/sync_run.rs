@@ -1,7 +1,7 @@
 //! `Client::run` against a real HTTP server: what goes on the wire, and how
 //! every kind of answer body is read.
 
-mod common;
+use crate::common;
 
 use common::{JPEG, KEY, WEBP, builder, client, image, json, png};
 use segmind_ideogram::{

@@ -2,7 +2,7 @@
 //! any `Debug` or error. Every test here installs a subscriber first: a test
 //! without one could leave a callsite marked as uninteresting.
 
-mod common;
+use crate::common;
 
 use common::{Captured, image, json, png};
 use segmind_ideogram::{

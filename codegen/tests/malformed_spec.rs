@@ -1,7 +1,7 @@
 //! A malformed or unsupported spec is an error naming the JSON pointer of
 //! the problem, never a panic.
 
-mod common;
+use crate::common;
 
 use common::spec;
 use segmind_ideogram_codegen::{CodegenError, generate, parse};

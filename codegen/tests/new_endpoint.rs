@@ -6,7 +6,7 @@
 //! so that the real spec can gain any endpoint (`ideogram-3-txt-2-img`, say)
 //! without touching this test.
 
-mod common;
+use crate::common;
 
 use common::{add_endpoint, file, item_starting, methods, spec, struct_named, tokens};
 use segmind_ideogram_codegen::generate;

@@ -11,7 +11,7 @@
 //! Their fixtures carry made-up slugs, so the real spec can gain those
 //! endpoints without touching this test.
 
-mod common;
+use crate::common;
 
 use common::{add_endpoint, assert_refused_spec, file, item_starting, method_body, methods, spec};
 use segmind_ideogram_codegen::model::{SizeSource, UnsetSize, size_sources};

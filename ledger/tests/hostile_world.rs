@@ -4,7 +4,7 @@
 //! were recorded (the journal keeps the intents and attempts only), then a
 //! rerun. Each posts no body twice and saves every paid image.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

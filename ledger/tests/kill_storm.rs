@@ -3,7 +3,7 @@
 //! end. Nothing is lost (every image saved) and nothing paid twice (every
 //! body queued once), with the JSON Lines store and the SQLite one.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -77,6 +77,17 @@ fn child_entry() {
     });
 }
 
+/// `child_entry` as the test harness names it: its module path without the
+/// test binary's name.
+fn child_test_name() -> String {
+    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+    if module.is_empty() {
+        "child_entry".to_owned()
+    } else {
+        format!("{module}::child_entry")
+    }
+}
+
 async fn storm(store: &str) {
     let server = mock()
         .job_latency(Duration::from_millis(20), Duration::from_millis(60))
@@ -89,13 +100,8 @@ async fn storm(store: &str) {
     let lines = 20;
     let child = || {
         Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "child_entry",
-                "--nocapture",
-                "--test-threads",
-                "1",
-            ])
+            .args(["--exact", &child_test_name()])
+            .args(["--nocapture", "--test-threads", "1"])
             .env(CHILD, store)
             .env("KILL_STORM_OUT", &out)
             .env("KILL_STORM_URL", server.base_url())

@@ -4,7 +4,7 @@
 //! edited requests, missing files, dropped futures. Every test counts what
 //! the server received.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! `Duration::MAX`, and latencies, TTLs and timeouts no clock can add. The
 //! server answers sensibly and never panics.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, SystemTime};
 

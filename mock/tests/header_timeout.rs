@@ -5,7 +5,7 @@
 //! On tokio's paused clock: the mock is served on the test's runtime and
 //! its header timer is tokio's, so the waits pass at once.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

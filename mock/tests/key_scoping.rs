@@ -2,7 +2,7 @@
 //! if the id were unknown, even when the server accepts every key. And no
 //! key is ever shown by what a test can print.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! The mock speaks Segmind's protocol: real HTTP on 127.0.0.1 with reqwest.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Refusals that cost nothing: 406 with its three messages (credits,
 //! content type, spend limit) and 410 for a retired model.
 
-mod common;
+use crate::common;
 
 use common::{KEY, charge, close, error_of, keyed, post, post_raw, start};
 use reqwest::StatusCode;

@@ -1,7 +1,7 @@
 //! `cargo xtask codegen [--check]` on the real workspace and on scratch
 //! copies: drift is caught, a bad spec changes nothing, writing is idempotent.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -10,7 +10,7 @@
 //! follows the input image), written for this test: the real spec does not
 //! hold that endpoint.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! `cargo xtask sources [--check]`: passes on the real tree, and every way a
 //! page changes gives exactly the line a maintainer should read.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

@@ -1,0 +1,11 @@
+//! The ledger's tests that run against the mock, a path-only
+//! dev-dependency: this target stays out of the package.
+//!
+//! One binary, each module one file that used to be a test binary of its
+//! own: each linked the whole dependency tree, and together they filled
+//! CI's disk.
+
+mod common;
+mod hostile_world;
+mod kill_storm;
+mod runner;
