@@ -33,6 +33,24 @@ pub fn cargo(args: &[&str]) -> Vec<u8> {
     output.stdout
 }
 
+/// `cargo metadata` of the workspace's own packages (`--no-deps`).
+pub fn workspace_metadata() -> Value {
+    serde_json::from_slice(&cargo(&["metadata", "--no-deps", "--format-version", "1"]))
+        .expect("cargo metadata is JSON")
+}
+
+/// The modules a Rust source file declares from other files (`mod name;`,
+/// with or without visibility and attributes); inline modules are not.
+pub fn declared_modules(source: &str) -> Vec<String> {
+    let declaration =
+        regex_lite::Regex::new(r"^\s*(?:#\[[^\]]*\]\s*)*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;")
+            .unwrap();
+    source
+        .lines()
+        .filter_map(|line| declaration.captures(line).map(|c| c[1].to_owned()))
+        .collect()
+}
+
 /// The exit code of `tests/python/setup-venv.sh` when PyPI is unreachable.
 pub const PYPI_UNREACHABLE: i32 = 75;
 

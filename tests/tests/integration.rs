@@ -20,3 +20,4 @@ mod protocol_literals;
 mod python_sdk;
 mod readme_manifest;
 mod spec_document;
+mod test_targets;

@@ -7,14 +7,11 @@
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
-use segmind_ideogram_tests::{cargo, root};
-use serde_json::Value;
+use segmind_ideogram_tests::{cargo, declared_modules, root, workspace_metadata};
 
 /// The published members: (name, manifest directory).
 fn published() -> Vec<(String, PathBuf)> {
-    let metadata: Value =
-        serde_json::from_slice(&cargo(&["metadata", "--no-deps", "--format-version", "1"]))
-            .unwrap();
+    let metadata = workspace_metadata();
     let crates: Vec<(String, PathBuf)> = metadata["packages"]
         .as_array()
         .unwrap()
@@ -154,4 +151,64 @@ fn paths_outside_the_package_are_found() {
         ["/../spec/x.json"]
     );
     assert!(escaping_paths(test, r#"include_bytes!("../fixtures/tiny.jpg")"#).is_empty());
+}
+
+#[test]
+fn every_module_a_packaged_file_declares_is_packaged() {
+    for (name, dir) in published() {
+        let files = packaged(&name);
+        for file in files.iter().filter(|f| f.ends_with(".rs")) {
+            let text = std::fs::read_to_string(dir.join(file)).unwrap();
+            let missing = missing_modules(file, &text, &files);
+            assert!(
+                missing.is_empty(),
+                "{name}/{file} declares modules its package leaves out: {missing:?} \
+                 (exclude the file too, or include the modules)"
+            );
+        }
+    }
+}
+
+/// The `mod name;` declarations of `file` (relative to its package) that
+/// no file in `files` can hold: `name.rs` or `name/mod.rs` beside the file
+/// (a crate root or `mod.rs`) or in the folder named after it.
+fn missing_modules(file: &str, text: &str, files: &BTreeSet<String>) -> Vec<String> {
+    let path = Path::new(file);
+    let beside = path.parent().unwrap_or(Path::new(""));
+    let under = beside.join(path.file_stem().unwrap_or_default());
+    declared_modules(text)
+        .into_iter()
+        .filter(|module| {
+            ![beside, under.as_path()].iter().any(|dir| {
+                [format!("{module}.rs"), format!("{module}/mod.rs")]
+                    .iter()
+                    .any(|candidate| {
+                        files.contains(&dir.join(candidate).to_string_lossy().into_owned())
+                    })
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn modules_left_out_of_a_package_are_found() {
+    let files: BTreeSet<String> = [
+        "src/lib.rs",
+        "src/client.rs",
+        "src/client/pool.rs",
+        "tests/machine.rs",
+    ]
+    .map(str::to_owned)
+    .into();
+    assert!(missing_modules("src/lib.rs", "pub mod client;\nmod inline {}", &files).is_empty());
+    assert!(missing_modules("src/client.rs", "pub(crate) mod pool;", &files).is_empty());
+    assert_eq!(
+        missing_modules("src/lib.rs", "#[cfg(test)] mod tests;", &files),
+        ["tests"]
+    );
+    // The ledger's kill_storm.rs was packaged while tests/common/mod.rs was not.
+    assert_eq!(
+        missing_modules("tests/kill_storm.rs", "mod common;\nuse common::*;", &files),
+        ["common"]
+    );
 }
