@@ -5,6 +5,7 @@
 //! own: each linked the whole dependency tree, and together they filled
 //! CI's disk.
 
+mod announced_clock;
 mod blocking;
 mod common;
 mod images;

@@ -8,24 +8,33 @@ use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
 use segmind_ideogram_tests::{cargo, declared_modules, root, workspace_metadata};
+use serde_json::Value;
 
-/// The published members: (name, manifest directory).
-fn published() -> Vec<(String, PathBuf)> {
+/// The published members' `cargo metadata` entries.
+fn published_packages() -> Vec<Value> {
     let metadata = workspace_metadata();
-    let crates: Vec<(String, PathBuf)> = metadata["packages"]
+    let crates: Vec<Value> = metadata["packages"]
         .as_array()
         .unwrap()
         .iter()
         // `publish = false` is an empty list of registries.
         .filter(|p| p["publish"].as_array().is_none_or(|r| !r.is_empty()))
+        .cloned()
+        .collect();
+    assert!(crates.len() >= 3, "{crates:?}");
+    crates
+}
+
+/// The published members: (name, manifest directory).
+fn published() -> Vec<(String, PathBuf)> {
+    published_packages()
+        .iter()
         .map(|p| {
             let manifest = PathBuf::from(p["manifest_path"].as_str().unwrap());
             let name = p["name"].as_str().unwrap().to_owned();
             (name, manifest.parent().unwrap().to_owned())
         })
-        .collect();
-    assert!(crates.len() >= 3, "{crates:?}");
-    crates
+        .collect()
 }
 
 /// The files `cargo package` would put in the crate's package.
@@ -211,4 +220,37 @@ fn modules_left_out_of_a_package_are_found() {
         missing_modules("tests/kill_storm.rs", "mod common;\nuse common::*;", &files),
         ["common"]
     );
+}
+
+#[test]
+fn no_packaged_target_uses_a_dev_dependency_its_package_drops() {
+    for package in published_packages() {
+        let name = package["name"].as_str().unwrap();
+        let dir = Path::new(package["manifest_path"].as_str().unwrap())
+            .parent()
+            .unwrap();
+        // A path-only dev-dependency (no version) is left out of the package.
+        let dropped: Vec<String> = package["dependencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["kind"] == "dev" && d["path"].is_string() && d["req"] == "*")
+            .map(|d| d["name"].as_str().unwrap().replace('-', "_"))
+            .collect();
+        for file in packaged(name)
+            .iter()
+            .filter(|f| f.ends_with(".rs") && !f.starts_with("src/"))
+        {
+            let text = std::fs::read_to_string(dir.join(file)).unwrap();
+            let used: Vec<&String> = dropped
+                .iter()
+                .filter(|d| text.contains(d.as_str()))
+                .collect();
+            assert!(
+                used.is_empty(),
+                "{name}/{file} uses {used:?}, a path-only dev-dependency its package \
+                 leaves out: move the test to a target the package excludes"
+            );
+        }
+    }
 }
