@@ -12,4 +12,3 @@ mod module_graph;
 mod real_answers;
 mod retry;
 mod sync_run;
-mod traces;

@@ -1,8 +1,10 @@
 //! What the client traces, and that the API key never appears there, nor in
-//! any `Debug` or error. Every test here installs a subscriber first: a test
-//! without one could leave a callsite marked as uninteresting.
+//! any `Debug` or error. Alone in its test binary, and every test here
+//! installs a subscriber first: a test without one could leave a callsite
+//! marked as uninteresting (tracing caches that per process), and a span
+//! would silently go unrecorded.
 
-use crate::common;
+mod common;
 
 use common::{Captured, image, json, png};
 use segmind_ideogram::{

@@ -164,11 +164,25 @@ fn paths_outside_the_package_are_found() {
 
 #[test]
 fn every_module_a_packaged_file_declares_is_packaged() {
-    for (name, dir) in published() {
-        let files = packaged(&name);
+    for package in published_packages() {
+        let name = package["name"].as_str().unwrap();
+        let dir = Path::new(package["manifest_path"].as_str().unwrap())
+            .parent()
+            .unwrap();
+        // Crate roots (each target's file) hold their modules beside them.
+        let roots: BTreeSet<String> = package["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| {
+                let path = Path::new(t["src_path"].as_str().unwrap());
+                Some(path.strip_prefix(dir).ok()?.to_string_lossy().into_owned())
+            })
+            .collect();
+        let files = packaged(name);
         for file in files.iter().filter(|f| f.ends_with(".rs")) {
             let text = std::fs::read_to_string(dir.join(file)).unwrap();
-            let missing = missing_modules(file, &text, &files);
+            let missing = missing_modules(file, roots.contains(file), &text, &files);
             assert!(
                 missing.is_empty(),
                 "{name}/{file} declares modules its package leaves out: {missing:?} \
@@ -179,22 +193,24 @@ fn every_module_a_packaged_file_declares_is_packaged() {
 }
 
 /// The `mod name;` declarations of `file` (relative to its package) that
-/// no file in `files` can hold: `name.rs` or `name/mod.rs` beside the file
-/// (a crate root or `mod.rs`) or in the folder named after it.
-fn missing_modules(file: &str, text: &str, files: &BTreeSet<String>) -> Vec<String> {
+/// no file in `files` holds: `name.rs` or `name/mod.rs` beside a crate root
+/// or a `mod.rs`, or in the folder named after any other file.
+fn missing_modules(file: &str, root: bool, text: &str, files: &BTreeSet<String>) -> Vec<String> {
     let path = Path::new(file);
     let beside = path.parent().unwrap_or(Path::new(""));
-    let under = beside.join(path.file_stem().unwrap_or_default());
+    let dir = if root || path.file_name().is_some_and(|n| n == "mod.rs") {
+        beside.to_path_buf()
+    } else {
+        beside.join(path.file_stem().unwrap_or_default())
+    };
     declared_modules(text)
         .into_iter()
         .filter(|module| {
-            ![beside, under.as_path()].iter().any(|dir| {
-                [format!("{module}.rs"), format!("{module}/mod.rs")]
-                    .iter()
-                    .any(|candidate| {
-                        files.contains(&dir.join(candidate).to_string_lossy().into_owned())
-                    })
-            })
+            ![format!("{module}.rs"), format!("{module}/mod.rs")]
+                .iter()
+                .any(|candidate| {
+                    files.contains(&dir.join(candidate).to_string_lossy().into_owned())
+                })
         })
         .collect()
 }
@@ -205,19 +221,31 @@ fn modules_left_out_of_a_package_are_found() {
         "src/lib.rs",
         "src/client.rs",
         "src/client/pool.rs",
+        "src/stray.rs",
         "tests/machine.rs",
     ]
     .map(str::to_owned)
     .into();
-    assert!(missing_modules("src/lib.rs", "pub mod client;\nmod inline {}", &files).is_empty());
-    assert!(missing_modules("src/client.rs", "pub(crate) mod pool;", &files).is_empty());
+    let lib = "pub mod client;\nmod inline {}";
+    assert!(missing_modules("src/lib.rs", true, lib, &files).is_empty());
+    assert!(missing_modules("src/client.rs", false, "pub(crate) mod pool;", &files).is_empty());
+    // A module of `client.rs` lives in `client/`, not beside it.
     assert_eq!(
-        missing_modules("src/lib.rs", "#[cfg(test)] mod tests;", &files),
+        missing_modules("src/client.rs", false, "mod stray;", &files),
+        ["stray"]
+    );
+    assert_eq!(
+        missing_modules("src/lib.rs", true, "#[cfg(test)] mod tests;", &files),
         ["tests"]
     );
     // The ledger's kill_storm.rs was packaged while tests/common/mod.rs was not.
     assert_eq!(
-        missing_modules("tests/kill_storm.rs", "mod common;\nuse common::*;", &files),
+        missing_modules(
+            "tests/kill_storm.rs",
+            true,
+            "mod common;\nuse common::*;",
+            &files
+        ),
         ["common"]
     );
 }

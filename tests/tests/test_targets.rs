@@ -3,7 +3,6 @@
 //! under `tests/` that no target's root declares would silently never
 //! build or run.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use segmind_ideogram_tests::{declared_modules, workspace_metadata};
@@ -27,10 +26,18 @@ fn every_file_under_tests_is_a_test_target_or_one_of_its_modules() {
             .collect();
         let compiled = compiled_files(&tests, &roots);
         for file in test_sources(&tests) {
+            let count = compiled.iter().filter(|f| **f == file).count();
             assert!(
-                compiled.contains(&file),
+                count > 0,
                 "{} is neither a [[test]] target nor a module of one: declare it \
                  (`mod name;`) in a target's root, such as tests/integration.rs",
+                file.display()
+            );
+            // A helper module (`common`) may serve several roots; tests may not.
+            let text = std::fs::read_to_string(&file).unwrap();
+            assert!(
+                count == 1 || !(text.contains("#[test]") || text.contains("::test")),
+                "{} is compiled into {count} test targets: its tests run {count} times",
                 file.display()
             );
             checked += 1;
@@ -39,16 +46,18 @@ fn every_file_under_tests_is_a_test_target_or_one_of_its_modules() {
     assert!(checked > 40, "only {checked} test files found");
 }
 
-/// The roots and the files their `mod name;` lines name (beside the root).
-fn compiled_files(tests: &Path, roots: &[PathBuf]) -> BTreeSet<PathBuf> {
-    let mut compiled = BTreeSet::new();
+/// The roots and the files their `mod name;` lines name (beside the
+/// root), once per root that names them.
+fn compiled_files(tests: &Path, roots: &[PathBuf]) -> Vec<PathBuf> {
+    let mut compiled = Vec::new();
     for root in roots {
         let text = std::fs::read_to_string(root).unwrap();
         for module in declared_modules(&text) {
-            compiled.insert(tests.join(format!("{module}.rs")));
-            compiled.insert(tests.join(&module).join("mod.rs"));
+            let file = tests.join(format!("{module}.rs"));
+            let folder = tests.join(&module).join("mod.rs");
+            compiled.push(if folder.is_file() { folder } else { file });
         }
-        compiled.insert(root.clone());
+        compiled.push(root.clone());
     }
     compiled
 }
