@@ -572,6 +572,24 @@ async fn a_hung_credit_check_ends_by_its_deadline() {
     );
 }
 
+/// A credits answer that names no credits is not an empty account: the
+/// run says it goes on without the check, and submits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credits_answer_without_credits_skips_the_check() {
+    let server = mock().credits_unstated(true).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (summary, seen) = run_with_timeout(&server, &dir.path().join("out"), prompts(2)).await;
+    assert!(summary.refused.is_none(), "{:?}", summary.refused);
+    assert_eq!(summary.tally.done, 2, "{}", seen.text());
+    assert_eq!(server.jobs_submitted(), 2);
+    assert!(
+        seen.text()
+            .contains("holds no credits; going on without the credit check"),
+        "{}",
+        seen.text()
+    );
+}
+
 /// A download that hangs ends by its deadline; the paid job stays the
 /// line's (followed again by a rerun, never paid again).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -30,6 +30,9 @@ pub(crate) async fn credits(Extract(state): Shared, headers: HeaderMap) -> Respo
         return response;
     }
     tokio::time::sleep(state.config.faults.credits_delay).await;
+    if state.config.faults.credits_unstated {
+        return axum::Json(json!({})).into_response();
+    }
     let mut credits = UserCredits::new();
     credits.credits = Some(state.credits());
     credits.free_credits = Some(0.0);

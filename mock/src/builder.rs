@@ -194,6 +194,13 @@ impl MockBuilder {
         self
     }
 
+    /// Answer the credits with an object that names none (`{}`), as an
+    /// error served with status 200 is: not an empty account.
+    pub fn credits_unstated(mut self, unstated: bool) -> Self {
+        self.config.faults.credits_unstated = unstated;
+        self
+    }
+
     /// Fail jobs and calls whose prompt contains `word` (for an endpoint
     /// without a prompt, whose request as JSON contains it).
     pub fn fail_word(mut self, word: impl Into<String>) -> Self {

@@ -173,6 +173,9 @@ pub struct Faults {
     pub output_missing_first: u32,
     /// Delay before the credits are answered (a credit check that hangs).
     pub credits_delay: Duration,
+    /// The credits are answered with an object that names none (`{}`), as
+    /// an error served with status 200 is.
+    pub credits_unstated: bool,
     /// Jobs (and sync calls) whose prompt contains this word fail, as a
     /// content block would (for an endpoint without a prompt: whose
     /// request as JSON contains it).
@@ -226,6 +229,7 @@ impl Default for Faults {
             output_delay: Duration::ZERO,
             output_missing_first: 0,
             credits_delay: Duration::ZERO,
+            credits_unstated: false,
             fail_word: None,
             drop_rate: 0.0,
             history_lag: Duration::ZERO,
