@@ -7,16 +7,17 @@ use crate::failure::{Exit, Failure};
 pub async fn run(args: CreditsArgs) -> Result<(), Failure> {
     let connection = connect(&args.connection).await?;
     let credits = connection.client.credits().await?;
-    // An answer without either is not an empty account.
-    if credits.credits.is_none() && credits.free_credits.is_none() {
+    let Some(total) = credits.stated_total() else {
         return Err(Failure::new(
             Exit::Api,
             "the answer holds no credits (neither `credits` nor `free_credits`)",
         ));
-    }
-    let paid = credits.credits.unwrap_or(0.0);
-    let free = credits.free_credits.unwrap_or(0.0);
-    println!("{:.4}", paid + free);
+    };
+    println!("{total:.4}");
+    let (paid, free) = (
+        credits.credits.unwrap_or(0.0),
+        credits.free_credits.unwrap_or(0.0),
+    );
     eprintln!("credits: ${paid:.4}, free credits: ${free:.4}");
     Ok(())
 }

@@ -225,9 +225,7 @@ impl JsonlSource {
             numbers,
         }
     }
-}
 
-impl JsonlSource {
     /// The file's lines, numbered from 1.
     fn open(&self) -> std::io::Result<impl Iterator<Item = (usize, LineText)>> {
         Ok(numbered_lines(BufReader::new(File::open(&self.path)?)))
@@ -303,8 +301,8 @@ fn numbered_lines(mut reader: impl BufRead) -> impl Iterator<Item = (usize, Line
                 bytes.pop();
             }
         }
-        if number == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
-            bytes.drain(..3);
+        if number == 1 {
+            crate::paths::strip_byte_order_mark(&mut bytes);
         }
         let text = String::from_utf8(bytes)
             .map_err(|e| format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to() + 1));

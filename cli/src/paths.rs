@@ -71,7 +71,7 @@ pub fn check_output_folder(path: &Path) -> Result<(), Failure> {
 }
 
 /// The text `reader` holds, at most `limit` bytes of it, without a
-/// byte-order mark (editors on Windows write one): a file that is not what
+/// byte-order mark: a file that is not what
 /// it should be (`/dev/zero`, a disk image) is refused, not read into
 /// memory whole.
 pub fn read_text(reader: impl std::io::Read, limit: u64) -> std::io::Result<String> {
@@ -86,11 +86,17 @@ pub fn read_text(reader: impl std::io::Read, limit: u64) -> std::io::Result<Stri
             format!("larger than {} bytes", limit),
         ));
     }
+    strip_byte_order_mark(&mut bytes);
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+/// Drops the UTF-8 byte-order mark that starts `bytes`, if one does
+/// (editors on Windows write one at the start of a file).
+pub fn strip_byte_order_mark(bytes: &mut Vec<u8>) {
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         bytes.drain(..3);
     }
-    String::from_utf8(bytes)
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
 /// Creates `dir` if needed and checks it can be written.

@@ -200,6 +200,16 @@ fn number(value: &Value) -> Option<f64> {
     n.is_finite().then_some(n)
 }
 
+impl UserCredits {
+    /// The credits the answer states, paid and free together; `None` when
+    /// it names neither, for an answer that says nothing of the account (an
+    /// error served with status 200) is not an empty account.
+    pub fn stated_total(&self) -> Option<f64> {
+        (self.credits.is_some() || self.free_credits.is_some())
+            .then(|| self.credits.unwrap_or(0.0) + self.free_credits.unwrap_or(0.0))
+    }
+}
+
 impl Client {
     /// The account's credits (`GET /v1/get-user-credits`).
     pub async fn credits(&self) -> Result<UserCredits, Error> {
@@ -314,6 +324,17 @@ mod tests {
     use super::*;
     use serde_json::json;
     use std::time::Duration;
+
+    #[test]
+    fn credits_are_stated_only_by_an_answer_that_names_them() {
+        assert_eq!(UserCredits::new().stated_total(), None);
+        assert_eq!(
+            UserCredits::new().free_credits(0.0).stated_total(),
+            Some(0.0)
+        );
+        let both = UserCredits::new().credits(1.5).free_credits(0.25);
+        assert_eq!(both.stated_total(), Some(1.75));
+    }
 
     #[test]
     fn rows_are_found_under_any_wrapper() {

@@ -250,7 +250,7 @@ impl Client {
         };
         // Only a server on this machine may set the schedule: a proxy or a
         // stranger announcing a day would hold the first poll back.
-        let local = is_loopback(&exchange.url);
+        let local = crate::config::is_loopback(&exchange.url);
         let (submitted, announced) = transport
             .execute(&exchange, |answer: Answer| {
                 let announced = Estimate::announced(&answer.headers).filter(|_| local);
@@ -390,36 +390,4 @@ fn serialize(request: &impl Serialize) -> Result<Bytes, Error> {
         tracing::warn!(error = %e, "a request could not be serialized");
         Error::InvalidRequest(ValidationErrors::from(violation))
     })
-}
-
-/// Whether `url` names this machine (a loopback address or `localhost`).
-fn is_loopback(url: &reqwest::Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.parse::<std::net::IpAddr>()
-        .map_or(host.eq_ignore_ascii_case("localhost"), |ip| {
-            ip.is_loopback()
-        })
-}
-
-#[cfg(test)]
-mod loopback_tests {
-    use super::is_loopback;
-
-    #[test]
-    fn only_this_machine_is_loopback() {
-        for (url, local) in [
-            ("http://127.0.0.1:8080/v2/x", true),
-            ("http://127.8.9.10/v2/x", true),
-            ("http://[::1]:9/v2/x", true),
-            ("http://LOCALHOST:9/v2/x", true),
-            ("https://api.segmind.com/v2/x", false),
-            ("http://10.0.0.1/v2/x", false),
-            ("http://localhost.example.com/v2/x", false),
-        ] {
-            assert_eq!(is_loopback(&url.parse().unwrap()), local, "{url}");
-        }
-    }
 }

@@ -337,6 +337,21 @@ mod tests {
     }
 
     #[test]
+    fn only_this_machine_is_loopback() {
+        for (url, local) in [
+            ("http://127.0.0.1:8080/v2/x", true),
+            ("http://127.8.9.10/v2/x", true),
+            ("http://[::1]:9/v2/x", true),
+            ("http://LOCALHOST:9/v2/x", true),
+            ("https://api.segmind.com/v2/x", false),
+            ("http://10.0.0.1/v2/x", false),
+            ("http://localhost.example.com/v2/x", false),
+        ] {
+            assert_eq!(is_loopback(&url.parse().unwrap()), local, "{url}");
+        }
+    }
+
+    #[test]
     fn clear_text_only_to_loopback_unless_allowed() {
         for ok in [
             "https://api.segmind.com",

@@ -814,10 +814,7 @@ impl Batch {
                 ));
                 Ok(())
             }
-            Some(Ok(Ok(credits)))
-                if credits.credits.is_none() && credits.free_credits.is_none() =>
-            {
-                // Not an empty account: an answer that says nothing of it.
+            Some(Ok(Ok(credits))) if credits.stated_total().is_none() => {
                 self.progress.note(
                     "the account's credits answer holds no credits; going on without the credit check",
                 );
